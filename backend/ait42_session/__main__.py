@@ -1,0 +1,7 @@
+"""``python -m ait42_session``: the same as the ``ait42-session`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,218 @@
+"""Connections to the session database: one writer, a few readers, WAL.
+
+Every operation is a plain function over a ``sqlite3.Connection`` (see
+``repository``); this module hands it to a connection's aiosqlite worker thread
+in one round trip, inside a transaction, and turns sqlite3 failures into the
+contract's errors. It is the only place that crosses into those threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
+from urllib.parse import quote
+
+import aiosqlite
+
+from . import migrations
+from .errors import ConflictError, DatabaseError, SessionError, ValidationError
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+BUSY_TIMEOUT_MS = 10_000
+READERS = 4
+
+_PRAGMAS = (
+    f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
+    "PRAGMA synchronous = NORMAL",
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA cache_size = -16000",  # 16 MB per connection
+    "PRAGMA temp_store = MEMORY",
+)
+
+
+def translate(exc: sqlite3.Error, path: str) -> SessionError:
+    """A sqlite3 failure as the contract error a person can act on."""
+    text = str(exc)
+    low = text.lower()
+    if isinstance(exc, sqlite3.IntegrityError):
+        if "unique" in low or "primary key" in low:
+            return ConflictError(f"already exists ({text})")
+        return ValidationError(f"the database refused the value ({text})")
+    if "locked" in low or "busy" in low:
+        return DatabaseError(
+            f"the database {path} stayed locked by another program for more than "
+            f"{BUSY_TIMEOUT_MS // 1000} s; close other ait42 windows or tools using it and retry"
+        )
+    if "full" in low:
+        return DatabaseError(
+            f"the disk holding {path} is full (database or disk is full); "
+            "free some space and retry: nothing of this change was written"
+        )
+    if "not a database" in low:
+        return DatabaseError(
+            f"{path} is not an ait42 session database (file is not a database); "
+            "move it aside or point AIT42_DB / --db at another file"
+        )
+    if "malformed" in low or "corrupt" in low:
+        return DatabaseError(
+            f"the database {path} is damaged ({text}); run `ait42-session verify` and restore "
+            "a backup, or recover it with the sqlite3 tool's .recover"
+        )
+    if "readonly" in low or "read-only" in low:
+        return DatabaseError(
+            f"the database {path} cannot be written ({text}); check its permissions"
+        )
+    if "unable to open" in low:
+        return DatabaseError(f"cannot open the database {path} ({text}); check the folder exists")
+    return DatabaseError(f"database error on {path}: {text}")
+
+
+def _configure(conn: sqlite3.Connection) -> None:
+    for pragma in _PRAGMAS:
+        conn.execute(pragma)
+
+
+def _in_transaction(
+    fn: Callable[Concatenate[sqlite3.Connection, P], T], begin: str
+) -> Callable[Concatenate[sqlite3.Connection, P], T]:
+    def run(conn: sqlite3.Connection, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        conn.execute(begin)
+        try:
+            result = fn(conn, *args, **kwargs)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return result
+
+    return run
+
+
+class Database:
+    """The open database: a writer connection, reader connections, applied migrations."""
+
+    def __init__(self, path: str, writer: aiosqlite.Connection,
+                 readers: list[aiosqlite.Connection]) -> None:
+        self.path = path
+        self._writer = writer
+        self._write_lock = asyncio.Lock()
+        self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
+        self._all = [writer, *readers]
+        self._has_readers = bool(readers)
+        for reader in readers:
+            self._readers.put_nowait(reader)
+        self._closed = False
+
+    @classmethod
+    async def open(cls, path: str | os.PathLike[str], readers: int = READERS,
+                   migrations_dir: Path | None = None) -> Database:
+        """Open (creating) the file, apply pending migrations, start the readers."""
+        text = os.fspath(path)
+        memory = text == ":memory:"
+        if not memory:
+            try:
+                Path(text).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DatabaseError(f"cannot create the folder for {text}: {exc}") from exc
+            text = str(Path(text).expanduser().resolve())
+        mig = migrations.load(migrations_dir)
+        writer = await aiosqlite.connect(text, isolation_level=None, check_same_thread=False)
+        opened = [writer]
+        try:
+            await _run(writer, text, _open_writer, memory, mig)
+            if not memory:
+                uri = f"file:{quote(text)}?mode=ro"
+                for _ in range(readers):
+                    reader = await aiosqlite.connect(uri, uri=True, isolation_level=None)
+                    opened.append(reader)
+                    await _run(reader, text, _configure)
+        except BaseException:
+            for conn in opened:
+                await conn.close()
+            raise
+        return cls(text, writer, opened[1:])
+
+    async def write(self, fn: Callable[Concatenate[sqlite3.Connection, P], T],
+                    *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run ``fn`` in one ``BEGIN IMMEDIATE`` transaction on the writer."""
+        async with self._write_lock:
+            return await _run(self._writer, self.path,
+                              _in_transaction(fn, "BEGIN IMMEDIATE"), *args, **kwargs)
+
+    async def write_outside_transaction(
+        self, fn: Callable[Concatenate[sqlite3.Connection, P], T],
+        *args: P.args, **kwargs: P.kwargs,
+    ) -> T:
+        """Run ``fn`` on the writer with no transaction (checkpoint, vacuum)."""
+        async with self._write_lock:
+            return await _run(self._writer, self.path, fn, *args, **kwargs)
+
+    async def read(self, fn: Callable[Concatenate[sqlite3.Connection, P], T],
+                   *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run ``fn`` in one read transaction (a consistent snapshot) on a reader."""
+        if not self._has_readers:  # :memory: cannot be shared with readers
+            return await self.write(fn, *args, **kwargs)
+        reader = await self._readers.get()
+        try:
+            return await _run(reader, self.path, _in_transaction(fn, "BEGIN"), *args, **kwargs)
+        finally:
+            self._readers.put_nowait(reader)
+
+    async def close(self) -> None:
+        """Run ``PRAGMA optimize`` and close every connection; safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            async with self._write_lock:
+                await _run(self._writer, self.path, lambda c: c.execute("PRAGMA optimize"))
+        except SessionError:
+            pass  # a damaged or full database must still close
+        finally:
+            for conn in self._all:
+                await conn.close()
+
+
+def _open_writer(conn: sqlite3.Connection, memory: bool,
+                 mig: list[migrations.Migration]) -> None:
+    _configure(conn)
+    migrations.prepare_new_file(conn)
+    if not memory:
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise DatabaseError(f"could not switch the database to WAL (journal_mode={mode})")
+    migrations.apply_pending(conn, mig)
+
+
+async def _run(conn: aiosqlite.Connection, path: str,
+               fn: Callable[Concatenate[sqlite3.Connection, P], T],
+               *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run ``fn(raw_connection, ...)`` on the connection's worker thread, in one hop.
+
+    aiosqlite offers a call per statement; a command of several statements
+    would pay one thread round trip each. Its ``_execute`` runs any function
+    on the worker thread, which is what we need. aiosqlite is pinned below 0.23
+    for this reason.
+    """
+
+    def call() -> T:
+        raw = conn._conn  # the worker thread's own sqlite3 connection
+        try:
+            return fn(raw, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise translate(exc, path) from exc
+
+    result: T = await conn._execute(call)  # type: ignore[no-untyped-call]
+    return result
+
+
+def default_path() -> str:
+    """``$AIT42_DB``, else ``~/.ait42/sessions.db``."""
+    return os.environ.get("AIT42_DB") or str(Path.home() / ".ait42" / "sessions.db")

@@ -1,0 +1,175 @@
+"""The session shape of the contract, validated with pydantic.
+
+Models validate what callers send; reads are built straight from rows (see
+``repository``), because what the database holds was validated on the way in.
+Unknown fields are kept (``extra="allow"``) and stored as JSON, so nothing a
+caller stored is dropped.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+import pydantic
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.alias_generators import to_camel
+
+from .errors import ValidationError
+
+SessionType = Literal["competition", "ensemble", "debate"]
+SessionStatus = Literal["running", "completed", "failed", "paused"]
+InstanceStatus = Literal["idle", "running", "completed", "failed", "paused", "archived"]
+MessageRole = Literal["user", "assistant", "system"]
+
+SESSION_TYPES: tuple[str, ...] = SessionType.__args__  # type: ignore[attr-defined]
+SESSION_STATUSES: tuple[str, ...] = SessionStatus.__args__  # type: ignore[attr-defined]
+INSTANCE_STATUSES: tuple[str, ...] = InstanceStatus.__args__  # type: ignore[attr-defined]
+
+NonEmpty = Annotated[str, StringConstraints(min_length=1), AfterValidator(
+    lambda v: _non_blank(v))]
+
+
+def _non_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+def parse_timestamp(value: str) -> datetime:
+    """Parse an RFC 3339 timestamp; a naive one is taken as UTC."""
+    if len(value) < 16 or value[10] not in "Tt ":
+        raise ValueError(f"{value!r} is not an RFC 3339 date-time such as 2026-01-13T10:00:00Z")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not an RFC 3339 date-time such as 2026-01-13T10:00:00Z"
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def timestamp_key(value: str) -> int:
+    """Microseconds since the epoch: the sort key stored beside the original text."""
+    delta = parse_timestamp(value) - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _check_timestamp(value: str) -> str:
+    parse_timestamp(value)
+    return value
+
+
+Timestamp = Annotated[str, AfterValidator(_check_timestamp)]
+
+
+def now_rfc3339() -> str:
+    """Current UTC time the way the shell writes it (chrono's to_rfc3339)."""
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+class Shape(BaseModel):
+    """Base of the stored shapes: camelCase aliases, strict types, unknown fields kept."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_alias=True,
+        validate_by_name=False,  # `agent_name` is an unknown field, kept as sent
+        serialize_by_alias=True,
+        extra="allow",
+        strict=True,
+        frozen=True,
+    )
+
+
+class ChatMessage(Shape):
+    id: NonEmpty
+    role: MessageRole
+    content: NonEmpty
+    timestamp: Timestamp
+    instance_id: int | None = None
+
+
+class Instance(Shape):
+    instance_id: int
+    worktree_path: str
+    branch: str
+    agent_name: str
+    status: InstanceStatus
+    tmux_session_id: str
+    output: str | None = None
+    start_time: Timestamp | None = None
+    end_time: Timestamp | None = None
+    files_changed: int | None = None
+    lines_added: int | None = None
+    lines_deleted: int | None = None
+    runtime: str | None = None
+    model: str | None = None
+    runtime_label: str | None = None
+
+
+class Session(Shape):
+    id: NonEmpty
+    type_: SessionType = Field(alias="type")
+    task: NonEmpty
+    status: SessionStatus
+    created_at: Timestamp
+    updated_at: Timestamp
+    completed_at: Timestamp | None = None
+    model: str | None = None
+    timeout_seconds: int | None = None
+    preserve_worktrees: bool | None = None
+    winner_id: int | None = None
+    runtime_mix: list[str] | None = None
+    total_duration: int | None = None
+    total_files_changed: int | None = None
+    total_lines_added: int | None = None
+    total_lines_deleted: int | None = None
+    instances: list[Instance] = Field(default_factory=list)
+    chat_history: list[ChatMessage] = Field(default_factory=list)
+
+    @pydantic.model_validator(mode="after")
+    def _unique_instance_ids(self) -> Session:
+        seen: set[int] = set()
+        for inst in self.instances:
+            if inst.instance_id in seen:
+                raise ValueError(f"instanceId {inst.instance_id} appears twice in instances")
+            seen.add(inst.instance_id)
+        seen_msgs: set[str] = set()
+        for msg in self.chat_history:
+            if msg.id in seen_msgs:
+                raise ValueError(f"message id {msg.id!r} appears twice in chatHistory")
+            seen_msgs.add(msg.id)
+        return self
+
+
+def _describe(err: Any) -> str:
+    where = ".".join(
+        f"[{p}]" if isinstance(p, int) else str(p) for p in err.get("loc", ())
+    ).replace(".[", "[")
+    msg = str(err.get("msg", "invalid"))
+    if err.get("type") == "missing":
+        return f"{where}: required field is missing"
+    got = err.get("input")
+    shown = repr(got) if not isinstance(got, dict | list) else type(got).__name__
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return f"{where}: {msg.removeprefix('Value error, ')} (got {shown})" if where else msg
+
+
+def validate(model: type[Shape], value: object, what: str) -> Any:
+    """Validate ``value`` as ``model``; raise our ValidationError naming each bad field."""
+    if not isinstance(value, dict):
+        raise ValidationError(f"{what} must be a JSON object, got {type(value).__name__}")
+    try:
+        return model.model_validate(value)
+    except pydantic.ValidationError as exc:
+        problems = [_describe(e) for e in exc.errors(include_url=False)]
+        head = "; ".join(problems[:5])
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        raise ValidationError(f"invalid {what}: {head}{more}") from None
+
+
+def dump(model: Shape) -> dict[str, Any]:
+    """JSON-ready camelCase dict; unset optional fields are left out."""
+    return model.model_dump(mode="json", by_alias=True, exclude_none=True)

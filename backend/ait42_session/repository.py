@@ -1,0 +1,465 @@
+"""The seven session operations and their SQL: the only module that holds SQL.
+
+Each operation is a plain function over a ``sqlite3.Connection`` that the
+``Database`` runs in one transaction on a connection's own thread, so a command
+costs one thread round trip however many statements it needs, and a failure
+rolls the whole command back. Reads build the JSON dicts straight from rows.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import sqlite3
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+from .db import Database
+from .errors import ConflictError, NotFoundError, ValidationError
+from .models import ChatMessage, Instance, Session, now_rfc3339, timestamp_key
+from .workspace import Workspace
+
+Json = dict[str, Any]
+
+# --------------------------------------------------------------------------
+# Columns, in the order reads select them; the same order builds the dicts.
+# --------------------------------------------------------------------------
+
+_S_COLS = ("id, type, task, status, created_at, updated_at, completed_at, model, "
+           "timeout_seconds, preserve_worktrees, winner_id, runtime_mix, total_duration, "
+           "total_files_changed, total_lines_added, total_lines_deleted, extra")
+_S_KEYS = ("completedAt", "model", "timeoutSeconds")  # row[6..8]
+_S_TOTALS = ("totalDuration", "totalFilesChanged", "totalLinesAdded", "totalLinesDeleted")
+
+_I_COLS = ("instance_id, worktree_path, branch, agent_name, status, tmux_session_id, output, "
+           "start_time, end_time, files_changed, lines_added, lines_deleted, runtime, model, "
+           "runtime_label, extra")
+_I_KEYS = ("instanceId", "worktreePath", "branch", "agentName", "status", "tmuxSessionId",
+           "output", "startTime", "endTime", "filesChanged", "linesAdded", "linesDeleted",
+           "runtime", "model", "runtimeLabel")
+
+_M_COLS = "id, role, content, timestamp, instance_id, extra"
+
+_SUMMARY_COLS = ("id, type, task, status, created_at, updated_at, completed_at, model, "
+                 "total_duration, total_files_changed, total_lines_added, total_lines_deleted, "
+                 "runtime_mix, winner_id, instance_count, message_count")
+_SUMMARY_KEYS = ("id", "type", "task", "status", "createdAt", "updatedAt", "completedAt",
+                 "model", "totalDuration", "totalFilesChanged", "totalLinesAdded",
+                 "totalLinesDeleted", "runtimeMix", "winnerId", "instanceCount", "messageCount")
+
+_SORTS = {  # board sort name -> column (each has an index led by workspace_hash)
+    "updated": "updated_key",
+    "created": "created_key",
+    "duration": "total_duration",
+    "filesChanged": "total_files_changed",
+}
+
+
+def _extra(value: dict[str, Any] | None) -> str | None:
+    return json.dumps(value, ensure_ascii=False, allow_nan=False) if value else None
+
+
+def _session_dict(row: tuple[Any, ...]) -> Json:
+    out: Json = {"id": row[0], "type": row[1], "task": row[2], "status": row[3],
+                 "createdAt": row[4], "updatedAt": row[5]}
+    for key, value in zip(_S_KEYS, row[6:9], strict=True):
+        if value is not None:
+            out[key] = value
+    if row[9] is not None:
+        out["preserveWorktrees"] = bool(row[9])
+    if row[10] is not None:
+        out["winnerId"] = row[10]
+    if row[11] is not None:
+        out["runtimeMix"] = json.loads(row[11])
+    for key, value in zip(_S_TOTALS, row[12:16], strict=True):
+        if value is not None:
+            out[key] = value
+    if row[16] is not None:
+        out.update(json.loads(row[16]))
+    return out
+
+
+def _instance_dict(row: tuple[Any, ...]) -> Json:
+    out: Json = {key: value for key, value in zip(_I_KEYS, row, strict=False)
+                 if value is not None}
+    if row[15] is not None:
+        out.update(json.loads(row[15]))
+    return out
+
+
+def _message_dict(row: tuple[Any, ...]) -> Json:
+    out: Json = {"id": row[0], "role": row[1], "content": row[2], "timestamp": row[3]}
+    if row[4] is not None:
+        out["instanceId"] = row[4]
+    if row[5] is not None:
+        out.update(json.loads(row[5]))
+    return out
+
+
+# --------------------------------------------------------------------------
+# Models to rows
+# --------------------------------------------------------------------------
+
+def _session_row(s: Session) -> tuple[Any, ...]:
+    """The session's columns in ``_S_COLS`` order."""
+    return (s.id, s.type_, s.task, s.status, s.created_at, s.updated_at, s.completed_at,
+            s.model, s.timeout_seconds,
+            None if s.preserve_worktrees is None else int(s.preserve_worktrees),
+            s.winner_id, None if s.runtime_mix is None else json.dumps(s.runtime_mix),
+            s.total_duration, s.total_files_changed, s.total_lines_added,
+            s.total_lines_deleted, _extra(s.__pydantic_extra__))
+
+
+def _instance_row(i: Instance) -> tuple[Any, ...]:
+    return (i.instance_id, i.worktree_path, i.branch, i.agent_name, i.status,
+            i.tmux_session_id, i.output, i.start_time, i.end_time, i.files_changed,
+            i.lines_added, i.lines_deleted, i.runtime, i.model, i.runtime_label,
+            _extra(i.__pydantic_extra__))
+
+
+def _message_row(m: ChatMessage) -> tuple[Any, ...]:
+    return (m.id, m.role, m.content, m.timestamp, m.instance_id, _extra(m.__pydantic_extra__))
+
+
+_INSERT_SESSION = (
+    f"INSERT INTO sessions ({_S_COLS}, workspace_hash, created_key, updated_key,"
+    " instance_count, message_count) VALUES (" + ", ".join("?" * 22) + ")"
+)
+_INSERT_INSTANCE = f"INSERT INTO instances (session_id, {_I_COLS}) VALUES (" + ", ".join(
+    "?" * 17) + ")"
+_INSERT_MESSAGE = f"INSERT INTO chat_messages (session_id, ts_key, {_M_COLS}) VALUES (" + \
+    ", ".join("?" * 8) + ")"
+_UPDATE_SESSION = (
+    "UPDATE sessions SET " + ", ".join(f"{c.strip()} = ?" for c in _S_COLS.split(",")[1:])
+    + ", created_key = ?, updated_key = ?, instance_count = ?, message_count = ?"
+    " WHERE id = ? AND workspace_hash = ?"
+)
+
+
+def _touch_workspace(conn: sqlite3.Connection, ws: Workspace, now: str) -> None:
+    conn.execute(
+        "INSERT INTO workspaces (hash, path, created_at, last_accessed) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (hash) DO UPDATE SET last_accessed = excluded.last_accessed,"
+        " path = excluded.path",
+        (ws.hash, ws.path, now, now),
+    )
+
+
+def _write_children(conn: sqlite3.Connection, s: Session,
+                    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Insert the session's instances and messages; return their rows, read-ordered."""
+    inst_rows = sorted((_instance_row(i) for i in s.instances), key=lambda r: int(r[0]))
+    msg_rows = [(timestamp_key(m.timestamp), _message_row(m)) for m in s.chat_history]
+    msg_rows.sort(key=lambda km: km[0])  # stable: ties keep the order given
+    if inst_rows:
+        conn.executemany(_INSERT_INSTANCE, [(s.id, *r) for r in inst_rows])
+    if msg_rows:
+        conn.executemany(_INSERT_MESSAGE, [(s.id, k, *r) for k, r in msg_rows])
+    return inst_rows, [r for _k, r in msg_rows]
+
+
+def _assemble(session_row: tuple[Any, ...], inst_rows: Iterable[tuple[Any, ...]],
+              msg_rows: Iterable[tuple[Any, ...]]) -> Json:
+    out = _session_dict(session_row)
+    out["instances"] = [_instance_dict(r) for r in inst_rows]
+    out["chatHistory"] = [_message_dict(r) for r in msg_rows]
+    return out
+
+
+# --------------------------------------------------------------------------
+# The operations (each runs inside one transaction, see Database)
+# --------------------------------------------------------------------------
+
+def create_session(conn: sqlite3.Connection, ws: Workspace, s: Session) -> Json:
+    now = now_rfc3339()
+    _touch_workspace(conn, ws, now)
+    row = _session_row(s)
+    try:
+        conn.execute(_INSERT_SESSION, (*row, ws.hash, timestamp_key(s.created_at),
+                                       timestamp_key(s.updated_at), len(s.instances),
+                                       len(s.chat_history)))
+    except sqlite3.IntegrityError as exc:
+        if "sessions.id" in str(exc):
+            raise ConflictError(
+                f"session {s.id!r} already exists; use update_session_sqlite to change it"
+            ) from None
+        raise
+    inst_rows, msg_rows = _write_children(conn, s)
+    return _assemble(row, inst_rows, msg_rows)
+
+
+def update_session(conn: sqlite3.Connection, ws: Workspace, s: Session) -> Json:
+    row = _session_row(s)
+    cur = conn.execute(_UPDATE_SESSION, (*row[1:], timestamp_key(s.created_at),
+                                         timestamp_key(s.updated_at), len(s.instances),
+                                         len(s.chat_history), s.id, ws.hash))
+    if cur.rowcount == 0:
+        raise NotFoundError(f"no session {s.id!r} in workspace {ws.path}")
+    _touch_workspace(conn, ws, now_rfc3339())
+    conn.execute("DELETE FROM instances WHERE session_id = ?", (s.id,))
+    conn.execute("DELETE FROM chat_messages WHERE session_id = ?", (s.id,))
+    inst_rows, msg_rows = _write_children(conn, s)
+    return _assemble(row, inst_rows, msg_rows)
+
+
+def get_session(conn: sqlite3.Connection, ws: Workspace, session_id: str) -> Json:
+    row = conn.execute(f"SELECT {_S_COLS} FROM sessions WHERE id = ? AND workspace_hash = ?",
+                       (session_id, ws.hash)).fetchone()
+    if row is None:
+        raise NotFoundError(f"no session {session_id!r} in workspace {ws.path}")
+    insts = conn.execute(f"SELECT {_I_COLS} FROM instances WHERE session_id = ?"
+                         " ORDER BY instance_id", (session_id,)).fetchall()
+    msgs = conn.execute(f"SELECT {_M_COLS} FROM chat_messages WHERE session_id = ?"
+                        " ORDER BY ts_key, seq", (session_id,)).fetchall()
+    return _assemble(row, insts, msgs)
+
+
+def get_all_sessions(conn: sqlite3.Connection, ws: Workspace) -> list[Json]:
+    rows = conn.execute(f"SELECT {_S_COLS} FROM sessions WHERE workspace_hash = ?"
+                        " ORDER BY updated_key DESC, id DESC", (ws.hash,)).fetchall()
+    by_id: dict[str, Json] = {}
+    for row in rows:
+        s = _session_dict(row)
+        s["instances"] = []
+        s["chatHistory"] = []
+        by_id[row[0]] = s
+    if not by_id:
+        return []
+    cols = ", ".join(f"i.{c.strip()}" for c in _I_COLS.split(","))
+    for row in conn.execute(
+        f"SELECT i.session_id, {cols} FROM sessions s JOIN instances i ON i.session_id = s.id"
+        " WHERE s.workspace_hash = ? ORDER BY i.session_id, i.instance_id", (ws.hash,)
+    ):
+        by_id[row[0]]["instances"].append(_instance_dict(row[1:]))
+    mcols = ", ".join(f"m.{c.strip()}" for c in _M_COLS.split(","))
+    for row in conn.execute(
+        f"SELECT m.session_id, {mcols} FROM sessions s JOIN chat_messages m"
+        " ON m.session_id = s.id WHERE s.workspace_hash = ?"
+        " ORDER BY m.session_id, m.ts_key, m.seq", (ws.hash,)
+    ):
+        by_id[row[0]]["chatHistory"].append(_message_dict(row[1:]))
+    return list(by_id.values())
+
+
+def delete_session(conn: sqlite3.Connection, ws: Workspace, session_id: str) -> None:
+    cur = conn.execute("DELETE FROM sessions WHERE id = ? AND workspace_hash = ?",
+                       (session_id, ws.hash))
+    if cur.rowcount == 0:
+        raise NotFoundError(f"no session {session_id!r} in workspace {ws.path}")
+
+
+def _bump(conn: sqlite3.Connection, ws: Workspace, session_id: str, messages: int) -> None:
+    now = now_rfc3339()
+    cur = conn.execute(
+        "UPDATE sessions SET updated_at = ?, updated_key = ?,"
+        " message_count = message_count + ? WHERE id = ? AND workspace_hash = ?",
+        (now, timestamp_key(now), messages, session_id, ws.hash),
+    )
+    if cur.rowcount == 0:
+        raise NotFoundError(f"no session {session_id!r} in workspace {ws.path}")
+
+
+def add_chat_message(conn: sqlite3.Connection, ws: Workspace, session_id: str,
+                     m: ChatMessage) -> Json:
+    _bump(conn, ws, session_id, 1)
+    try:
+        conn.execute(_INSERT_MESSAGE, (session_id, timestamp_key(m.timestamp),
+                                       *_message_row(m)))
+    except sqlite3.IntegrityError as exc:
+        if "chat_messages.session_id, chat_messages.id" in str(exc):
+            raise ConflictError(
+                f"message {m.id!r} already exists in session {session_id!r}"
+            ) from None
+        raise
+    return get_session(conn, ws, session_id)
+
+
+def update_instance_status(conn: sqlite3.Connection, ws: Workspace, session_id: str,
+                           instance_id: int, status: str) -> Json:
+    _bump(conn, ws, session_id, 0)
+    cur = conn.execute("UPDATE instances SET status = ? WHERE session_id = ? AND instance_id = ?",
+                       (status, session_id, instance_id))
+    if cur.rowcount == 0:
+        raise NotFoundError(f"session {session_id!r} has no instance {instance_id}")
+    return get_session(conn, ws, session_id)
+
+
+# --------------------------------------------------------------------------
+# Board and workspace lists
+# --------------------------------------------------------------------------
+
+def _encode_cursor(value: Any, session_id: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([value, session_id]).encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[Any, str]:
+    try:
+        value, session_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, TypeError, binascii.Error):
+        raise ValidationError("cursor is not one this command returned") from None
+    if not isinstance(session_id, str) or not (value is None or isinstance(value, int)):
+        raise ValidationError("cursor is not one this command returned")
+    return value, session_id
+
+
+def list_session_summaries(conn: sqlite3.Connection, ws: Workspace, status: str | None,
+                           type_: str | None, text: str | None, sort: str, limit: int,
+                           cursor: str | None) -> Json:
+    col = _SORTS[sort]
+    where = ["workspace_hash = ?"]
+    params: list[Any] = [ws.hash]
+    if status is not None:
+        where.append("status = ?")
+        params.append(status)
+    if type_ is not None:
+        where.append("type = ?")
+        params.append(type_)
+    if text:
+        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        where.append("task LIKE ? ESCAPE '\\'")
+        params.append(f"%{escaped}%")
+    count_sql = f"SELECT count(*) FROM sessions WHERE {' AND '.join(where)}"
+    total = conn.execute(count_sql, params).fetchone()[0]
+    if cursor is not None:
+        value, after_id = _decode_cursor(cursor)
+        if value is None:  # NULLs sort last when descending
+            where.append(f"({col} IS NULL AND id < ?)")
+            params.append(after_id)
+        else:
+            where.append(f"({col} < ? OR ({col} = ? AND id < ?) OR {col} IS NULL)")
+            params.extend((value, value, after_id))
+    rows = conn.execute(
+        f"SELECT {_SUMMARY_COLS}, {col} FROM sessions WHERE {' AND '.join(where)}"
+        f" ORDER BY {col} DESC, id DESC LIMIT ?", (*params, limit + 1)
+    ).fetchall()
+    items = []
+    for row in rows[:limit]:
+        item = {k: v for k, v in zip(_SUMMARY_KEYS, row, strict=False) if v is not None}
+        if "runtimeMix" in item:
+            item["runtimeMix"] = json.loads(item["runtimeMix"])
+        items.append(item)
+    next_cursor = _encode_cursor(rows[limit - 1][-1], rows[limit - 1][0]) \
+        if len(rows) > limit else None
+    return {"items": items, "nextCursor": next_cursor, "total": total}
+
+
+def list_workspaces(conn: sqlite3.Connection) -> list[Json]:
+    rows = conn.execute(
+        "SELECT w.hash, w.path, w.last_accessed,"
+        " (SELECT count(*) FROM sessions s WHERE s.workspace_hash = w.hash)"
+        " FROM workspaces w ORDER BY w.last_accessed DESC, w.hash"
+    ).fetchall()
+    return [{"workspaceHash": r[0], "path": r[1], "lastAccessed": r[2], "sessionCount": r[3]}
+            for r in rows]
+
+
+# --------------------------------------------------------------------------
+# Maintenance
+# --------------------------------------------------------------------------
+
+def database_stats(conn: sqlite3.Connection, path: str) -> Json:
+    counts = conn.execute(
+        "SELECT (SELECT count(*) FROM sessions), (SELECT count(*) FROM instances),"
+        " (SELECT count(*) FROM chat_messages), (SELECT count(*) FROM workspaces),"
+        " (SELECT max(version) FROM migration_metadata)"
+    ).fetchone()
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    page_count = conn.execute("PRAGMA page_count").fetchone()[0]
+    freelist = conn.execute("PRAGMA freelist_count").fetchone()[0]
+    wal = 0
+    if path != ":memory:":
+        try:
+            wal = os.path.getsize(path + "-wal")
+        except OSError:
+            wal = 0
+    return {
+        "sessionCount": counts[0], "instanceCount": counts[1], "messageCount": counts[2],
+        "workspaceCount": counts[3], "schemaVersion": counts[4],
+        "databaseSizeBytes": page_size * page_count + wal, "walSizeBytes": wal,
+        "pageSize": page_size, "pageCount": page_count, "freePages": freelist,
+        "databasePath": path,
+    }
+
+
+def optimize(conn: sqlite3.Connection) -> None:
+    """Refresh planner statistics, give free pages back, truncate the WAL."""
+    conn.execute("PRAGMA optimize")
+    conn.execute("PRAGMA incremental_vacuum")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def verify(conn: sqlite3.Connection) -> bool:
+    """Integrity and foreign-key checks; true when both find nothing."""
+    try:
+        ok = conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        return ok and not conn.execute("PRAGMA foreign_key_check").fetchall()
+    except sqlite3.DatabaseError:  # too damaged to check at all
+        return False
+
+
+# --------------------------------------------------------------------------
+# The repository: the operations above, async, over a Database
+# --------------------------------------------------------------------------
+
+class SessionRepository(Protocol):
+    """What any session store offers (SQLite here; the legacy JSON files too)."""
+
+    async def create_session(self, ws: Workspace, session: Session) -> Json: ...
+    async def update_session(self, ws: Workspace, session: Session) -> Json: ...
+    async def get_session(self, ws: Workspace, session_id: str) -> Json: ...
+    async def get_all_sessions(self, ws: Workspace) -> list[Json]: ...
+    async def delete_session(self, ws: Workspace, session_id: str) -> None: ...
+    async def add_chat_message(self, ws: Workspace, session_id: str,
+                               message: ChatMessage) -> Json: ...
+    async def update_instance_status(self, ws: Workspace, session_id: str,
+                                     instance_id: int, status: str) -> Json: ...
+
+
+class SqliteSessionRepository:
+    """``SessionRepository`` on the SQLite database; one transaction per operation."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create_session(self, ws: Workspace, session: Session) -> Json:
+        return await self.db.write(create_session, ws, session)
+
+    async def update_session(self, ws: Workspace, session: Session) -> Json:
+        return await self.db.write(update_session, ws, session)
+
+    async def get_session(self, ws: Workspace, session_id: str) -> Json:
+        return await self.db.read(get_session, ws, session_id)
+
+    async def get_all_sessions(self, ws: Workspace) -> list[Json]:
+        return await self.db.read(get_all_sessions, ws)
+
+    async def delete_session(self, ws: Workspace, session_id: str) -> None:
+        await self.db.write(delete_session, ws, session_id)
+
+    async def add_chat_message(self, ws: Workspace, session_id: str,
+                               message: ChatMessage) -> Json:
+        return await self.db.write(add_chat_message, ws, session_id, message)
+
+    async def update_instance_status(self, ws: Workspace, session_id: str,
+                                     instance_id: int, status: str) -> Json:
+        return await self.db.write(update_instance_status, ws, session_id, instance_id, status)
+
+    async def list_session_summaries(self, ws: Workspace, *, status: str | None,
+                                     type_: str | None, text: str | None, sort: str,
+                                     limit: int, cursor: str | None) -> Json:
+        return await self.db.read(list_session_summaries, ws, status, type_, text, sort,
+                                  limit, cursor)
+
+    async def list_workspaces(self) -> list[Json]:
+        return await self.db.read(list_workspaces)
+
+    async def stats(self) -> Json:
+        return await self.db.read(database_stats, self.db.path)
+
+    async def optimize(self) -> None:
+        await self.db.write_outside_transaction(optimize)
+
+    async def verify(self) -> bool:
+        return await self.db.read(verify)

@@ -1,0 +1,239 @@
+// The sessions board: one column per status, one card per session summary, loaded a
+// page at a time through list_session_summaries (no agent output, no chat bodies).
+import { el, setChildren, relativeTime, formatDateTime, formatDuration, formatNumber } from './dom.js';
+import { call, withButton } from './feedback.js';
+import { prefs } from './prefs.js';
+
+export const STATUSES = ['running', 'completed', 'failed', 'paused'];
+const STATUS_LABELS = { running: 'Running', completed: 'Completed', failed: 'Failed', paused: 'Paused' };
+
+const $ = (id) => document.getElementById(id);
+
+export class Board {
+  constructor({ getWorkspace, onOpen }) {
+    this.getWorkspace = getWorkspace;
+    this.onOpen = onOpen;
+    this.items = [];
+    this.nextCursor = null;
+    this.seq = 0;
+    this.loaded = false;
+    this.columns = new Map();
+    this.textTimer = null;
+
+    $('sort').value = prefs.sort;
+    $('filter-text').addEventListener('input', () => {
+      clearTimeout(this.textTimer);
+      this.textTimer = setTimeout(() => this.reload(), 250);
+    });
+    $('filter-text').addEventListener('keydown', (event) => {
+      if (event.key === 'Enter') {
+        clearTimeout(this.textTimer);
+        this.reload();
+      }
+    });
+    for (const id of ['filter-type', 'filter-status']) {
+      $(id).addEventListener('change', () => this.reload());
+    }
+    $('sort').addEventListener('change', () => {
+      prefs.sort = $('sort').value;
+      this.reload();
+    });
+    $('refresh').addEventListener('click', () => withButton($('refresh'), () => this.reload()));
+    $('load-more').addEventListener('click', () => withButton($('load-more'), () => this.loadMore()));
+    $('board').addEventListener('click', (event) => {
+      const card = event.target instanceof Element ? event.target.closest('.card') : null;
+      if (card) this.onOpen(card.dataset.sessionId);
+    });
+    $('board').addEventListener('keydown', (event) => {
+      const card = event.target instanceof Element ? event.target.closest('.card') : null;
+      if (card && (event.key === 'Enter' || event.key === ' ')) {
+        event.preventDefault();
+        this.onOpen(card.dataset.sessionId);
+      }
+    });
+  }
+
+  query(cursor) {
+    const query = { sort: $('sort').value, limit: prefs.pageSize, cursor: cursor || null };
+    const type = $('filter-type').value;
+    const status = $('filter-status').value;
+    const text = $('filter-text').value.trim();
+    if (type) query.type = type;
+    if (status) query.status = status;
+    if (text) query.text = text;
+    return query;
+  }
+
+  hasFilters() {
+    return Boolean($('filter-type').value || $('filter-status').value || $('filter-text').value.trim());
+  }
+
+  /** Load the first page again with the current filters. */
+  async reload() {
+    const workspacePath = this.getWorkspace();
+    const seq = ++this.seq;
+    $('board').setAttribute('aria-busy', 'true');
+    if (!workspacePath) {
+      this.items = [];
+      this.nextCursor = null;
+      this.loaded = true;
+      this.render();
+      $('board').removeAttribute('aria-busy');
+      return;
+    }
+    try {
+      const page = await call('list_session_summaries',
+        { workspacePath, query: this.query(null) }, 'loading sessions');
+      if (seq !== this.seq) return; // a newer request is on its way
+      this.items = page.items;
+      this.nextCursor = page.nextCursor;
+      this.loaded = true;
+      this.render();
+    } catch {
+      if (seq !== this.seq) return;
+      this.items = [];
+      this.nextCursor = null;
+      this.loaded = true;
+      this.render('error');
+    } finally {
+      if (seq === this.seq) $('board').removeAttribute('aria-busy');
+    }
+  }
+
+  async loadMore() {
+    const workspacePath = this.getWorkspace();
+    if (!workspacePath || !this.nextCursor) return;
+    const seq = this.seq;
+    const page = await call('list_session_summaries',
+      { workspacePath, query: this.query(this.nextCursor) }, 'loading more sessions')
+      .catch(() => null);
+    if (!page || seq !== this.seq) return;
+    this.items = this.items.concat(page.items);
+    this.nextCursor = page.nextCursor;
+    this.appendCards(page.items);
+    this.updateCounts();
+  }
+
+  /** Forget a session that was just deleted, without a round trip. */
+  remove(sessionId) {
+    this.items = this.items.filter((s) => s.id !== sessionId);
+    const card = $('board').querySelector(`.card[data-session-id="${CSS.escape(sessionId)}"]`);
+    if (card) card.remove();
+    this.updateCounts();
+  }
+
+  visibleStatuses() {
+    const status = $('filter-status').value;
+    return status ? [status] : STATUSES;
+  }
+
+  render(state) {
+    const board = $('board');
+    const empty = $('board-empty');
+    this.columns.clear();
+    board.replaceChildren();
+    const workspace = this.getWorkspace();
+
+    if (!workspace) {
+      this.showEmpty('Choose a workspace',
+        'Pick a workspace from the menu at the top, or type the path of a repository you ran agents in.');
+    } else if (state === 'error') {
+      this.showEmpty('Sessions could not be loaded', 'See the message above, then try Refresh.');
+    } else if (this.items.length === 0) {
+      if (this.hasFilters()) this.showEmpty('No sessions match', 'Try fewer filters or another search.');
+      else this.showEmpty('No sessions yet', 'Sessions that agents run in this workspace appear here.');
+    } else {
+      empty.hidden = true;
+    }
+    board.hidden = !empty.hidden;
+    board.dataset.columns = String(this.visibleStatuses().length);
+
+    for (const status of this.visibleStatuses()) {
+      const cards = el('div', { class: 'column-cards' });
+      const count = el('span', { class: 'column-count', text: '0' });
+      const column = el('section', { class: 'column', dataset: { status } },
+        el('header', { class: 'column-header' },
+          el('span', { class: ['status-dot', `status-${status}`], attrs: { 'aria-hidden': 'true' } }),
+          el('h2', { text: STATUS_LABELS[status] }),
+          count),
+        cards);
+      this.columns.set(status, { cards, count });
+      board.append(column);
+    }
+    this.appendCards(this.items);
+    this.updateCounts();
+  }
+
+  showEmpty(title, text) {
+    const empty = $('board-empty');
+    setChildren(empty, el('div', { class: 'empty-icon', attrs: { 'aria-hidden': 'true' } }),
+      el('h2', { text: title }), el('p', { class: 'muted', text }));
+    empty.hidden = false;
+  }
+
+  appendCards(items) {
+    const fragments = new Map();
+    for (const summary of items) {
+      const column = this.columns.get(summary.status);
+      if (!column) continue;
+      if (!fragments.has(summary.status)) fragments.set(summary.status, document.createDocumentFragment());
+      fragments.get(summary.status).append(renderCard(summary));
+    }
+    for (const [status, fragment] of fragments) this.columns.get(status).cards.append(fragment);
+  }
+
+  updateCounts() {
+    for (const [status, column] of this.columns) {
+      column.count.textContent = String(column.cards.childElementCount);
+      column.cards.parentElement.classList.toggle('is-empty', column.cards.childElementCount === 0);
+    }
+    const shown = this.items.length;
+    $('board-count').textContent = this.getWorkspace() && this.loaded
+      ? `${formatNumber(shown)} session${shown === 1 ? '' : 's'}${this.nextCursor ? ' shown' : ''}`
+      : '';
+    $('load-more').hidden = !this.nextCursor;
+    const board = $('board');
+    board.dataset.count = String(shown);
+    board.dataset.more = this.nextCursor ? 'true' : 'false';
+  }
+}
+
+export function renderCard(s) {
+  const added = s.totalLinesAdded;
+  const deleted = s.totalLinesDeleted;
+  const hasLines = added !== undefined && added !== null || deleted !== undefined && deleted !== null;
+  return el('article', {
+    class: ['card', `card-${s.status}`],
+    dataset: { sessionId: s.id, status: s.status, type: s.type },
+    attrs: { tabindex: '0', role: 'button', 'aria-label': `Open session: ${s.task}` },
+  },
+  el('div', { class: 'card-top' },
+    el('span', { class: ['badge', `type-${s.type}`], text: s.type }),
+    s.model ? el('span', { class: 'card-model', text: s.model }) : null,
+    el('time', {
+      class: 'card-time',
+      attrs: { datetime: s.updatedAt, title: `Updated ${formatDateTime(s.updatedAt)}` },
+      text: relativeTime(s.updatedAt),
+    })),
+  el('p', { class: 'card-task', text: s.task, title: s.task }),
+  el('div', { class: 'card-stats' },
+    el('span', { class: 'stat', title: 'Instances' },
+      el('span', { class: 'stat-value', text: formatNumber(s.instanceCount) }),
+      ` instance${s.instanceCount === 1 ? '' : 's'}`),
+    el('span', { class: 'stat', title: 'Chat messages' },
+      el('span', { class: 'stat-value', text: formatNumber(s.messageCount) }),
+      ` message${s.messageCount === 1 ? '' : 's'}`),
+    s.totalDuration !== undefined && s.totalDuration !== null
+      ? el('span', { class: 'stat', title: 'Total duration', text: formatDuration(s.totalDuration) })
+      : null),
+  hasLines || (s.totalFilesChanged !== undefined && s.totalFilesChanged !== null)
+    ? el('div', { class: 'card-foot' },
+      hasLines ? el('span', { class: 'lines', title: 'Lines added / deleted' },
+        el('span', { class: 'add', text: `+${formatNumber(added || 0)}` }),
+        el('span', { class: 'del', text: `−${formatNumber(deleted || 0)}` })) : null,
+      s.totalFilesChanged !== undefined && s.totalFilesChanged !== null
+        ? el('span', { class: 'files', text: `${formatNumber(s.totalFilesChanged)} files` }) : null,
+      s.winnerId !== undefined && s.winnerId !== null
+        ? el('span', { class: 'winner', text: `winner #${s.winnerId}` }) : null)
+    : null);
+}

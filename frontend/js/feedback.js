@@ -1,0 +1,140 @@
+// Busy indicators, the error banner and toasts. Every bridge call of the page goes
+// through call(): it shows that something is working, and a failed call always ends
+// up as a visible banner with its error code, never only in the console.
+import { invoke } from './invoke.js';
+import { el } from './dom.js';
+
+const TITLES = {
+  VALIDATION: 'That was not accepted',
+  NOT_FOUND: 'Not found',
+  CONFLICT: 'Already exists',
+  DATABASE: 'The database reported a problem',
+  MIGRATION: 'The database version does not match',
+  IO: 'A file could not be read or written',
+  JSON: 'A legacy session file could not be read',
+  BRIDGE: 'Not connected to the session database',
+  UNKNOWN_COMMAND: 'The page asked for something the app does not offer',
+  INTERNAL: 'Something went wrong',
+};
+
+const MAX_BANNERS = 4;
+let inFlight = 0;
+
+function setBusy(delta) {
+  inFlight = Math.max(0, inFlight + delta);
+  const busy = inFlight > 0;
+  document.documentElement.dataset.busy = String(inFlight);
+  document.getElementById('busy').hidden = !busy;
+  document.getElementById('progress').classList.toggle('active', busy);
+}
+
+/** Number of bridge calls still running. */
+export function busyCount() {
+  return inFlight;
+}
+
+/**
+ * Run a bridge command with the busy indicator on; a failure is shown in the banner
+ * and rethrown so the caller can put its controls back.
+ * @param {string} command
+ * @param {object} args camelCase arguments
+ * @param {string} what what the person was doing, for the banner ("loading sessions")
+ */
+export async function call(command, args, what) {
+  setBusy(+1);
+  try {
+    return await invoke(command, args);
+  } catch (error) {
+    showError(error, what);
+    throw error;
+  } finally {
+    setBusy(-1);
+  }
+}
+
+/** Disable `button` and show a spinner on it while `fn` runs. */
+export async function withButton(button, fn) {
+  if (!button) return fn();
+  const wasDisabled = button.disabled;
+  button.disabled = true;
+  button.classList.add('is-busy');
+  button.setAttribute('aria-busy', 'true');
+  try {
+    return await fn();
+  } finally {
+    button.disabled = wasDisabled;
+    button.classList.remove('is-busy');
+    button.removeAttribute('aria-busy');
+  }
+}
+
+/** Show an error in the banner. */
+export function showError(error, what) {
+  const code = (error && error.code) || 'INTERNAL';
+  const message = (error && error.message) || String(error);
+  const host = document.getElementById('errors');
+  const key = `${code}\u0000${what || ''}\u0000${message}`;
+
+  for (const existing of host.children) {
+    if (existing.dataset.key === key) {
+      const n = Number(existing.dataset.repeat || '1') + 1;
+      existing.dataset.repeat = String(n);
+      existing.querySelector('.error-repeat').textContent = `×${n}`;
+      host.prepend(existing);
+      return existing;
+    }
+  }
+
+  const banner = el('div', {
+    class: 'error-banner',
+    attrs: { role: 'alert' },
+    dataset: { code, key, command: (error && error.command) || '' },
+  },
+  el('span', { class: 'error-code', text: code }),
+  el('div', { class: 'error-body' },
+    el('strong', { class: 'error-title', text: TITLES[code] || TITLES.INTERNAL }),
+    what ? el('span', { class: 'error-what', text: ` while ${what}` }) : null,
+    el('div', { class: 'error-message', text: message })),
+  el('span', { class: 'error-repeat' }),
+  el('button', {
+    type: 'button',
+    class: 'error-close',
+    title: 'Dismiss',
+    attrs: { 'aria-label': 'Dismiss error' },
+    text: '×',
+    on: { click: () => banner.remove() },
+  }));
+  host.prepend(banner);
+  while (host.children.length > MAX_BANNERS) host.lastElementChild.remove();
+  return banner;
+}
+
+export function clearErrors() {
+  document.getElementById('errors').replaceChildren();
+}
+
+/** A short confirmation that fades away. */
+export function toast(text, kind = 'ok') {
+  const host = document.getElementById('toasts');
+  const node = el('div', { class: ['toast', `toast-${kind}`], attrs: { role: 'status' }, text });
+  host.append(node);
+  setTimeout(() => node.classList.add('leaving'), 2600);
+  setTimeout(() => node.remove(), 3000);
+  return node;
+}
+
+/** Nothing fails silently: errors outside call() reach the banner too. */
+export function installGlobalErrorHandlers() {
+  window.addEventListener('unhandledrejection', (event) => {
+    const reason = event.reason;
+    // call() already showed its failures; do not show them twice.
+    if (reason && reason.code && reason.command) {
+      event.preventDefault();
+      return;
+    }
+    showError(reason instanceof Error ? reason : new Error(String(reason)), 'running the page');
+  });
+  window.addEventListener('error', (event) => {
+    if (event.error) showError(event.error, 'running the page');
+  });
+}

@@ -1,0 +1,84 @@
+"""Shared fixtures: a temporary home, a migrated database, sample sessions."""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ait42_session.bridge import Bridge
+
+
+@pytest.fixture(autouse=True)
+def _private_home(tmp_path_factory: pytest.TempPathFactory,
+                  monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No test ever touches the real user's ~/.ait42."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("AIT42_DB", raising=False)
+    return home
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> str:
+    return str(tmp_path / "data" / "sessions.db")
+
+
+@pytest.fixture
+def bridge(db_path: str) -> Iterator[Bridge]:
+    with Bridge.open(db_path) as b:
+        yield b
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> str:
+    path = tmp_path / "repo"
+    path.mkdir()
+    return str(path)
+
+
+FIXTURE: dict[str, Any] = {
+    "id": "fixture_session_1", "type": "competition", "task": "Implement login",
+    "status": "completed", "createdAt": "2026-01-13T10:00:00Z",
+    "updatedAt": "2026-01-13T12:30:00Z", "completedAt": "2026-01-13T12:30:00Z",
+    "model": "sonnet", "timeoutSeconds": 1800, "preserveWorktrees": False,
+    "winnerId": 0, "runtimeMix": ["claude", "codex"], "totalDuration": 9000,
+    "totalFilesChanged": 15, "totalLinesAdded": 320, "totalLinesDeleted": 85,
+    "instances": [{
+        "instanceId": 0, "worktreePath": "/repo/.worktrees/a0", "branch": "feature/a0",
+        "agentName": "backend-developer", "status": "completed", "tmuxSessionId": "ait42-a0",
+        "output": "all tests pass", "startTime": "2026-01-13T10:00:00Z",
+        "endTime": "2026-01-13T12:00:00Z", "filesChanged": 8, "linesAdded": 180,
+        "linesDeleted": 45, "runtime": "claude", "model": "sonnet", "runtimeLabel": "Claude",
+    }],
+    "chatHistory": [{"id": "msg_1", "role": "user", "content": "Use JWT",
+                     "timestamp": "2026-01-13T10:00:00Z", "instanceId": 0}],
+}
+
+
+def make_session(session_id: str = "s1", *, instances: int = 2, messages: int = 2,
+                 updated: str = "2026-01-13T12:30:00Z", **fields: Any) -> dict[str, Any]:
+    """A valid session in the legacy shape, with the given number of children."""
+    s = copy.deepcopy(FIXTURE)
+    s.update(id=session_id, updatedAt=updated)
+    base_inst = s["instances"][0]
+    s["instances"] = [dict(base_inst, instanceId=i, branch=f"feature/{session_id}-{i}",
+                           tmuxSessionId=f"ait42-{session_id}-{i}") for i in range(instances)]
+    s["chatHistory"] = [{"id": f"msg_{i}", "role": "user" if i % 2 == 0 else "assistant",
+                         "content": f"message {i}", "timestamp": f"2026-01-13T10:{i:02d}:00Z"}
+                        for i in range(messages)]
+    s.update(fields)
+    return s
+
+
+@pytest.fixture
+def session() -> dict[str, Any]:
+    return make_session()
+
+
+def file_size(path: str) -> int:
+    return os.path.getsize(path) if os.path.exists(path) else 0
