@@ -386,7 +386,9 @@ def database_stats(conn: sqlite3.Connection, path: str) -> Json:
 def optimize(conn: sqlite3.Connection) -> None:
     """Refresh planner statistics, give free pages back, truncate the WAL."""
     conn.execute("PRAGMA optimize")
-    conn.execute("PRAGMA incremental_vacuum")
+    # execute() steps a statement once, and incremental_vacuum frees one page
+    # per step; executescript() runs it to the end.
+    conn.executescript("PRAGMA incremental_vacuum;")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
