@@ -135,6 +135,8 @@ export function installGlobalErrorHandlers() {
     showError(reason instanceof Error ? reason : new Error(String(reason)), 'running the page');
   });
   window.addEventListener('error', (event) => {
-    if (event.error) showError(event.error, 'running the page');
+    // Errors of resources (a missing image) have no message; scripts' errors do.
+    if (!event.error && !event.message) return;
+    showError(event.error || new Error(event.message), 'running the page');
   });
 }

@@ -1,0 +1,249 @@
+"""Render the window's main views to PNG files, with no display needed.
+
+    python -m ait42_session.screenshots OUT_DIR [--db PATH] [--workspace PATH]
+
+Opens the real window under Qt's offscreen platform on ``--db`` (or on a sample
+database it makes in a temporary folder), and saves the board, a session's
+detail and the database panel, each in the light and the dark theme, plus the
+workspace menu and an error banner.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+AGENTS = [
+    ("backend-developer", "claude", "Claude", "sonnet"),
+    ("frontend-developer", "codex", "Codex", "gpt-5-codex"),
+    ("test-engineer", "claude", "Claude", "opus"),
+    ("security-reviewer", "gemini", "Gemini", "gemini-2.5-pro"),
+]
+
+TASKS: list[tuple[str, str, str]] = [
+    ("Implement JWT login with refresh tokens and rotate signing keys", "competition", "running"),
+    ("Add pagination and cursor support to the sessions API", "ensemble", "running"),
+    ("Refactor the worktree manager to clean up stale tmux sessions", "debate", "running"),
+    ("Migrate the settings page to React Query and remove the Redux store", "competition",
+     "completed"),
+    ("Fix flaky integration test for the merge queue", "ensemble", "completed"),
+    ("Write the upgrade guide for the 2.0 release", "debate", "completed"),
+    ("Speed up cold start: lazy-load the diff viewer", "competition", "completed"),
+    ("Support Codex and Gemini runtimes in the same competition", "ensemble", "completed"),
+    ("Port the legacy JSON session store to SQLite", "competition", "failed"),
+    ("Harden the shell against path traversal in worktree names", "debate", "failed"),
+    ("Add dark mode to the diff viewer", "ensemble", "paused"),
+    ("Evaluate three approaches to incremental indexing", "debate", "paused"),
+]
+
+OUTPUT = """$ claude --model {model} --task "{task}"
+▶ Reading the repository layout…
+  src/auth/jwt.ts            (new)
+  src/auth/refresh.ts        (new)
+  src/routes/login.ts        (modified)
+▶ Running tests: npm test -- --runInBand
+  PASS  src/auth/jwt.test.ts (12 tests)
+  PASS  src/auth/refresh.test.ts (8 tests)
+  PASS  src/routes/login.test.ts (5 tests)
+
+Tests: 25 passed, 25 total
+Time:  4.81 s
+
+Summary
+-------
+- Access tokens expire after 15 minutes; refresh tokens after 30 days.
+- Signing keys rotate daily; the previous key stays valid for one rotation.
+- See https://datatracker.ietf.org/doc/html/rfc7519 for the claims used.
+Changed {files} files: +{added} -{deleted}
+"""
+
+CHAT = [
+    ("user", "Use JWT with short-lived access tokens, please. Keep the session cookie as a "
+             "fallback for the old clients."),
+    ("assistant", "Understood. I'll add a refresh endpoint and keep the cookie path behind a "
+                  "feature flag."),
+    ("system", "Instance #1 was restarted after a timeout."),
+    ("user", "The refresh endpoint must be rate-limited. "
+             "Details: https://example.com/wiki/rate-limits"),
+    ("assistant", "Added a token bucket (10/min per user) and tests for it."),
+]
+
+
+def _iso(t: datetime) -> str:
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def sample_sessions(now: datetime | None = None) -> list[dict[str, Any]]:
+    """A dozen realistic sessions in the legacy shape, spread over the four statuses."""
+    now = now or datetime.now(UTC)
+    sessions = []
+    for n, (task, type_, status) in enumerate(TASKS):
+        updated = now - timedelta(minutes=7 + n * n * 23)
+        created = updated - timedelta(minutes=40 + 17 * n)
+        count = 2 + n % 3
+        instances = []
+        for i in range(count):
+            agent, runtime, label, model = AGENTS[(n + i) % len(AGENTS)]
+            files, added, deleted = 3 + (n * 7 + i * 5) % 19, 40 + (n * 53 + i * 31) % 400, \
+                5 + (n * 17 + i * 13) % 120
+            inst_status = status if status != "completed" else "completed"
+            if status == "running" and i == count - 1:
+                inst_status = "idle"
+            if status == "failed" and i == 0:
+                inst_status = "failed"
+            instances.append({
+                "instanceId": i, "worktreePath": f"/home/dev/app/.worktrees/s{n}-{i}",
+                "branch": f"ait42/{type_}-{n}-{agent}", "agentName": agent,
+                "status": inst_status, "tmuxSessionId": f"ait42-s{n}-{i}",
+                "output": OUTPUT.format(model=model, task=task, files=files, added=added,
+                                        deleted=deleted),
+                "startTime": _iso(created + timedelta(minutes=1)),
+                "endTime": _iso(updated) if status in ("completed", "failed") else None,
+                "filesChanged": files, "linesAdded": added, "linesDeleted": deleted,
+                "runtime": runtime, "model": model, "runtimeLabel": label,
+            })
+        chat = [
+            {"id": f"m{n}_{k}", "role": role, "content": text,
+             "timestamp": _iso(created + timedelta(minutes=3 * k + 1)),
+             **({"instanceId": k % count} if role == "assistant" else {})}
+            for k, (role, text) in enumerate(CHAT[: 2 + n % 4])
+        ]
+        session: dict[str, Any] = {
+            "id": f"session_{n:02d}", "type": type_, "task": task, "status": status,
+            "createdAt": _iso(created), "updatedAt": _iso(updated),
+            "model": instances[0]["model"], "timeoutSeconds": 1800, "preserveWorktrees": False,
+            "runtimeMix": sorted({i["runtime"] for i in instances}),
+            "totalDuration": int((updated - created).total_seconds()),
+            "totalFilesChanged": sum(i["filesChanged"] for i in instances),
+            "totalLinesAdded": sum(i["linesAdded"] for i in instances),
+            "totalLinesDeleted": sum(i["linesDeleted"] for i in instances),
+            "instances": instances, "chatHistory": chat,
+        }
+        if status == "completed":
+            session["completedAt"] = _iso(updated)
+            session["winnerId"] = n % count
+        sessions.append(session)
+    return sessions
+
+
+def seed_sample(db_path: str, workspace: str, other_workspace: str | None = None) -> None:
+    """Write the sample sessions (and two into ``other_workspace``) through the Bridge."""
+    from .bridge import Bridge
+
+    with Bridge.open(db_path) as bridge:
+        if other_workspace:
+            for s in sample_sessions()[:2]:
+                bridge.create_session_sqlite(other_workspace, dict(s, id="other_" + s["id"]))
+        for s in sample_sessions():
+            bridge.create_session_sqlite(workspace, s)
+
+
+VIEWS = ("board", "detail", "database")
+
+
+def render(db_path: str, out_dir: str, workspace: str | None = None,
+           size: tuple[int, int] = (1280, 820)) -> list[Path]:
+    """Open the window on ``db_path`` and write the PNGs; returns their paths."""
+    from .app import Page, drive
+    from .bridge import Bridge
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+
+    def shoot(page: Page, name: str) -> None:
+        page.wait_idle()
+        page.js("document.activeElement && document.activeElement.blur && "
+                "document.activeElement.blur()")
+        page.run("await new Promise(r => requestAnimationFrame(() => "
+                 "requestAnimationFrame(() => setTimeout(r, 350))));")
+        path = out / f"{name}.png"
+        page.grab(path)
+        written.append(path)
+
+    def driver(page: Page) -> None:
+        ws = workspace
+        if ws is None:
+            known = page.run("return await window.pywebview.api.list_workspaces();") or []
+            ws = next((w["path"] for w in known if w.get("path")), None)
+        if ws:
+            page.run(f"window.ait42.chooseWorkspace({_js(ws)});")
+        page.wait_idle()
+        first = page.js("(function(){var c=document.querySelector('.card');"
+                        "return c?c.dataset.sessionId:null;})()")
+        for theme in ("light", "dark"):
+            page.set_color_scheme(theme)
+            page.js(f"(function(){{var s=document.getElementById('theme-select');s.value="
+                    f"{_js(theme)};s.dispatchEvent(new Event('change'));}})()")
+            page.run("await window.ait42.showView('board');")
+            shoot(page, f"board-{theme}")
+            if first:
+                page.run(f"await window.ait42.openSession({_js(first)});")
+                shoot(page, f"detail-{theme}")
+            page.run("await window.ait42.showView('database');")
+            page.js("document.getElementById('db-verify').click()")
+            page.wait_for("!document.getElementById('db-result').hidden")
+            shoot(page, f"database-{theme}")
+        page.run("await window.ait42.showView('board');")
+        page.js("document.getElementById('workspace-button').click()")
+        page.wait_for("!document.getElementById('workspace-menu').hidden")
+        shoot(page, "workspace-menu-dark")
+        page.js("document.getElementById('workspace-button').click()")
+        page.run("await window.ait42.openSession('no-such-session');")
+        shoot(page, "error-dark")
+
+    with Bridge.open(db_path) as bridge:
+        drive(bridge, driver, width=size[0], height=size[1])
+    return written
+
+
+def _js(value: str) -> str:
+    import json
+
+    return json.dumps(value)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m ait42_session.screenshots",
+        description="Render the window's main views (light and dark) to PNG files.")
+    parser.add_argument("out_dir", help="folder for the PNG files")
+    parser.add_argument("--db", help="database to show (default: a sample database)")
+    parser.add_argument("--workspace", help="workspace to show (default: the most recent one)")
+    parser.add_argument("--size", default="1280x820", help="window size, WIDTHxHEIGHT")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    try:
+        width, height = (int(v) for v in args.size.lower().split("x"))
+    except ValueError:
+        parser.error("--size must look like 1280x820")
+
+    from .app import WindowUnavailable
+
+    with tempfile.TemporaryDirectory(prefix="ait42-shots-") as tmp:
+        db = args.db
+        workspace = args.workspace
+        if db is None:
+            db = str(Path(tmp) / "sample.db")
+            workspace = workspace or str(Path(tmp) / "acme-web")
+            Path(workspace).mkdir(exist_ok=True)
+            other = Path(tmp) / "acme-cli"
+            other.mkdir(exist_ok=True)
+            seed_sample(db, workspace, str(other))
+        try:
+            paths = render(db, args.out_dir, workspace, (width, height))
+        except WindowUnavailable as exc:
+            print(f"screenshots: {exc}", file=sys.stderr)
+            return 2
+    for p in paths:
+        print(p)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+// The database panel: stats, optimize and verify integrity.
+import { el, setChildren, formatBytes, formatNumber } from './dom.js';
+import { call, withButton, toast } from './feedback.js';
+
+const $ = (id) => document.getElementById(id);
+
+const MAIN_STATS = [
+  ['sessionCount', 'Sessions', formatNumber],
+  ['instanceCount', 'Instances', formatNumber],
+  ['messageCount', 'Messages', formatNumber],
+  ['databaseSizeBytes', 'Size on disk', formatBytes],
+];
+
+export class DatabasePanel {
+  constructor() {
+    this.stats = null;
+    $('db-refresh').addEventListener('click', () => withButton($('db-refresh'), () => this.load()));
+    $('db-optimize').addEventListener('click', () => withButton($('db-optimize'), () => this.optimize()));
+    $('db-verify').addEventListener('click', () => withButton($('db-verify'), () => this.verify()));
+  }
+
+  async load() {
+    const view = $('view-database');
+    view.setAttribute('aria-busy', 'true');
+    try {
+      this.stats = await call('get_database_stats', {}, 'reading the database stats');
+      this.render();
+      view.dataset.loaded = 'true';
+    } catch {
+      /* shown in the banner */
+    } finally {
+      view.removeAttribute('aria-busy');
+    }
+  }
+
+  render() {
+    const stats = this.stats || {};
+    $('db-path').textContent = stats.databasePath || '';
+    setChildren($('db-stats'), MAIN_STATS.map(([key, label, fmt]) => el('div', {
+      class: 'stat-card', dataset: { stat: key },
+    },
+    el('div', { class: 'stat-card-value', text: key in stats ? fmt(stats[key]) : '—' }),
+    el('div', { class: 'stat-card-label', text: label }))));
+
+    const shown = new Set([...MAIN_STATS.map(([k]) => k), 'databasePath']);
+    const extra = Object.entries(stats).filter(([k]) => !shown.has(k));
+    setChildren($('db-extra'), extra.map(([key, value]) => el('div', { class: 'meta-item' },
+      el('dt', { text: humanize(key) }),
+      el('dd', { text: displayValue(key, value), dataset: { stat: key } }))));
+  }
+
+  async optimize() {
+    const started = performance.now();
+    try {
+      await call('optimize_database', {}, 'optimizing the database');
+      const ms = Math.round(performance.now() - started);
+      this.showResult('ok', 'Optimized', `The database was optimized in ${formatNumber(ms)} ms.`);
+      toast('Database optimized');
+      await this.load();
+    } catch (error) {
+      this.showResult('bad', 'Optimize failed', error.message);
+    }
+  }
+
+  async verify() {
+    const started = performance.now();
+    try {
+      const sound = await call('verify_database_integrity', {}, 'verifying the database');
+      const ms = Math.round(performance.now() - started);
+      if (sound === true) {
+        this.showResult('ok', 'Integrity check passed', `No problems found (${formatNumber(ms)} ms).`);
+      } else {
+        this.showResult('bad', 'Integrity check failed',
+          'SQLite reported problems in this database. Make a copy of the file before changing anything.');
+      }
+    } catch (error) {
+      this.showResult('bad', 'Integrity check could not run', error.message);
+    }
+  }
+
+  showResult(kind, title, text) {
+    const box = $('db-result');
+    box.hidden = false;
+    box.dataset.result = kind;
+    setChildren(box,
+      el('span', { class: ['result-icon', `result-${kind}`], attrs: { 'aria-hidden': 'true' }, text: kind === 'ok' ? '✓' : '!' }),
+      el('div', {}, el('strong', { text: title }), el('div', { class: 'muted', text })));
+  }
+}
+
+function humanize(key) {
+  return key.replace(/Bytes$/, '').replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/^wal\b/i, 'WAL').replace(/^./, (c) => c.toUpperCase());
+}
+
+function displayValue(key, value) {
+  if (value === null || value === undefined) return '—';
+  if (/bytes$/i.test(key) && typeof value === 'number') return formatBytes(value);
+  if (typeof value === 'number') return formatNumber(value);
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}

@@ -1,0 +1,346 @@
+// One whole session: its instances (with a status control), an instance's output in
+// a monospace viewer, the chat history with a box to add a message, and delete.
+// Every change goes through the bridge and the view then shows what was stored.
+import { el, setChildren, linkify, relativeTime, formatDateTime, formatDuration, formatNumber, formatBytes, newId } from './dom.js';
+import { call, withButton, toast } from './feedback.js';
+import { confirmDialog } from './dialog.js';
+
+export const INSTANCE_STATUSES = ['idle', 'running', 'completed', 'failed', 'paused', 'archived'];
+
+const $ = (id) => document.getElementById(id);
+
+export class Detail {
+  constructor({ getWorkspace, onBack, onDeleted, onChanged }) {
+    this.getWorkspace = getWorkspace;
+    this.onBack = onBack;
+    this.onDeleted = onDeleted;
+    this.onChanged = onChanged;
+    this.session = null;
+    this.selectedInstance = null;
+    this.seq = 0;
+
+    $('detail-back').addEventListener('click', () => this.onBack());
+    $('detail-reload').addEventListener('click', () => withButton($('detail-reload'), () => this.reload()));
+    $('detail-delete').addEventListener('click', () => this.deleteSession());
+    $('chat-form').addEventListener('submit', (event) => {
+      event.preventDefault();
+      this.sendMessage();
+    });
+    $('chat-input').addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        this.sendMessage();
+      }
+    });
+    $('instances').addEventListener('change', (event) => {
+      const select = event.target;
+      if (select instanceof HTMLSelectElement && select.classList.contains('instance-status')) {
+        this.changeStatus(Number(select.dataset.instanceId), select.value, select);
+      }
+    });
+    $('instances').addEventListener('click', (event) => {
+      const target = event.target instanceof Element ? event.target : null;
+      if (!target || target.closest('select')) return;
+      const card = target.closest('.instance');
+      if (card) this.selectInstance(Number(card.dataset.instanceId));
+    });
+  }
+
+  /** Show the session with this id, loaded whole from the bridge. */
+  async open(sessionId) {
+    const workspacePath = this.getWorkspace();
+    const seq = ++this.seq;
+    this.session = null;
+    this.selectedInstance = null;
+    const view = $('view-detail');
+    view.dataset.sessionId = sessionId;
+    view.dataset.loaded = 'false';
+    view.dataset.failed = 'false';
+    view.setAttribute('aria-busy', 'true');
+    this.renderLoading(sessionId);
+    try {
+      const session = await call('get_session_sqlite', { workspacePath, sessionId }, 'opening the session');
+      if (seq !== this.seq) return false;
+      this.show(session);
+      return true;
+    } catch {
+      if (seq === this.seq) this.renderFailed(sessionId);
+      return false;
+    } finally {
+      if (seq === this.seq) view.removeAttribute('aria-busy');
+    }
+  }
+
+  reload() {
+    return this.session ? this.open(this.session.id) : Promise.resolve(false);
+  }
+
+  show(session) {
+    const keep = this.selectedInstance;
+    this.session = session;
+    const instances = session.instances || [];
+    if (keep === null || !instances.some((i) => i.instanceId === keep)) {
+      this.selectedInstance = instances.length ? instances[0].instanceId : null;
+    }
+    this.render();
+    const view = $('view-detail');
+    view.dataset.sessionId = session.id;
+    view.dataset.loaded = 'true';
+    view.dataset.updatedAt = session.updatedAt;
+  }
+
+  renderLoading(sessionId) {
+    setChildren($('detail-badges'));
+    $('detail-task').textContent = 'Loading…';
+    $('detail-id').textContent = sessionId;
+    setChildren($('detail-meta'));
+    setChildren($('instances'), el('p', { class: 'muted placeholder', text: 'Loading instances…' }));
+    setChildren($('chat'));
+    $('output').textContent = '';
+    $('output-title').textContent = '';
+    $('output-size').textContent = '';
+    $('instances-count').textContent = '';
+    $('chat-count').textContent = '';
+    this.setEnabled(false);
+  }
+
+  renderFailed(sessionId) {
+    $('view-detail').dataset.failed = 'true';
+    $('detail-task').textContent = 'This session could not be loaded';
+    $('detail-id').textContent = sessionId;
+    setChildren($('instances'), el('p', { class: 'muted placeholder', text: 'See the message above.' }));
+    this.setEnabled(false);
+    $('detail-reload').disabled = false;
+  }
+
+  setEnabled(enabled) {
+    for (const id of ['detail-delete', 'detail-reload', 'chat-send', 'chat-input', 'chat-role', 'chat-instance']) {
+      $(id).disabled = !enabled;
+    }
+  }
+
+  render() {
+    const s = this.session;
+    setChildren($('detail-badges'),
+      el('span', { class: ['badge', `type-${s.type}`], text: s.type }),
+      el('span', { class: ['status-pill', `status-${s.status}`], text: s.status }));
+    $('detail-task').textContent = s.task;
+    $('detail-id').textContent = s.id;
+
+    const meta = [
+      ['Created', formatDateTime(s.createdAt), s.createdAt],
+      ['Updated', relativeTime(s.updatedAt), formatDateTime(s.updatedAt)],
+      ['Completed', s.completedAt ? formatDateTime(s.completedAt) : '—', s.completedAt],
+      ['Model', s.model || '—'],
+      ['Duration', formatDuration(s.totalDuration)],
+      ['Runtimes', Array.isArray(s.runtimeMix) && s.runtimeMix.length ? s.runtimeMix.join(', ') : '—'],
+      ['Winner', s.winnerId !== undefined && s.winnerId !== null ? `#${s.winnerId}` : '—'],
+      ['Changes', changesText(s.totalFilesChanged, s.totalLinesAdded, s.totalLinesDeleted)],
+    ];
+    setChildren($('detail-meta'), meta.map(([term, value, title]) => el('div', { class: 'meta-item' },
+      el('dt', { text: term }),
+      el('dd', { text: value, title: title || undefined }))));
+
+    this.renderInstances();
+    this.renderOutput();
+    this.renderChat();
+    this.setEnabled(true);
+  }
+
+  renderInstances() {
+    const instances = this.session.instances || [];
+    $('instances-count').textContent = String(instances.length);
+    if (!instances.length) {
+      setChildren($('instances'), el('p', { class: 'muted placeholder', text: 'This session has no instances.' }));
+    } else {
+      setChildren($('instances'), instances.map((inst) => this.renderInstance(inst)));
+    }
+    const select = $('chat-instance');
+    const previous = select.value;
+    setChildren(select, el('option', { value: '', text: 'None' }),
+      instances.map((inst) => el('option', {
+        value: String(inst.instanceId), text: `#${inst.instanceId} ${inst.agentName}`,
+      })));
+    if ([...select.options].some((o) => o.value === previous)) select.value = previous;
+  }
+
+  renderInstance(inst) {
+    const isWinner = this.session.winnerId !== undefined && this.session.winnerId !== null
+      && this.session.winnerId === inst.instanceId;
+    const statusSelect = el('select', {
+      class: 'instance-status',
+      dataset: { instanceId: inst.instanceId },
+      attrs: { 'aria-label': `Status of instance ${inst.instanceId}` },
+    }, INSTANCE_STATUSES.map((st) => el('option', { value: st, text: st })));
+    if (!INSTANCE_STATUSES.includes(inst.status)) {
+      statusSelect.append(el('option', { value: inst.status, text: inst.status }));
+    }
+    statusSelect.value = inst.status;
+    return el('article', {
+      class: ['instance', inst.instanceId === this.selectedInstance && 'selected', isWinner && 'winner'],
+      dataset: { instanceId: inst.instanceId, status: inst.status },
+      attrs: { tabindex: '0', title: 'Show this instance\'s output' },
+    },
+    el('div', { class: 'instance-head' },
+      el('span', { class: 'instance-num', text: `#${inst.instanceId}` }),
+      el('span', { class: 'instance-agent', text: inst.agentName }),
+      isWinner ? el('span', { class: 'winner-badge', text: 'winner' }) : null,
+      el('span', { class: ['status-dot', `status-${inst.status}`], attrs: { 'aria-hidden': 'true' } }),
+      statusSelect),
+    el('div', { class: 'instance-meta' },
+      metaChip('branch', inst.branch),
+      inst.runtimeLabel || inst.runtime ? metaChip('runtime', inst.runtimeLabel || inst.runtime) : null,
+      inst.model ? metaChip('model', inst.model) : null,
+      metaChip('tmux', inst.tmuxSessionId)),
+    el('div', { class: 'instance-foot' },
+      el('span', { class: 'files', text: inst.filesChanged !== undefined && inst.filesChanged !== null ? `${formatNumber(inst.filesChanged)} files` : '— files' }),
+      el('span', { class: 'lines' },
+        el('span', { class: 'add', text: `+${formatNumber(inst.linesAdded || 0)}` }),
+        el('span', { class: 'del', text: `−${formatNumber(inst.linesDeleted || 0)}` })),
+      inst.startTime ? el('span', { class: 'muted', text: timeRange(inst.startTime, inst.endTime) }) : null));
+  }
+
+  selectInstance(instanceId) {
+    this.selectedInstance = instanceId;
+    for (const card of $('instances').querySelectorAll('.instance')) {
+      card.classList.toggle('selected', Number(card.dataset.instanceId) === instanceId);
+    }
+    this.renderOutput();
+  }
+
+  renderOutput() {
+    const inst = (this.session.instances || []).find((i) => i.instanceId === this.selectedInstance);
+    const out = $('output');
+    if (!inst) {
+      $('output-title').textContent = '';
+      $('output-size').textContent = '';
+      out.textContent = '';
+      out.dataset.empty = 'true';
+      return;
+    }
+    $('output-title').textContent = `#${inst.instanceId} · ${inst.agentName}`;
+    const text = typeof inst.output === 'string' ? inst.output : '';
+    $('output-size').textContent = text ? `${formatNumber(text.split('\n').length)} lines · ${formatBytes(new Blob([text]).size)}` : '';
+    out.dataset.instanceId = String(inst.instanceId);
+    out.dataset.empty = text ? 'false' : 'true';
+    if (text) setChildren(out, linkify(text));
+    else setChildren(out, el('span', { class: 'muted', text: 'No output recorded for this instance.' }));
+  }
+
+  renderChat() {
+    const messages = this.session.chatHistory || [];
+    $('chat-count').textContent = String(messages.length);
+    const chat = $('chat');
+    if (!messages.length) {
+      setChildren(chat, el('li', { class: 'chat-empty muted', text: 'No messages yet.' }));
+      return;
+    }
+    setChildren(chat, messages.map((m) => el('li', {
+      class: ['message', `role-${m.role}`],
+      dataset: { messageId: m.id, role: m.role },
+    },
+    el('div', { class: 'message-head' },
+      el('span', { class: 'message-role', text: m.role }),
+      m.instanceId !== undefined && m.instanceId !== null
+        ? el('span', { class: 'message-instance', text: `#${m.instanceId}` }) : null,
+      el('time', {
+        class: 'message-time', text: formatDateTime(m.timestamp), attrs: { datetime: m.timestamp },
+      })),
+    el('div', { class: 'message-content' }, linkify(m.content)))));
+    chat.scrollTop = chat.scrollHeight;
+  }
+
+  async changeStatus(instanceId, newStatus, select) {
+    const s = this.session;
+    if (!s) return;
+    select.disabled = true;
+    try {
+      const session = await call('update_instance_status_sqlite',
+        { workspacePath: this.getWorkspace(), sessionId: s.id, instanceId, newStatus },
+        `changing instance #${instanceId} to ${newStatus}`);
+      this.show(session);
+      toast(`Instance #${instanceId} is now ${newStatus}`);
+      this.onChanged(session);
+    } catch {
+      // Put the control back to what is stored.
+      const inst = (s.instances || []).find((i) => i.instanceId === instanceId);
+      if (inst) select.value = inst.status;
+    } finally {
+      select.disabled = false;
+    }
+  }
+
+  async sendMessage() {
+    const s = this.session;
+    const input = $('chat-input');
+    const content = input.value;
+    if (!s) return;
+    if (!content.trim()) {
+      input.focus();
+      return;
+    }
+    const instanceValue = $('chat-instance').value;
+    const message = {
+      id: newId('msg'),
+      role: $('chat-role').value,
+      content,
+      timestamp: new Date().toISOString(),
+    };
+    if (instanceValue !== '') message.instanceId = Number(instanceValue);
+    await withButton($('chat-send'), async () => {
+      input.disabled = true;
+      try {
+        const session = await call('add_chat_message_sqlite',
+          { workspacePath: this.getWorkspace(), sessionId: s.id, message }, 'adding the message');
+        input.value = '';
+        this.show(session);
+        this.onChanged(session);
+      } catch {
+        /* the banner says why; the text stays in the box */
+      } finally {
+        input.disabled = false;
+        input.focus();
+      }
+    });
+  }
+
+  async deleteSession() {
+    const s = this.session;
+    if (!s) return;
+    const ok = await confirmDialog({
+      title: 'Delete this session?',
+      text: `“${s.task}” and its ${(s.instances || []).length} instances and ${(s.chatHistory || []).length} messages will be removed from the database. This cannot be undone.`,
+      confirm: 'Delete session',
+    });
+    if (!ok) return;
+    await withButton($('detail-delete'), async () => {
+      try {
+        await call('delete_session_sqlite', { workspacePath: this.getWorkspace(), sessionId: s.id },
+          'deleting the session');
+        toast('Session deleted');
+        this.session = null;
+        this.onDeleted(s.id);
+      } catch {
+        /* shown in the banner */
+      }
+    });
+  }
+}
+
+function metaChip(label, value) {
+  return el('span', { class: 'chip', title: label },
+    el('span', { class: 'chip-label', text: label }),
+    el('span', { class: 'chip-value', text: value ?? '—' }));
+}
+
+function changesText(files, added, deleted) {
+  if ([files, added, deleted].every((v) => v === undefined || v === null)) return '—';
+  return `${formatNumber(files ?? 0)} files · +${formatNumber(added ?? 0)} −${formatNumber(deleted ?? 0)}`;
+}
+
+function timeRange(start, end) {
+  const a = Date.parse(start);
+  const b = end ? Date.parse(end) : NaN;
+  if (!Number.isNaN(a) && !Number.isNaN(b)) return formatDuration((b - a) / 1000);
+  return `started ${relativeTime(start)}`;
+}

@@ -1,0 +1,30 @@
+// A confirmation dialog of the page's own (window.confirm would be a native Qt
+// dialog that tests and screenshots cannot see).
+const $ = (id) => document.getElementById(id);
+
+/** Ask; resolves true when the person confirmed. */
+export function confirmDialog({ title, text, confirm = 'OK' }) {
+  const dialog = $('confirm-dialog');
+  $('confirm-title').textContent = title;
+  $('confirm-text').textContent = text;
+  $('confirm-ok').textContent = confirm;
+  return new Promise((resolve) => {
+    const finish = (value) => {
+      $('confirm-ok').removeEventListener('click', onOk);
+      $('confirm-cancel').removeEventListener('click', onCancel);
+      dialog.removeEventListener('cancel', onCancel);
+      if (dialog.open) dialog.close();
+      resolve(value);
+    };
+    const onOk = () => finish(true);
+    const onCancel = (event) => {
+      if (event) event.preventDefault();
+      finish(false);
+    };
+    $('confirm-ok').addEventListener('click', onOk);
+    $('confirm-cancel').addEventListener('click', onCancel);
+    dialog.addEventListener('cancel', onCancel);
+    dialog.showModal();
+    $('confirm-cancel').focus();
+  });
+}

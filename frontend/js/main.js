@@ -1,0 +1,120 @@
+// Wires the page together: workspace picker, board, session detail, database panel.
+import { whenReady } from './invoke.js';
+import { installLinkGuard } from './dom.js';
+import { installGlobalErrorHandlers, showError, busyCount } from './feedback.js';
+import { prefs } from './prefs.js';
+import { Board } from './board.js';
+import { Detail } from './detail.js';
+import { DatabasePanel } from './database.js';
+import { WorkspacePicker } from './workspace.js';
+
+const $ = (id) => document.getElementById(id);
+
+function applyTheme(theme) {
+  if (theme === 'light' || theme === 'dark') document.documentElement.dataset.theme = theme;
+  else delete document.documentElement.dataset.theme;
+  $('theme-select').value = theme;
+}
+
+const app = {
+  view: 'board',
+  workspace: null,
+  ready: false,
+};
+
+function showView(view) {
+  app.view = view;
+  for (const section of document.querySelectorAll('main > .view')) {
+    section.hidden = section.dataset.view !== view;
+  }
+  for (const tab of document.querySelectorAll('.tab')) {
+    const current = tab.dataset.view === view || (view === 'detail' && tab.dataset.view === 'board');
+    if (current) tab.setAttribute('aria-current', 'page');
+    else tab.removeAttribute('aria-current');
+  }
+  document.documentElement.dataset.view = view;
+  window.scrollTo(0, 0);
+}
+
+let board;
+let detail;
+let database;
+let picker;
+
+async function openSession(sessionId) {
+  showView('detail');
+  await detail.open(sessionId);
+}
+
+async function start() {
+  installGlobalErrorHandlers();
+  installLinkGuard();
+  applyTheme(prefs.theme);
+  $('theme-select').addEventListener('change', () => {
+    prefs.theme = $('theme-select').value;
+    applyTheme(prefs.theme);
+  });
+
+  picker = new WorkspacePicker({
+    onChange: (path) => {
+      app.workspace = path;
+      showView('board');
+      board.reload();
+    },
+  });
+  board = new Board({ getWorkspace: () => app.workspace, onOpen: openSession });
+  detail = new Detail({
+    getWorkspace: () => app.workspace,
+    onBack: () => {
+      showView('board');
+      board.reload();
+    },
+    onDeleted: (sessionId) => {
+      board.remove(sessionId);
+      showView('board');
+      board.reload();
+    },
+    onChanged: () => {},
+  });
+  database = new DatabasePanel();
+
+  for (const tab of document.querySelectorAll('.tab')) {
+    tab.addEventListener('click', () => {
+      showView(tab.dataset.view);
+      if (tab.dataset.view === 'database') database.load();
+      if (tab.dataset.view === 'board') board.reload();
+    });
+  }
+  showView('board');
+
+  try {
+    await whenReady();
+  } catch (error) {
+    showError(error, 'starting');
+    document.documentElement.dataset.ready = 'error';
+    return;
+  }
+  app.workspace = await picker.initial();
+  picker.set(app.workspace);
+  await board.reload();
+  app.ready = true;
+  document.documentElement.dataset.ready = 'true';
+}
+
+// For tests and screenshots: a read-only look at where the page is.
+window.ait42 = Object.freeze({
+  get view() { return app.view; },
+  get workspace() { return app.workspace; },
+  get ready() { return app.ready; },
+  get busy() { return busyCount(); },
+  openSession: (id) => openSession(id),
+  chooseWorkspace: (path) => picker.choose(path),
+  showView: (view) => {
+    showView(view);
+    if (view === 'database') return database.load();
+    if (view === 'board') return board.reload();
+    return undefined;
+  },
+});
+
+start();
