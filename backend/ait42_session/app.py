@@ -418,35 +418,25 @@ class Page:
     def resize(self, width: int, height: int) -> None:
         self.window.resize(width, height)
 
-    def set_color_scheme(self, scheme: str) -> None:
-        """Tell Qt (and so ``prefers-color-scheme``) to be light or dark."""
-        from PyQt6.QtCore import Qt
-        from PyQt6.QtWidgets import QApplication
-
-        value = {"light": Qt.ColorScheme.Light, "dark": Qt.ColorScheme.Dark}.get(
-            scheme, Qt.ColorScheme.Unknown)
-
-        def apply() -> None:
-            hints = QApplication.styleHints()
-            if hints is not None and hasattr(hints, "setColorScheme"):
-                hints.setColorScheme(value)
-
-        self._gui(apply)
-
 
 def drive(bridge: Any, driver: Callable[[Page], T], *, width: int = WIDTH, height: int = HEIGHT,
-          load_timeout: float = 30.0, close_bridge: bool = False) -> T:
+          load_timeout: float = 30.0, close_bridge: bool = False,
+          expose: tuple[Callable[..., Any], ...] = ()) -> T:
     """Open the real window on ``bridge``, run ``driver(page)`` in a thread, then close it.
 
     Blocks the main thread (pywebview's rule) and can run once per process. The
     driver's return value is returned; its exception is raised here. With
     ``close_bridge`` the window closes the bridge as it closes, as in ``run_window``.
+    ``expose`` adds functions to ``window.pywebview.api`` (benchmarks only: the
+    app's window offers the bridge's commands and nothing else).
     """
     load_qt()
     import webview
 
     gui = _GuiCall()
     window = create_window(bridge, width=width, height=height, close_bridge=close_bridge)
+    if expose:
+        window.expose(*expose)
     outcome: list[tuple[bool, Any]] = []
 
     def body() -> None:

@@ -177,7 +177,6 @@ def render(db_path: str, out_dir: str, workspace: str | None = None,
         first = page.js("(function(){var c=document.querySelector('.card');"
                         "return c?c.dataset.sessionId:null;})()")
         for theme in ("light", "dark"):
-            page.set_color_scheme(theme)
             page.js(f"(function(){{var s=document.getElementById('theme-select');s.value="
                     f"{_js(theme)};s.dispatchEvent(new Event('change'));}})()")
             page.run("await window.ait42.showView('board');")

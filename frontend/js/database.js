@@ -88,7 +88,17 @@ export class DatabasePanel {
   }
 }
 
+const LABELS = {
+  workspaceCount: 'Workspaces',
+  schemaVersion: 'Schema version',
+  walSizeBytes: 'WAL size',
+  pageSize: 'Page size',
+  pageCount: 'Pages',
+  freePages: 'Free pages',
+};
+
 function humanize(key) {
+  if (LABELS[key]) return LABELS[key];
   return key.replace(/Bytes$/, '').replace(/([a-z0-9])([A-Z])/g, '$1 $2')
     .replace(/^wal\b/i, 'WAL').replace(/^./, (c) => c.toUpperCase());
 }

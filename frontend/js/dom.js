@@ -111,6 +111,13 @@ export function installLinkGuard(doc = document) {
   });
 }
 
+// Intl formatters are costly to build: one each, shared (the board formats 1,000s of cards).
+const RELATIVE = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+const DATE_TIME = new Intl.DateTimeFormat(undefined, {
+  year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit',
+});
+const NUMBER = new Intl.NumberFormat();
+
 /** "3 minutes ago" style, with the exact time as a fallback. */
 export function relativeTime(iso, now = Date.now()) {
   if (!iso) return '—';
@@ -118,7 +125,7 @@ export function relativeTime(iso, now = Date.now()) {
   if (Number.isNaN(t)) return String(iso);
   const seconds = Math.round((now - t) / 1000);
   const abs = Math.abs(seconds);
-  const rtf = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+  const rtf = RELATIVE;
   const units = [
     ['year', 31536000], ['month', 2592000], ['week', 604800],
     ['day', 86400], ['hour', 3600], ['minute', 60],
@@ -133,9 +140,7 @@ export function formatDateTime(iso) {
   if (!iso) return '—';
   const t = Date.parse(iso);
   if (Number.isNaN(t)) return String(iso);
-  return new Date(t).toLocaleString(undefined, {
-    year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit',
-  });
+  return DATE_TIME.format(new Date(t));
 }
 
 export function formatDuration(seconds) {
@@ -165,7 +170,7 @@ export function formatBytes(bytes) {
 
 export function formatNumber(n) {
   if (n === undefined || n === null) return '—';
-  return Number(n).toLocaleString();
+  return NUMBER.format(Number(n));
 }
 
 /** Newly generated id for a chat message. */

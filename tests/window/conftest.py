@@ -213,12 +213,13 @@ class RemotePage:
         return self.report or {}
 
 
-def open_window(data: WindowData) -> RemotePage:
+def open_window(data: WindowData, extra_env: dict[str, str] | None = None) -> RemotePage:
     """Start the host process with the real window on ``data.db``; wait for the page."""
     authkey = secrets.token_bytes(16)
     listener = Listener(("127.0.0.1", 0), authkey=authkey)
     host, port = listener.address
     env = headless_env(data.home)
+    env.update(extra_env or {})
     env["AIT42_TEST_AUTHKEY"] = authkey.hex()
     log = open(Path(data.db).parent / f"host-{port}.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen([sys.executable, str(HERE / "host.py"), host, str(port), data.db],

@@ -96,7 +96,8 @@ def test_the_command_opens_the_window_and_closes_the_database(tmp_path: Path) ->
         assert bridge.verify_database_integrity() is True
 
 
-def test_closing_the_window_closes_the_bridge(tmp_path: Path) -> None:
+def test_closing_the_window_closes_the_bridge_and_auto_theme_follows_the_system(
+        tmp_path: Path) -> None:
     ws = tmp_path / "repo"
     ws.mkdir()
     home = tmp_path / "home"
@@ -104,10 +105,15 @@ def test_closing_the_window_closes_the_bridge(tmp_path: Path) -> None:
     db = str(tmp_path / "data" / "s.db")
     with Bridge.open(db) as bridge:
         bridge.create_session_sqlite(str(ws), _session("only", "debate", "running", "One"))
-    page = open_window(WindowData(db, str(ws), str(ws), home, ["only"]))
+    # Chromium's switch for the system's colour preference (offscreen Qt has no theme)
+    dark = {"QTWEBENGINE_CHROMIUM_FLAGS": "--blink-settings=preferredColorScheme=0"}
+    page = open_window(WindowData(db, str(ws), str(ws), home, ["only"]), dark)
     try:
         page.wait_idle()
         assert page.attr_list("#board .card", "data-session-id") == ["only"]
+        assert page.js("matchMedia('(prefers-color-scheme: dark)').matches") is True
+        assert page.js("document.getElementById('theme-select').value") == "auto"
+        assert page.js("getComputedStyle(document.body).backgroundColor") == "rgb(17, 19, 24)"
     finally:
         report = page.close()
     assert report == {"bridge_closed": True, "failure": None}
