@@ -14,6 +14,7 @@ from __future__ import annotations
 import _thread
 import asyncio
 import os
+import re
 import sys
 import threading
 import time
@@ -21,7 +22,7 @@ import types
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from . import models, workspace
+from . import consistency, importer, models, repository, storage, workspace
 from .db import Database, default_path
 from .errors import SessionError, ValidationError
 from .metrics import Metrics
@@ -43,6 +44,22 @@ COMMANDS: tuple[str, ...] = (
     "list_workspaces",
     "list_session_summaries",
     "get_metrics",
+    # phase 2: the shell's JSON-era commands (routed by the storage mode), the
+    # storage mode, the legacy import and the consistency check
+    "create_session",
+    "update_session",
+    "get_session",
+    "get_all_sessions",
+    "delete_session",
+    "add_chat_message",
+    "update_instance_status",
+    "get_storage_mode",
+    "set_storage_mode",
+    "start_import",
+    "get_import_status",
+    "cancel_import",
+    "check_consistency",
+    "bind_workspace",
 )
 _COMMAND_SET = frozenset(COMMANDS)
 
@@ -154,9 +171,12 @@ def _optional_choice(query: dict[str, Any], key: str, allowed: tuple[str, ...]) 
 class Bridge:
     """The commands of ``shared/CONTRACT.md``; open with ``Bridge.open(db_path)``."""
 
-    def __init__(self, loop: _Loop, db: Database) -> None:
+    def __init__(self, loop: _Loop, db: Database,
+                 sessions_dir: str | os.PathLike[str] | None = None) -> None:
         object.__setattr__(self, "_loop", loop)
         object.__setattr__(self, "_repo", SqliteSessionRepository(db))
+        object.__setattr__(self, "_storage", storage.Storage(db, sessions_dir))  # phase 2
+        object.__setattr__(self, "_jobs", importer.ImportJobs(db, loop.run))  # phase 2
         object.__setattr__(self, "_metrics", Metrics())
         object.__setattr__(self, "_closed", False)
         object.__setattr__(self, "_close_lock", threading.Lock())
@@ -168,15 +188,20 @@ class Bridge:
     # -- life cycle (Python only; pywebview cannot reach these) -------------
 
     @classmethod
-    def open(cls, db_path: str | os.PathLike[str] | None = None) -> Bridge:
-        """Open the database (creating folders, applying migrations) and start the loop."""
+    def open(cls, db_path: str | os.PathLike[str] | None = None, *,
+             sessions_dir: str | os.PathLike[str] | None = None) -> Bridge:
+        """Open the database (creating folders, applying migrations) and start the loop.
+
+        ``sessions_dir``: the legacy JSON files (default ``$AIT42_SESSIONS_DIR``
+        or ``~/.ait42/sessions``).
+        """
         loop = _Loop()
         try:
             db = loop.run(Database.open(db_path if db_path is not None else default_path()))
         except BaseException:
             loop.stop()
             raise
-        bridge = cls(loop, db)
+        bridge = cls(loop, db, sessions_dir)
         _register_exit(bridge)
         return bridge
 
@@ -187,6 +212,7 @@ class Bridge:
                 return
             object.__setattr__(self, "_closed", True)
             try:
+                self._jobs.shutdown()  # phase 2: imports stop before the database closes
                 self._loop.run(self._repo.db.close())
             finally:
                 self._loop.stop()
@@ -353,6 +379,164 @@ class Bridge:
     def get_metrics(self) -> Json:
         """Per command since start: count, errors by code, p50/p95/p99 latency in ms."""
         return {"commands": self._metrics.snapshot()}
+
+    # -- phase 2: JSON-era commands, storage mode, import, consistency ---------
+    # The JSON-era commands take the arguments and return what their _sqlite
+    # twins do; the storage mode (json | dual | sqlite) picks the store.
+
+    def create_session(self, workspace_path: Any, session: Any) -> Json:
+        """Store a new session in the storage mode's store(s); CONFLICT when its id exists."""
+        try:
+            ws = workspace.resolve(workspace_path)
+            model = models.validate(models.Session, session, "session")
+        except SessionError as exc:
+            raise self._invalid("create_session", exc) from None
+        return self._run("create_session", self._storage.create_session(ws, model))
+
+    def update_session(self, workspace_path: Any, session: Any) -> Json:
+        """Replace a stored session whole (instances and chat included)."""
+        try:
+            ws = workspace.resolve(workspace_path)
+            model = models.validate(models.Session, session, "session")
+        except SessionError as exc:
+            raise self._invalid("update_session", exc) from None
+        return self._run("update_session", self._storage.update_session(ws, model))
+
+    def get_session(self, workspace_path: Any, session_id: Any) -> Json:
+        """One whole session of the workspace."""
+        try:
+            ws = workspace.resolve(workspace_path)
+            sid = _text_arg(session_id, "session_id")
+        except SessionError as exc:
+            raise self._invalid("get_session", exc) from None
+        return self._run("get_session", self._storage.get_session(ws, sid))
+
+    def get_all_sessions(self, workspace_path: Any) -> list[Json]:
+        """Every session of the workspace, newest ``updatedAt`` first."""
+        if isinstance(workspace_path, str) and not workspace_path.strip():
+            return []
+        try:
+            ws = workspace.resolve(workspace_path)
+        except SessionError as exc:
+            raise self._invalid("get_all_sessions", exc) from None
+        return self._run("get_all_sessions", self._storage.get_all_sessions(ws))
+
+    def delete_session(self, workspace_path: Any, session_id: Any) -> None:
+        """Delete a session with its instances and chat."""
+        try:
+            ws = workspace.resolve(workspace_path)
+            sid = _text_arg(session_id, "session_id")
+        except SessionError as exc:
+            raise self._invalid("delete_session", exc) from None
+        self._run("delete_session", self._storage.delete_session(ws, sid))
+
+    def add_chat_message(self, workspace_path: Any, session_id: Any, message: Any) -> Json:
+        """Append a chat message; the session's ``updatedAt`` becomes now."""
+        try:
+            ws = workspace.resolve(workspace_path)
+            sid = _text_arg(session_id, "session_id")
+            msg = models.validate(models.ChatMessage, message, "message")
+        except SessionError as exc:
+            raise self._invalid("add_chat_message", exc) from None
+        return self._run("add_chat_message", self._storage.add_chat_message(ws, sid, msg))
+
+    def update_instance_status(self, workspace_path: Any, session_id: Any,
+                               instance_id: Any, new_status: Any) -> Json:
+        """Set one instance's status; the session's ``updatedAt`` becomes now."""
+        try:
+            ws = workspace.resolve(workspace_path)
+            sid = _text_arg(session_id, "session_id")
+            if not isinstance(instance_id, int) or isinstance(instance_id, bool):
+                raise ValidationError(f"instance_id must be an integer, got {instance_id!r}")
+            if new_status not in models.INSTANCE_STATUSES:
+                raise ValidationError(
+                    f"new_status must be one of {', '.join(models.INSTANCE_STATUSES)}, "
+                    f"got {new_status!r}"
+                )
+        except SessionError as exc:
+            raise self._invalid("update_instance_status", exc) from None
+        return self._run("update_instance_status",
+                         self._storage.update_instance_status(ws, sid, instance_id, new_status))
+
+    def get_storage_mode(self) -> Json:
+        """``{mode: json|dual|sqlite, sessionsDir}``: what backs the JSON-era commands."""
+        return self._run("get_storage_mode", self._storage.describe())
+
+    def set_storage_mode(self, mode: Any) -> Json:
+        """Switch the storage mode; ``{mode, previous, sessionsDir}``."""
+        return self._run("set_storage_mode", self._storage.set_mode(mode))
+
+    def start_import(self, source_dir: Any, options: Any) -> Json:
+        """Start importing a folder of legacy files in the background; ``{jobId}`` at once.
+
+        ``source_dir``: a folder, or null for ``~/.ait42/sessions``. ``options``
+        (or null): ``{workspaces?: [path], mapping?: path, dryRun?, overwrite?,
+        noBackup?}``. Poll ``get_import_status(jobId)``.
+        """
+        try:
+            opts = importer.options_from_json(source_dir, options)
+        except SessionError as exc:
+            raise self._invalid("start_import", exc) from None
+        return self._sync("start_import", lambda: self._jobs.start(opts))
+
+    def get_import_status(self, job_id: Any) -> Json:
+        """``{jobId, state: running|done|failed, filesDone, filesTotal, sessionsDone,
+        sessionsTotal, rate, etaSeconds, ..., summary? (done), error? (failed)}``."""
+        try:
+            jid = _text_arg(job_id, "job_id")
+        except SessionError as exc:
+            raise self._invalid("get_import_status", exc) from None
+        return self._sync("get_import_status", lambda: self._jobs.status(jid))
+
+    def cancel_import(self, job_id: Any) -> Json:
+        """Ask a running import to stop after its current file; returns its status."""
+        try:
+            jid = _text_arg(job_id, "job_id")
+        except SessionError as exc:
+            raise self._invalid("cancel_import", exc) from None
+        return self._sync("cancel_import", lambda: self._jobs.cancel(jid))
+
+    def check_consistency(self) -> Json:
+        """Compare every workspace's JSON file with the database, field by field."""
+        st = self._storage
+        return self._run("check_consistency", consistency.check(
+            st.db, st.sessions_dir, fallback_log=st.dual.fallback_log))
+
+    def bind_workspace(self, workspace_hash: Any, path: Any) -> Json:
+        """Give a workspace imported under its hash alone its real path (hashes must match)."""
+        try:
+            ws = _bind_target(workspace_hash, path)
+        except SessionError as exc:
+            raise self._invalid("bind_workspace", exc) from None
+        return self._run("bind_workspace", self._storage.db.write(repository.bind_workspace, ws))
+
+    def _sync(self, command: str, fn: Callable[[], T]) -> T:
+        """Run a command that needs no database round trip; record its figures."""
+        started = time.perf_counter()
+        code = None
+        try:
+            if self._closed:
+                raise SessionError("the bridge is closed")
+            return fn()
+        except SessionError as exc:
+            code = exc.code
+            raise
+        finally:
+            self._metrics.record(command, time.perf_counter() - started, code)
+
+
+def _bind_target(workspace_hash: object, path: object) -> workspace.Workspace:
+    """Phase 2: validate ``bind_workspace``'s arguments; the workspace to bind."""
+    if not isinstance(workspace_hash, str) or not re.fullmatch(r"[0-9a-f]{16}", workspace_hash):
+        raise ValidationError(
+            f"workspace_hash must be 16 lowercase hex characters, got {workspace_hash!r}")
+    ws = workspace.resolve(path)
+    if ws.hash != workspace_hash:
+        raise ValidationError(
+            f"{ws.path} hashes to {ws.hash}, not {workspace_hash}: it is not the folder whose "
+            "sessions are in that file (the hash is of the folder's path when the sessions "
+            "were made)")
+    return ws
 
 
 def _register_exit(bridge: Bridge) -> None:

@@ -10,10 +10,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
-from . import migrations
+from . import consistency, importer, migrations
 from .bridge import Bridge
 from .db import default_path
 from .errors import SessionError
@@ -23,6 +25,8 @@ EXAMPLES = """examples:
   ait42-session --db /tmp/s.db stats print counts and sizes as JSON
   ait42-session migrate info         list applied and pending migrations
   ait42-session verify               exit 0 when the database is sound
+  ait42-session import-json --dry-run   what importing ~/.ait42/sessions would do
+  ait42-session check-consistency    do the JSON files and the database agree?
 """
 
 
@@ -117,7 +121,145 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("optimize", help="refresh statistics, reclaim space, truncate the WAL",
                    description="example: ait42-session optimize").set_defaults(
         func=_with_bridge(lambda b: b.optimize_database(), _show_optimized))
+    add_phase2_commands(sub)
     return parser
+
+
+# --------------------------------------------------------------------------
+# Phase 2: legacy JSON import, workspace binding, consistency, storage mode
+# --------------------------------------------------------------------------
+
+def cmd_import_json(args: argparse.Namespace) -> int:
+    """Import legacy JSON files: the bridge's start_import, polled for the progress bar."""
+    db = args.db
+    if args.dry_run and db != ":memory:" and not Path(db).expanduser().exists():
+        db = ":memory:"  # a dry run creates nothing, not even the database file
+    options = {"workspaces": args.workspace or [], "mapping": args.mapping,
+               "dryRun": args.dry_run, "overwrite": args.overwrite,
+               "noBackup": args.no_backup}
+    tty = sys.stderr.isatty()
+    with Bridge.open(db) as bridge:
+        job = bridge.start_import(args.dir, options)["jobId"]
+        last_line = 0.0
+        try:
+            while True:
+                status = bridge.get_import_status(job)
+                running = status["state"] == "running"
+                now = time.monotonic()
+                if tty:
+                    print("\r" + importer.render_progress(status), end="" if running else "\n",
+                          file=sys.stderr, flush=True)
+                elif not running or now - last_line >= 1.0:
+                    print(importer.render_progress(status), file=sys.stderr, flush=True)
+                    last_line = now
+                if not running:
+                    break
+                time.sleep(0.1)
+        except KeyboardInterrupt:
+            bridge.cancel_import(job)
+            while bridge.get_import_status(job)["state"] == "running":
+                time.sleep(0.1)
+            print("\ncancelled: the files imported before stay imported", file=sys.stderr)
+            return 130
+    if status["state"] == "failed":
+        error = status["error"]
+        print(f"ait42-session: {error['name']} [{error['code']}]: {error['message']}",
+              file=sys.stderr)
+        return 1
+    summary = status["summary"]
+    if args.json:
+        _print_json(summary)
+    else:
+        print(importer.format_summary(summary))
+    return 0 if summary["ok"] else 1
+
+
+def cmd_workspace_bind(args: argparse.Namespace) -> int:
+    """Give a workspace imported under its hash its real path."""
+    with Bridge.open(args.db) as bridge:
+        result = bridge.bind_workspace(args.hash, args.path)
+    print(f"bound {result['workspaceHash']} to {result['path']} "
+          f"({result['sessionCount']} session(s))")
+    return 0
+
+
+def cmd_workspace_list(args: argparse.Namespace) -> int:
+    """List the workspaces of the database (unknown paths show as '-')."""
+    with Bridge.open(args.db) as bridge:
+        rows = bridge.list_workspaces()
+    for row in rows:
+        print(f"{row['workspaceHash']}  {row['sessionCount']:>6}  {row['path'] or '-'}")
+    return 0
+
+
+def cmd_check_consistency(args: argparse.Namespace) -> int:
+    """Compare the JSON files with the database; exit 1 when they differ."""
+    with Bridge.open(args.db, sessions_dir=args.sessions_dir) as bridge:
+        report = bridge.check_consistency()
+    if args.json:
+        _print_json(report)
+    else:
+        print(consistency.format_report(report))
+    return 0 if report["ok"] else 1
+
+
+def cmd_storage_mode(args: argparse.Namespace) -> int:
+    """Show or set the storage mode behind the JSON-era commands."""
+    with Bridge.open(args.db) as bridge:
+        if args.mode is None:
+            print(bridge.get_storage_mode()["mode"])
+        else:
+            result = bridge.set_storage_mode(args.mode)
+            print(f"storage mode: {result['mode']} (was {result['previous']})")
+    return 0
+
+
+def add_phase2_commands(sub: Any) -> None:
+    imp = sub.add_parser(
+        "import-json", help="import legacy JSON session files (~/.ait42/sessions)",
+        description="Import the shell's {hash}.json files into the database: one transaction "
+                    "per file, re-run safe, originals never modified. Exit 1 when anything "
+                    "was skipped. example: ait42-session import-json --dry-run")
+    imp.add_argument("dir", nargs="?", default=None,
+                     help="folder of {hash}.json files (default: ~/.ait42/sessions)")
+    imp.add_argument("--workspace", action="append", metavar="PATH",
+                     help="a workspace folder whose hash may name a file (repeatable)")
+    imp.add_argument("--mapping", metavar="FILE",
+                     help='workspace paths: JSON {"hash": "path"}, JSON [paths] or a path a line')
+    imp.add_argument("--dry-run", action="store_true", help="write nothing; report what "
+                                                            "would happen")
+    imp.add_argument("--overwrite", action="store_true",
+                     help="replace sessions that differ from the database (default: report)")
+    imp.add_argument("--no-backup", action="store_true",
+                     help="skip the copy of the folder made before the first real import")
+    imp.add_argument("--json", action="store_true", help="print the summary as JSON")
+    imp.set_defaults(func=cmd_import_json)
+
+    ws = sub.add_parser("workspace", help="workspaces: list, bind a hash to its folder",
+                        description="example: ait42-session workspace bind 1a2b3c4d5e6f7a8b "
+                                    "~/src/app")
+    ws_sub = ws.add_subparsers(title="actions", metavar="ACTION", required=True)
+    bind = ws_sub.add_parser("bind", help="set the folder of a workspace known by hash only")
+    bind.add_argument("hash", help="the 16-hex hash (the legacy file's name)")
+    bind.add_argument("path", help="the workspace folder; its legacy hash must be HASH")
+    bind.set_defaults(func=cmd_workspace_bind)
+    ws_sub.add_parser("list", help="hash, session count and path of every workspace"
+                      ).set_defaults(func=cmd_workspace_list)
+
+    chk = sub.add_parser("check-consistency",
+                         help="compare the JSON files with the database (exit 1 when they "
+                              "differ)", description="example: ait42-session check-consistency")
+    chk.add_argument("--sessions-dir", default=None, metavar="DIR",
+                     help="folder of {hash}.json files (default: ~/.ait42/sessions)")
+    chk.add_argument("--json", action="store_true", help="print the report as JSON")
+    chk.set_defaults(func=cmd_check_consistency)
+
+    mode = sub.add_parser("storage-mode", help="show or set what backs the JSON-era commands",
+                          description="json: legacy files only; dual: both, reads from the "
+                                      "database; sqlite: the database only. example: "
+                                      "ait42-session storage-mode dual")
+    mode.add_argument("mode", nargs="?", choices=("json", "dual", "sqlite"))
+    mode.set_defaults(func=cmd_storage_mode)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -465,3 +465,232 @@ class SqliteSessionRepository:
 
     async def verify(self) -> bool:
         return await self.db.read(verify)
+
+
+# ==========================================================================
+# Phase 2 (legacy JSON import, dual write, settings): appended section.
+# Used by importer.py, storage.py and consistency.py; owned by the import work.
+# ==========================================================================
+
+_ROW_ERRORS = (sqlite3.IntegrityError, sqlite3.InterfaceError, OverflowError, ValueError,
+               TypeError)  # a row the database refuses; infrastructure errors propagate
+
+ImportOutcome = tuple[str, str | None, Json | None]  # (status, reason, database version)
+
+
+def get_setting(conn: sqlite3.Connection, key: str) -> str | None:
+    row = conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def set_setting(conn: sqlite3.Connection, key: str, value: str) -> str | None:
+    """Store a setting; return its previous value."""
+    previous = get_setting(conn, key)
+    conn.execute("INSERT INTO settings (key, value) VALUES (?, ?)"
+                 " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+    return previous
+
+
+def workspace_paths(conn: sqlite3.Connection) -> dict[str, str | None]:
+    """Every known workspace: hash -> real path (``None`` while unknown)."""
+    return {str(r[0]): r[1] for r in conn.execute("SELECT hash, path FROM workspaces")}
+
+
+def bind_workspace(conn: sqlite3.Connection, ws: Workspace) -> Json:
+    """Fill in (or correct) the real path of a workspace known by its hash."""
+    cur = conn.execute("UPDATE workspaces SET path = ? WHERE hash = ?", (ws.path, ws.hash))
+    if cur.rowcount == 0:
+        raise NotFoundError(
+            f"no workspace {ws.hash} in the database; import its {ws.hash}.json file first"
+        )
+    count = conn.execute("SELECT count(*) FROM sessions WHERE workspace_hash = ?",
+                         (ws.hash,)).fetchone()[0]
+    return {"workspaceHash": ws.hash, "path": ws.path, "sessionCount": count}
+
+
+def session_workspaces(conn: sqlite3.Connection, ids: Iterable[str]) -> dict[str, str]:
+    """session id -> workspace hash, for those of ``ids`` the database holds."""
+    found: dict[str, str] = {}
+    batch = list(ids)
+    for start in range(0, len(batch), 500):  # fixed-size lists: within every build's limit
+        chunk = batch[start:start + 500]
+        marks = ", ".join("?" * len(chunk))
+        for row in conn.execute(
+            f"SELECT id, workspace_hash FROM sessions WHERE id IN ({marks})", chunk
+        ):
+            found[str(row[0])] = str(row[1])
+    return found
+
+
+def _import_rows(ws: Workspace, s: Session) -> tuple[tuple[Any, ...], list[tuple[Any, ...]],
+                                                      list[tuple[Any, ...]]]:
+    session_row = (*_session_row(s), ws.hash, timestamp_key(s.created_at),
+                   timestamp_key(s.updated_at), len(s.instances), len(s.chat_history))
+    insts = sorted(((s.id, *_instance_row(i)) for i in s.instances), key=lambda r: int(r[1]))
+    keyed = [(timestamp_key(m.timestamp), m) for m in s.chat_history]
+    keyed.sort(key=lambda km: km[0])  # stable: ties keep file order, as reads return them
+    msgs = [(s.id, k, *_message_row(m)) for k, m in keyed]
+    return session_row, insts, msgs
+
+
+def _insert_sessions(conn: sqlite3.Connection, ws: Workspace,
+                     sessions: list[Session]) -> dict[int, str]:
+    """Insert new sessions in batches; isolate the ones the database refuses.
+
+    Returns index -> reason for the refused ones; the others are written.
+    """
+    if not sessions:
+        return {}
+    s_rows: list[tuple[Any, ...]] = []
+    i_rows: list[tuple[Any, ...]] = []
+    m_rows: list[tuple[Any, ...]] = []
+    for s in sessions:
+        srow, irows, mrows = _import_rows(ws, s)
+        s_rows.append(srow)
+        i_rows.extend(irows)
+        m_rows.extend(mrows)
+    conn.execute("SAVEPOINT import_batch")
+    try:
+        conn.executemany(_INSERT_SESSION, s_rows)
+        conn.executemany(_INSERT_INSTANCE, i_rows)
+        conn.executemany(_INSERT_MESSAGE, m_rows)
+    except _ROW_ERRORS:
+        conn.execute("ROLLBACK TO import_batch")
+        conn.execute("RELEASE import_batch")
+    else:
+        conn.execute("RELEASE import_batch")
+        return {}
+    del s_rows, i_rows, m_rows
+    refused: dict[int, str] = {}
+    for k, s in enumerate(sessions):  # one savepoint each: find the rows refused
+        srow, irows, mrows = _import_rows(ws, s)
+        conn.execute("SAVEPOINT import_one")
+        try:
+            conn.execute(_INSERT_SESSION, srow)
+            conn.executemany(_INSERT_INSTANCE, irows)
+            conn.executemany(_INSERT_MESSAGE, mrows)
+        except _ROW_ERRORS as exc:
+            conn.execute("ROLLBACK TO import_one")
+            refused[k] = f"the database refused it ({type(exc).__name__}: {exc})"
+        conn.execute("RELEASE import_one")
+    return refused
+
+
+def import_file(conn: sqlite3.Connection, ws: Workspace, ws_path: str | None,
+                entries: list[tuple[Session, Json]], *, overwrite: bool, dry_run: bool,
+                now: str, record: tuple[Any, ...] | None = None) -> list[ImportOutcome]:
+    """Import one legacy file's valid sessions (``(model, normalized JSON)`` pairs).
+
+    Per session: ``inserted``; ``unchanged`` (already there, equal); ``changed``
+    (there and different: left alone) or ``replaced`` (with ``overwrite``);
+    ``conflict`` (the id belongs to another workspace); ``failed`` (the row
+    was refused). ``dry_run`` only reads. ``record`` is the ``import_files``
+    row (run_id, file_name, sha256, size) written with the data.
+    """
+    owners = session_workspaces(conn, (m.id for m, _ in entries))
+    outcomes: list[ImportOutcome] = []
+    new: list[int] = []
+    changed: list[int] = []
+    for k, (model, norm) in enumerate(entries):
+        owner = owners.get(model.id)
+        if owner is None:
+            outcomes.append(("inserted", None, None))
+            new.append(k)
+        elif owner != ws.hash:
+            outcomes.append(("conflict", f"the database already has this session id under "
+                                         f"workspace {owner}", None))
+        else:
+            current = get_session(conn, ws, model.id)
+            if current == norm:
+                outcomes.append(("unchanged", None, None))
+            elif overwrite:
+                outcomes.append(("replaced", None, current))
+                changed.append(k)
+            else:
+                outcomes.append(("changed", "differs from the database; rerun with --overwrite "
+                                            "to replace it", current))
+    if dry_run:
+        return outcomes
+    if new or changed or ws_path is not None:  # a later run may bring the path
+        conn.execute(
+            "INSERT INTO workspaces (hash, path, created_at, last_accessed) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (hash) DO UPDATE SET path = coalesce(workspaces.path, excluded.path)",
+            (ws.hash, ws_path, now, now),
+        )
+    refused = _insert_sessions(conn, ws, [entries[k][0] for k in new])
+    for j, reason in refused.items():
+        outcomes[new[j]] = ("failed", reason, None)
+    for k in changed:
+        conn.execute("SAVEPOINT import_one")
+        try:
+            update_session(conn, ws, entries[k][0])
+        except _ROW_ERRORS as exc:
+            conn.execute("ROLLBACK TO import_one")
+            outcomes[k] = ("failed", f"the database refused it ({exc})", outcomes[k][2])
+        conn.execute("RELEASE import_one")
+    if record is not None:
+        tally = {"written": 0, "unchanged": 0, "skipped": 0}
+        for status, _r, _c in outcomes:
+            key = {"inserted": "written", "replaced": "written", "unchanged": "unchanged"}.get(
+                status, "skipped")
+            tally[key] += 1
+        run_id, file_name, sha256, size, read = record
+        conn.execute(
+            "INSERT INTO import_files (run_id, file_name, workspace_hash, sha256, size_bytes,"
+            " sessions_read, sessions_written, sessions_unchanged, sessions_skipped,"
+            " imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (run_id, file_name, ws.hash, sha256, size, read, tally["written"],
+             tally["unchanged"], read - tally["written"] - tally["unchanged"], now),
+        )
+    return outcomes
+
+
+def start_import_run(conn: sqlite3.Connection, started_at: str, source_dir: str,
+                     overwrite: bool, backup_path: str | None) -> int:
+    cur = conn.execute(
+        "INSERT INTO import_runs (started_at, source_dir, overwrite, backup_path, state)"
+        " VALUES (?, ?, ?, ?, 'running')", (started_at, source_dir, int(overwrite), backup_path))
+    return int(cur.lastrowid or 0)
+
+
+def finish_import_run(conn: sqlite3.Connection, run_id: int, finished_at: str, state: str,
+                      summary: Json) -> None:
+    conn.execute("UPDATE import_runs SET finished_at = ?, state = ?, summary = ? WHERE id = ?",
+                 (finished_at, state, json.dumps(summary, ensure_ascii=False), run_id))
+
+
+def last_backup(conn: sqlite3.Connection, source_dir: str) -> str | None:
+    """The backup made before an earlier real import of ``source_dir``, if any."""
+    row = conn.execute(
+        "SELECT backup_path FROM import_runs WHERE source_dir = ? AND backup_path IS NOT NULL"
+        " ORDER BY id DESC LIMIT 1", (source_dir,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def record_dual_event(conn: sqlite3.Connection, at: str, command: str, ws_hash: str,
+                      session_id: str | None, kind: str, database_outcome: str,
+                      json_outcome: str, detail: Any) -> int:
+    cur = conn.execute(
+        "INSERT INTO dual_write_events (at, command, workspace_hash, session_id, kind,"
+        " database_outcome, json_outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (at, command, ws_hash, session_id, kind, database_outcome, json_outcome,
+         None if detail is None else json.dumps(detail, ensure_ascii=False)),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def dual_events(conn: sqlite3.Connection, limit: int) -> Json:
+    """The latest dual-write events, newest first, and how many there are."""
+    total = conn.execute("SELECT count(*) FROM dual_write_events").fetchone()[0]
+    rows = conn.execute(
+        "SELECT id, at, command, workspace_hash, session_id, kind, database_outcome,"
+        " json_outcome, detail FROM dual_write_events ORDER BY id DESC LIMIT ?", (limit,)
+    ).fetchall()
+    keys = ("id", "at", "command", "workspaceHash", "sessionId", "kind", "databaseOutcome",
+            "jsonOutcome", "detail")
+    events = []
+    for row in rows:
+        event = dict(zip(keys, row, strict=True))
+        event["detail"] = None if row[8] is None else json.loads(row[8])
+        events.append(event)
+    return {"total": total, "events": events}

@@ -1,0 +1,852 @@
+"""Bring the legacy ``{hash}.json`` files into the database, with nothing lost.
+
+One file at a time (bounded memory), one transaction per file:
+
+1. read the file (never modified) and parse it; a file that is not a JSON array
+   of sessions is reported and skipped whole;
+2. validate each session; an invalid one is reported (file, index, id, reason)
+   and the rest of the file goes on;
+3. find the workspace's real path: paths the database knows, ``--workspace``
+   arguments, a mapping file, then the instances' ``worktreePath`` and its
+   parents; a candidate counts only when its legacy hash is the file's name.
+   Without one, the sessions are imported under the hash alone, to be bound
+   later with ``ait42-session workspace bind HASH PATH``;
+4. write: new sessions are inserted; one already there and equal is left
+   (``unchanged``); one there and different is reported (``changed``) and
+   replaced only with ``overwrite``; an id the database holds under another
+   workspace, or that an earlier file of the run had, is a ``conflict``;
+5. read every session of the file back from the database and compare it with
+   its JSON (``legacy_store.normalize``): any difference is reported.
+
+The summary counts, per workspace, what was read against what was written,
+left unchanged or skipped; ``read == written + unchanged + skipped`` always.
+A backup copy of the folder is made before the first real import of it.
+
+``ImportJobs`` runs imports on a background thread for the bridge's
+``start_import`` / ``get_import_status`` commands; the command line polls the
+same status to draw its progress bar.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import itertools
+import json
+import os
+import shutil
+import sqlite3
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from . import repository
+from .consistency import field_diff
+from .db import Database
+from .errors import ConflictError, FileError, NotFoundError, SessionError, ValidationError
+from .legacy_store import (
+    HASH_NAME,
+    Json,
+    default_sessions_dir,
+    list_files,
+    normalize,
+    parse,
+    validate_raw,
+)
+from .models import Session, now_rfc3339
+from .workspace import Workspace, canonical_path, legacy_hash
+
+T = TypeVar("T")
+Runner = Callable[[Coroutine[Any, Any, Any]], Any]
+
+MAX_ISSUES = 1000  # issues kept in a summary; the count is always exact
+_INT64 = (-(2 ** 63), 2 ** 63 - 1)
+
+
+class Cancelled(SessionError):
+    """The import was cancelled; files already imported stay imported."""
+
+    code = "CANCELLED"
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """What to import and how (the command line's flags, the page's options)."""
+
+    source_dir: str
+    workspaces: tuple[str, ...] = ()
+    mapping_file: str | None = None
+    dry_run: bool = False
+    overwrite: bool = False
+    backup: bool = True
+
+
+def options_from_json(source_dir: object, options: object) -> ImportOptions:
+    """Validate the page's ``start_import(dir, options)`` arguments."""
+    if source_dir is None or source_dir == "":
+        folder = str(default_sessions_dir())
+    elif isinstance(source_dir, str):
+        folder = source_dir
+    else:
+        raise ValidationError(f"dir must be a folder path or null, got {source_dir!r}")
+    opts: dict[str, Any] = {} if options is None else options  # type: ignore[assignment]
+    if not isinstance(opts, dict):
+        raise ValidationError(f"options must be an object or null, got {type(opts).__name__}")
+    allowed = {"workspaces", "mapping", "dryRun", "overwrite", "noBackup"}
+    unknown = sorted(set(opts) - allowed)
+    if unknown:
+        raise ValidationError(f"unknown import option(s) {', '.join(unknown)}; "
+                              f"allowed: {', '.join(sorted(allowed))}")
+    workspaces = opts.get("workspaces") or []
+    if not isinstance(workspaces, list) or not all(isinstance(w, str) and w.strip()
+                                                   for w in workspaces):
+        raise ValidationError("options.workspaces must be a list of folder paths")
+    mapping = opts.get("mapping")
+    if mapping is not None and (not isinstance(mapping, str) or not mapping.strip()):
+        raise ValidationError("options.mapping must be the path of a mapping file")
+    flags = {}
+    for key in ("dryRun", "overwrite", "noBackup"):
+        value = opts.get(key, False)
+        if not isinstance(value, bool):
+            raise ValidationError(f"options.{key} must be true or false, got {value!r}")
+        flags[key] = value
+    return ImportOptions(source_dir=folder, workspaces=tuple(workspaces), mapping_file=mapping,
+                         dry_run=flags["dryRun"], overwrite=flags["overwrite"],
+                         backup=not flags["noBackup"])
+
+
+# --------------------------------------------------------------------------
+# Progress
+# --------------------------------------------------------------------------
+
+@dataclass
+class Progress:
+    """Where an import is; ``status()`` is what ``get_import_status`` returns."""
+
+    files_total: int = 0
+    bytes_total: int = 0
+    files_done: int = 0
+    bytes_done: int = 0
+    sessions_done: int = 0
+    current_file: str | None = None
+    started: float = field(default_factory=time.monotonic)
+    finished: float | None = None
+
+    def status(self) -> Json:
+        elapsed = (self.finished or time.monotonic()) - self.started
+        done = self.finished is not None
+        if done:
+            total: int | None = self.sessions_done
+        elif self.bytes_done and self.bytes_total:
+            # Files are read one at a time: until the last one, the total is
+            # estimated from the sessions per byte read so far.
+            total = max(self.sessions_done,
+                        round(self.sessions_done * self.bytes_total / self.bytes_done))
+        else:
+            total = None
+        rate = self.sessions_done / elapsed if elapsed > 0 else 0.0
+        eta: float | None
+        if done:
+            eta = 0.0
+        elif self.bytes_done and elapsed > 0:
+            eta = (self.bytes_total - self.bytes_done) / (self.bytes_done / elapsed)
+        else:
+            eta = None
+        return {
+            "filesDone": self.files_done, "filesTotal": self.files_total,
+            "sessionsDone": self.sessions_done, "sessionsTotal": total,
+            "sessionsTotalExact": done,
+            "bytesDone": self.bytes_done, "bytesTotal": self.bytes_total,
+            "rate": round(rate, 1), "etaSeconds": None if eta is None else round(eta, 1),
+            "elapsedSeconds": round(elapsed, 3), "currentFile": self.current_file,
+        }
+
+
+# --------------------------------------------------------------------------
+# Counting
+# --------------------------------------------------------------------------
+
+def _zero() -> dict[str, int]:
+    return {"sessions": 0, "instances": 0, "messages": 0}
+
+
+def _add(counts: dict[str, int], raw: Any) -> None:
+    counts["sessions"] += 1
+    if isinstance(raw, dict):
+        insts, msgs = raw.get("instances"), raw.get("chatHistory")
+        counts["instances"] += len(insts) if isinstance(insts, list) else 0
+        counts["messages"] += len(msgs) if isinstance(msgs, list) else 0
+
+
+def _plus(a: dict[str, int], b: dict[str, int]) -> None:
+    for key in a:
+        a[key] += b[key]
+
+
+def _int_out_of_range(model: Session) -> str | None:
+    """Integers SQLite cannot hold (it stores 64 bits); the JSON allows any."""
+    lo, hi = _INT64
+    values: list[tuple[str, int | None]] = [
+        ("timeoutSeconds", model.timeout_seconds), ("winnerId", model.winner_id),
+        ("totalDuration", model.total_duration), ("totalFilesChanged", model.total_files_changed),
+        ("totalLinesAdded", model.total_lines_added),
+        ("totalLinesDeleted", model.total_lines_deleted)]
+    for inst in model.instances:
+        values += [(f"instances[{inst.instance_id}].instanceId", inst.instance_id),
+                   (f"instances[{inst.instance_id}].filesChanged", inst.files_changed),
+                   (f"instances[{inst.instance_id}].linesAdded", inst.lines_added),
+                   (f"instances[{inst.instance_id}].linesDeleted", inst.lines_deleted)]
+    values += [(f"chatHistory[{m.id}].instanceId", m.instance_id) for m in model.chat_history]
+    for name, value in values:
+        if value is not None and not lo <= value <= hi:
+            return f"{name}: {value} does not fit a 64-bit integer"
+    return None
+
+
+# --------------------------------------------------------------------------
+# Workspace paths
+# --------------------------------------------------------------------------
+
+@dataclass
+class PathHints:
+    """Known hash -> path, each with where it came from."""
+
+    paths: dict[str, tuple[str, str]] = field(default_factory=dict)
+    rejected: list[Json] = field(default_factory=list)
+
+    def offer(self, path: str, source: str, expected_hash: str | None = None) -> None:
+        canon = canonical_path(path)
+        got = legacy_hash(canon)
+        if expected_hash is not None and got != expected_hash:
+            self.rejected.append({"path": path, "source": source,
+                                  "reason": f"its legacy hash is {got}, not {expected_hash}"})
+            return
+        self.paths.setdefault(got, (canon, source))
+
+
+def read_mapping(path: str, hints: PathHints) -> None:
+    """A mapping file: a JSON object ``{hash: path}``, a JSON array of paths, or one path a line."""
+    try:
+        text = Path(path).expanduser().read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FileError(f"cannot read the mapping file {path}: {exc}") from exc
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        value = [line.strip() for line in text.splitlines()
+                 if line.strip() and not line.lstrip().startswith("#")]
+    if isinstance(value, dict):
+        for key, target in value.items():
+            if not isinstance(target, str) or not HASH_NAME.match(str(key)):
+                raise ValidationError(f"mapping file {path}: entries must be "
+                                      f'"<16 hex hash>": "<path>", got {key!r}: {target!r}')
+            hints.offer(target, "mapping", key)
+    elif isinstance(value, list) and all(isinstance(p, str) for p in value):
+        for target in value:
+            hints.offer(target, "mapping")
+    else:
+        raise ValidationError(f"mapping file {path} must be a JSON object of hash: path, "
+                              "a JSON array of paths, or one path per line")
+
+
+def derive_path(ws_hash: str, sessions: list[Session]) -> str | None:
+    """A path whose hash is ``ws_hash`` among the instances' worktrees and their parents."""
+    tried: set[str] = set()
+    for s in sessions:
+        for inst in s.instances:
+            candidate = inst.worktree_path.rstrip("/")
+            while candidate and candidate not in tried:
+                tried.add(candidate)
+                if legacy_hash(candidate) == ws_hash:
+                    return canonical_path(candidate)
+                parent = os.path.dirname(candidate)
+                if parent == candidate:
+                    break
+                candidate = parent
+    return None
+
+
+# --------------------------------------------------------------------------
+# The importer
+# --------------------------------------------------------------------------
+
+class Importer:
+    """One run over a folder; ``run()`` returns the summary."""
+
+    def __init__(self, db: Database, run: Runner, options: ImportOptions, *,
+                 progress: Progress | None = None,
+                 cancel: threading.Event | None = None) -> None:
+        self.db = db
+        self._run = run
+        self.options = options
+        self.progress = progress or Progress()
+        self.cancel = cancel or threading.Event()
+        self.source = Path(options.source_dir).expanduser()
+        self.issues: list[Json] = []
+        self.issue_count = 0
+        self.seen: dict[str, str] = {}  # session id -> file it was first read from
+        self.hints = PathHints()
+
+    def _issue(self, kind: str, file: str, reason: str, *, session_id: str | None = None,
+               index: int | None = None, fields: list[Json] | None = None) -> None:
+        self.issue_count += 1
+        if len(self.issues) < MAX_ISSUES:
+            item: Json = {"kind": kind, "file": file, "sessionId": session_id, "index": index,
+                          "reason": reason}
+            if fields is not None:
+                item["fields"] = fields[:20]
+            self.issues.append(item)
+
+    def run(self) -> Json:
+        opts = self.options
+        started_at = now_rfc3339()
+        if not self.source.is_dir():
+            raise FileError(f"{self.source} is not a folder of legacy session files")
+        source = str(self.source.resolve())
+        files = list_files(self.source)
+        others = sorted(p.name for p in self.source.glob("*.json") if p not in files)
+        self.progress.files_total = len(files)
+        self.progress.bytes_total = sum(_size(p) for p in files)
+
+        known = self._run(self.db.read(repository.workspace_paths))
+        for ws_hash, path in known.items():
+            if path:
+                self.hints.offer(path, "database", ws_hash)
+        for path in opts.workspaces:
+            self.hints.offer(path, "argument")
+        if opts.mapping_file:
+            read_mapping(opts.mapping_file, self.hints)
+
+        backup = None
+        run_id = None
+        if not opts.dry_run:
+            if opts.backup and self._run(self.db.read(repository.last_backup, source)) is None:
+                backup = make_backup(self.source)
+            run_id = self._run(self.db.write(repository.start_import_run, started_at, source,
+                                             opts.overwrite, backup))
+        workspaces: list[Json] = []
+        for name in others:
+            self._issue("file", name, "the name is not a workspace hash ({16 hex}.json): "
+                                      "not a legacy session file, skipped")
+        state = "failed"
+        try:
+            for path in files:
+                if self.cancel.is_set():
+                    raise Cancelled("the import was cancelled; the files imported so far stay")
+                self.progress.current_file = path.name
+                workspaces.append(self._file(path, run_id))
+                self.progress.files_done += 1
+            state = "done"
+        finally:
+            self.progress.current_file = None
+            summary = self._summary(workspaces, others, files, started_at, source, backup)
+            self.progress.finished = time.monotonic()
+            if run_id is not None:
+                self._run(self.db.write(repository.finish_import_run, run_id, now_rfc3339(),
+                                        state, summary))
+        return summary
+
+    def _file(self, path: Path, run_id: int | None) -> Json:
+        name = path.name
+        ws_hash = path.stem
+        report: Json = {"file": name, "workspaceHash": ws_hash, "path": None,
+                        "pathSource": None, "status": "skipped", "fileError": None,
+                        "read": _zero(),
+                        "written": _zero(), "unchanged": _zero(), "skipped": _zero(),
+                        "verified": 0}
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            report["status"] = "failed"
+            report["fileError"] = f"cannot be read: {exc.strerror or exc}"
+            self._issue("file", name, report["fileError"])
+            self.progress.bytes_done += _size(path)
+            return report
+        self.progress.bytes_done += len(data)
+        try:
+            raws = parse(data, name)
+        except SessionError as exc:
+            report["status"] = "failed"
+            report["fileError"] = f"{exc}; the whole file was skipped"
+            self._issue("file", name, report["fileError"])
+            return report
+        valid: list[tuple[Session, Json, Any]] = []
+        first_index: dict[str, int] = {}
+        for index, raw in enumerate(raws):
+            _add(report["read"], raw)
+            sid = raw.get("id") if isinstance(raw, dict) else None
+            sid = sid if isinstance(sid, str) else None
+            try:
+                model = validate_raw(raw, name)
+            except SessionError as exc:
+                self._issue("invalid", name, str(exc), session_id=sid, index=index)
+                _add(report["skipped"], raw)
+                continue
+            problem = _int_out_of_range(model)
+            if problem:
+                self._issue("invalid", name, f"{name}: session {model.id!r} is invalid: "
+                                             f"{problem}", session_id=sid, index=index)
+                _add(report["skipped"], raw)
+                continue
+            if model.id in first_index:
+                self._issue("duplicate", name,
+                            f"the id appears again in the same file (first at #"
+                            f"{first_index[model.id]}); the first one is imported",
+                            session_id=model.id, index=index)
+                _add(report["skipped"], raw)
+                continue
+            first_index[model.id] = index
+            other = self.seen.get(model.id)
+            if other is not None and other != name:
+                self._issue("conflict", name, f"the same session id is in {other}, read earlier "
+                                              "in this run; this copy was not imported",
+                            session_id=model.id, index=index)
+                _add(report["skipped"], raw)
+                continue
+            self.seen[model.id] = name
+            valid.append((model, normalize(raw), raw))
+        del raws
+
+        known = self.hints.paths.get(ws_hash)
+        if known is None:
+            derived = derive_path(ws_hash, [m for m, _n, _r in valid])
+            if derived is not None:
+                known = (derived, "derived")
+                self.hints.paths[ws_hash] = known
+        ws_path = known[0] if known else None
+        report["path"], report["pathSource"] = ws_path, (known[1] if known else None)
+        ws = Workspace(path=ws_path or ws_hash, hash=ws_hash)
+        entries = [(m, n) for m, n, _r in valid]
+        if valid:
+            now = now_rfc3339()
+            if self.options.dry_run:
+                outcomes = self._run(self.db.read(
+                    repository.import_file, ws, ws_path, entries, overwrite=self.options.overwrite,
+                    dry_run=True, now=now))
+            else:
+                record = (run_id, name, hashlib.sha256(data).hexdigest(), len(data),
+                          report["read"]["sessions"])
+                outcomes = self._run(self.db.write(
+                    repository.import_file, ws, ws_path, entries, overwrite=self.options.overwrite,
+                    dry_run=False, now=now, record=record))
+        else:
+            outcomes = []
+        del data
+        readback: dict[str, Json] = {}
+        if not self.options.dry_run and any(o[0] != "conflict" for o in outcomes):
+            readback = {s["id"]: s for s in self._run(self.db.read(repository.get_all_sessions,
+                                                                    ws))}
+        for (model, norm, raw), (status, reason, current) in zip(valid, outcomes, strict=True):
+            if status in ("inserted", "replaced"):
+                _add(report["written"], raw)
+            elif status == "unchanged":
+                _add(report["unchanged"], raw)
+            else:
+                _add(report["skipped"], raw)
+                fields = field_diff(norm, current) if current is not None else None
+                self._issue(status, name, reason or status, session_id=model.id, fields=fields)
+                continue
+            if self.options.dry_run:
+                continue
+            back = readback.get(model.id)
+            if back == norm:
+                report["verified"] += 1
+            else:
+                fields = field_diff(norm, back) if back is not None else None
+                self._issue("readback", name, "the session read back from the database differs "
+                                              "from its JSON", session_id=model.id,
+                            fields=fields)
+        self.progress.sessions_done += report["read"]["sessions"]
+        if report["written"]["sessions"]:
+            report["status"] = "imported"
+        elif report["unchanged"]["sessions"] and not report["skipped"]["sessions"]:
+            report["status"] = "unchanged"
+        elif report["read"]["sessions"] == 0:
+            report["status"] = "empty"
+        if ws_path is None and valid:
+            report["bindHint"] = f"ait42-session workspace bind {ws_hash} PATH"
+        return report
+
+    def _summary(self, workspaces: list[Json], others: list[str], files: list[Path],
+                 started_at: str, source: str, backup: str | None) -> Json:
+        totals = {k: _zero() for k in ("read", "written", "unchanged", "skipped")}
+        for ws in workspaces:
+            for key in totals:
+                _plus(totals[key], ws[key])
+        counts_match = all(
+            ws["read"][k] == ws["written"][k] + ws["unchanged"][k] + ws["skipped"][k]
+            for ws in workspaces for k in ("sessions", "instances", "messages"))
+        files_skipped = sum(1 for ws in workspaces if ws["status"] == "failed") + len(others)
+        readback_failures = sum(1 for i in self.issues if i["kind"] == "readback")
+        complete = len(workspaces) == len(files)
+        skipped_anything = bool(totals["skipped"]["sessions"] or files_skipped
+                                or readback_failures or self.issue_count)
+        return {
+            "ok": complete and counts_match and not skipped_anything,
+            "dryRun": self.options.dry_run,
+            "overwrite": self.options.overwrite,
+            "sourceDir": source,
+            "backupPath": backup,
+            "startedAt": started_at,
+            "finishedAt": now_rfc3339(),
+            "elapsedSeconds": round(time.monotonic() - self.progress.started, 3),
+            "files": {"found": len(files) + len(others), "read": len(workspaces),
+                      "imported": sum(1 for w in workspaces if w["status"] == "imported"),
+                      "unchanged": sum(1 for w in workspaces if w["status"] == "unchanged"),
+                      "skipped": files_skipped},
+            "totals": totals,
+            "countsMatch": counts_match,
+            "verified": sum(ws["verified"] for ws in workspaces),
+            "workspaces": workspaces,
+            "unmapped": [{"workspaceHash": w["workspaceHash"], "file": w["file"]}
+                         for w in workspaces if w["path"] is None
+                         and (w["written"]["sessions"] or w["unchanged"]["sessions"])],
+            "rejectedPaths": self.hints.rejected,
+            "issueCount": self.issue_count,
+            "issues": self.issues,
+        }
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def make_backup(source: Path) -> str:
+    """Copy the folder beside itself (``<name>.backup-<UTC time>``); return the copy's path."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    for n in itertools.count():
+        target = source.parent / (f"{source.name}.backup-{stamp}" + ("" if n == 0 else f"-{n}"))
+        if not target.exists():
+            break
+    try:
+        shutil.copytree(source, target, copy_function=shutil.copy2)
+    except (OSError, shutil.Error) as exc:
+        raise FileError(f"cannot back up {source} to {target} before importing: {exc}; "
+                        "nothing was imported (free space, or pass --no-backup)") from exc
+    for path in list_files(source):  # the copy must be whole before anything is written
+        copied = target / path.name
+        if not copied.is_file() or copied.stat().st_size != path.stat().st_size:
+            raise FileError(f"the backup copy {copied} is incomplete; nothing was imported")
+    return str(target)
+
+
+# --------------------------------------------------------------------------
+# Background jobs for the bridge
+# --------------------------------------------------------------------------
+
+@dataclass
+class _Job:
+    job_id: str
+    options: ImportOptions
+    progress: Progress
+    cancel: threading.Event
+    thread: threading.Thread | None = None
+    state: str = "running"
+    summary: Json | None = None
+    error: Json | None = None
+
+
+class ImportJobs:
+    """Imports started by the page (or the command line) on a background thread each."""
+
+    KEEP = 20  # finished jobs whose status stays readable
+
+    def __init__(self, db: Database, run: Runner) -> None:
+        self._db = db
+        self._run = run
+        self._jobs: dict[str, _Job] = {}
+        self._lock = threading.Lock()
+        self._counter = itertools.count(1)
+        self._closed = False
+
+    def start(self, options: ImportOptions) -> Json:
+        with self._lock:
+            if self._closed:
+                raise SessionError("the bridge is closing; no import can start")
+            running = [j for j in self._jobs.values() if j.state == "running"]
+            if running:
+                raise ConflictError(f"import {running[0].job_id} is still running; wait for it "
+                                    "or cancel it (cancel_import)")
+            job_id = f"import-{next(self._counter)}-{os.urandom(3).hex()}"
+            job = _Job(job_id, options, Progress(), threading.Event())
+            self._jobs[job_id] = job
+            finished = [k for k, j in self._jobs.items() if j.state != "running"]
+            for key in finished[:-self.KEEP] if len(finished) > self.KEEP else []:
+                del self._jobs[key]
+            job.thread = threading.Thread(target=self._work, args=(job,), daemon=True,
+                                          name=f"ait42-{job_id}")
+            job.thread.start()
+        return {"jobId": job_id}
+
+    def _work(self, job: _Job) -> None:
+        try:
+            summary = Importer(self._db, self._run, job.options, progress=job.progress,
+                               cancel=job.cancel).run()
+        except SessionError as exc:
+            job.error = {"name": type(exc).__name__, "code": exc.code, "message": str(exc)}
+            job.state = "failed"
+        except Exception as exc:  # a job must end in a state the page sees
+            job.error = {"name": type(exc).__name__, "code": "INTERNAL",
+                         "message": f"the import stopped on an unexpected error: {exc}"}
+            job.state = "failed"
+        else:
+            job.summary = summary
+            job.state = "done"
+        finally:
+            if job.progress.finished is None:
+                job.progress.finished = time.monotonic()
+
+    def status(self, job_id: str) -> Json:
+        job = self._jobs.get(job_id)
+        if job is None:
+            raise NotFoundError(f"no import job {job_id!r} (finished jobs are kept for the "
+                                f"latest {self.KEEP})")
+        state = job.state  # read first: a summary is set before the state says done
+        out: Json = {"jobId": job.job_id, "state": state, "dryRun": job.options.dry_run}
+        out.update(job.progress.status())
+        if state == "done":
+            out["summary"] = job.summary
+        elif state == "failed":
+            out["error"] = job.error
+        return out
+
+    def cancel(self, job_id: str) -> Json:
+        job = self._jobs.get(job_id)
+        if job is None:
+            raise NotFoundError(f"no import job {job_id!r}")
+        job.cancel.set()
+        return self.status(job_id)
+
+    def shutdown(self, timeout: float = 60.0) -> None:
+        """Cancel running imports and wait for them (before the database closes)."""
+        with self._lock:
+            self._closed = True
+            jobs = list(self._jobs.values())
+        for job in jobs:
+            job.cancel.set()
+        for job in jobs:
+            if job.thread is not None:
+                job.thread.join(timeout)
+
+
+# --------------------------------------------------------------------------
+# Legacy data for benchmarks and tests
+# --------------------------------------------------------------------------
+
+def legacy_session(n: int, ws_path: str, *, instances: int, messages: int,
+                   output_chars: int = 200) -> Json:
+    """A session as the shell writes it: every optional present, ``null`` when unset."""
+    sid = f"session_{n:06d}"
+    return {
+        "id": sid, "type": ("competition", "ensemble", "debate")[n % 3],
+        "task": f"Task {n}: implement feature {n % 97}", "status": "completed",
+        "createdAt": f"2025-{1 + n % 12:02d}-{1 + n % 28:02d}T10:00:00Z",
+        "updatedAt": f"2025-{1 + n % 12:02d}-{1 + n % 28:02d}T12:{n % 60:02d}:00.{n % 1000:03d}Z",
+        "completedAt": None if n % 5 == 0 else "2025-06-01T12:00:00Z",
+        "instances": [{
+            "instanceId": i, "worktreePath": f"{ws_path}/.worktrees/{sid}-{i}",
+            "branch": f"feature/{sid}-{i}", "agentName": "backend-developer",
+            "status": "completed", "tmuxSessionId": f"ait42-{sid}-{i}",
+            "output": ("x" * output_chars) if i % 2 == 0 else None,
+            "startTime": "2025-06-01T10:00:00Z", "endTime": None,
+            "filesChanged": i + 1, "linesAdded": 10 * i, "linesDeleted": None,
+            "runtime": "claude", "model": "sonnet", "runtimeLabel": "Claude",
+            **({"testsPassed": True} if i == 0 else {}),
+        } for i in range(instances)],
+        "chatHistory": [{
+            "id": f"msg_{j}", "role": ("user", "assistant", "system")[j % 3],
+            "content": f"message {j} of session {n}", "timestamp":
+                f"2025-06-01T10:{j // 60 % 60:02d}:{j % 60:02d}Z",
+            "instanceId": None if j % 4 else 0,
+        } for j in range(messages)],
+        "model": "sonnet", "timeoutSeconds": 1800, "preserveWorktrees": False,
+        "winnerId": 0 if n % 2 else None, "runtimeMix": ["claude", "codex"],
+        "totalDuration": 9000 + n, "totalFilesChanged": 15, "totalLinesAdded": 320,
+        "totalLinesDeleted": 85, "evaluation": {"score": n % 10, "notes": None},
+    }
+
+
+def write_legacy_folder(folder: Path, *, sessions: int, files: int, instances: int = 3,
+                        messages: int = 10, root: str = "/bench") -> list[str]:
+    """Write ``files`` workspace files holding ``sessions`` sessions; return the workspaces."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [f"{root}/workspace-{k:03d}" for k in range(files)]
+    per = -(-sessions // files)
+    for k, ws_path in enumerate(paths):
+        chunk = [legacy_session(n, ws_path, instances=instances, messages=messages)
+                 for n in range(k * per, min(sessions, (k + 1) * per))]
+        (folder / f"{legacy_hash(ws_path)}.json").write_text(
+            json.dumps(chunk, indent=2, ensure_ascii=False), encoding="utf-8")
+    return paths
+
+
+def _raw_executemany(db_path: str, folder: Path) -> float:
+    """The floor: the same rows inserted with plain ``executemany`` on one connection.
+
+    Rows are prepared from the same files beforehand (not timed): only the
+    inserts and the commit are.
+    """
+    from . import migrations
+
+    s_rows: list[tuple[Any, ...]] = []
+    i_rows: list[tuple[Any, ...]] = []
+    m_rows: list[tuple[Any, ...]] = []
+    ws_rows = []
+    for path in list_files(folder):
+        ws_rows.append((path.stem, None, "2025-01-01T00:00:00Z", "2025-01-01T00:00:00Z"))
+        for raw in json.loads(path.read_text(encoding="utf-8")):
+            s = Session.model_validate(raw)
+            srow, irows, mrows = repository._import_rows(Workspace(path.stem, path.stem), s)
+            s_rows.append(srow)
+            i_rows.extend(irows)
+            m_rows.extend(mrows)
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
+        conn.execute("PRAGMA journal_mode = WAL")
+        for pragma in ("PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON"):
+            conn.execute(pragma)
+        migrations.apply_pending(conn, migrations.load())
+        started = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany("INSERT INTO workspaces VALUES (?, ?, ?, ?)", ws_rows)
+        conn.executemany(repository._INSERT_SESSION, s_rows)
+        conn.executemany(repository._INSERT_INSTANCE, i_rows)
+        conn.executemany(repository._INSERT_MESSAGE, m_rows)
+        conn.execute("COMMIT")
+        return time.perf_counter() - started
+    finally:
+        conn.close()
+
+
+def benchmark_import(sessions: int = 10_000, files: int = 50, instances: int = 3,
+                     messages: int = 10, workdir: str | None = None) -> Json:
+    """Time a whole import through the bridge against raw ``executemany`` of the same rows."""
+    from .bridge import Bridge
+
+    with tempfile.TemporaryDirectory(dir=workdir) as tmp:
+        folder = Path(tmp) / "sessions"
+        t0 = time.perf_counter()
+        write_legacy_folder(folder, sessions=sessions, files=files, instances=instances,
+                            messages=messages)
+        generate = time.perf_counter() - t0
+        size = sum(p.stat().st_size for p in folder.iterdir())
+        raw_s = _raw_executemany(str(Path(tmp) / "raw.db"), folder)
+        with Bridge.open(str(Path(tmp) / "import.db")) as bridge:
+            started = time.perf_counter()
+            job = bridge.start_import(str(folder), {"noBackup": True})["jobId"]
+            while (status := bridge.get_import_status(job))["state"] == "running":
+                time.sleep(0.02)
+            import_s = time.perf_counter() - started
+            if status["state"] != "done":
+                raise SessionError(f"the benchmark import failed: {status.get('error')}")
+            summary = status["summary"]
+            started = time.perf_counter()
+            job = bridge.start_import(str(folder), {"noBackup": True})["jobId"]
+            while (again := bridge.get_import_status(job))["state"] == "running":
+                time.sleep(0.02)
+            rerun_s = time.perf_counter() - started
+        t = summary["totals"]["written"]
+        return {
+            "sessions": t["sessions"], "instances": t["instances"], "messages": t["messages"],
+            "files": summary["files"]["imported"], "bytes": size,
+            "generateSeconds": round(generate, 3),
+            "rawExecutemanySeconds": round(raw_s, 3),
+            "importSeconds": round(import_s, 3),
+            "ratio": round(import_s / raw_s, 2) if raw_s else None,
+            "rerunSeconds": round(rerun_s, 3),
+            "rerunUnchanged": again["summary"]["totals"]["unchanged"]["sessions"],
+            "verified": summary["verified"], "ok": summary["ok"],
+        }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ait42_session.importer",
+                                     description="Legacy JSON import benchmark.")
+    parser.add_argument("--bench", action="store_true", help="run the import benchmark")
+    parser.add_argument("--sessions", type=int, default=10_000)
+    parser.add_argument("--files", type=int, default=50)
+    parser.add_argument("--instances", type=int, default=3, help="per session")
+    parser.add_argument("--messages", type=int, default=10, help="per session")
+    args = parser.parse_args(argv)
+    if not args.bench:
+        parser.print_help()
+        return 2
+    result = benchmark_import(args.sessions, args.files, args.instances, args.messages)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+
+# --------------------------------------------------------------------------
+# Text for the command line
+# --------------------------------------------------------------------------
+
+def render_progress(status: Json, width: int = 24) -> str:
+    """One line: files and sessions, rate, time left, and a bar (by bytes read)."""
+    total = status["bytesTotal"] or 1
+    filled = min(width, int(width * status["bytesDone"] / total))
+    sessions_total = status["sessionsTotal"]
+    of = "" if sessions_total is None else \
+        f"/{'' if status['sessionsTotalExact'] else '~'}{sessions_total:,}"
+    eta = status["etaSeconds"]
+    left = "--" if eta is None else f"{eta:.0f}s"
+    return (f"[{'#' * filled}{'.' * (width - filled)}] {status['filesDone']}/"
+            f"{status['filesTotal']} files  {status['sessionsDone']:,}{of} sessions  "
+            f"{status['rate']:,.0f}/s  {left} left")
+
+
+def format_summary(summary: Json, *, limit: int = 50) -> str:
+    """The summary for people: per workspace read vs written, then every issue."""
+    dry = "[dry run: nothing was written] " if summary["dryRun"] else ""
+    lines = []
+    if summary["backupPath"]:
+        lines.append(f"backup of the folder: {summary['backupPath']}")
+    lines.append(f"{'file':<24} {'workspace':<40} {'read':>18} {'written':>18} "
+                 f"{'unchanged':>18} {'skipped':>18}")
+
+    def c(counts: dict[str, int]) -> str:
+        return f"{counts['sessions']}/{counts['instances']}/{counts['messages']}"
+
+    for ws in summary["workspaces"]:
+        where = ws["path"] or f"(unknown: {ws['workspaceHash']})"
+        lines.append(f"{ws['file']:<24} {where[-40:]:<40} {c(ws['read']):>18} "
+                     f"{c(ws['written']):>18} {c(ws['unchanged']):>18} {c(ws['skipped']):>18}")
+    t = summary["totals"]
+    lines.append(f"{'total':<24} {'(sessions/instances/messages)':<40} {c(t['read']):>18} "
+                 f"{c(t['written']):>18} {c(t['unchanged']):>18} {c(t['skipped']):>18}")
+    for issue in summary["issues"][:limit]:
+        who = f" session {issue['sessionId']}" if issue["sessionId"] else ""
+        at = f" #{issue['index']}" if issue["index"] is not None else ""
+        lines.append(f"{issue['kind'].upper()}: {issue['file']}{at}{who}: {issue['reason']}")
+        for f in (issue.get("fields") or [])[:5]:
+            lines.append(f"    {f['field']}: json={f['json']!r} database={f['database']!r}")
+    if summary["issueCount"] > limit:
+        lines.append(f"... and {summary['issueCount'] - limit} more issue(s) (--json lists "
+                     f"up to {MAX_ISSUES})")
+    for item in summary["unmapped"]:
+        lines.append(f"UNMAPPED: {item['file']}: imported under its hash; when you know the "
+                     f"folder: ait42-session workspace bind {item['workspaceHash']} PATH")
+    for item in summary["rejectedPaths"]:
+        lines.append(f"REJECTED PATH ({item['source']}): {item['path']}: {item['reason']}")
+    f = summary["files"]
+    verdict = "ok" if summary["ok"] else "INCOMPLETE: something was skipped (see above)"
+    lines.append(
+        f"{dry}{verdict}: {f['found']} file(s) found, {f['imported']} imported, "
+        f"{f['unchanged']} unchanged, {f['skipped']} skipped; {summary['verified']} "
+        f"session(s) read back equal to their JSON; counts "
+        f"{'match' if summary['countsMatch'] else 'DO NOT MATCH'} "
+        f"(read = written + unchanged + skipped); {summary['elapsedSeconds']:.1f}s")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
