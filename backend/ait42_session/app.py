@@ -206,16 +206,19 @@ def _check_renderer() -> None:
         )
 
 
-def _pick_port(preferred: int) -> int | None:
-    """``preferred`` when it is free on 127.0.0.1, else None (pywebview picks one)."""
+def _pick_port(preferred: int) -> int:
+    """``preferred`` when it is free on 127.0.0.1, else any free port."""
     import socket
 
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        try:
-            probe.bind(("127.0.0.1", preferred))
-        except OSError:
-            return None
-    return preferred
+    for port in (preferred, 0):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            chosen: int = probe.getsockname()[1]
+            return chosen
+    raise WindowUnavailable("no free TCP port on 127.0.0.1 for the page's local server")
 
 
 #: The page's own storage (recent workspaces, theme) survives restarts only with a
