@@ -174,8 +174,10 @@ def render(db_path: str, out_dir: str, workspace: str | None = None,
         if ws:
             page.run(f"window.ait42.chooseWorkspace({_js(ws)});")
         page.wait_idle()
-        first = page.js("(function(){var c=document.querySelector('.card');"
-                        "return c?c.dataset.sessionId:null;})()")
+        # the detail of a finished session (it has a winner), else of the first card
+        first = page.js("(function(){var c=document.querySelector("
+                        "'.column[data-status=\"completed\"] .card')||"
+                        "document.querySelector('.card');return c?c.dataset.sessionId:null;})()")
         for theme in ("light", "dark"):
             page.js(f"(function(){{var s=document.getElementById('theme-select');s.value="
                     f"{_js(theme)};s.dispatchEvent(new Event('change'));}})()")

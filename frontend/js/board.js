@@ -234,6 +234,6 @@ export function renderCard(s) {
       s.totalFilesChanged !== undefined && s.totalFilesChanged !== null
         ? el('span', { class: 'files', text: `${formatNumber(s.totalFilesChanged)} files` }) : null,
       s.winnerId !== undefined && s.winnerId !== null
-        ? el('span', { class: 'winner', text: `winner #${s.winnerId}` }) : null)
+        ? el('span', { class: 'card-winner', text: `winner #${s.winnerId}` }) : null)
     : null);
 }
