@@ -226,6 +226,50 @@ def test_sixteen_threads_mixed_commands_exact_counts(
     ), metrics
 
 
+def test_close_while_threads_are_calling(tmp_path: Path) -> None:
+    """Commands racing close() either work or raise a SessionError; nothing hangs."""
+    ws = str(tmp_path)
+    b = Bridge.open(str(tmp_path / "race.db"))
+    b.create_session_sqlite(ws, make_session("s1"))
+    stop = threading.Event()
+    outcomes: dict[str, int] = {}
+    lock = threading.Lock()
+
+    def hammer(k: int) -> None:
+        for n in itertools.count():
+            if stop.is_set():
+                return
+            try:
+                if k % 2:
+                    b.get_session_sqlite(ws, "s1")
+                else:
+                    b.add_chat_message_sqlite(ws, "s1", {
+                        "id": f"m{k}-{n}", "role": "user", "content": "x",
+                        "timestamp": "2026-01-13T10:00:00Z"})
+                key = "ok"
+            except SessionError:
+                key = "SessionError"
+            except Exception as exc:
+                key = f"{type(exc).__name__}: {exc}"
+            with lock:
+                outcomes[key] = outcomes.get(key, 0) + 1
+
+    threads = [threading.Thread(target=hammer, args=(k,)) for k in range(6)]
+    for t in threads:
+        t.start()
+    time.sleep(0.3)
+    b.close()
+    time.sleep(0.1)
+    stop.set()
+    for t in threads:
+        t.join(timeout=10)
+    assert not any(t.is_alive() for t in threads), "a command hung after close()"
+    assert set(outcomes) <= {"ok", "SessionError"}, outcomes
+    assert outcomes.get("ok", 0) > 0 and outcomes.get("SessionError", 0) > 0
+    with Bridge.open(str(tmp_path / "race.db")) as again:
+        assert again.verify_database_integrity() is True
+
+
 # ---------------------------------------------------------------------------
 # Two processes, each with its own Bridge on the same file
 # ---------------------------------------------------------------------------
