@@ -393,3 +393,16 @@ def test_int_too_large_for_sqlite_is_reported_not_fatal(bridge: Bridge, folder: 
     [issue] = summary["issues"]
     assert issue["sessionId"] == "big" and "64-bit" in issue["reason"]
     assert [s["id"] for s in bridge.get_all_sessions_sqlite(workspace)] == ["fine"]
+
+
+def test_worker_processes_prepare_files_with_the_same_result(
+        bridge: Bridge, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIT42_IMPORT_WORKERS", "2")  # large folders use them by default
+    importer.write_legacy_folder(folder, sessions=300, files=3, messages=4)
+    (folder / f"{legacy_hash('/broken')}.json").write_text("[{", encoding="utf-8")
+    summary = run_import(bridge, folder, noBackup=True)
+    assert summary["verified"] == 300 and summary["countsMatch"]
+    [issue] = summary["issues"]
+    assert issue["kind"] == "file" and "not valid JSON" in issue["reason"]
+    again = run_import(bridge, folder)
+    assert again["totals"]["unchanged"]["sessions"] == 300 and again["verified"] == 300

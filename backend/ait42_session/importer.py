@@ -33,14 +33,19 @@ import argparse
 import hashlib
 import itertools
 import json
+import multiprocessing
 import os
+import pickle
 import shutil
 import sqlite3
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Coroutine
+from collections import deque
+from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -59,6 +64,7 @@ from .legacy_store import (
     validate_raw,
 )
 from .models import Session, now_rfc3339
+from .repository import Rows
 from .workspace import Workspace, canonical_path, legacy_hash
 
 T = TypeVar("T")
@@ -272,6 +278,97 @@ def derive_path(ws_hash: str, sessions: list[Session]) -> str | None:
 
 
 # --------------------------------------------------------------------------
+# Preparing one file (pure: runs in a worker process for large folders)
+# --------------------------------------------------------------------------
+
+PreparedSession = tuple[str, int, Json, Rows, dict[str, int]]
+
+
+@dataclass
+class Prepared:
+    """One file read, parsed and validated: its rows ready to insert, its problems listed."""
+
+    name: str
+    ws_hash: str
+    size: int = 0
+    sha256: str = ""
+    file_error: str | None = None
+    read: dict[str, int] = field(default_factory=_zero)
+    skipped: dict[str, int] = field(default_factory=_zero)
+    issues: list[tuple[str, int | None, str | None, str]] = field(default_factory=list)
+    sessions: list[PreparedSession] = field(default_factory=list)
+    derived_path: str | None = None
+
+
+def _counts(raw: Any) -> dict[str, int]:
+    counts = _zero()
+    _add(counts, raw)
+    return counts
+
+
+def prepare_file(path_str: str) -> Prepared:
+    """Read, parse and validate one legacy file; never raises for what the file holds."""
+    path = Path(path_str)
+    name = path.name
+    prep = Prepared(name, path.stem)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        prep.size = _size(path)
+        prep.file_error = f"cannot be read: {exc.strerror or exc}"
+        return prep
+    prep.size = len(data)
+    prep.sha256 = hashlib.sha256(data).hexdigest()
+    try:
+        raws = parse(data, name)
+    except SessionError as exc:
+        prep.file_error = f"{exc}; the whole file was skipped"
+        return prep
+    del data
+    first_index: dict[str, int] = {}
+    models: list[Session] = []
+    for index, raw in enumerate(raws):
+        counts = _counts(raw)
+        _plus(prep.read, counts)
+        sid = raw.get("id") if isinstance(raw, dict) else None
+        sid = sid if isinstance(sid, str) else None
+        try:
+            model = validate_raw(raw, name)
+            problem = _int_out_of_range(model)
+            if problem:
+                raise ValidationError(f"{name}: session {model.id!r} is invalid: {problem}")
+        except SessionError as exc:
+            prep.issues.append(("invalid", index, sid, str(exc)))
+            _plus(prep.skipped, counts)
+            continue
+        if model.id in first_index:
+            prep.issues.append(("duplicate", index, model.id,
+                                f"the id appears again in the same file (first at #"
+                                f"{first_index[model.id]}); the first one is imported"))
+            _plus(prep.skipped, counts)
+            continue
+        first_index[model.id] = index
+        models.append(model)
+        prep.sessions.append((model.id, index, normalize(raw),
+                              repository.import_rows(prep.ws_hash, model), counts))
+    prep.derived_path = derive_path(prep.ws_hash, models)
+    return prep
+
+
+PARALLEL_BYTES = 8 * 1024 * 1024  # below this, worker processes cost more than they save
+
+
+def _workers(total_bytes: int) -> int:
+    """How many worker processes prepare files (0: this thread does)."""
+    env = os.environ.get("AIT42_IMPORT_WORKERS")
+    if env is not None and env.isdigit():
+        return int(env)
+    if total_bytes < PARALLEL_BYTES:
+        return 0
+    return max(0, min(2, (os.cpu_count() or 1) - 1))
+
+
+# --------------------------------------------------------------------------
 # The importer
 # --------------------------------------------------------------------------
 
@@ -335,11 +432,11 @@ class Importer:
                                       "not a legacy session file, skipped")
         state = "failed"
         try:
-            for path in files:
+            for path, prep in zip(files, self._prepared(files), strict=True):
                 if self.cancel.is_set():
                     raise Cancelled("the import was cancelled; the files imported so far stay")
                 self.progress.current_file = path.name
-                workspaces.append(self._file(path, run_id))
+                workspaces.append(self._file(prep, run_id))
                 self.progress.files_done += 1
             state = "done"
         finally:
@@ -351,116 +448,115 @@ class Importer:
                                         state, summary))
         return summary
 
-    def _file(self, path: Path, run_id: int | None) -> Json:
-        name = path.name
-        ws_hash = path.stem
+    def _prepared(self, files: list[Path]) -> Iterator[Prepared]:
+        """Each file prepared, in order: in worker processes when the folder is large.
+
+        Parsing and validating is most of an import's work and holds the GIL;
+        worker processes do it for the next files while this thread writes
+        the current one. At most ``window`` files are in memory at once.
+        """
+        workers = _workers(self.progress.bytes_total)
+        if not workers:
+            for path in files:
+                yield prepare_file(str(path))
+            return
+        window = workers + 1
+        ctx = multiprocessing.get_context("spawn")  # never fork a process that has threads
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+        try:
+            pending: deque[tuple[Path, Future[Prepared]]] = deque()
+            queue = iter(files)
+            for path in itertools.islice(queue, window):
+                pending.append((path, pool.submit(prepare_file, str(path))))
+            while pending:
+                path, future = pending.popleft()
+                nxt = next(queue, None)
+                if nxt is not None:
+                    pending.append((nxt, pool.submit(prepare_file, str(nxt))))
+                try:
+                    prepared = future.result()
+                except (BrokenProcessPool, OSError, pickle.PicklingError):
+                    prepared = prepare_file(str(path))  # a worker died: do it here
+                yield prepared
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _file(self, prep: Prepared, run_id: int | None) -> Json:
+        name, ws_hash = prep.name, prep.ws_hash
+        self.progress.bytes_done += prep.size
         report: Json = {"file": name, "workspaceHash": ws_hash, "path": None,
-                        "pathSource": None, "status": "skipped", "fileError": None,
-                        "read": _zero(),
-                        "written": _zero(), "unchanged": _zero(), "skipped": _zero(),
-                        "verified": 0}
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
+                        "pathSource": None, "status": "skipped", "fileError": prep.file_error,
+                        "read": dict(prep.read), "written": _zero(), "unchanged": _zero(),
+                        "skipped": dict(prep.skipped), "verified": 0}
+        for kind, at, who, why in prep.issues:
+            self._issue(kind, name, why, session_id=who, index=at)
+        if prep.file_error is not None:
             report["status"] = "failed"
-            report["fileError"] = f"cannot be read: {exc.strerror or exc}"
-            self._issue("file", name, report["fileError"])
-            self.progress.bytes_done += _size(path)
+            self._issue("file", name, prep.file_error)
             return report
-        self.progress.bytes_done += len(data)
-        try:
-            raws = parse(data, name)
-        except SessionError as exc:
-            report["status"] = "failed"
-            report["fileError"] = f"{exc}; the whole file was skipped"
-            self._issue("file", name, report["fileError"])
-            return report
-        valid: list[tuple[Session, Json, Any]] = []
-        first_index: dict[str, int] = {}
-        for index, raw in enumerate(raws):
-            _add(report["read"], raw)
-            sid = raw.get("id") if isinstance(raw, dict) else None
-            sid = sid if isinstance(sid, str) else None
-            try:
-                model = validate_raw(raw, name)
-            except SessionError as exc:
-                self._issue("invalid", name, str(exc), session_id=sid, index=index)
-                _add(report["skipped"], raw)
-                continue
-            problem = _int_out_of_range(model)
-            if problem:
-                self._issue("invalid", name, f"{name}: session {model.id!r} is invalid: "
-                                             f"{problem}", session_id=sid, index=index)
-                _add(report["skipped"], raw)
-                continue
-            if model.id in first_index:
-                self._issue("duplicate", name,
-                            f"the id appears again in the same file (first at #"
-                            f"{first_index[model.id]}); the first one is imported",
-                            session_id=model.id, index=index)
-                _add(report["skipped"], raw)
-                continue
-            first_index[model.id] = index
-            other = self.seen.get(model.id)
+        valid: list[tuple[str, Json, Rows, dict[str, int]]] = []
+        for sid, index, norm, rows, counts in prep.sessions:
+            other = self.seen.get(sid)
             if other is not None and other != name:
                 self._issue("conflict", name, f"the same session id is in {other}, read earlier "
                                               "in this run; this copy was not imported",
-                            session_id=model.id, index=index)
-                _add(report["skipped"], raw)
+                            session_id=sid, index=index)
+                _plus(report["skipped"], counts)
                 continue
-            self.seen[model.id] = name
-            valid.append((model, normalize(raw), raw))
-        del raws
+            self.seen[sid] = name
+            valid.append((sid, norm, rows, counts))
+        prep.sessions = []
 
         known = self.hints.paths.get(ws_hash)
-        if known is None:
-            derived = derive_path(ws_hash, [m for m, _n, _r in valid])
-            if derived is not None:
-                known = (derived, "derived")
-                self.hints.paths[ws_hash] = known
+        if known is None and prep.derived_path is not None:
+            known = (prep.derived_path, "derived")
+            self.hints.paths[ws_hash] = known
         ws_path = known[0] if known else None
         report["path"], report["pathSource"] = ws_path, (known[1] if known else None)
         ws = Workspace(path=ws_path or ws_hash, hash=ws_hash)
-        entries = [(m, n) for m, n, _r in valid]
-        if valid:
+        entries = [(sid, norm, rows) for sid, norm, rows, _c in valid]
+        outcomes: list[repository.ImportOutcome] = []
+        if entries:
             now = now_rfc3339()
             if self.options.dry_run:
                 outcomes = self._run(self.db.read(
-                    repository.import_file, ws, ws_path, entries, overwrite=self.options.overwrite,
-                    dry_run=True, now=now))
+                    repository.import_file, ws, ws_path, entries,
+                    overwrite=self.options.overwrite, dry_run=True, now=now))
             else:
-                record = (run_id, name, hashlib.sha256(data).hexdigest(), len(data),
-                          report["read"]["sessions"])
+                record = (run_id, name, prep.sha256, prep.size, prep.read["sessions"])
                 outcomes = self._run(self.db.write(
-                    repository.import_file, ws, ws_path, entries, overwrite=self.options.overwrite,
-                    dry_run=False, now=now, record=record))
-        else:
-            outcomes = []
-        del data
+                    repository.import_file, ws, ws_path, entries,
+                    overwrite=self.options.overwrite, dry_run=False, now=now, record=record))
+        del entries
         readback: dict[str, Json] = {}
-        if not self.options.dry_run and any(o[0] != "conflict" for o in outcomes):
+        # "unchanged" was compared with the database's copy inside the transaction;
+        # what was written is read back here, after the commit, by another connection.
+        if not self.options.dry_run and any(o[0] in ("inserted", "replaced") for o in outcomes):
             readback = {s["id"]: s for s in self._run(self.db.read(repository.get_all_sessions,
                                                                     ws))}
-        for (model, norm, raw), (status, reason, current) in zip(valid, outcomes, strict=True):
+        for (sid, norm, _rows, counts), (status, reason, current) in zip(valid, outcomes,
+                                                                          strict=True):
             if status in ("inserted", "replaced"):
-                _add(report["written"], raw)
+                _plus(report["written"], counts)
             elif status == "unchanged":
-                _add(report["unchanged"], raw)
+                _plus(report["unchanged"], counts)
             else:
-                _add(report["skipped"], raw)
+                _plus(report["skipped"], counts)
                 fields = field_diff(norm, current) if current is not None else None
-                self._issue(status, name, reason or status, session_id=model.id, fields=fields)
+                self._issue(status, name, reason or status, session_id=sid, fields=fields)
                 continue
             if self.options.dry_run:
                 continue
-            back = readback.get(model.id)
+            if status == "unchanged":
+                report["verified"] += 1
+                continue
+            back = readback.get(sid)
             if back == norm:
                 report["verified"] += 1
             else:
                 fields = field_diff(norm, back) if back is not None else None
                 self._issue("readback", name, "the session read back from the database differs "
-                                              "from its JSON", session_id=model.id,
-                            fields=fields)
+                                              "from its JSON", session_id=sid, fields=fields)
         self.progress.sessions_done += report["read"]["sessions"]
         if report["written"]["sessions"]:
             report["status"] = "imported"
@@ -704,7 +800,7 @@ def _raw_executemany(db_path: str, folder: Path) -> float:
         ws_rows.append((path.stem, None, "2025-01-01T00:00:00Z", "2025-01-01T00:00:00Z"))
         for raw in json.loads(path.read_text(encoding="utf-8")):
             s = Session.model_validate(raw)
-            srow, irows, mrows = repository._import_rows(Workspace(path.stem, path.stem), s)
+            srow, irows, mrows = repository.import_rows(path.stem, s)
             s_rows.append(srow)
             i_rows.extend(irows)
             m_rows.extend(mrows)

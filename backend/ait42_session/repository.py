@@ -522,9 +522,13 @@ def session_workspaces(conn: sqlite3.Connection, ids: Iterable[str]) -> dict[str
     return found
 
 
-def _import_rows(ws: Workspace, s: Session) -> tuple[tuple[Any, ...], list[tuple[Any, ...]],
-                                                      list[tuple[Any, ...]]]:
-    session_row = (*_session_row(s), ws.hash, timestamp_key(s.created_at),
+Rows = tuple[tuple[Any, ...], list[tuple[Any, ...]], list[tuple[Any, ...]]]
+ImportEntry = tuple[str, Json, Rows]  # (session id, normalized JSON, its rows)
+
+
+def import_rows(ws_hash: str, s: Session) -> Rows:
+    """The rows of one session (session, instances, messages) as the import inserts them."""
+    session_row = (*_session_row(s), ws_hash, timestamp_key(s.created_at),
                    timestamp_key(s.updated_at), len(s.instances), len(s.chat_history))
     insts = sorted(((s.id, *_instance_row(i)) for i in s.instances), key=lambda r: int(r[1]))
     keyed = [(timestamp_key(m.timestamp), m) for m in s.chat_history]
@@ -533,39 +537,39 @@ def _import_rows(ws: Workspace, s: Session) -> tuple[tuple[Any, ...], list[tuple
     return session_row, insts, msgs
 
 
-def _insert_sessions(conn: sqlite3.Connection, ws: Workspace,
-                     sessions: list[Session]) -> dict[int, str]:
-    """Insert new sessions in batches; isolate the ones the database refuses.
+_DELETE_FOR_REPLACE = "DELETE FROM sessions WHERE id = ? AND workspace_hash = ?"
 
-    Returns index -> reason for the refused ones; the others are written.
+
+def _insert_rows(conn: sqlite3.Connection, ws_hash: str,
+                 batch: list[tuple[Rows, bool]]) -> dict[int, str]:
+    """Insert sessions (replacing those flagged) in one batch; isolate the refused ones.
+
+    A replaced session is deleted (its children go with it: ON DELETE CASCADE)
+    inside the same savepoint as its new rows, so a refused row leaves the
+    old session in place. Returns index -> reason for the refused ones.
     """
-    if not sessions:
+    if not batch:
         return {}
-    s_rows: list[tuple[Any, ...]] = []
-    i_rows: list[tuple[Any, ...]] = []
-    m_rows: list[tuple[Any, ...]] = []
-    for s in sessions:
-        srow, irows, mrows = _import_rows(ws, s)
-        s_rows.append(srow)
-        i_rows.extend(irows)
-        m_rows.extend(mrows)
     conn.execute("SAVEPOINT import_batch")
     try:
-        conn.executemany(_INSERT_SESSION, s_rows)
-        conn.executemany(_INSERT_INSTANCE, i_rows)
-        conn.executemany(_INSERT_MESSAGE, m_rows)
+        replaced = [(rows[0][0], ws_hash) for rows, replace in batch if replace]
+        if replaced:
+            conn.executemany(_DELETE_FOR_REPLACE, replaced)
+        conn.executemany(_INSERT_SESSION, [b[0][0] for b in batch])
+        conn.executemany(_INSERT_INSTANCE, [r for b in batch for r in b[0][1]])
+        conn.executemany(_INSERT_MESSAGE, [r for b in batch for r in b[0][2]])
     except _ROW_ERRORS:
         conn.execute("ROLLBACK TO import_batch")
         conn.execute("RELEASE import_batch")
     else:
         conn.execute("RELEASE import_batch")
         return {}
-    del s_rows, i_rows, m_rows
     refused: dict[int, str] = {}
-    for k, s in enumerate(sessions):  # one savepoint each: find the rows refused
-        srow, irows, mrows = _import_rows(ws, s)
+    for k, ((srow, irows, mrows), replace) in enumerate(batch):  # one savepoint each
         conn.execute("SAVEPOINT import_one")
         try:
+            if replace:
+                conn.execute(_DELETE_FOR_REPLACE, (srow[0], ws_hash))
             conn.execute(_INSERT_SESSION, srow)
             conn.executemany(_INSERT_INSTANCE, irows)
             conn.executemany(_INSERT_MESSAGE, mrows)
@@ -577,22 +581,25 @@ def _insert_sessions(conn: sqlite3.Connection, ws: Workspace,
 
 
 def import_file(conn: sqlite3.Connection, ws: Workspace, ws_path: str | None,
-                entries: list[tuple[Session, Json]], *, overwrite: bool, dry_run: bool,
+                entries: list[ImportEntry], *, overwrite: bool, dry_run: bool,
                 now: str, record: tuple[Any, ...] | None = None) -> list[ImportOutcome]:
-    """Import one legacy file's valid sessions (``(model, normalized JSON)`` pairs).
+    """Import one legacy file's valid sessions (``(id, normalized JSON, rows)`` entries).
 
     Per session: ``inserted``; ``unchanged`` (already there, equal); ``changed``
     (there and different: left alone) or ``replaced`` (with ``overwrite``);
     ``conflict`` (the id belongs to another workspace); ``failed`` (the row
     was refused). ``dry_run`` only reads. ``record`` is the ``import_files``
-    row (run_id, file_name, sha256, size) written with the data.
+    row (run_id, file_name, sha256, size, sessions read) written with the data.
     """
-    owners = session_workspaces(conn, (m.id for m, _ in entries))
+    owners = session_workspaces(conn, (sid for sid, _n, _r in entries))
+    present = sum(1 for owner in owners.values() if owner == ws.hash)
+    # A re-run finds most sessions present: one pass over the workspace beats a
+    # point read (three queries) per session.
+    stored = {s["id"]: s for s in get_all_sessions(conn, ws)} if present > 20 else None
     outcomes: list[ImportOutcome] = []
     new: list[int] = []
-    changed: list[int] = []
-    for k, (model, norm) in enumerate(entries):
-        owner = owners.get(model.id)
+    for k, (sid, norm, _rows) in enumerate(entries):
+        owner = owners.get(sid)
         if owner is None:
             outcomes.append(("inserted", None, None))
             new.append(k)
@@ -600,47 +607,37 @@ def import_file(conn: sqlite3.Connection, ws: Workspace, ws_path: str | None,
             outcomes.append(("conflict", f"the database already has this session id under "
                                          f"workspace {owner}", None))
         else:
-            current = get_session(conn, ws, model.id)
+            current = stored[sid] if stored is not None else get_session(conn, ws, sid)
             if current == norm:
                 outcomes.append(("unchanged", None, None))
             elif overwrite:
                 outcomes.append(("replaced", None, current))
-                changed.append(k)
+                new.append(k)
             else:
                 outcomes.append(("changed", "differs from the database; rerun with --overwrite "
                                             "to replace it", current))
     if dry_run:
         return outcomes
-    if new or changed or ws_path is not None:  # a later run may bring the path
+    if new or ws_path is not None:  # a later run may bring the path
         conn.execute(
             "INSERT INTO workspaces (hash, path, created_at, last_accessed) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (hash) DO UPDATE SET path = coalesce(workspaces.path, excluded.path)",
             (ws.hash, ws_path, now, now),
         )
-    refused = _insert_sessions(conn, ws, [entries[k][0] for k in new])
+    refused = _insert_rows(conn, ws.hash, [(entries[k][2], outcomes[k][0] == "replaced")
+                                           for k in new])
     for j, reason in refused.items():
-        outcomes[new[j]] = ("failed", reason, None)
-    for k in changed:
-        conn.execute("SAVEPOINT import_one")
-        try:
-            update_session(conn, ws, entries[k][0])
-        except _ROW_ERRORS as exc:
-            conn.execute("ROLLBACK TO import_one")
-            outcomes[k] = ("failed", f"the database refused it ({exc})", outcomes[k][2])
-        conn.execute("RELEASE import_one")
+        outcomes[new[j]] = ("failed", reason, outcomes[new[j]][2])
     if record is not None:
-        tally = {"written": 0, "unchanged": 0, "skipped": 0}
-        for status, _r, _c in outcomes:
-            key = {"inserted": "written", "replaced": "written", "unchanged": "unchanged"}.get(
-                status, "skipped")
-            tally[key] += 1
+        written = sum(1 for o in outcomes if o[0] in ("inserted", "replaced"))
+        unchanged = sum(1 for o in outcomes if o[0] == "unchanged")
         run_id, file_name, sha256, size, read = record
         conn.execute(
             "INSERT INTO import_files (run_id, file_name, workspace_hash, sha256, size_bytes,"
             " sessions_read, sessions_written, sessions_unchanged, sessions_skipped,"
             " imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (run_id, file_name, ws.hash, sha256, size, read, tally["written"],
-             tally["unchanged"], read - tally["written"] - tally["unchanged"], now),
+            (run_id, file_name, ws.hash, sha256, size, read, written, unchanged,
+             read - written - unchanged, now),
         )
     return outcomes
 
