@@ -304,6 +304,7 @@ def test_close_is_idempotent_and_then_commands_fail(db_path: str, workspace: str
     bridge = Bridge.open(db_path)
     bridge.create_session_sqlite(workspace, make_session())
     bridge.close()
+    assert not os.path.exists(db_path + "-wal")  # checkpointed and removed on close
     bridge.close()
     with pytest.raises(SessionError, match="closed"):
         bridge.get_session_sqlite(workspace, "s1")

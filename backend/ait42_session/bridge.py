@@ -125,8 +125,13 @@ class _Sealed:
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(name)
 
-    def __call__(self, _token: object, *args: Any) -> Any:
+    def __call__(self, *token_and_args: Any) -> Any:
         get = object.__getattribute__
+        if not token_and_args or token_and_args[0] is not _TOKEN:
+            # Reached as `command.__func__` by a dotted path: the page can send
+            # only JSON, never the token, so this refuses every such call.
+            raise AttributeError("not a command")
+        args = token_and_args[1:]
         if len(args) != get(self, "_arity"):
             params = ", ".join(get(self, "_params")) or "no arguments"
             raise ValidationError(

@@ -176,7 +176,9 @@ class Database:
         except SessionError:
             pass  # a damaged or full database must still close
         finally:
-            for conn in self._all:
+            # Readers first: the last connection to close checkpoints and removes
+            # the -wal file, and a read-only connection cannot.
+            for conn in reversed(self._all):
                 await conn.close()
 
 

@@ -393,9 +393,6 @@ def test_only_the_commands_are_callable_from_the_page(page: RemotePage,
     assert page.js("document.getElementById('errors').childElementCount") == 0
 
 
-@pytest.mark.xfail(reason="bridge: COMMAND.__func__ resolves to the sealed callable, which runs "
-                          "the command with a dummy first argument (same power as the command, "
-                          "but a dotted path that reaches Python)", strict=False)
 def test_command_func_path_is_refused(page: RemotePage, window_data: WindowData,
                                       check: Bridge) -> None:
     settled = probe(page, [("get_database_stats.__func__", [0]),
