@@ -289,11 +289,13 @@ def malformed_messages(draw: st.DrawFn) -> Any:
 
 
 @st.composite
-def malformed_sessions(draw: st.DrawFn) -> Any:
-    """A session with at least one definite fault, at any level."""
+def malformed_sessions(draw: st.DrawFn, session_id: str | None = None) -> Any:
+    """A session with at least one definite fault, at any level (its id may be given)."""
     if draw(st.integers(0, 7)) == 0:
         return draw(non_dicts)
     session = draw(valid_sessions())
+    if session_id is not None:
+        session["id"] = session_id  # before the fault: the fault may be in the id itself
     session.setdefault("instances", [])
     session.setdefault("chatHistory", [])
     fault = draw(st.sampled_from((
@@ -369,9 +371,8 @@ def test_update_refuses_malformed_or_missing(store: dict[str, Any],
     if case == "path":
         ws, session = data.draw(bad_paths), data.draw(valid_sessions() | malformed_sessions())
     elif case == "session":
-        ws, session = data.draw(good_path(store)), data.draw(malformed_sessions())
-        if isinstance(session, dict) and data.draw(st.booleans()):
-            session["id"] = "s0"  # an existing session, sent broken
+        existing = data.draw(st.sampled_from((None, "s0")))  # s0: an existing one, broken
+        ws, session = data.draw(good_path(store)), data.draw(malformed_sessions(existing))
     elif case == "missing":
         ws, session = store["a"], data.draw(valid_sessions())
         session["id"] = data.draw(missing_ids)
