@@ -480,11 +480,8 @@ def test_verify_reports_damage_as_false(tmp_path: Path) -> None:
         assert b.verify_database_integrity() is False
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Database.close closes the writer first and the read-only readers last; the last "
-    "connection to close is the one that folds the WAL in and deletes it, and a "
-    "read-only one cannot, so a closed database still needs its -wal file"))
 def test_close_leaves_everything_in_the_main_file(tmp_path: Path) -> None:
+    """The last connection to close folds the WAL in; it must be the writer, not a reader."""
     path = tmp_path / "s.db"
     with Bridge.open(str(path)) as b:
         b.create_session_sqlite(str(tmp_path), make_session("s1"))
