@@ -406,3 +406,25 @@ def test_worker_processes_prepare_files_with_the_same_result(
     assert issue["kind"] == "file" and "not valid JSON" in issue["reason"]
     again = run_import(bridge, folder)
     assert again["totals"]["unchanged"]["sessions"] == 300 and again["verified"] == 300
+
+
+def test_rerun_of_a_large_file_compares_rows_then_dicts(bridge: Bridge, folder: Path,
+                                                        workspace: str) -> None:
+    sessions = [shell_form(worktree_session(f"s{i:02d}", workspace,
+                                            evaluation={"a": i, "b": [i, None]}))
+                for i in range(30)]  # more than 20 present: the one-pass comparison
+    path = write_shell_file(folder, workspace, sessions)
+    assert run_import(bridge, folder, noBackup=True)["verified"] == 30
+    sessions[3]["evaluation"] = {"b": [3, None], "a": 3}  # same value, other key order
+    sessions[7]["instances"][1]["linesAdded"] = 7
+    path.write_text(shell_text(sessions), encoding="utf-8")
+    again = run_import(bridge, folder)
+    [issue] = again["issues"]
+    assert issue["sessionId"] == "s07" and issue["kind"] == "changed"
+    assert issue["fields"] == [{"field": "instances[instanceId=1].linesAdded", "json": 7,
+                                "database": 180}]
+    assert again["totals"]["unchanged"]["sessions"] == 29
+    replaced = run_import(bridge, folder, overwrite=True)
+    assert replaced["ok"] and replaced["totals"]["written"]["sessions"] == 1
+    assert replaced["verified"] == 30
+    assert bridge.get_session_sqlite(workspace, "s07")["instances"][1]["linesAdded"] == 7

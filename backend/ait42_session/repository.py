@@ -593,12 +593,14 @@ def import_file(conn: sqlite3.Connection, ws: Workspace, ws_path: str | None,
     """
     owners = session_workspaces(conn, (sid for sid, _n, _r in entries))
     present = sum(1 for owner in owners.values() if owner == ws.hash)
-    # A re-run finds most sessions present: one pass over the workspace beats a
-    # point read (three queries) per session.
-    stored = {s["id"]: s for s in get_all_sessions(conn, ws)} if present > 20 else None
+    # A re-run finds most sessions present: one pass over the workspace's rows
+    # beats a point read (three queries) per session, and equal rows need no
+    # dicts built (rows that differ are compared as dicts: JSON text of unknown
+    # fields may differ only in key order).
+    stored = stored_rows(conn, ws.hash) if present > 20 else None
     outcomes: list[ImportOutcome] = []
     new: list[int] = []
-    for k, (sid, norm, _rows) in enumerate(entries):
+    for k, (sid, norm, rows) in enumerate(entries):
         owner = owners.get(sid)
         if owner is None:
             outcomes.append(("inserted", None, None))
@@ -607,7 +609,14 @@ def import_file(conn: sqlite3.Connection, ws: Workspace, ws_path: str | None,
             outcomes.append(("conflict", f"the database already has this session id under "
                                          f"workspace {owner}", None))
         else:
-            current = stored[sid] if stored is not None else get_session(conn, ws, sid)
+            if stored is not None:
+                back = stored[sid]
+                if back[0] == rows[0][:17] and back[1] == rows[1] and back[2] == rows[2]:
+                    outcomes.append(("unchanged", None, None))
+                    continue
+                current = assemble_rows(back)
+            else:
+                current = get_session(conn, ws, sid)
             if current == norm:
                 outcomes.append(("unchanged", None, None))
             elif overwrite:
@@ -691,3 +700,37 @@ def dual_events(conn: sqlite3.Connection, limit: int) -> Json:
         event["detail"] = None if row[8] is None else json.loads(row[8])
         events.append(event)
     return {"total": total, "events": events}
+
+
+def assemble_rows(rows: Rows) -> Json:
+    """The session dict reads build from these rows (what ``get_session`` would return)."""
+    srow, irows, mrows = rows
+    return _assemble(srow[:17], (r[1:] for r in irows), (r[2:] for r in mrows))
+
+
+def stored_rows(conn: sqlite3.Connection, ws_hash: str) -> dict[str, Rows]:
+    """Every session of a workspace as rows, in the column order ``import_rows`` writes.
+
+    The session row is the first 17 columns (what reads select); instance and
+    message rows are whole, in read order.
+    """
+    out: dict[str, Rows] = {}
+    for row in conn.execute(f"SELECT {_S_COLS} FROM sessions WHERE workspace_hash = ?",
+                            (ws_hash,)):
+        out[row[0]] = (row, [], [])
+    if not out:
+        return out
+    icols = ", ".join(f"i.{c.strip()}" for c in _I_COLS.split(","))
+    for row in conn.execute(
+        f"SELECT i.session_id, {icols} FROM sessions s JOIN instances i ON i.session_id = s.id"
+        " WHERE s.workspace_hash = ? ORDER BY i.session_id, i.instance_id", (ws_hash,)
+    ):
+        out[row[0]][1].append(row)
+    mcols = ", ".join(f"m.{c.strip()}" for c in _M_COLS.split(","))
+    for row in conn.execute(
+        f"SELECT m.session_id, m.ts_key, {mcols} FROM sessions s JOIN chat_messages m"
+        " ON m.session_id = s.id WHERE s.workspace_hash = ?"
+        " ORDER BY m.session_id, m.ts_key, m.seq", (ws_hash,)
+    ):
+        out[row[0]][2].append(row)
+    return out
