@@ -560,9 +560,6 @@ def _with(path: tuple[Any, ...], value: Any) -> dict[str, Any]:
     return s
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: integers outside SQLite's 64-bit range pass validation and the insert raises a raw "
-    "OverflowError ('Python int too large to convert to SQLite INTEGER'), not a SessionError"))
 @pytest.mark.parametrize("path", [
     ("timeoutSeconds",), ("winnerId",), ("totalDuration",), ("totalLinesDeleted",),
     ("instances", 0, "instanceId"), ("instances", 0, "filesChanged"),
@@ -576,16 +573,12 @@ def test_integers_too_big_for_sqlite_are_validation_errors(
                     (ValidationError,)) == "VALIDATION"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: update_instance_status_sqlite with instance_id >= 2**63 raises a raw OverflowError"))
 @pytest.mark.parametrize("value", [BIG, -BIG - 1])
 def test_instance_id_argument_too_big(store: dict[str, Any], value: int) -> None:
     b: Bridge = store["bridge"]
     rejected(store, lambda: b.update_instance_status_sqlite(store["a"], "s0", value, "idle"))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: extra message instanceId >= 2**63 in add_chat_message_sqlite raises OverflowError"))
 def test_message_instance_id_too_big(store: dict[str, Any]) -> None:
     b: Bridge = store["bridge"]
     msg = dict(valid_message(), instanceId=BIG)
@@ -595,10 +588,6 @@ def test_message_instance_id_too_big(store: dict[str, Any]) -> None:
 LONE = "\ud800"  # JSON.stringify sends lone surrogates as "\ud800"; json.loads keeps them
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: a lone surrogate (valid JSON from the page) in a workspace path or session id "
-    "raises a raw UnicodeEncodeError (workspace.resolve hashes path.encode('utf-8'); "
-    "the session id reaches sqlite3's binding)"))
 @pytest.mark.parametrize("where", ["workspace", "session_id"])
 def test_lone_surrogates_in_arguments(store: dict[str, Any], where: str) -> None:
     b: Bridge = store["bridge"]
@@ -607,9 +596,6 @@ def test_lone_surrogates_in_arguments(store: dict[str, Any], where: str) -> None
     rejected(store, lambda: b.get_session_sqlite(ws, sid))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: a lone surrogate inside an unknown field reaches json.dumps(ensure_ascii=False) "
-    "and sqlite3's binding: raw UnicodeEncodeError"))
 @pytest.mark.parametrize("where", ["session", "instance", "message"])
 def test_lone_surrogates_in_unknown_fields(store: dict[str, Any], where: str) -> None:
     b: Bridge = store["bridge"]
@@ -639,10 +625,6 @@ def _deep(depth: int) -> Any:
     return value
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug (Python callers): unknown fields that JSON cannot hold (NaN, infinity, sets, bytes, "
-    "nesting deeper than json.dumps recurses) raise raw ValueError/TypeError/RecursionError "
-    "from repository._extra instead of a ValidationError naming the field"))
 @pytest.mark.parametrize("value", [
     float("nan"), float("inf"), {1, 2}, b"bytes", object(), _deep(5000),
 ], ids=["nan", "inf", "set", "bytes", "object", "deep"])

@@ -470,10 +470,6 @@ def test_a_damaged_schema_page_fails_at_open(tmp_path: Path) -> None:
     assert path.read_bytes() == before
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: verify on a damaged file raises DatabaseError instead of returning False: "
-    "repository.verify() catches the integrity_check error, then Database.read's "
-    "COMMIT (db._in_transaction) raises 'database disk image is malformed' again"))
 def test_verify_reports_damage_as_false(tmp_path: Path) -> None:
     path, _info = _damaged_copy(tmp_path, pages=slice(60, 72))
     with Bridge.open(str(path)) as b:

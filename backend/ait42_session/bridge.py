@@ -326,8 +326,10 @@ class Bridge:
         try:
             ws = workspace.resolve(workspace_path)
             sid = _text_arg(session_id, "session_id")
-            if not isinstance(instance_id, int) or isinstance(instance_id, bool):
-                raise ValidationError(f"instance_id must be an integer, got {instance_id!r}")
+            if not isinstance(instance_id, int) or isinstance(instance_id, bool) or not (
+                    models.INT64_MIN <= instance_id <= models.INT64_MAX):
+                raise ValidationError(
+                    f"instance_id must be a 64-bit integer, got {instance_id!r}")
             if new_status not in models.INSTANCE_STATUSES:
                 raise ValidationError(
                     f"new_status must be one of {', '.join(models.INSTANCE_STATUSES)}, "
@@ -451,8 +453,10 @@ class Bridge:
         try:
             ws = workspace.resolve(workspace_path)
             sid = _text_arg(session_id, "session_id")
-            if not isinstance(instance_id, int) or isinstance(instance_id, bool):
-                raise ValidationError(f"instance_id must be an integer, got {instance_id!r}")
+            if not isinstance(instance_id, int) or isinstance(instance_id, bool) or not (
+                    models.INT64_MIN <= instance_id <= models.INT64_MAX):
+                raise ValidationError(
+                    f"instance_id must be a 64-bit integer, got {instance_id!r}")
             if new_status not in models.INSTANCE_STATUSES:
                 raise ValidationError(
                     f"new_status must be one of {', '.join(models.INSTANCE_STATUSES)}, "

@@ -165,6 +165,19 @@ class Database:
         finally:
             self._readers.put_nowait(reader)
 
+    async def read_outside_transaction(
+        self, fn: Callable[Concatenate[sqlite3.Connection, P], T],
+        *args: P.args, **kwargs: P.kwargs,
+    ) -> T:
+        """Run a single-statement check on a reader with no transaction around it."""
+        if not self._has_readers:
+            return await self.write_outside_transaction(fn, *args, **kwargs)
+        reader = await self._readers.get()
+        try:
+            return await _run(reader, self.path, fn, *args, **kwargs)
+        finally:
+            self._readers.put_nowait(reader)
+
     async def close(self) -> None:
         """Run ``PRAGMA optimize`` and close every connection; safe to call twice."""
         if self._closed:
@@ -210,6 +223,12 @@ async def _run(conn: aiosqlite.Connection, path: str,
             return fn(raw, *args, **kwargs)
         except sqlite3.Error as exc:
             raise translate(exc, path) from exc
+        except UnicodeEncodeError:
+            # JSON from the page may hold lone surrogates ("\ud800"): not storable text.
+            raise ValidationError(
+                "a text value is not valid Unicode (it holds a lone surrogate such as "
+                "\\ud800); nothing was changed"
+            ) from None
 
     result: T = await conn._execute(call)  # type: ignore[no-untyped-call]
     return result

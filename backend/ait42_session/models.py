@@ -62,6 +62,10 @@ def _check_timestamp(value: str) -> str:
 
 Timestamp = Annotated[str, AfterValidator(_check_timestamp)]
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+# SQLite stores 64-bit integers; a larger one must be refused here, not fail mid-insert.
+Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
+
 
 def now_rfc3339() -> str:
     """Current UTC time the way the shell writes it (chrono's to_rfc3339)."""
@@ -87,11 +91,11 @@ class ChatMessage(Shape):
     role: MessageRole
     content: NonEmpty
     timestamp: Timestamp
-    instance_id: int | None = None
+    instance_id: Int64 | None = None
 
 
 class Instance(Shape):
-    instance_id: int
+    instance_id: Int64
     worktree_path: str
     branch: str
     agent_name: str
@@ -100,9 +104,9 @@ class Instance(Shape):
     output: str | None = None
     start_time: Timestamp | None = None
     end_time: Timestamp | None = None
-    files_changed: int | None = None
-    lines_added: int | None = None
-    lines_deleted: int | None = None
+    files_changed: Int64 | None = None
+    lines_added: Int64 | None = None
+    lines_deleted: Int64 | None = None
     runtime: str | None = None
     model: str | None = None
     runtime_label: str | None = None
@@ -117,14 +121,14 @@ class Session(Shape):
     updated_at: Timestamp
     completed_at: Timestamp | None = None
     model: str | None = None
-    timeout_seconds: int | None = None
+    timeout_seconds: Int64 | None = None
     preserve_worktrees: bool | None = None
-    winner_id: int | None = None
+    winner_id: Int64 | None = None
     runtime_mix: list[str] | None = None
-    total_duration: int | None = None
-    total_files_changed: int | None = None
-    total_lines_added: int | None = None
-    total_lines_deleted: int | None = None
+    total_duration: Int64 | None = None
+    total_files_changed: Int64 | None = None
+    total_lines_added: Int64 | None = None
+    total_lines_deleted: Int64 | None = None
     instances: list[Instance] = Field(default_factory=list)
     chat_history: list[ChatMessage] = Field(default_factory=list)
 

@@ -58,7 +58,16 @@ _SORTS = {  # board sort name -> column (each has an index led by workspace_hash
 
 
 def _extra(value: dict[str, Any] | None) -> str | None:
-    return json.dumps(value, ensure_ascii=False, allow_nan=False) if value else None
+    """Unknown fields as JSON text; refuse what JSON cannot hold (NaN, sets, bytes...)."""
+    if not value:
+        return None
+    try:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False)
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise ValidationError(
+            f"unknown field(s) {', '.join(map(repr, value))} hold a value JSON cannot store "
+            f"({exc})"
+        ) from None
 
 
 def _session_dict(row: tuple[Any, ...]) -> Json:
@@ -464,7 +473,8 @@ class SqliteSessionRepository:
         await self.db.write_outside_transaction(optimize)
 
     async def verify(self) -> bool:
-        return await self.db.read(verify)
+        # No read transaction: on a damaged file its COMMIT would fail again.
+        return await self.db.read_outside_transaction(verify)
 
 
 # ==========================================================================

@@ -44,5 +44,9 @@ def resolve(path: object) -> Workspace:
         raise ValidationError("workspace_path is blank: pass the workspace folder's path")
     if "\x00" in path:
         raise ValidationError("workspace_path contains a NUL character")
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError("workspace_path is not valid Unicode (a lone surrogate)") from None
     canon = canonical_path(path)
     return Workspace(path=canon, hash=hashlib.sha256(canon.encode("utf-8")).hexdigest()[:16])
