@@ -138,7 +138,7 @@ async def check(db: Database, sessions_dir: Path, *, max_events: int = 100,
             dbs = in_db.get(sid)
             if dbs is None:
                 continue
-            fields = field_diff(js, dbs)
+            fields = [] if js == dbs else field_diff(js, dbs)
             if fields:
                 different.append({"sessionId": sid, "fields": fields[:MAX_FIELDS],
                                   "fieldCount": len(fields)})
