@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sqlite3
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ait42_session.bridge import Bridge
-from ait42_session.errors import ConflictError, JsonError, NotFoundError, ValidationError
+from ait42_session.errors import (
+    ConflictError,
+    DatabaseError,
+    FileError,
+    JsonError,
+    NotFoundError,
+    ValidationError,
+)
 from ait42_session.legacy_store import normalize
 from ait42_session.workspace import legacy_hash
 
@@ -169,3 +180,98 @@ def test_the_mode_is_kept_in_the_database_and_set_from_the_command_line(db_path:
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("SELECT value FROM settings WHERE key = 'storage_mode'"
                             ).fetchone() == ("dual",)
+
+
+# ---------------------------------------------------------------------------
+# A full disk under the JSON files (a small tmpfs)
+# ---------------------------------------------------------------------------
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 2 MB tmpfs for the legacy folder; skipped where mounting is not allowed."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    if not hasattr(os, "geteuid") or os.geteuid() != 0 or not shutil.which("mount"):
+        pytest.skip("a full disk needs a tmpfs mount, which needs root")
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def _fill(path: Path) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        for size in (65536, 512):
+            try:
+                while True:
+                    os.write(fd, b"\0" * size)
+            except OSError:
+                pass
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.parametrize("mode", ["json", "dual"])
+def test_a_full_disk_under_the_json_files_changes_nothing(
+        tmp_path: Path, small_disk: Path, workspace: str, mode: str) -> None:
+    sessions = small_disk / "sessions"
+    db = str(tmp_path / "db" / "s.db")
+    with Bridge.open(db, sessions_dir=sessions) as b:
+        b.set_storage_mode(mode)
+        b.create_session(workspace, make_session("s1"))
+        path = sessions / f"{legacy_hash(workspace)}.json"
+        before = path.read_bytes()
+        filler = small_disk / "filler"
+        _fill(filler)
+        big = make_session("s1", task="bigger")
+        big["instances"][0]["output"] = "y" * 300_000
+        with pytest.raises(FileError, match=r"No space left|previous file is unchanged"):
+            b.update_session(workspace, big)
+        assert path.read_bytes() == before  # the old file, whole
+        assert sorted(p.name for p in sessions.iterdir()) == [path.name]  # no temporary file
+        assert b.get_session(workspace, "s1")["task"] == "Implement login"
+        if mode == "dual":
+            assert b.get_session_sqlite(workspace, "s1")["task"] == "Implement login"
+            [event] = b.check_consistency()["dualWriteEvents"]["events"]
+            assert event["kind"] == "json_failed" and event["jsonOutcome"].startswith("IO: ")
+        filler.unlink()
+        assert b.update_session(workspace, big)["task"] == "bigger"
+        assert legacy_read(path)[0]["task"] == "bigger"
+
+
+def test_a_full_database_disk_in_dual_mode_is_recorded_somewhere(
+        tmp_path: Path, small_disk: Path, workspace: str) -> None:
+    sessions = tmp_path / "home" / ".ait42" / "sessions"
+    db = str(small_disk / "s.db")
+    with Bridge.open(db, sessions_dir=sessions) as b:
+        b.set_storage_mode("dual")
+        b.create_session(workspace, make_session("s1"))
+        filler = small_disk / "filler"
+        _fill(filler)
+        big = make_session("big")
+        big["instances"][0]["output"] = "y" * 600_000
+        with pytest.raises(DatabaseError, match="full") as caught:
+            b.create_session(workspace, big)
+        message = str(caught.value)
+        # Either the insert failed (the JSON file was never written) or the commit
+        # failed after the JSON file was written (and the file was put back).
+        assert "the JSON store answered otherwise (would succeed); the JSON file was not " \
+            "written" in message or "commit failed after the JSON file was written; the " \
+            "JSON file was restored" in message
+        assert "recorded as dual-write event #" in message or "recorded as a line of" in message
+        assert [s["id"] for s in legacy_read(sessions / f"{legacy_hash(workspace)}.json")] == [
+            "s1"]
+        filler.unlink()
+        events = b.check_consistency()["dualWriteEvents"]
+    kinds = ("database_failed", "commit_failed")
+    in_db = [e for e in events["events"] if e["kind"] in kinds]
+    logged = [json.loads(line) for log in events["fallbackLogs"] if log["entries"]
+              for line in Path(log["path"]).read_text(encoding="utf-8").splitlines()]
+    assert len(in_db) + len(logged) == 1  # recorded exactly once, never dropped
+    for event in logged:
+        assert event["kind"] in kinds and event["sessionId"] == "big"

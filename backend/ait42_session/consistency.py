@@ -17,7 +17,15 @@ from typing import Any
 from . import repository
 from .db import Database
 from .errors import SessionError
-from .legacy_store import Json, list_files, normalize, parse, read_bytes, validate_raw
+from .legacy_store import (
+    Json,
+    list_files,
+    normalize,
+    parse,
+    read_bytes,
+    spare_log_path,
+    validate_raw,
+)
 from .models import now_rfc3339
 from .workspace import Workspace
 
@@ -171,8 +179,9 @@ async def check(db: Database, sessions_dir: Path, *, max_events: int = 100,
         totals["different"] += len(different)
         totals["invalidInJson"] += len(invalid) + (1 if file_error else 0)
     events = await db.read(repository.dual_events, max_events)
-    events["fallbackLog"] = str(fallback_log) if fallback_log else None
-    events["fallbackLogEntries"] = await asyncio.to_thread(_count_lines, fallback_log)
+    events["fallbackLogs"] = [
+        {"path": str(log), "entries": await asyncio.to_thread(_count_lines, log)}
+        for log in (fallback_log, spare_log_path(sessions_dir)) if log is not None]
     return {
         "ok": all(e["ok"] for e in report),
         "checkedAt": now_rfc3339(),
@@ -218,9 +227,10 @@ def format_report(report: Json, *, limit: int = 20) -> str:
             for f in diff["fields"][:limit]:
                 lines.append(f"    {f['field']}: json={f['json']!r} database={f['database']!r}")
     events = report["dualWriteEvents"]
-    if events.get("fallbackLogEntries"):
-        lines.append(f"dual-write events the database could not record: "
-                     f"{events['fallbackLogEntries']} line(s) in {events['fallbackLog']}")
+    for log in events["fallbackLogs"]:
+        if log["entries"]:
+            lines.append(f"dual-write events the database could not record: "
+                         f"{log['entries']} line(s) in {log['path']}")
     if events["total"]:
         lines.append(f"dual-write events recorded: {events['total']} (latest first)")
         for e in events["events"][:limit]:

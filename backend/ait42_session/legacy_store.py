@@ -51,6 +51,14 @@ def default_sessions_dir() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".ait42" / "sessions"
 
 
+def spare_log_path(sessions_dir: Path) -> Path:
+    """Where dual-write events go when neither the database nor its own log can take them.
+
+    Beside the legacy folder: usually another place than a full database disk.
+    """
+    return sessions_dir.parent / "dual-write.log"
+
+
 # --------------------------------------------------------------------------
 # Normalization: what "equal to its JSON" means
 # --------------------------------------------------------------------------

@@ -48,6 +48,7 @@ from .legacy_store import (
     op_delete,
     op_update,
     op_update_status,
+    spare_log_path,
 )
 from .models import ChatMessage, Session, now_rfc3339
 from .repository import Json, SessionRepository, SqliteSessionRepository
@@ -82,6 +83,7 @@ class DualWriteStore:
         self.json = json_store
         self.sqlite = SqliteSessionRepository(db)
         self.fallback_log = fallback_log_path(db.path)
+        self.spare_log = spare_log_path(json_store.directory)
 
     # -- reads: the database ------------------------------------------------
 
@@ -174,8 +176,9 @@ class DualWriteStore:
                              f"the JSON file was {json_out}",
             "json_failed": "the JSON file could not be written, so the database change was "
                            "rolled back; nothing changed",
-            "database_failed": "the database refused the change, which the JSON file "
-                               f"({json_out}) did not; the JSON file was not written",
+            "database_failed": "the database refused the change but the JSON store "
+                               f"answered otherwise ({json_out}); the JSON file was not "
+                               "written",
         }[kind]
         wrapped = type(exc)(f"{exc} [dual storage: {note}; recorded as {where}; "
                             "see `ait42-session check-consistency`]")
@@ -193,13 +196,17 @@ class DualWriteStore:
                                "sessionId": session_id, "kind": kind,
                                "databaseOutcome": db_out, "jsonOutcome": json_out,
                                "recordError": str(record_exc)}, ensure_ascii=False)
-            if self.fallback_log is None:
-                return "nowhere (in-memory database)"
-            try:
-                await asyncio.to_thread(_append_line, self.fallback_log, line)
-            except OSError as log_exc:
-                return f"nowhere: the database and {self.fallback_log} both failed ({log_exc})"
-            return f"a line of {self.fallback_log}"
+            failures = [f"the database ({record_exc})"]
+            for log in (self.fallback_log, self.spare_log):
+                if log is None:
+                    continue
+                try:
+                    await asyncio.to_thread(_append_line, log, line)
+                except OSError as log_exc:
+                    failures.append(f"{log} ({log_exc.strerror or log_exc})")
+                    continue
+                return f"a line of {log}"
+            return "nowhere: " + ", ".join(failures) + " all failed"
 
 
 def _append_line(path: Path, line: str) -> None:
