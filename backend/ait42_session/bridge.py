@@ -11,8 +11,6 @@ bridge's own event loop thread.
 
 from __future__ import annotations
 
-import _thread
-import asyncio
 import os
 import re
 import sys
@@ -25,6 +23,7 @@ from typing import Any, TypeVar
 from . import consistency, importer, models, repository, storage, workspace
 from .db import Database, default_path
 from .errors import SessionError, ValidationError
+from .loop import Loop as _Loop
 from .metrics import Metrics
 from .repository import Json, SqliteSessionRepository
 
@@ -65,45 +64,6 @@ _COMMAND_SET = frozenset(COMMANDS)
 
 SORTS = ("updated", "created", "duration", "filesChanged")
 MAX_PAGE = 500
-
-
-class _Loop:
-    """One event loop on one daemon thread; the single crossing from callers' threads.
-
-    ``run`` hands a coroutine over with ``call_soon_threadsafe`` and waits on a
-    bare lock: ``run_coroutine_threadsafe`` chains two futures and a condition
-    and cost about 45 µs more per command here.
-    """
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever,
-                                        name="ait42-session-loop", daemon=True)
-        self._thread.start()
-
-    def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        if threading.current_thread() is self._thread:
-            coro.close()
-            raise RuntimeError("a bridge command was called from the bridge's own loop")
-        done = _thread.allocate_lock()
-        done.acquire()
-        box: list[asyncio.Task[T]] = []
-
-        def finished(task: asyncio.Task[T]) -> None:
-            box.append(task)
-            done.release()
-
-        def start() -> None:
-            self.loop.create_task(coro).add_done_callback(finished)
-
-        self.loop.call_soon_threadsafe(start)
-        done.acquire()
-        return box[0].result()
-
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join()
-        self.loop.close()
 
 
 class _Sealed:
@@ -241,15 +201,19 @@ class Bridge:
     def __dir__(self) -> list[str]:
         return list(COMMANDS)
 
-    def _run(self, command: str, coro: Coroutine[Any, Any, T]) -> T:
-        """Run a command's coroutine on the loop; record its figures."""
+    def _run(self, command: str, coro: Coroutine[Any, Any, T], *, direct: bool = False) -> T:
+        """Run a command's coroutine on the loop; record its figures.
+
+        ``direct``: the coroutine is one repository call, whose database result
+        is the answer (see ``loop``).
+        """
         started = time.perf_counter()
         code = None
         try:
             if self._closed:
                 coro.close()
                 raise SessionError("the bridge is closed")
-            result: T = self._loop.run(coro)
+            result: T = self._loop.run(coro, direct=direct)
             return result
         except SessionError as exc:
             code = exc.code
@@ -270,7 +234,7 @@ class Bridge:
             model = models.validate(models.Session, session, "session")
         except SessionError as exc:
             raise self._invalid("create_session_sqlite", exc) from None
-        return self._run("create_session_sqlite", self._repo.create_session(ws, model))
+        return self._run("create_session_sqlite", self._repo.create_session(ws, model), direct=True)
 
     def update_session_sqlite(self, workspace_path: Any, session: Any) -> Json:
         """Replace a stored session whole (instances and chat included)."""
@@ -279,7 +243,7 @@ class Bridge:
             model = models.validate(models.Session, session, "session")
         except SessionError as exc:
             raise self._invalid("update_session_sqlite", exc) from None
-        return self._run("update_session_sqlite", self._repo.update_session(ws, model))
+        return self._run("update_session_sqlite", self._repo.update_session(ws, model), direct=True)
 
     def get_session_sqlite(self, workspace_path: Any, session_id: Any) -> Json:
         """One whole session of the workspace."""
@@ -288,7 +252,7 @@ class Bridge:
             sid = _text_arg(session_id, "session_id")
         except SessionError as exc:
             raise self._invalid("get_session_sqlite", exc) from None
-        return self._run("get_session_sqlite", self._repo.get_session(ws, sid))
+        return self._run("get_session_sqlite", self._repo.get_session(ws, sid), direct=True)
 
     def get_all_sessions_sqlite(self, workspace_path: Any) -> list[Json]:
         """Every session of the workspace, newest ``updatedAt`` first."""
@@ -298,7 +262,7 @@ class Bridge:
             ws = workspace.resolve(workspace_path)
         except SessionError as exc:
             raise self._invalid("get_all_sessions_sqlite", exc) from None
-        return self._run("get_all_sessions_sqlite", self._repo.get_all_sessions(ws))
+        return self._run("get_all_sessions_sqlite", self._repo.get_all_sessions(ws), direct=True)
 
     def delete_session_sqlite(self, workspace_path: Any, session_id: Any) -> None:
         """Delete a session with its instances and chat."""
@@ -307,7 +271,7 @@ class Bridge:
             sid = _text_arg(session_id, "session_id")
         except SessionError as exc:
             raise self._invalid("delete_session_sqlite", exc) from None
-        self._run("delete_session_sqlite", self._repo.delete_session(ws, sid))
+        self._run("delete_session_sqlite", self._repo.delete_session(ws, sid), direct=True)
 
     def add_chat_message_sqlite(self, workspace_path: Any, session_id: Any,
                                 message: Any) -> Json:
@@ -318,7 +282,8 @@ class Bridge:
             msg = models.validate(models.ChatMessage, message, "message")
         except SessionError as exc:
             raise self._invalid("add_chat_message_sqlite", exc) from None
-        return self._run("add_chat_message_sqlite", self._repo.add_chat_message(ws, sid, msg))
+        return self._run("add_chat_message_sqlite", self._repo.add_chat_message(ws, sid, msg),
+                         direct=True)
 
     def update_instance_status_sqlite(self, workspace_path: Any, session_id: Any,
                                       instance_id: Any, new_status: Any) -> Json:
@@ -338,11 +303,12 @@ class Bridge:
         except SessionError as exc:
             raise self._invalid("update_instance_status_sqlite", exc) from None
         return self._run("update_instance_status_sqlite",
-                         self._repo.update_instance_status(ws, sid, instance_id, new_status))
+                         self._repo.update_instance_status(ws, sid, instance_id, new_status),
+                         direct=True)
 
     def get_database_stats(self) -> Json:
         """Counts, sizes and the database's path."""
-        return self._run("get_database_stats", self._repo.stats())
+        return self._run("get_database_stats", self._repo.stats(), direct=True)
 
     def optimize_database(self) -> None:
         """Refresh statistics, give deleted space back, truncate the WAL."""
@@ -354,7 +320,7 @@ class Bridge:
 
     def list_workspaces(self) -> list[Json]:
         """The workspaces the database knows, most recently used first, with counts."""
-        return self._run("list_workspaces", self._repo.list_workspaces())
+        return self._run("list_workspaces", self._repo.list_workspaces(), direct=True)
 
     def list_session_summaries(self, workspace_path: Any, query: Any) -> Json:
         """A page of the board: summaries (no output, no chat), filtered and sorted."""
@@ -381,7 +347,7 @@ class Bridge:
             raise self._invalid("list_session_summaries", exc) from None
         return self._run("list_session_summaries", self._repo.list_session_summaries(
             ws, status=status, type_=type_, text=text or None, sort=sort, limit=limit,
-            cursor=cursor))
+            cursor=cursor), direct=True)
 
     def get_metrics(self) -> Json:
         """Per command since start: count, errors by code, p50/p95/p99 latency in ms."""

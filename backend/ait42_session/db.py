@@ -20,6 +20,7 @@ import aiosqlite
 
 from . import migrations
 from .errors import ConflictError, DatabaseError, SessionError, ValidationError
+from .loop import DIRECT_ANSWER
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -103,7 +104,8 @@ class Database:
         self.path = path
         self._writer = writer
         self._write_lock = asyncio.Lock()
-        self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
+        # LIFO: the reader used last has the warmest page cache.
+        self._readers: asyncio.LifoQueue[aiosqlite.Connection] = asyncio.LifoQueue()
         self._all = [writer, *readers]
         self._has_readers = bool(readers)
         for reader in readers:
@@ -214,21 +216,35 @@ async def _run(conn: aiosqlite.Connection, path: str,
     aiosqlite offers a call per statement; a command of several statements
     would pay one thread round trip each. Its ``_execute`` runs any function
     on the worker thread, which is what we need. aiosqlite is pinned below 0.23
-    for this reason.
+    for this reason. When the command waits for a direct answer (``loop``), the
+    worker hands the result to it as soon as ``fn`` (and its COMMIT) is done.
     """
+    answer = DIRECT_ANSWER.get()
+    if answer is not None:
+        DIRECT_ANSWER.set(None)  # only a command's first database call answers it
 
     def call() -> T:
         raw = conn._conn  # the worker thread's own sqlite3 connection
         try:
-            return fn(raw, *args, **kwargs)
+            result = fn(raw, *args, **kwargs)
         except sqlite3.Error as exc:
-            raise translate(exc, path) from exc
+            error: BaseException = translate(exc, path)
+            error.__cause__ = exc
         except UnicodeEncodeError:
             # JSON from the page may hold lone surrogates ("\ud800"): not storable text.
-            raise ValidationError(
+            error = ValidationError(
                 "a text value is not valid Unicode (it holds a lone surrogate such as "
                 "\\ud800); nothing was changed"
-            ) from None
+            )
+        except BaseException as exc:
+            error = exc
+        else:
+            if answer is not None:
+                answer.give(result)
+            return result
+        if answer is not None:
+            answer.fail(error)
+        raise error
 
     result: T = await conn._execute(call)  # type: ignore[no-untyped-call]
     return result
