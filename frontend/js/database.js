@@ -1,4 +1,4 @@
-// The database panel: stats, optimize and verify integrity.
+// The database panel: stats, optimize and verify integrity, per-command metrics.
 import { el, setChildren, formatBytes, formatNumber } from './dom.js';
 import { call, withButton, toast } from './feedback.js';
 
@@ -17,6 +17,8 @@ export class DatabasePanel {
     $('db-refresh').addEventListener('click', () => withButton($('db-refresh'), () => this.load()));
     $('db-optimize').addEventListener('click', () => withButton($('db-optimize'), () => this.optimize()));
     $('db-verify').addEventListener('click', () => withButton($('db-verify'), () => this.verify()));
+    $('metrics-refresh').addEventListener('click',
+      () => withButton($('metrics-refresh'), () => this.loadMetrics()));
   }
 
   async load() {
@@ -30,6 +32,22 @@ export class DatabasePanel {
       /* shown in the banner */
     } finally {
       view.removeAttribute('aria-busy');
+    }
+    await this.loadMetrics();
+  }
+
+  /** The bridge's per-command figures since it opened, as a table. */
+  async loadMetrics() {
+    const panel = $('metrics-panel');
+    panel.setAttribute('aria-busy', 'true');
+    try {
+      const metrics = await call('get_metrics', {}, 'reading the command metrics');
+      renderMetrics(metrics && metrics.commands ? metrics.commands : {});
+      panel.dataset.loaded = 'true';
+    } catch {
+      /* shown in the banner */
+    } finally {
+      panel.removeAttribute('aria-busy');
     }
   }
 
@@ -109,4 +127,31 @@ function displayValue(key, value) {
   if (typeof value === 'number') return formatNumber(value);
   if (typeof value === 'object') return JSON.stringify(value);
   return String(value);
+}
+
+function formatMs(ms) {
+  if (ms === null || ms === undefined || Number.isNaN(Number(ms))) return '—';
+  const n = Number(ms);
+  if (n >= 100) return `${formatNumber(Math.round(n))} ms`;
+  if (n >= 10) return `${n.toFixed(1)} ms`;
+  return `${n.toFixed(2)} ms`;
+}
+
+function renderMetrics(commands) {
+  const rows = Object.entries(commands)
+    .sort(([a, x], [b, y]) => (y.count - x.count) || a.localeCompare(b));
+  $('metrics-empty').hidden = rows.length > 0;
+  setChildren($('metrics-body'), rows.map(([name, m]) => {
+    const errors = Object.entries(m.errors || {}).filter(([, n]) => n > 0);
+    const errorCount = errors.reduce((sum, [, n]) => sum + n, 0);
+    return el('tr', { dataset: { command: name, count: m.count, errors: errorCount } },
+      el('td', { class: 'mono', text: name }),
+      el('td', { class: 'num', text: formatNumber(m.count) }),
+      el('td', { class: 'metric-errors' }, errors.length
+        ? errors.map(([code, n]) => el('span', { class: 'error-chip', dataset: { code }, text: `${code} ×${formatNumber(n)}` }))
+        : el('span', { class: 'muted', text: '—' })),
+      el('td', { class: 'num', text: formatMs(m.p50Ms) }),
+      el('td', { class: 'num', text: formatMs(m.p95Ms) }),
+      el('td', { class: 'num', text: formatMs(m.p99Ms) }));
+  }));
 }

@@ -3,11 +3,12 @@
 const $ = (id) => document.getElementById(id);
 
 /** Ask; resolves true when the person confirmed. */
-export function confirmDialog({ title, text, confirm = 'OK' }) {
+export function confirmDialog({ title, text, confirm = 'OK', danger = true }) {
   const dialog = $('confirm-dialog');
   $('confirm-title').textContent = title;
   $('confirm-text').textContent = text;
   $('confirm-ok').textContent = confirm;
+  $('confirm-ok').className = danger ? 'btn btn-danger' : 'btn btn-primary';
   return new Promise((resolve) => {
     const finish = (value) => {
       $('confirm-ok').removeEventListener('click', onOk);

@@ -12,6 +12,7 @@ const TITLES = {
   MIGRATION: 'The database version does not match',
   IO: 'A file could not be read or written',
   JSON: 'A legacy session file could not be read',
+  CANCELLED: 'Cancelled',
   BRIDGE: 'Not connected to the session database',
   UNKNOWN_COMMAND: 'The page asked for something the app does not offer',
   INTERNAL: 'Something went wrong',

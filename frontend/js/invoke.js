@@ -21,10 +21,30 @@ export const COMMANDS = Object.freeze({
   verify_database_integrity: [],
   list_workspaces: [],
   list_session_summaries: ['workspacePath', 'query'],
+  get_metrics: [],
+  // phase 2: the shell's JSON-era commands (routed by the storage mode)
+  create_session: ['workspacePath', 'session'],
+  update_session: ['workspacePath', 'session'],
+  get_session: ['workspacePath', 'sessionId'],
+  get_all_sessions: ['workspacePath'],
+  delete_session: ['workspacePath', 'sessionId'],
+  add_chat_message: ['workspacePath', 'sessionId', 'message'],
+  update_instance_status: ['workspacePath', 'sessionId', 'instanceId', 'newStatus'],
+  // the storage mode, the legacy import, the consistency check
+  get_storage_mode: [],
+  set_storage_mode: ['mode'],
+  start_import: ['dir', 'options'],
+  get_import_status: ['jobId'],
+  cancel_import: ['jobId'],
+  check_consistency: [],
+  bind_workspace: ['workspaceHash', 'path'],
 });
 
 /** Arguments that may be left out (sent as null). */
-const OPTIONAL = Object.freeze({ list_session_summaries: ['query'] });
+const OPTIONAL = Object.freeze({
+  list_session_summaries: ['query'],
+  start_import: ['dir', 'options'],
+});
 
 /** Python exception class name -> the contract's error code. */
 export const ERROR_CODES = Object.freeze({
@@ -36,6 +56,7 @@ export const ERROR_CODES = Object.freeze({
   MigrationError: 'MIGRATION',
   FileError: 'IO',
   JsonError: 'JSON',
+  Cancelled: 'CANCELLED',
 });
 
 /** How long to wait for the bridge before giving up (ms). */

@@ -1,4 +1,5 @@
-// Wires the page together: workspace picker, board, session detail, database panel.
+// Wires the page together: workspace picker, board, session detail, database panel,
+// import & storage.
 import { whenReady } from './invoke.js';
 import { installLinkGuard } from './dom.js';
 import { installGlobalErrorHandlers, showError, busyCount } from './feedback.js';
@@ -6,6 +7,7 @@ import { prefs } from './prefs.js';
 import { Board } from './board.js';
 import { Detail } from './detail.js';
 import { DatabasePanel } from './database.js';
+import { ImportView } from './imports.js';
 import { WorkspacePicker } from './workspace.js';
 
 const $ = (id) => document.getElementById(id);
@@ -41,6 +43,7 @@ function showView(view) {
 let board;
 let detail;
 let database;
+let imports;
 let picker;
 
 async function openSession(sessionId) {
@@ -79,11 +82,13 @@ async function start() {
     onChanged: () => {},
   });
   database = new DatabasePanel();
+  imports = new ImportView();
 
   for (const tab of document.querySelectorAll('.tab')) {
     tab.addEventListener('click', () => {
       showView(tab.dataset.view);
       if (tab.dataset.view === 'database') database.load();
+      if (tab.dataset.view === 'import') imports.load();
       if (tab.dataset.view === 'board') board.reload();
     });
   }
@@ -117,6 +122,7 @@ window.ait42 = Object.freeze({
   showView: (view) => {
     showView(view);
     if (view === 'database') return database.load();
+    if (view === 'import') return imports.load();
     if (view === 'board') return board.reload();
     return undefined;
   },
