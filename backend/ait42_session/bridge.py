@@ -18,9 +18,10 @@ import threading
 import time
 import types
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import consistency, importer, models, repository, storage, workspace
+from . import arguments as args
+from . import consistency, importer, repository, storage, workspace
 from .db import Database, default_path
 from .errors import SessionError, ValidationError
 from .loop import Loop as _Loop
@@ -28,6 +29,7 @@ from .metrics import Metrics
 from .repository import Json, SqliteSessionRepository
 
 T = TypeVar("T")
+A = TypeVar("A")
 
 COMMANDS: tuple[str, ...] = (
     "create_session_sqlite",
@@ -62,8 +64,6 @@ COMMANDS: tuple[str, ...] = (
 )
 _COMMAND_SET = frozenset(COMMANDS)
 
-SORTS = ("updated", "created", "duration", "filesChanged")
-MAX_PAGE = 500
 
 
 class _Sealed:
@@ -118,23 +118,18 @@ def _called_by_pywebview() -> bool:
     return str(frame.f_globals.get("__name__", "")).split(".")[0] == "webview"
 
 
-def _text_arg(value: object, name: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError(f"{name} must be a non-empty string, got {value!r}")
-    return value
-
-
-def _optional_choice(query: dict[str, Any], key: str, allowed: tuple[str, ...]) -> str | None:
-    value = query.get(key)
-    if value is None or value == "":
-        return None
-    if value not in allowed:
-        raise ValidationError(f"query.{key} must be one of {', '.join(allowed)}, got {value!r}")
-    return str(value)
-
-
 class Bridge:
     """The commands of ``shared/CONTRACT.md``; open with ``Bridge.open(db_path)``."""
+
+    # Set once in __init__ (through object.__setattr__: the bridge is read-only).
+    _loop: _Loop
+    _repo: SqliteSessionRepository
+    _storage: storage.Storage
+    _jobs: importer.ImportJobs
+    _metrics: Metrics
+    _closed: bool
+    _close_lock: threading.Lock
+    _sealed: dict[str, Any]
 
     def __init__(self, loop: _Loop, db: Database,
                  sessions_dir: str | os.PathLike[str] | None = None) -> None:
@@ -188,12 +183,14 @@ class Bridge:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def __getattribute__(self, name: str) -> Any:
-        if name in _COMMAND_SET:
-            return object.__getattribute__(self, "_sealed")[name]
-        if _called_by_pywebview():
-            raise AttributeError(name)
-        return object.__getattribute__(self, name)
+    if not TYPE_CHECKING:  # hidden from mypy, which would otherwise allow any attribute
+
+        def __getattribute__(self, name: str) -> Any:
+            if name in _COMMAND_SET:
+                return object.__getattribute__(self, "_sealed")[name]
+            if _called_by_pywebview():
+                raise AttributeError(name)
+            return object.__getattribute__(self, name)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"Bridge attributes are read-only ({name})")
@@ -221,90 +218,76 @@ class Bridge:
         finally:
             self._metrics.record(command, time.perf_counter() - started, code)
 
-    def _invalid(self, command: str, exc: SessionError) -> SessionError:
-        self._metrics.record(command, 0.0, exc.code)
-        return exc
+    def _parse(self, command: str, parser: Callable[..., A], *args: Any) -> A:
+        """Validate a command's arguments with ``parser``; count a refusal."""
+        try:
+            return parser(*args)
+        except SessionError as exc:
+            self._metrics.record(command, 0.0, exc.code)
+            raise
 
-    # -- the commands --------------------------------------------------------
+    def _sync(self, command: str, fn: Callable[[], T]) -> T:
+        """Run a command that needs no database round trip; record its figures."""
+        started = time.perf_counter()
+        code = None
+        try:
+            if self._closed:
+                raise SessionError("the bridge is closed")
+            return fn()
+        except SessionError as exc:
+            code = exc.code
+            raise
+        finally:
+            self._metrics.record(command, time.perf_counter() - started, code)
+
+    # -- the contract's commands -------------------------------------------------
+    # Each: parse the arguments (arguments.py), run one repository operation.
 
     def create_session_sqlite(self, workspace_path: Any, session: Any) -> Json:
         """Store a new session; CONFLICT when its id exists."""
-        try:
-            ws = workspace.resolve(workspace_path)
-            model = models.validate(models.Session, session, "session")
-        except SessionError as exc:
-            raise self._invalid("create_session_sqlite", exc) from None
-        return self._run("create_session_sqlite", self._repo.create_session(ws, model), direct=True)
+        ws, model = self._parse("create_session_sqlite", args.session, workspace_path, session)
+        return self._run("create_session_sqlite", self._repo.create_session(ws, model),
+                         direct=True)
 
     def update_session_sqlite(self, workspace_path: Any, session: Any) -> Json:
         """Replace a stored session whole (instances and chat included)."""
-        try:
-            ws = workspace.resolve(workspace_path)
-            model = models.validate(models.Session, session, "session")
-        except SessionError as exc:
-            raise self._invalid("update_session_sqlite", exc) from None
-        return self._run("update_session_sqlite", self._repo.update_session(ws, model), direct=True)
+        ws, model = self._parse("update_session_sqlite", args.session, workspace_path, session)
+        return self._run("update_session_sqlite", self._repo.update_session(ws, model),
+                         direct=True)
 
     def get_session_sqlite(self, workspace_path: Any, session_id: Any) -> Json:
         """One whole session of the workspace."""
-        try:
-            ws = workspace.resolve(workspace_path)
-            sid = _text_arg(session_id, "session_id")
-        except SessionError as exc:
-            raise self._invalid("get_session_sqlite", exc) from None
+        ws, sid = self._parse("get_session_sqlite", args.lookup, workspace_path, session_id)
         return self._run("get_session_sqlite", self._repo.get_session(ws, sid), direct=True)
 
     def get_all_sessions_sqlite(self, workspace_path: Any) -> list[Json]:
-        """Every session of the workspace, newest ``updatedAt`` first."""
-        if isinstance(workspace_path, str) and not workspace_path.strip():
+        """Every session of the workspace, newest ``updatedAt`` first; [] for a blank path."""
+        ws = self._parse("get_all_sessions_sqlite", args.listing, workspace_path)
+        if ws is None:
             return []
-        try:
-            ws = workspace.resolve(workspace_path)
-        except SessionError as exc:
-            raise self._invalid("get_all_sessions_sqlite", exc) from None
-        return self._run("get_all_sessions_sqlite", self._repo.get_all_sessions(ws), direct=True)
+        return self._run("get_all_sessions_sqlite", self._repo.get_all_sessions(ws),
+                         direct=True)
 
     def delete_session_sqlite(self, workspace_path: Any, session_id: Any) -> None:
         """Delete a session with its instances and chat."""
-        try:
-            ws = workspace.resolve(workspace_path)
-            sid = _text_arg(session_id, "session_id")
-        except SessionError as exc:
-            raise self._invalid("delete_session_sqlite", exc) from None
+        ws, sid = self._parse("delete_session_sqlite", args.lookup, workspace_path, session_id)
         self._run("delete_session_sqlite", self._repo.delete_session(ws, sid), direct=True)
 
     def add_chat_message_sqlite(self, workspace_path: Any, session_id: Any,
                                 message: Any) -> Json:
         """Append a chat message; the session's ``updatedAt`` becomes now."""
-        try:
-            ws = workspace.resolve(workspace_path)
-            sid = _text_arg(session_id, "session_id")
-            msg = models.validate(models.ChatMessage, message, "message")
-        except SessionError as exc:
-            raise self._invalid("add_chat_message_sqlite", exc) from None
+        ws, sid, msg = self._parse("add_chat_message_sqlite", args.message, workspace_path,
+                                   session_id, message)
         return self._run("add_chat_message_sqlite", self._repo.add_chat_message(ws, sid, msg),
                          direct=True)
 
     def update_instance_status_sqlite(self, workspace_path: Any, session_id: Any,
                                       instance_id: Any, new_status: Any) -> Json:
         """Set one instance's status; the session's ``updatedAt`` becomes now."""
-        try:
-            ws = workspace.resolve(workspace_path)
-            sid = _text_arg(session_id, "session_id")
-            if not isinstance(instance_id, int) or isinstance(instance_id, bool) or not (
-                    models.INT64_MIN <= instance_id <= models.INT64_MAX):
-                raise ValidationError(
-                    f"instance_id must be a 64-bit integer, got {instance_id!r}")
-            if new_status not in models.INSTANCE_STATUSES:
-                raise ValidationError(
-                    f"new_status must be one of {', '.join(models.INSTANCE_STATUSES)}, "
-                    f"got {new_status!r}"
-                )
-        except SessionError as exc:
-            raise self._invalid("update_instance_status_sqlite", exc) from None
+        ws, sid, iid, status = self._parse("update_instance_status_sqlite", args.instance_status,
+                                           workspace_path, session_id, instance_id, new_status)
         return self._run("update_instance_status_sqlite",
-                         self._repo.update_instance_status(ws, sid, instance_id, new_status),
-                         direct=True)
+                         self._repo.update_instance_status(ws, sid, iid, status), direct=True)
 
     def get_database_stats(self) -> Json:
         """Counts, sizes and the database's path."""
@@ -318,36 +301,18 @@ class Bridge:
         """True when the integrity and foreign-key checks find nothing."""
         return bool(self._run("verify_database_integrity", self._repo.verify()))
 
+    # -- the board (issue 3) -------------------------------------------------------
+
     def list_workspaces(self) -> list[Json]:
         """The workspaces the database knows, most recently used first, with counts."""
         return self._run("list_workspaces", self._repo.list_workspaces(), direct=True)
 
     def list_session_summaries(self, workspace_path: Any, query: Any) -> Json:
         """A page of the board: summaries (no output, no chat), filtered and sorted."""
-        try:
-            ws = workspace.resolve(workspace_path)
-            q: dict[str, Any] = {} if query is None else query
-            if not isinstance(q, dict):
-                raise ValidationError(f"query must be an object, got {type(q).__name__}")
-            status = _optional_choice(q, "status", models.SESSION_STATUSES)
-            type_ = _optional_choice(q, "type", models.SESSION_TYPES)
-            sort = _optional_choice(q, "sort", SORTS) or "updated"
-            text = q.get("text")
-            if text is not None and not isinstance(text, str):
-                raise ValidationError(f"query.text must be a string, got {text!r}")
-            limit = q.get("limit", 50)
-            if not isinstance(limit, int) or isinstance(limit, bool) or not 0 < limit <= MAX_PAGE:
-                raise ValidationError(
-                    f"query.limit must be an integer 1..{MAX_PAGE}, got {limit!r}"
-                )
-            cursor = q.get("cursor")
-            if cursor is not None and not isinstance(cursor, str):
-                raise ValidationError("query.cursor must be a string from nextCursor")
-        except SessionError as exc:
-            raise self._invalid("list_session_summaries", exc) from None
+        ws, q = self._parse("list_session_summaries", args.board_query, workspace_path, query)
         return self._run("list_session_summaries", self._repo.list_session_summaries(
-            ws, status=status, type_=type_, text=text or None, sort=sort, limit=limit,
-            cursor=cursor), direct=True)
+            ws, status=q.status, type_=q.type_, text=q.text, sort=q.sort, limit=q.limit,
+            cursor=q.cursor), direct=True)
 
     def get_metrics(self) -> Json:
         """Per command since start: count, errors by code, p50/p95/p99 latency in ms."""
@@ -359,79 +324,44 @@ class Bridge:
 
     def create_session(self, workspace_path: Any, session: Any) -> Json:
         """Store a new session in the storage mode's store(s); CONFLICT when its id exists."""
-        try:
-            ws = workspace.resolve(workspace_path)
-            model = models.validate(models.Session, session, "session")
-        except SessionError as exc:
-            raise self._invalid("create_session", exc) from None
+        ws, model = self._parse("create_session", args.session, workspace_path, session)
         return self._run("create_session", self._storage.create_session(ws, model))
 
     def update_session(self, workspace_path: Any, session: Any) -> Json:
         """Replace a stored session whole (instances and chat included)."""
-        try:
-            ws = workspace.resolve(workspace_path)
-            model = models.validate(models.Session, session, "session")
-        except SessionError as exc:
-            raise self._invalid("update_session", exc) from None
+        ws, model = self._parse("update_session", args.session, workspace_path, session)
         return self._run("update_session", self._storage.update_session(ws, model))
 
     def get_session(self, workspace_path: Any, session_id: Any) -> Json:
         """One whole session of the workspace."""
-        try:
-            ws = workspace.resolve(workspace_path)
-            sid = _text_arg(session_id, "session_id")
-        except SessionError as exc:
-            raise self._invalid("get_session", exc) from None
+        ws, sid = self._parse("get_session", args.lookup, workspace_path, session_id)
         return self._run("get_session", self._storage.get_session(ws, sid))
 
     def get_all_sessions(self, workspace_path: Any) -> list[Json]:
-        """Every session of the workspace, newest ``updatedAt`` first."""
-        if isinstance(workspace_path, str) and not workspace_path.strip():
+        """Every session of the workspace, newest ``updatedAt`` first; [] for a blank path."""
+        ws = self._parse("get_all_sessions", args.listing, workspace_path)
+        if ws is None:
             return []
-        try:
-            ws = workspace.resolve(workspace_path)
-        except SessionError as exc:
-            raise self._invalid("get_all_sessions", exc) from None
         return self._run("get_all_sessions", self._storage.get_all_sessions(ws))
 
     def delete_session(self, workspace_path: Any, session_id: Any) -> None:
         """Delete a session with its instances and chat."""
-        try:
-            ws = workspace.resolve(workspace_path)
-            sid = _text_arg(session_id, "session_id")
-        except SessionError as exc:
-            raise self._invalid("delete_session", exc) from None
+        ws, sid = self._parse("delete_session", args.lookup, workspace_path, session_id)
         self._run("delete_session", self._storage.delete_session(ws, sid))
 
     def add_chat_message(self, workspace_path: Any, session_id: Any, message: Any) -> Json:
         """Append a chat message; the session's ``updatedAt`` becomes now."""
-        try:
-            ws = workspace.resolve(workspace_path)
-            sid = _text_arg(session_id, "session_id")
-            msg = models.validate(models.ChatMessage, message, "message")
-        except SessionError as exc:
-            raise self._invalid("add_chat_message", exc) from None
+        ws, sid, msg = self._parse("add_chat_message", args.message, workspace_path,
+                                   session_id, message)
         return self._run("add_chat_message", self._storage.add_chat_message(ws, sid, msg))
 
     def update_instance_status(self, workspace_path: Any, session_id: Any,
                                instance_id: Any, new_status: Any) -> Json:
         """Set one instance's status; the session's ``updatedAt`` becomes now."""
-        try:
-            ws = workspace.resolve(workspace_path)
-            sid = _text_arg(session_id, "session_id")
-            if not isinstance(instance_id, int) or isinstance(instance_id, bool) or not (
-                    models.INT64_MIN <= instance_id <= models.INT64_MAX):
-                raise ValidationError(
-                    f"instance_id must be a 64-bit integer, got {instance_id!r}")
-            if new_status not in models.INSTANCE_STATUSES:
-                raise ValidationError(
-                    f"new_status must be one of {', '.join(models.INSTANCE_STATUSES)}, "
-                    f"got {new_status!r}"
-                )
-        except SessionError as exc:
-            raise self._invalid("update_instance_status", exc) from None
+        ws, sid, iid, status = self._parse("update_instance_status", args.instance_status,
+                                           workspace_path, session_id, instance_id, new_status)
         return self._run("update_instance_status",
-                         self._storage.update_instance_status(ws, sid, instance_id, new_status))
+                         self._storage.update_instance_status(ws, sid, iid, status))
 
     def get_storage_mode(self) -> Json:
         """``{mode: json|dual|sqlite, sessionsDir}``: what backs the JSON-era commands."""
@@ -448,27 +378,18 @@ class Bridge:
         (or null): ``{workspaces?: [path], mapping?: path, dryRun?, overwrite?,
         noBackup?}``. Poll ``get_import_status(jobId)``.
         """
-        try:
-            opts = importer.options_from_json(source_dir, options)
-        except SessionError as exc:
-            raise self._invalid("start_import", exc) from None
+        opts = self._parse("start_import", importer.options_from_json, source_dir, options)
         return self._sync("start_import", lambda: self._jobs.start(opts))
 
     def get_import_status(self, job_id: Any) -> Json:
         """``{jobId, state: running|done|failed, filesDone, filesTotal, sessionsDone,
         sessionsTotal, rate, etaSeconds, ..., summary? (done), error? (failed)}``."""
-        try:
-            jid = _text_arg(job_id, "job_id")
-        except SessionError as exc:
-            raise self._invalid("get_import_status", exc) from None
+        jid = self._parse("get_import_status", args.text, job_id, "job_id")
         return self._sync("get_import_status", lambda: self._jobs.status(jid))
 
     def cancel_import(self, job_id: Any) -> Json:
         """Ask a running import to stop after its current file; returns its status."""
-        try:
-            jid = _text_arg(job_id, "job_id")
-        except SessionError as exc:
-            raise self._invalid("cancel_import", exc) from None
+        jid = self._parse("cancel_import", args.text, job_id, "job_id")
         return self._sync("cancel_import", lambda: self._jobs.cancel(jid))
 
     def check_consistency(self) -> Json:
@@ -479,25 +400,8 @@ class Bridge:
 
     def bind_workspace(self, workspace_hash: Any, path: Any) -> Json:
         """Give a workspace imported under its hash alone its real path (hashes must match)."""
-        try:
-            ws = _bind_target(workspace_hash, path)
-        except SessionError as exc:
-            raise self._invalid("bind_workspace", exc) from None
+        ws = self._parse("bind_workspace", _bind_target, workspace_hash, path)
         return self._run("bind_workspace", self._storage.db.write(repository.bind_workspace, ws))
-
-    def _sync(self, command: str, fn: Callable[[], T]) -> T:
-        """Run a command that needs no database round trip; record its figures."""
-        started = time.perf_counter()
-        code = None
-        try:
-            if self._closed:
-                raise SessionError("the bridge is closed")
-            return fn()
-        except SessionError as exc:
-            code = exc.code
-            raise
-        finally:
-            self._metrics.record(command, time.perf_counter() - started, code)
 
 
 def _bind_target(workspace_hash: object, path: object) -> workspace.Workspace:
