@@ -12,8 +12,8 @@ import pytest
 from ait42_session.bridge import COMMANDS, Bridge
 from ait42_session.errors import (
     ConflictError,
+    DatabaseError,
     NotFoundError,
-    SessionError,
     ValidationError,
 )
 from ait42_session.models import parse_timestamp
@@ -306,7 +306,7 @@ def test_close_is_idempotent_and_then_commands_fail(db_path: str, workspace: str
     bridge.close()
     assert not os.path.exists(db_path + "-wal")  # checkpointed and removed on close
     bridge.close()
-    with pytest.raises(SessionError, match="closed"):
+    with pytest.raises(DatabaseError, match="closed"):
         bridge.get_session_sqlite(workspace, "s1")
     with Bridge.open(db_path) as again:
         assert again.get_session_sqlite(workspace, "s1")["id"] == "s1"
@@ -323,3 +323,37 @@ def test_memory_database_works(workspace: str) -> None:
         b.create_session_sqlite(workspace, make_session())
         assert b.get_all_sessions_sqlite(workspace)[0]["id"] == "s1"
         assert b.verify_database_integrity()
+
+
+def test_locked_past_the_busy_timeout_is_a_database_error(db_path: str, workspace: str) -> None:
+    import sqlite3
+    with Bridge.open(db_path, busy_timeout_ms=200) as bridge:
+        bridge.create_session_sqlite(workspace, make_session("kept"))
+        other = sqlite3.connect(db_path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # another program holds the write lock
+        try:
+            with pytest.raises(DatabaseError, match="locked by another program") as err:
+                bridge.create_session_sqlite(workspace, make_session("blocked"))
+            assert err.value.code == "DATABASE"
+            # reads go on while the other program writes (WAL)
+            assert bridge.get_session_sqlite(workspace, "kept")["id"] == "kept"
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        with pytest.raises(NotFoundError):
+            bridge.get_session_sqlite(workspace, "blocked")
+        assert bridge.create_session_sqlite(workspace, make_session("blocked"))["id"] == "blocked"
+
+
+@pytest.mark.parametrize("content", [b"x", b"SQLite format 2\x00", b"\x00" * 50])
+def test_short_or_foreign_file_is_refused_untouched(tmp_path: Any, content: bytes) -> None:
+    path = tmp_path / "short.db"
+    path.write_bytes(content)
+    with pytest.raises(DatabaseError, match="not an ait42 session database"):
+        Bridge.open(str(path))
+    assert path.read_bytes() == content
+
+
+def test_keyword_arguments_are_refused_clearly(bridge: Bridge, workspace: str) -> None:
+    with pytest.raises(ValidationError, match="positional arguments only"):
+        bridge.get_session_sqlite(workspace_path=workspace, session_id="s1")  # type: ignore[call-arg]

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import arguments as args
 from . import consistency, importer, repository, storage, workspace
-from .db import Database, default_path
-from .errors import SessionError, ValidationError
+from .db import BUSY_TIMEOUT_MS, Database, default_path
+from .errors import DatabaseError, SessionError, ValidationError
 from .loop import Loop as _Loop
 from .metrics import Metrics
 from .repository import Json, SqliteSessionRepository
@@ -85,8 +85,12 @@ class _Sealed:
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(name)
 
-    def __call__(self, *token_and_args: Any) -> Any:
+    def __call__(self, *token_and_args: Any, **kwargs: Any) -> Any:
         get = object.__getattribute__
+        if kwargs:
+            raise ValidationError(
+                f"{get(self, '_name')} takes positional arguments only, in the contract's order"
+            )
         if not token_and_args or token_and_args[0] is not _TOKEN:
             # Reached as `command.__func__` by a dotted path: the page can send
             # only JSON, never the token, so this refuses every such call.
@@ -149,15 +153,18 @@ class Bridge:
 
     @classmethod
     def open(cls, db_path: str | os.PathLike[str] | None = None, *,
-             sessions_dir: str | os.PathLike[str] | None = None) -> Bridge:
+             sessions_dir: str | os.PathLike[str] | None = None,
+             busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Bridge:
         """Open the database (creating folders, applying migrations) and start the loop.
 
         ``sessions_dir``: the legacy JSON files (default ``$AIT42_SESSIONS_DIR``
-        or ``~/.ait42/sessions``).
+        or ``~/.ait42/sessions``). ``busy_timeout_ms``: how long a write waits
+        for another program holding the database's lock.
         """
         loop = _Loop()
         try:
-            db = loop.run(Database.open(db_path if db_path is not None else default_path()))
+            db = loop.run(Database.open(db_path if db_path is not None else default_path(),
+                                        busy_timeout_ms=busy_timeout_ms))
         except BaseException:
             loop.stop()
             raise
@@ -209,7 +216,8 @@ class Bridge:
         try:
             if self._closed:
                 coro.close()
-                raise SessionError("the bridge is closed")
+                raise DatabaseError("the bridge is closed: its database connections are gone; "
+                                    "open it again")
             result: T = self._loop.run(coro, direct=direct)
             return result
         except SessionError as exc:
@@ -232,7 +240,8 @@ class Bridge:
         code = None
         try:
             if self._closed:
-                raise SessionError("the bridge is closed")
+                raise DatabaseError("the bridge is closed: its database connections are gone; "
+                                    "open it again")
             return fn()
         except SessionError as exc:
             code = exc.code

@@ -25,11 +25,11 @@ from .loop import DIRECT_ANSWER
 P = ParamSpec("P")
 T = TypeVar("T")
 
-BUSY_TIMEOUT_MS = 10_000
+BUSY_TIMEOUT_MS = 10_000  # how long a write waits for another program's lock
 READERS = 4
+_HEADER = b"SQLite format 3\x00"
 
 _PRAGMAS = (
-    f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
     "PRAGMA synchronous = NORMAL",
     "PRAGMA foreign_keys = ON",
     "PRAGMA cache_size = -16000",  # 16 MB per connection
@@ -47,8 +47,8 @@ def translate(exc: sqlite3.Error, path: str) -> SessionError:
         return ValidationError(f"the database refused the value ({text})")
     if "locked" in low or "busy" in low:
         return DatabaseError(
-            f"the database {path} stayed locked by another program for more than "
-            f"{BUSY_TIMEOUT_MS // 1000} s; close other ait42 windows or tools using it and retry"
+            f"the database {path} stayed locked by another program past the busy timeout; "
+            "close other ait42 windows or tools using it and retry"
         )
     if "full" in low:
         return DatabaseError(
@@ -74,9 +74,27 @@ def translate(exc: sqlite3.Error, path: str) -> SessionError:
     return DatabaseError(f"database error on {path}: {text}")
 
 
-def _configure(conn: sqlite3.Connection) -> None:
+def _configure(conn: sqlite3.Connection, busy_timeout_ms: int) -> None:
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
     for pragma in _PRAGMAS:
         conn.execute(pragma)
+
+
+def _refuse_foreign_file(path: str) -> None:
+    """Refuse a file that is not SQLite before SQLite sees it.
+
+    SQLite itself takes a file shorter than its 100-byte header for an empty
+    database and would overwrite it.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(_HEADER))
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise DatabaseError(f"cannot read the database {path}: {exc}") from exc
+    if head and head != _HEADER:
+        raise translate(sqlite3.DatabaseError("file is not a database"), path)
 
 
 def _in_transaction(
@@ -114,7 +132,8 @@ class Database:
 
     @classmethod
     async def open(cls, path: str | os.PathLike[str], readers: int = READERS,
-                   migrations_dir: Path | None = None) -> Database:
+                   migrations_dir: Path | None = None,
+                   busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Database:
         """Open (creating) the file, apply pending migrations, start the readers."""
         text = os.fspath(path)
         memory = text == ":memory:"
@@ -124,17 +143,18 @@ class Database:
             except OSError as exc:
                 raise DatabaseError(f"cannot create the folder for {text}: {exc}") from exc
             text = str(Path(text).expanduser().resolve())
+            _refuse_foreign_file(text)
         mig = migrations.load(migrations_dir)
         writer = await aiosqlite.connect(text, isolation_level=None, check_same_thread=False)
         opened = [writer]
         try:
-            await _run(writer, text, _open_writer, memory, mig)
+            await _run(writer, text, _open_writer, memory, mig, busy_timeout_ms)
             if not memory:
                 uri = f"file:{quote(text)}?mode=ro"
                 for _ in range(readers):
                     reader = await aiosqlite.connect(uri, uri=True, isolation_level=None)
                     opened.append(reader)
-                    await _run(reader, text, _configure)
+                    await _run(reader, text, _configure, busy_timeout_ms)
         except BaseException:
             for conn in opened:
                 await conn.close()
@@ -198,8 +218,8 @@ class Database:
 
 
 def _open_writer(conn: sqlite3.Connection, memory: bool,
-                 mig: list[migrations.Migration]) -> None:
-    _configure(conn)
+                 mig: list[migrations.Migration], busy_timeout_ms: int) -> None:
+    _configure(conn, busy_timeout_ms)
     migrations.prepare_new_file(conn)
     if not memory:
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
