@@ -4,13 +4,19 @@
 
 Opens the real window under Qt's offscreen platform on ``--db`` (or on a sample
 database it makes in a temporary folder), and saves the board, a session's
-detail and the database panel, each in the light and the dark theme, plus the
-workspace menu and an error banner.
+detail, the database panel (with the command metrics) and the Import & storage
+view, each in the light and the dark theme, plus the workspace menu and an
+error banner. On the sample database it also runs an import of sample legacy
+files from the page (a live progress view, then the summary with its issues)
+and a consistency check in dual mode with a planted difference; on a database
+given with ``--db`` the Import & storage view is only shown, nothing is
+imported or switched.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -143,14 +149,54 @@ def seed_sample(db_path: str, workspace: str, other_workspace: str | None = None
             bridge.create_session_sqlite(workspace, s)
 
 
-VIEWS = ("board", "detail", "database")
+VIEWS = ("board", "detail", "database", "import")
+
+
+def write_sample_legacy(folder: Path, root: Path) -> Path:
+    """Legacy files as the shell writes them, for the import shots; returns a bulk folder.
+
+    ``folder`` gets three workspaces' files (one with a session of an unknown
+    status) and one truncated file; the returned folder holds 3,000 generated
+    sessions in 60 files, enough for the progress view to be seen running.
+    """
+    from .importer import write_legacy_folder
+    from .workspace import legacy_hash
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for k, name in enumerate(("acme-api", "acme-mobile", "acme-docs")):
+        ws = root / name
+        ws.mkdir(exist_ok=True)
+        sessions = []
+        for n, s in enumerate(sample_sessions()):
+            s = dict(s, id=f"{name}-{s['id']}")
+            s["instances"] = [dict(i, worktreePath=f"{ws}/.worktrees/{s['id']}-{i['instanceId']}")
+                              for i in s["instances"]]
+            if k == 1 and n == 4:
+                s["status"] = "abandoned"
+            sessions.append(s)
+        (folder / f"{legacy_hash(str(ws))}.json").write_text(
+            json.dumps(sessions, indent=2, ensure_ascii=False), encoding="utf-8")
+    broken = folder / f"{legacy_hash(str(root / 'old-prototype'))}.json"
+    broken.write_text('[\n  {\n    "id": "proto-1",\n    "type": "compet', encoding="utf-8")
+    bulk = root / "bulk-legacy"
+    write_legacy_folder(bulk, sessions=3000, files=60, instances=2, messages=4,
+                        root=str(root / "bulk"))
+    return bulk
 
 
 def render(db_path: str, out_dir: str, workspace: str | None = None,
-           size: tuple[int, int] = (1280, 820)) -> list[Path]:
-    """Open the window on ``db_path`` and write the PNGs; returns their paths."""
+           size: tuple[int, int] = (1280, 820), *, legacy_dir: str | None = None,
+           bulk_dir: str | None = None, sessions_dir: str | None = None) -> list[Path]:
+    """Open the window on ``db_path`` and write the PNGs; returns their paths.
+
+    With ``legacy_dir`` (the sample database only) the page imports it, and
+    ``bulk_dir`` is imported and cancelled to show the progress view running;
+    the consistency shot switches to dual mode and plants a difference in
+    ``sessions_dir``.
+    """
     from .app import Page, drive
     from .bridge import Bridge
+    from .workspace import legacy_hash
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -166,6 +212,68 @@ def render(db_path: str, out_dir: str, workspace: str | None = None,
         page.grab(path)
         written.append(path)
 
+    def set_theme(page: Page, theme: str) -> None:
+        page.js(f"(function(){{var s=document.getElementById('theme-select');s.value="
+                f"{_js(theme)};s.dispatchEvent(new Event('change'));}})()")
+
+    def import_folder(page: Page, folder: str) -> None:
+        page.js(f"document.getElementById('import-dir').value = {_js(folder)}")
+        page.js("document.getElementById('import-no-backup').checked = true")
+        page.js("document.getElementById('import-start').click()")
+
+    finished = ("['done','failed'].includes(document.getElementById('import-panel')"
+                ".dataset.state) && !document.getElementById('import-summary').hidden")
+
+    def import_shots(page: Page, bridge: Any) -> None:
+        page.resize(size[0], 1400)
+        page.run("await window.ait42.showView('import');")
+        if legacy_dir:
+            # the progress view, caught while a bigger folder imports (then cancelled)
+            if bulk_dir:
+                import_folder(page, bulk_dir)
+                page.wait_for("document.getElementById('import-panel').dataset.state === "
+                              "'running' && Number(document.getElementById('import-panel')"
+                              ".dataset.filesDone) >= 3", timeout=60)
+                path = out / "import-progress-dark.png"
+                page.grab(path)
+                written.append(path)
+                page.js("document.getElementById('import-cancel').click()")
+                page.wait_for(finished, timeout=60)
+            import_folder(page, legacy_dir)
+            page.wait_for(finished, timeout=60)
+            page.js("document.getElementById('import-dir').value = ''")
+            page.js("document.getElementById('import-no-backup').checked = false")
+        if legacy_dir and sessions_dir and workspace:
+            # dual mode, a difference planted in the JSON file, then the check
+            bridge.set_storage_mode("dual")
+            for s in sample_sessions()[:3]:
+                bridge.create_session(workspace, dict(s, id="dual_" + s["id"]))
+            json_file = Path(sessions_dir) / f"{legacy_hash(workspace)}.json"
+            stored = json.loads(json_file.read_text(encoding="utf-8"))
+            stored[0]["task"] = "Edited by hand in the JSON file"
+            stored[0]["instances"][0]["status"] = "archived"
+            json_file.write_text(json.dumps(stored, indent=2), encoding="utf-8")
+            bridge.add_chat_message(workspace, stored[0]["id"], {
+                "id": "dual_note", "role": "user", "content": "Checked after the edit.",
+                "timestamp": _iso(datetime.now(UTC))})
+        page.run("await window.ait42.showView('import');")
+        page.js("document.getElementById('consistency-check').click()")
+        page.wait_for("document.getElementById('consistency-panel').dataset.checkedAt")
+        for theme in ("light", "dark"):
+            set_theme(page, theme)
+            page.run("window.scrollTo(0, 0);")
+            shoot(page, f"import-{theme}")
+        page.run("document.getElementById('consistency-panel').scrollIntoView();")
+        shoot(page, "consistency-dark")
+        # the confirmation before a storage mode switch
+        page.run("window.scrollTo(0, 0);")
+        page.js("document.querySelector('#storage-modes .mode-option[aria-checked=false]')"
+                ".click()")
+        page.wait_for("document.getElementById('confirm-dialog').open")
+        shoot(page, "storage-confirm-dark")
+        page.js("document.getElementById('confirm-cancel').click()")
+        page.resize(*size)
+
     def driver(page: Page) -> None:
         ws = workspace
         if ws is None:
@@ -179,8 +287,7 @@ def render(db_path: str, out_dir: str, workspace: str | None = None,
                         "'.column[data-status=\"completed\"] .card')||"
                         "document.querySelector('.card');return c?c.dataset.sessionId:null;})()")
         for theme in ("light", "dark"):
-            page.js(f"(function(){{var s=document.getElementById('theme-select');s.value="
-                    f"{_js(theme)};s.dispatchEvent(new Event('change'));}})()")
+            set_theme(page, theme)
             page.run("await window.ait42.showView('board');")
             shoot(page, f"board-{theme}")
             if first:
@@ -189,7 +296,10 @@ def render(db_path: str, out_dir: str, workspace: str | None = None,
             page.run("await window.ait42.showView('database');")
             page.js("document.getElementById('db-verify').click()")
             page.wait_for("!document.getElementById('db-result').hidden")
+            page.wait_idle()
+            page.js("document.getElementById('metrics-refresh').click()")
             shoot(page, f"database-{theme}")
+        import_shots(page, bridge)
         page.run("await window.ait42.showView('board');")
         page.js("document.getElementById('workspace-button').click()")
         page.wait_for("!document.getElementById('workspace-menu').hidden")
@@ -198,14 +308,12 @@ def render(db_path: str, out_dir: str, workspace: str | None = None,
         page.run("await window.ait42.openSession('no-such-session');")
         shoot(page, "error-dark")
 
-    with Bridge.open(db_path) as bridge:
+    with Bridge.open(db_path, sessions_dir=sessions_dir) as bridge:
         drive(bridge, driver, width=size[0], height=size[1])
     return written
 
 
 def _js(value: str) -> str:
-    import json
-
     return json.dumps(value)
 
 
@@ -229,6 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="ait42-shots-") as tmp:
         db = args.db
         workspace = args.workspace
+        legacy = bulk = sessions = None
         if db is None:
             db = str(Path(tmp) / "sample.db")
             workspace = workspace or str(Path(tmp) / "acme-web")
@@ -236,8 +345,12 @@ def main(argv: list[str] | None = None) -> int:
             other = Path(tmp) / "acme-cli"
             other.mkdir(exist_ok=True)
             seed_sample(db, workspace, str(other))
+            legacy = str(Path(tmp) / "legacy")
+            bulk = str(write_sample_legacy(Path(legacy), Path(tmp)))
+            sessions = str(Path(tmp) / "sessions")
         try:
-            paths = render(db, args.out_dir, workspace, (width, height))
+            paths = render(db, args.out_dir, workspace, (width, height), legacy_dir=legacy,
+                           bulk_dir=bulk, sessions_dir=sessions)
         except WindowUnavailable as exc:
             print(f"screenshots: {exc}", file=sys.stderr)
             return 2

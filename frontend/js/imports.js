@@ -50,6 +50,11 @@ function more(total, listed) {
   return total > listed ? el('li', { class: 'more muted', text: `… and ${formatNumber(total - listed)} more` }) : null;
 }
 
+function formatElapsed(seconds) {
+  if (seconds === null || seconds === undefined) return '—';
+  return seconds < 1 ? `${Math.round(seconds * 1000)} ms` : formatDuration(seconds);
+}
+
 function jobError(error) {
   const e = new Error((error && error.message) || 'The import failed.');
   e.name = (error && error.name) || 'SessionError';
@@ -243,9 +248,7 @@ export class ImportView {
       eta = status.etaSeconds < 1 ? 'under 1s' : formatDuration(status.etaSeconds);
     }
     $('import-eta').textContent = eta;
-    $('import-elapsed').textContent = status.elapsedSeconds === null || status.elapsedSeconds === undefined
-      ? '—' : (status.elapsedSeconds < 1 ? `${Math.round(status.elapsedSeconds * 1000)} ms`
-        : formatDuration(status.elapsedSeconds));
+    $('import-elapsed').textContent = formatElapsed(status.elapsedSeconds);
 
     let fraction = 0;
     if (status.state === 'done') fraction = 1;
@@ -360,7 +363,7 @@ function workspacesTable(workspaces) {
     el('thead', {}, el('tr', {},
       el('th', { attrs: { scope: 'col' }, text: 'Workspace' }),
       el('th', { attrs: { scope: 'col' }, text: 'Result' }),
-      el('th', { class: 'num', attrs: { scope: 'col' }, text: 'Sessions read → written' }),
+      el('th', { class: 'num', attrs: { scope: 'col' }, text: 'Sessions' }),
       el('th', { class: 'num', attrs: { scope: 'col' }, text: 'Instances' }),
       el('th', { class: 'num', attrs: { scope: 'col' }, text: 'Messages' }),
       el('th', { class: 'num', attrs: { scope: 'col' }, text: 'Verified' }))),
@@ -369,9 +372,9 @@ function workspacesTable(workspaces) {
     },
     el('td', { class: 'ws-cell' },
       el('div', { class: 'mono ws-path', text: ws.path || `${ws.workspaceHash} (path unknown)`, title: ws.path || '' }),
-      el('div', { class: 'muted small mono', text: ws.pathSource ? `${ws.file} · path from ${ws.pathSource}` : ws.file })),
-    el('td', {}, el('span', { class: ['result-pill', `result-${ws.status}`], text: ws.status }),
-      ws.fileError ? el('div', { class: 'muted small', text: ws.fileError }) : null),
+      el('div', { class: 'muted small mono', text: ws.pathSource ? `${ws.file} · path from ${ws.pathSource}` : ws.file }),
+      ws.fileError ? el('div', { class: 'issue-reason small', text: ws.fileError }) : null),
+    el('td', {}, el('span', { class: ['result-pill', `result-${ws.status}`], text: ws.status })),
     readVsWritten(ws, 'sessions'),
     readVsWritten(ws, 'instances'),
     readVsWritten(ws, 'messages'),
@@ -423,16 +426,15 @@ function renderSummary(summary) {
     + `${formatNumber(files.unchanged || 0)} unchanged, ${formatNumber(files.skipped || 0)} skipped.`;
   const checkLine = `${plural(summary.verified || 0, 'session')} read back equal to their JSON; `
     + `counts read vs written ${summary.countsMatch ? 'match' : 'DO NOT match'}`
-    + (summary.elapsedSeconds !== undefined ? ` · ${formatDuration(summary.elapsedSeconds)}` : '');
+    + (summary.elapsedSeconds !== undefined ? ` · took ${formatElapsed(summary.elapsedSeconds)}` : '');
   const backupLine = summary.backupPath ? `Backup of the folder: ${summary.backupPath}` : null;
 
   const parts = [
     resultBox(summary.ok ? 'ok' : 'bad', title, fileLine, checkLine, backupLine),
-    el('div', { class: 'summary-grid' },
-      el('section', { class: 'summary-block' }, el('h3', { text: 'Totals' }), totalsTable(totals)),
-      el('section', { class: 'summary-block grow' },
-        el('h3', { text: `Workspaces (${formatNumber((summary.workspaces || []).length)})` }),
-        el('div', { class: 'table-wrap' }, workspacesTable(summary.workspaces || [])))),
+    el('section', { class: 'summary-block totals-block' }, el('h3', { text: 'Totals' }), totalsTable(totals)),
+    el('section', { class: 'summary-block' },
+      el('h3', { text: `Workspaces (${formatNumber((summary.workspaces || []).length)}): read → written` }),
+      el('div', { class: 'table-wrap' }, workspacesTable(summary.workspaces || []))),
   ];
   const unmapped = summary.unmapped || [];
   if (unmapped.length) {
@@ -457,7 +459,7 @@ function capped(items, render, className) {
   return el('ul', { class: ['plain-list', className] }, listed.map(render), more(items.length, listed.length));
 }
 
-function workspaceReport(ws) {
+function workspaceReport(ws, open) {
   const blocks = [];
   if (ws.fileError) blocks.push(el('div', { class: 'cons-block', dataset: { part: 'fileError' } },
     el('h4', { text: 'The JSON file could not be read' }), el('div', { class: 'issue-reason', text: ws.fileError })));
@@ -466,6 +468,16 @@ function workspaceReport(ws) {
       el('h4', { text: `Invalid in JSON (${formatNumber(ws.invalidInJson.length)})` }),
       capped(ws.invalidInJson, (i) => el('li', {},
         el('span', { class: 'mono', text: i.sessionId || `#${i.index}` }), ' ', el('span', { class: 'muted', text: i.reason })))));
+  }
+  if (ws.different.length) {
+    blocks.push(el('div', { class: 'cons-block', dataset: { part: 'different' } },
+      el('h4', { text: `Different (${formatNumber(ws.different.length)})` }),
+      ws.different.slice(0, MAX_LISTED).map((d) => el('div', { class: 'diff', dataset: { sessionId: d.sessionId } },
+        el('div', { class: 'diff-head' }, el('span', { class: 'mono', text: d.sessionId }),
+          el('span', { class: 'muted small', text: ` ${plural(d.fieldCount, 'field')} differ${d.fieldCount === 1 ? 's' : ''}` })),
+        fieldsTable(d.fields, d.fieldCount))),
+      ws.different.length > MAX_LISTED
+        ? el('p', { class: 'muted small', text: `… and ${formatNumber(ws.different.length - MAX_LISTED)} more` }) : null));
   }
   if (ws.missingInDatabase.length) {
     blocks.push(el('div', { class: 'cons-block', dataset: { part: 'missingInDatabase' } },
@@ -481,22 +493,30 @@ function workspaceReport(ws) {
       el('h4', { text: `Missing in the JSON file (${formatNumber(ws.missingInJson.length)})` }),
       capped(ws.missingInJson, (sid) => el('li', { class: 'mono', dataset: { sessionId: sid }, text: sid }), 'missing-list')));
   }
-  if (ws.different.length) {
-    blocks.push(el('div', { class: 'cons-block', dataset: { part: 'different' } },
-      el('h4', { text: `Different (${formatNumber(ws.different.length)})` }),
-      ws.different.slice(0, MAX_LISTED).map((d) => el('div', { class: 'diff', dataset: { sessionId: d.sessionId } },
-        el('div', { class: 'diff-head' }, el('span', { class: 'mono', text: d.sessionId }),
-          el('span', { class: 'muted small', text: ` ${plural(d.fieldCount, 'field')} differ` })),
-        fieldsTable(d.fields, d.fieldCount))),
-      ws.different.length > MAX_LISTED
-        ? el('p', { class: 'muted small', text: `… and ${formatNumber(ws.different.length - MAX_LISTED)} more` }) : null));
-  }
-  return el('article', { class: 'cons-ws', dataset: { hash: ws.workspaceHash, ok: String(ws.ok) } },
-    el('header', { class: 'cons-ws-head' },
-      el('span', { class: 'mono ws-path', text: ws.path || `${ws.workspaceHash} (path unknown)` }),
-      el('span', { class: 'muted small', text: `${formatNumber(ws.sessionsInJson)} in JSON · ${formatNumber(ws.sessionsInDatabase)} in the database · ${formatNumber(ws.same)} same` })),
-    blocks);
+  const chips = [
+    ws.fileError ? 'file unreadable' : null,
+    ws.invalidInJson.length ? `${formatNumber(ws.invalidInJson.length)} invalid` : null,
+    ws.different.length ? `${formatNumber(ws.different.length)} different` : null,
+    ws.missingInDatabase.length ? `${formatNumber(ws.missingInDatabase.length)} missing in database` : null,
+    ws.missingInJson.length ? `${formatNumber(ws.missingInJson.length)} missing in JSON` : null,
+  ].filter(Boolean);
+  return el('details', {
+    class: 'cons-ws', open, dataset: { hash: ws.workspaceHash, ok: String(ws.ok), severity: severity(ws) },
+  },
+  el('summary', { class: 'cons-ws-head' },
+    el('span', { class: 'mono ws-path', text: ws.path || `${ws.workspaceHash} (path unknown)`, title: ws.jsonFile || '' }),
+    el('span', { class: 'problems' }, chips.map((text) => el('span', { class: 'problem-chip', text }))),
+    el('span', { class: 'muted small', text: `${formatNumber(ws.sessionsInJson)} in JSON · ${formatNumber(ws.sessionsInDatabase)} in the database · ${formatNumber(ws.same)} same` })),
+  el('div', { class: 'cons-ws-body' }, blocks));
 }
+
+/** Workspaces whose JSON and database disagree on content come first, open. */
+function severity(ws) {
+  if (ws.different.length || ws.fileError || ws.invalidInJson.length) return 'different';
+  if (ws.missingInDatabase.length) return 'missingInDatabase';
+  return 'missingInJson';
+}
+const SEVERITY_ORDER = { different: 0, missingInDatabase: 1, missingInJson: 2 };
 
 function eventsTable(events) {
   return el('table', { class: 'data-table events-table', id: 'dual-events' },
@@ -509,7 +529,18 @@ function eventsTable(events) {
       el('td', { text: e.kind }),
       el('td', { text: e.databaseOutcome }),
       el('td', { text: e.jsonOutcome }),
-      el('td', { class: 'mono value small', text: e.detail === null || e.detail === undefined ? '' : shown(e.detail) })))));
+      el('td', { class: 'mono value small', text: eventDetail(e.detail) })))));
+}
+
+/** A dual-write event's detail: the differing fields by name, else the JSON. */
+function eventDetail(detail) {
+  if (detail === null || detail === undefined) return '';
+  if (detail && Array.isArray(detail.fields)) {
+    const names = detail.fields.map((f) => f.field);
+    const count = detail.fieldCount ?? names.length;
+    return `${names.slice(0, 6).join(', ')}${count > 6 ? ` … (${formatNumber(count)} fields)` : ''}`;
+  }
+  return shown(detail);
 }
 
 function renderConsistency(report) {
@@ -520,7 +551,8 @@ function renderConsistency(report) {
     ['different', 'Different'], ['invalidInJson', 'Invalid in JSON'],
   ];
   const workspaces = report.workspaces || [];
-  const bad = workspaces.filter((ws) => !ws.ok);
+  const bad = workspaces.filter((ws) => !ws.ok)
+    .sort((x, y) => SEVERITY_ORDER[severity(x)] - SEVERITY_ORDER[severity(y)]);
   const agreeing = workspaces.length - bad.length;
   const events = report.dualWriteEvents || { total: 0, events: [], fallbackLogs: [] };
   const logs = (events.fallbackLogs || []).filter((l) => l.entries > 0);
@@ -532,7 +564,8 @@ function renderConsistency(report) {
       class: ['figure', ['missingInDatabase', 'missingInJson', 'different', 'invalidInJson'].includes(key) && t[key] ? 'warn' : null],
       dataset: { total: key },
     }, el('dt', { text: label }), el('dd', { text: formatNumber(t[key] ?? 0) })))),
-    bad.length ? el('div', { class: 'cons-list' }, bad.map(workspaceReport)) : null,
+    bad.length ? el('div', { class: 'cons-list', id: 'consistency-workspaces' },
+      bad.map((ws) => workspaceReport(ws, bad.length <= 3 || severity(ws) !== 'missingInJson'))) : null,
     agreeing ? el('p', { class: 'muted small', text: `${plural(agreeing, 'workspace')} agree${agreeing === 1 ? 's' : ''} entirely.` }) : null,
     el('section', { class: 'summary-block', id: 'dual-events-block' },
       el('h3', { text: `Dual-write events (${formatNumber(events.total || 0)})` }),
