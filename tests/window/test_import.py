@@ -383,3 +383,42 @@ def test_metrics_table_lists_the_commands_called(page: RemotePage) -> None:
     assert page.text('#metrics-body tr[data-command="get_session_sqlite"] .error-chip') == \
         "VALIDATION \u00d71"
     assert page.js("document.getElementById('metrics-empty').hidden")
+
+
+def test_dry_run_and_workspace_paths_from_the_form(page: RemotePage, data: ImportData,
+                                                   check: Bridge) -> None:
+    # a workspace whose path the sessions do not reveal (worktrees live elsewhere)
+    root = data.legacy.parent
+    elsewhere = root / "elsewhere"
+    elsewhere.mkdir(exist_ok=True)
+    folder = root / "unmapped-legacy"
+    sessions = [shell_form(worktree_session(f"far-{n}", "/mnt/other-disk/x", instances=1,
+                                            messages=1)) for n in range(3)]
+    write_shell_file(folder, str(elsewhere), sessions)
+    ws_hash = legacy_hash(str(elsewhere))
+
+    fill_import_form(page, str(folder), dry_run=True)
+    page.set_value("#import-workspaces", "", event="input")
+    page.run(OBSERVE)
+    page.click("#import-start")
+    page.wait_for(FINISHED + " && window.__seen.some(s => s.state === 'running')", timeout=30)
+    page.wait_idle()
+    assert page.text("#import-state-label") == "Dry run finished"
+    assert (page.text("#import-summary .result-title") or "").startswith("Dry run")
+    assert page.attr_list("#import-unmapped li", "data-hash") == [ws_hash]
+    assert check.get_all_sessions_sqlite(str(elsewhere)) == []  # nothing written
+
+    fill_import_form(page, str(folder), dry_run=False)
+    page.set_value("#import-workspaces", f"  {elsewhere}  \n\n", event="input")
+    page.run(OBSERVE)
+    page.click("#import-start")
+    page.wait_for(FINISHED + " && window.__seen.some(s => s.state === 'running')", timeout=30)
+    page.wait_idle()
+    assert page.text("#import-state-label") == "Import finished"
+    row = f'#import-workspaces-table tr[data-hash="{ws_hash}"]'
+    assert page.text(f"{row} .ws-path") == str(elsewhere)
+    assert "path from argument" in (page.text(f"{row} .ws-cell") or "")
+    assert page.js("document.getElementById('import-unmapped')") is None
+    assert {s["id"] for s in check.get_all_sessions_sqlite(str(elsewhere))} == {
+        "far-0", "far-1", "far-2"}
+    page.set_value("#import-workspaces", "", event="input")
