@@ -8,6 +8,7 @@ caller stored is dropped.
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -49,6 +50,7 @@ def parse_timestamp(value: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+@functools.lru_cache(maxsize=8192)  # an import keys each message's timestamp twice
 def timestamp_key(value: str) -> int:
     """Microseconds since the epoch: the sort key stored beside the original text."""
     delta = parse_timestamp(value) - datetime(1970, 1, 1, tzinfo=UTC)
