@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Iterator
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,34 @@ def _private_home(tmp_path_factory: pytest.TempPathFactory,
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.delenv("AIT42_DB", raising=False)
     return home
+
+
+@pytest.fixture
+def sessions_dir(_private_home: Path) -> Path:
+    """The legacy JSON folder under the temporary home."""
+    return _private_home / ".ait42" / "sessions"
+
+
+@pytest.fixture
+def tmpfs(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
+    """Mount a small tmpfs (``tmpfs("2m")``) for a full-disk test; skip where not allowed."""
+    mounts: list[Path] = []
+
+    def mount(size: str) -> Path:
+        target = tmp_path / f"small{len(mounts)}"
+        target.mkdir()
+        if not hasattr(os, "geteuid") or os.geteuid() != 0 or not shutil.which("mount"):
+            pytest.skip("a full disk needs a tmpfs mount, which needs root")
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs",
+                               str(target)], capture_output=True, text=True)
+        if done.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+        mounts.append(target)
+        return target
+
+    yield mount
+    for target in mounts:
+        subprocess.run(["umount", "-l", str(target)], check=False)
 
 
 @pytest.fixture

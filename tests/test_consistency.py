@@ -41,11 +41,6 @@ def test_field_diff(json_value: Any, db_value: Any, expected: list[dict[str, Any
     assert field_diff(json_value, db_value) == expected
 
 
-@pytest.fixture
-def sessions_dir(_private_home: Path) -> Path:
-    return _private_home / ".ait42" / "sessions"
-
-
 def _import(db_path: str, folder: Path, *workspaces: str) -> None:
     args = [a for w in workspaces for a in ("--workspace", w)]
     out = cli(db_path, "import-json", str(folder), "--no-backup", *args)

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sqlite3
-import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +26,6 @@ from ait42_session.workspace import legacy_hash
 from .conftest import make_session
 from .legacy_files import legacy_read
 from .test_import import cli
-
-
-@pytest.fixture
-def sessions_dir(_private_home: Path) -> Path:
-    return _private_home / ".ait42" / "sessions"
 
 
 @pytest.fixture
@@ -187,20 +180,9 @@ def test_the_mode_is_kept_in_the_database_and_set_from_the_command_line(db_path:
 # ---------------------------------------------------------------------------
 
 @pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 2 MB tmpfs for the legacy folder; skipped where mounting is not allowed."""
-    mount = tmp_path / "small"
-    mount.mkdir()
-    if not hasattr(os, "geteuid") or os.geteuid() != 0 or not shutil.which("mount"):
-        pytest.skip("a full disk needs a tmpfs mount, which needs root")
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)],
-                          capture_output=True, text=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-    try:
-        yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
+def small_disk(tmpfs: Callable[[str], Path]) -> Path:
+    """A 2 MB tmpfs; skipped where mounting is not allowed."""
+    return tmpfs("2m")
 
 
 def _fill(path: Path) -> None:

@@ -31,11 +31,6 @@ from .conftest import FIXTURE, make_session
 from .legacy_files import legacy_read, shell_form, write_shell_file
 
 
-@pytest.fixture
-def sessions_dir(_private_home: Path) -> Path:
-    return _private_home / ".ait42" / "sessions"
-
-
 def _file(sessions_dir: Path, workspace: str) -> Path:
     return sessions_dir / f"{legacy_hash(workspace)}.json"
 

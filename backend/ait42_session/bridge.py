@@ -325,7 +325,7 @@ class Bridge:
 
     def get_metrics(self) -> Json:
         """Per command since start: count, errors by code, p50/p95/p99 latency in ms."""
-        return {"commands": self._metrics.snapshot()}
+        return self._sync("get_metrics", lambda: {"commands": self._metrics.snapshot()})
 
     # -- phase 2: JSON-era commands, storage mode, import, consistency ---------
     # The JSON-era commands take the arguments and return what their _sqlite
