@@ -37,3 +37,17 @@ def test_bad_workspace_paths_are_validation_errors(bad: object) -> None:
         resolve(bad)
     assert err.value.code == "VALIDATION"
     assert "workspace_path" in str(err.value)
+
+
+def test_a_relinked_symlink_is_resolved_again(tmp_path: Path) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    link = tmp_path / "current"
+    link.symlink_to(first)
+    assert canonical_path(str(link)) == os.path.realpath(first)
+    link.unlink()
+    link.symlink_to(second)
+    assert canonical_path(str(link)) == os.path.realpath(second)
+    link.unlink()
+    assert canonical_path(str(link) + "/") == str(link)  # gone: only slashes dropped
