@@ -345,6 +345,9 @@ def test_cancel_stops_between_files(bridge: Bridge, folder: Path) -> None:
     done = status["filesDone"]
     assert done < 30
     assert bridge.get_database_stats()["sessionCount"] == done * 100  # whole files only
+    partial = status["summary"]  # what the cancelled run did, counted
+    assert partial["totals"]["written"]["sessions"] == done * 100
+    assert partial["files"]["imported"] == done
 
 
 def _peak_import_memory(tmp: Path, files: int) -> int:

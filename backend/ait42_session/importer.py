@@ -375,6 +375,7 @@ class Importer:
         self.cancel = cancel or threading.Event()
         self.source = Path(options.source_dir).expanduser()
         self.issues: list[Json] = []
+        self.summary: Json | None = None  # set when run() ends, cancelled or not
         self.issue_count = 0
         self.seen: dict[str, str] = {}  # session id -> file it was first read from
         self.hints = PathHints()
@@ -441,6 +442,7 @@ class Importer:
             prepared.close()  # stops the worker processes now, also when cancelled
             self.progress.current_file = None
             summary = self._summary(workspaces, others, files, started_at, source, backup)
+            self.summary = summary  # also when cancelled: what was imported so far
             self.progress.finished = time.monotonic()
             if run_id is not None:
                 self._run(self.db.write(repository.finish_import_run, run_id, now_rfc3339(),
@@ -686,11 +688,14 @@ class ImportJobs:
         return {"jobId": job_id}
 
     def _work(self, job: _Job) -> None:
+        run = Importer(self._db, self._run, job.options, progress=job.progress,
+                       cancel=job.cancel)
         try:
-            summary = Importer(self._db, self._run, job.options, progress=job.progress,
-                               cancel=job.cancel).run()
+            summary = run.run()
         except SessionError as exc:
             job.error = {"name": type(exc).__name__, "code": exc.code, "message": str(exc)}
+            if isinstance(exc, Cancelled):
+                job.summary = run.summary  # the files imported before the cancel
             job.state = "failed"
         except Exception as exc:  # a job must end in a state the page sees
             job.error = {"name": type(exc).__name__, "code": "INTERNAL",
@@ -715,6 +720,8 @@ class ImportJobs:
             out["summary"] = job.summary
         elif state == "failed":
             out["error"] = job.error
+            if job.summary is not None:  # a cancelled import: what it did before
+                out["summary"] = job.summary
         return out
 
     def cancel(self, job_id: str) -> Json:

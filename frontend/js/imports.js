@@ -297,8 +297,9 @@ export class ImportView {
     }
     const error = status.error || {};
     if (error.code === 'CANCELLED') {
-      setChildren(box, resultBox('bad', 'Import cancelled',
-        `${plural(status.filesDone, 'file')} of ${formatNumber(status.filesTotal)} were done; what was imported stays imported.`));
+      const cancelled = resultBox('bad', 'Import cancelled',
+        `${plural(status.filesDone, 'file')} of ${formatNumber(status.filesTotal)} were done; what was imported stays imported.`);
+      setChildren(box, cancelled, status.summary ? renderSummary(status.summary) : null);
       return;
     }
     showError(jobError(error), 'importing legacy sessions');

@@ -244,6 +244,8 @@ def test_import_progress_and_cancel(page: RemotePage, data: ImportData, check: B
     assert "Import cancelled" in (page.text("#import-summary") or "")
     done = int(page.js("document.getElementById('import-panel').dataset.filesDone"))
     assert 1 <= done < 60
+    # and the summary of what the cancelled run imported before it stopped
+    assert page.js("document.querySelector('#import-summary .summary') !== null")
     # a cancel is what the person asked for: no error banner
     assert page.js("document.getElementById('errors').childElementCount") == 0
     assert not page.js("document.getElementById('import-start').disabled")
