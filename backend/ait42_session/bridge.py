@@ -211,20 +211,9 @@ class Bridge:
         ``direct``: the coroutine is one repository call, whose database result
         is the answer (see ``loop``).
         """
-        started = time.perf_counter()
-        code = None
-        try:
-            if self._closed:
-                coro.close()
-                raise DatabaseError("the bridge is closed: its database connections are gone; "
-                                    "open it again")
-            result: T = self._loop.run(coro, direct=direct)
-            return result
-        except SessionError as exc:
-            code = exc.code
-            raise
-        finally:
-            self._metrics.record(command, time.perf_counter() - started, code)
+        if self._closed:
+            coro.close()  # never awaited: _sync refuses the closed bridge
+        return self._sync(command, lambda: self._loop.run(coro, direct=direct))
 
     def _parse(self, command: str, parser: Callable[..., A], *args: Any) -> A:
         """Validate a command's arguments with ``parser``; count a refusal."""
@@ -235,7 +224,7 @@ class Bridge:
             raise
 
     def _sync(self, command: str, fn: Callable[[], T]) -> T:
-        """Run a command that needs no database round trip; record its figures."""
+        """Run ``fn`` for ``command`` unless the bridge is closed; record its figures."""
         started = time.perf_counter()
         code = None
         try:

@@ -22,6 +22,9 @@ from .models import ChatMessage, Instance, Session, now_rfc3339, timestamp_key
 from .workspace import Workspace
 
 Json = dict[str, Any]
+# One session as rows: (session row, instance rows, message rows), as inserted.
+Rows = tuple[tuple[Any, ...], list[tuple[Any, ...]], list[tuple[Any, ...]]]
+ImportEntry = tuple[str, Json, Rows]  # (session id, normalized JSON, its rows)
 
 # --------------------------------------------------------------------------
 # Columns, in the order reads select them; the same order builds the dicts.
@@ -156,17 +159,13 @@ def _touch_workspace(conn: sqlite3.Connection, ws: Workspace, now: str) -> None:
     )
 
 
-def _write_children(conn: sqlite3.Connection, s: Session,
-                    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """Insert the session's instances and messages; return their rows, read-ordered."""
-    inst_rows = sorted((_instance_row(i) for i in s.instances), key=lambda r: int(r[0]))
-    msg_rows = [(timestamp_key(m.timestamp), _message_row(m)) for m in s.chat_history]
-    msg_rows.sort(key=lambda km: km[0])  # stable: ties keep the order given
+def _write_children(conn: sqlite3.Connection, rows: Rows) -> None:
+    """Insert a session's instance and message rows (from ``import_rows``)."""
+    _srow, inst_rows, msg_rows = rows
     if inst_rows:
-        conn.executemany(_INSERT_INSTANCE, [(s.id, *r) for r in inst_rows])
+        conn.executemany(_INSERT_INSTANCE, inst_rows)
     if msg_rows:
-        conn.executemany(_INSERT_MESSAGE, [(s.id, k, *r) for k, r in msg_rows])
-    return inst_rows, [r for _k, r in msg_rows]
+        conn.executemany(_INSERT_MESSAGE, msg_rows)
 
 
 def _assemble(session_row: tuple[Any, ...], inst_rows: Iterable[tuple[Any, ...]],
@@ -182,35 +181,31 @@ def _assemble(session_row: tuple[Any, ...], inst_rows: Iterable[tuple[Any, ...]]
 # --------------------------------------------------------------------------
 
 def create_session(conn: sqlite3.Connection, ws: Workspace, s: Session) -> Json:
-    now = now_rfc3339()
-    _touch_workspace(conn, ws, now)
-    row = _session_row(s)
+    _touch_workspace(conn, ws, now_rfc3339())
+    rows = import_rows(ws.hash, s)
     try:
-        conn.execute(_INSERT_SESSION, (*row, ws.hash, timestamp_key(s.created_at),
-                                       timestamp_key(s.updated_at), len(s.instances),
-                                       len(s.chat_history)))
+        conn.execute(_INSERT_SESSION, rows[0])
     except sqlite3.IntegrityError as exc:
         if "sessions.id" in str(exc):
             raise ConflictError(
                 f"session {s.id!r} already exists; use update_session_sqlite to change it"
             ) from None
         raise
-    inst_rows, msg_rows = _write_children(conn, s)
-    return _assemble(row, inst_rows, msg_rows)
+    _write_children(conn, rows)
+    return assemble_rows(rows)
 
 
 def update_session(conn: sqlite3.Connection, ws: Workspace, s: Session) -> Json:
-    row = _session_row(s)
-    cur = conn.execute(_UPDATE_SESSION, (*row[1:], timestamp_key(s.created_at),
-                                         timestamp_key(s.updated_at), len(s.instances),
-                                         len(s.chat_history), s.id, ws.hash))
+    rows = import_rows(ws.hash, s)
+    srow = rows[0]  # _S_COLS, workspace_hash, created_key, updated_key, counts
+    cur = conn.execute(_UPDATE_SESSION, (*srow[1:17], *srow[18:], s.id, ws.hash))
     if cur.rowcount == 0:
         raise NotFoundError(f"no session {s.id!r} in workspace {ws.path}")
     _touch_workspace(conn, ws, now_rfc3339())
     conn.execute("DELETE FROM instances WHERE session_id = ?", (s.id,))
     conn.execute("DELETE FROM chat_messages WHERE session_id = ?", (s.id,))
-    inst_rows, msg_rows = _write_children(conn, s)
-    return _assemble(row, inst_rows, msg_rows)
+    _write_children(conn, rows)
+    return assemble_rows(rows)
 
 
 def get_session(conn: sqlite3.Connection, ws: Workspace, session_id: str) -> Json:
@@ -532,8 +527,6 @@ def session_workspaces(conn: sqlite3.Connection, ids: Iterable[str]) -> dict[str
     return found
 
 
-Rows = tuple[tuple[Any, ...], list[tuple[Any, ...]], list[tuple[Any, ...]]]
-ImportEntry = tuple[str, Json, Rows]  # (session id, normalized JSON, its rows)
 
 
 def import_rows(ws_hash: str, s: Session) -> Rows:
