@@ -19,16 +19,20 @@ three stores and times each operation in each:
   gives the bare I/O of reading and writing that file, the least any
   whole-file store pays per write.
 
-The stores' runs are interleaved per repetition (in rotating order) and the
-medians are reported, because the machine is noisy. The stores hold the same
-data throughout: every timed write is applied to all three, and creates and
-deletes are undone (untimed) so the size stays N.
+The stores' runs are interleaved per repetition and the medians are reported,
+because the machine is noisy. The order goes through all six permutations, so
+each store runs right after each other store equally often: a store that always
+ran after the legacy store (which churns through megabytes of JSON, leaving the
+CPU caches cold) would always be timed cold while the one after it ran warm.
+The stores hold the same data throughout: every timed write is applied to all
+three, and creates and deletes are undone (untimed) so the size stays N.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
 import os
 import platform
@@ -52,6 +56,7 @@ Json = dict[str, Any]
 OPERATIONS = ("create", "update", "get", "get_all", "delete", "add_chat_message",
               "update_instance_status")
 STORES = ("bridge", "floor", "legacy")
+ORDERS = tuple(itertools.permutations(STORES))
 INSTANCE_STATUSES = ("running", "completed", "failed", "paused", "archived", "idle")
 POINT_OPS = ("get", "delete", "add_chat_message", "update_instance_status")
 
@@ -559,10 +564,9 @@ def _steps(op: str, rep: int, size: int, ws: str, originals: dict[int, Json]) ->
 
 
 def _reps(op: str, size: int, repeat: int) -> int:
-    """Repetitions per operation: more for the cheap point operations."""
-    if op in POINT_OPS or op in ("create", "update"):
-        return repeat * 3
-    return repeat
+    """Repetitions per operation: more for the cheap point operations; whole rounds of orders."""
+    reps = repeat * 3 if op in POINT_OPS or op in ("create", "update") else repeat
+    return -(-reps // len(ORDERS)) * len(ORDERS)
 
 
 def _legacy_budget(size: int) -> float:
@@ -608,7 +612,7 @@ def run_size(size: int, repeat: int, folder: Path, *, check: bool = False,
             legacy_spent = 0.0
             for rep in range(_reps(op, size, repeat)):
                 step = _steps(op, rep, size, ws, originals)
-                order = STORES[rep % 3:] + STORES[:rep % 3]  # rotate who goes first
+                order = ORDERS[rep % len(ORDERS)]  # each store after each other one
                 outputs: dict[str, Any] = {}
                 for name in order:
                     if name == "legacy" and not check and result.count(op, "legacy") >= 3 \
@@ -674,7 +678,7 @@ def report(results: list[SizeResult], repeat: int) -> str:
         "ait42-session benchmark: median time per operation "
         f"(Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
         f"{os.cpu_count()} CPUs, --repeat {repeat})",
-        "The machine is noisy: the three stores run interleaved, in rotating order, "
+        "The machine is noisy: the three stores run interleaved, in all six orders, "
         "and only medians are shown.",
         "Goals: bridge within 2x of the floor (aim 1.2x), get_all within 1.5x; "
         "get/delete/add_chat_message/update_instance_status",

@@ -120,14 +120,12 @@ class Database:
     def __init__(self, path: str, writer: aiosqlite.Connection,
                  readers: list[aiosqlite.Connection]) -> None:
         self.path = path
-        self._writer = writer
+        self._writer = _Conn(writer)
         self._write_lock = asyncio.Lock()
-        # LIFO: the reader used last has the warmest page cache.
-        self._readers: asyncio.LifoQueue[aiosqlite.Connection] = asyncio.LifoQueue()
+        # Reads go to the least busy reader; among idle ones the first, whose
+        # page cache is warmest.
+        self._readers = [_Conn(reader) for reader in readers]
         self._all = [writer, *readers]
-        self._has_readers = bool(readers)
-        for reader in readers:
-            self._readers.put_nowait(reader)
         self._closed = False
 
     @classmethod
@@ -179,26 +177,29 @@ class Database:
     async def read(self, fn: Callable[Concatenate[sqlite3.Connection, P], T],
                    *args: P.args, **kwargs: P.kwargs) -> T:
         """Run ``fn`` in one read transaction (a consistent snapshot) on a reader."""
-        if not self._has_readers:  # :memory: cannot be shared with readers
+        if not self._readers:  # :memory: cannot be shared with readers
             return await self.write(fn, *args, **kwargs)
-        reader = await self._readers.get()
-        try:
-            return await _run(reader, self.path, _in_transaction(fn, "BEGIN"), *args, **kwargs)
-        finally:
-            self._readers.put_nowait(reader)
+        return await _run(self._reader(), self.path, _in_transaction(fn, "BEGIN"),
+                          *args, **kwargs)
 
     async def read_outside_transaction(
         self, fn: Callable[Concatenate[sqlite3.Connection, P], T],
         *args: P.args, **kwargs: P.kwargs,
     ) -> T:
         """Run a single-statement check on a reader with no transaction around it."""
-        if not self._has_readers:
+        if not self._readers:
             return await self.write_outside_transaction(fn, *args, **kwargs)
-        reader = await self._readers.get()
-        try:
-            return await _run(reader, self.path, fn, *args, **kwargs)
-        finally:
-            self._readers.put_nowait(reader)
+        return await _run(self._reader(), self.path, fn, *args, **kwargs)
+
+    def _reader(self) -> _Conn:
+        """The first idle reader, else the one with the fewest calls queued."""
+        best = self._readers[0]
+        for conn in self._readers:
+            if conn.queued() == 0:
+                return conn
+            if conn.queued() < best.queued():
+                best = conn
+        return best
 
     async def close(self) -> None:
         """Run ``PRAGMA optimize`` and close every connection; safe to call twice."""
@@ -228,20 +229,45 @@ def _open_writer(conn: sqlite3.Connection, memory: bool,
     migrations.apply_pending(conn, mig)
 
 
-async def _run(conn: aiosqlite.Connection, path: str,
+class _Conn:
+    """An aiosqlite connection and how many calls are queued on its thread.
+
+    Each connection's worker thread runs its queue in order, and every call is
+    a whole transaction, so a call can be queued while earlier ones still run.
+    ``sent`` is counted on the loop thread, ``done`` on the worker thread: each
+    counter has one writer, so no lock is needed.
+    """
+
+    __slots__ = ("conn", "done", "sent")
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+        self.sent = 0
+        self.done = 0
+
+    def queued(self) -> int:
+        return self.sent - self.done
+
+
+async def _run(target: _Conn | aiosqlite.Connection, path: str,
                fn: Callable[Concatenate[sqlite3.Connection, P], T],
                *args: P.args, **kwargs: P.kwargs) -> T:
     """Run ``fn(raw_connection, ...)`` on the connection's worker thread, in one hop.
 
     aiosqlite offers a call per statement; a command of several statements
-    would pay one thread round trip each. Its ``_execute`` runs any function
-    on the worker thread, which is what we need. aiosqlite is pinned below 0.23
-    for this reason. When the command waits for a direct answer (``loop``), the
-    worker hands the result to it as soon as ``fn`` (and its COMMIT) is done.
+    would pay one thread round trip each. Its worker runs any function queued
+    on it, which is what we need. aiosqlite is pinned below 0.23 for this.
+
+    A direct command (see ``loop``) waits for its first database call's result
+    on its own thread: the worker hands the result (or error) straight to it,
+    and this coroutine returns ``None`` at once without waiting, so the loop is
+    not woken again when the call finishes.
     """
     answer = DIRECT_ANSWER.get()
     if answer is not None:
         DIRECT_ANSWER.set(None)  # only a command's first database call answers it
+    counted = target if isinstance(target, _Conn) else None
+    conn = target.conn if isinstance(target, _Conn) else target
 
     def call() -> T:
         raw = conn._conn  # the worker thread's own sqlite3 connection
@@ -259,13 +285,23 @@ async def _run(conn: aiosqlite.Connection, path: str,
         except BaseException as exc:
             error = exc
         else:
+            if counted is not None:
+                counted.done += 1
             if answer is not None:
                 answer.give(result)
             return result
+        if counted is not None:
+            counted.done += 1
         if answer is not None:
             answer.fail(error)
         raise error
 
+    if counted is not None:
+        counted.sent += 1
+    if answer is not None:
+        answer.handed = True
+        conn._tx.put_nowait((None, call))  # no future: the worker answers the caller
+        return None  # type: ignore[return-value]
     result: T = await conn._execute(call)  # type: ignore[no-untyped-call]
     return result
 
