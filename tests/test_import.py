@@ -377,6 +377,7 @@ def test_benchmark_runs_and_counts_everything(tmp_path: Path) -> None:
     assert (result["sessions"], result["instances"], result["messages"]) == (500, 1500, 5000)
     assert result["rerunUnchanged"] == 500
     assert result["rawExecutemanySeconds"] > 0 and result["importSeconds"] > 0
+    assert result["rawOneTransactionSeconds"] > 0 and result["repeat"] == 3
 
 
 def test_the_importer_modules_entry_point(tmp_path: Path) -> None:
@@ -432,3 +433,31 @@ def test_rerun_of_a_large_file_compares_rows_then_dicts(bridge: Bridge, folder: 
     assert replaced["ok"] and replaced["totals"]["written"]["sessions"] == 1
     assert replaced["verified"] == 30
     assert bridge.get_session_sqlite(workspace, "s07")["instances"][1]["linesAdded"] == 7
+
+
+@pytest.mark.parametrize("workers", ["0", "1"])
+def test_a_row_the_database_changed_after_insert_fails_the_read_back_check(
+        bridge: Bridge, db_path: str, folder: Path, workers: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The read-back check reads the committed rows through another connection.
+
+    A trigger (a real one, in the database) rewrites one message as it is
+    inserted: that session, and only it, is reported as read back different,
+    in the file's own report, whether files are prepared here or in a worker
+    process (where the check of one file runs while the next is written).
+    """
+    monkeypatch.setenv("AIT42_IMPORT_WORKERS", workers)
+    importer.write_legacy_folder(folder, sessions=60, files=3, messages=3)
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("CREATE TRIGGER tamper AFTER INSERT ON chat_messages"
+                     " WHEN NEW.session_id = 'session_000031' AND NEW.id = 'msg_1'"
+                     " BEGIN UPDATE chat_messages SET content = 'tampered'"
+                     " WHERE rowid = NEW.rowid; END")
+    summary = run_import(bridge, folder, noBackup=True)
+    assert not summary["ok"] and summary["verified"] == 59
+    [issue] = summary["issues"]
+    assert issue["kind"] == "readback" and issue["sessionId"] == "session_000031"
+    assert issue["fields"] == [{"field": "chatHistory[id=msg_1].content",
+                                "json": issue["fields"][0]["json"], "database": "tampered"}]
+    [report] = [w for w in summary["workspaces"] if w["verified"] == 19]
+    assert issue["file"] == report["file"]

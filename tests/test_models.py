@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pydantic
 import pytest
 
 from ait42_session import models
@@ -77,3 +78,23 @@ def test_timestamp_keys_order_instants_not_strings() -> None:
     assert earlier < later
     assert models.timestamp_key("2026-01-13T09:00:00") == later  # naive means UTC
     assert models.timestamp_key(models.now_rfc3339()) > later
+
+
+def test_not_blank_means_what_str_strip_means_for_every_code_point() -> None:
+    """The regex that refuses blank text agrees with Python's ``str.strip`` (which the
+    JSON-era shell semantics follow) on every character, so moving the check into
+    pydantic's Rust regex changed nothing that is accepted or refused."""
+    check = pydantic.TypeAdapter(models.NonEmpty)
+    disagree = []
+    for cp in range(0x110000):
+        if 0xD800 <= cp < 0xE000:
+            continue  # lone surrogates are refused elsewhere (not storable text)
+        c = chr(cp)
+        try:
+            check.validate_python(c)
+            accepted = True
+        except pydantic.ValidationError:
+            accepted = False
+        if accepted != bool(c.strip()):
+            disagree.append(hex(cp))
+    assert disagree == []

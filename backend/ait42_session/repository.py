@@ -24,7 +24,7 @@ from .workspace import Workspace
 Json = dict[str, Any]
 # One session as rows: (session row, instance rows, message rows), as inserted.
 Rows = tuple[tuple[Any, ...], list[tuple[Any, ...]], list[tuple[Any, ...]]]
-ImportEntry = tuple[str, Json, Rows]  # (session id, normalized JSON, its rows)
+ImportEntry = tuple[str, Rows]  # (session id, its rows)
 
 # --------------------------------------------------------------------------
 # Columns, in the order reads select them; the same order builds the dicts.
@@ -586,7 +586,7 @@ def _insert_rows(conn: sqlite3.Connection, ws_hash: str,
 def import_file(conn: sqlite3.Connection, ws: Workspace, ws_path: str | None,
                 entries: list[ImportEntry], *, overwrite: bool, dry_run: bool,
                 now: str, record: tuple[Any, ...] | None = None) -> list[ImportOutcome]:
-    """Import one legacy file's valid sessions (``(id, normalized JSON, rows)`` entries).
+    """Import one legacy file's valid sessions (``(id, rows)`` entries).
 
     Per session: ``inserted``; ``unchanged`` (already there, equal); ``changed``
     (there and different: left alone) or ``replaced`` (with ``overwrite``);
@@ -594,7 +594,7 @@ def import_file(conn: sqlite3.Connection, ws: Workspace, ws_path: str | None,
     was refused). ``dry_run`` only reads. ``record`` is the ``import_files``
     row (run_id, file_name, sha256, size, sessions read) written with the data.
     """
-    owners = session_workspaces(conn, (sid for sid, _n, _r in entries))
+    owners = session_workspaces(conn, (sid for sid, _r in entries))
     present = sum(1 for owner in owners.values() if owner == ws.hash)
     # A re-run finds most sessions present: one pass over the workspace's rows
     # beats a point read (three queries) per session, and equal rows need no
@@ -603,7 +603,7 @@ def import_file(conn: sqlite3.Connection, ws: Workspace, ws_path: str | None,
     stored = stored_rows(conn, ws.hash) if present > 20 else None
     outcomes: list[ImportOutcome] = []
     new: list[int] = []
-    for k, (sid, norm, rows) in enumerate(entries):
+    for k, (sid, rows) in enumerate(entries):
         owner = owners.get(sid)
         if owner is None:
             outcomes.append(("inserted", None, None))
@@ -620,7 +620,7 @@ def import_file(conn: sqlite3.Connection, ws: Workspace, ws_path: str | None,
                 current = assemble_rows(back)
             else:
                 current = get_session(conn, ws, sid)
-            if current == norm:
+            if current == assemble_rows(rows):  # the session's JSON (see importer)
                 outcomes.append(("unchanged", None, None))
             elif overwrite:
                 outcomes.append(("replaced", None, current))
@@ -636,7 +636,7 @@ def import_file(conn: sqlite3.Connection, ws: Workspace, ws_path: str | None,
             " ON CONFLICT (hash) DO UPDATE SET path = coalesce(workspaces.path, excluded.path)",
             (ws.hash, ws_path, now, now),
         )
-    refused = _insert_rows(conn, ws.hash, [(entries[k][2], outcomes[k][0] == "replaced")
+    refused = _insert_rows(conn, ws.hash, [(entries[k][1], outcomes[k][0] == "replaced")
                                            for k in new])
     for j, reason in refused.items():
         outcomes[new[j]] = ("failed", reason, outcomes[new[j]][2])
