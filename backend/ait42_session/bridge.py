@@ -117,9 +117,8 @@ class _Token:
 _TOKEN = _Token()
 
 
-def _called_by_pywebview() -> bool:
-    frame = sys._getframe(2)  # 0: this, 1: __getattribute__, 2: whoever asked
-    return str(frame.f_globals.get("__name__", "")).split(".")[0] == "webview"
+def _from_webview(module_globals: dict[str, Any]) -> bool:
+    return str(module_globals.get("__name__", "")).split(".")[0] == "webview"
 
 
 class Bridge:
@@ -195,7 +194,9 @@ class Bridge:
         def __getattribute__(self, name: str) -> Any:
             if name in _COMMAND_SET:
                 return object.__getattribute__(self, "_sealed")[name]
-            if _called_by_pywebview():
+            asker = sys._getframe(1).f_globals  # the module of whoever asked
+            # This module's own reads (every command makes several) skip the check.
+            if asker is not _GLOBALS and _from_webview(asker):
                 raise AttributeError(name)
             return object.__getattribute__(self, name)
 
@@ -434,3 +435,6 @@ def _register_exit(bridge: Bridge) -> None:
                 live.close()
 
         register(close)
+
+
+_GLOBALS = globals()
