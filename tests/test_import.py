@@ -461,3 +461,37 @@ def test_a_row_the_database_changed_after_insert_fails_the_read_back_check(
                                 "json": issue["fields"][0]["json"], "database": "tampered"}]
     [report] = [w for w in summary["workspaces"] if w["verified"] == 19]
     assert issue["file"] == report["file"]
+
+
+def test_a_text_that_renders_differently_is_settled_by_comparing_values(
+        bridge: Bridge, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The read-back check's fast path compares one JSON text per session; texts
+    that differ only in how they are written (here: indented) are compared again
+    value by value, and sessions stored exactly are still verified."""
+    from ait42_session import repository
+
+    monkeypatch.setattr(repository, "rows_text",
+                        lambda rows: json.dumps(rows, ensure_ascii=False, indent=1))
+    importer.write_legacy_folder(folder, sessions=40, files=2, messages=3)
+    summary = run_import(bridge, folder, noBackup=True)
+    assert summary["ok"] and summary["verified"] == 40 and summary["issues"] == []
+
+
+def test_stored_text_renders_stored_rows_exactly_as_rows_text(
+        bridge: Bridge, db_path: str, folder: Path, workspace: str) -> None:
+    """The fast path only pays off if SQLite's text and Python's agree on real data:
+    control characters, NUL, quotes, non-ASCII, emoji, unknown fields with nulls."""
+    from ait42_session import repository
+    from ait42_session.models import Session
+
+    odd = worktree_session("odd", workspace)
+    odd["task"] = 'tab\t nl\n quote" bs\\ nul\x00 ctl\x01\x1f del\x7f é 😀 \u2028 </script>'
+    odd["instances"][0]["output"] = "\x00\x00\x08\x0c\r"
+    odd["chatHistory"][0]["content"] = "👩‍👩‍👧 \ufeff"
+    odd["evaluation"] = {"b": [1, None, "\x00"], "a": "x"}
+    write_shell_file(folder, workspace, [shell_form(odd)])
+    assert run_import(bridge, folder, noBackup=True)["verified"] == 1
+    ws_hash = legacy_hash(workspace)
+    rows = repository.import_rows(ws_hash, Session.model_validate(shell_form(odd)))
+    with sqlite3.connect(db_path) as conn:
+        assert repository.stored_text(conn, ws_hash) == {"odd": repository.rows_text(rows)}

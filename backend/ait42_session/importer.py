@@ -593,14 +593,22 @@ class Importer:
                    written: list[tuple[str, Rows]]) -> list[tuple[str, list[Json] | None]]:
         """The read-back check of one file's written sessions; the ones that differ.
 
-        Runs on the verifier thread after the file's commit, by a reader (another
-        connection), while the next file is written. Each session is read back as
-        rows and must equal the rows written, which (checked in ``prepare_file``)
-        render through the reads' own code to exactly the normalized JSON.
+        Runs after the file's commit, by a reader (another connection); with
+        worker processes, on the verifier thread while the next file is written.
+        Each session must read back as exactly the rows written, which (checked
+        in ``prepare_file``) render through the reads' own code to exactly the
+        normalized JSON. SQLite renders each stored session as one text
+        (``stored_text``); a session whose text differs is read back row by row
+        and compared as values, which decides.
         """
+        texts = self._run(self.db.read(repository.stored_text, ws_hash))
+        unsure = [(sid, rows) for sid, rows in written
+                  if texts.get(sid) != repository.rows_text(rows)]
+        if not unsure:
+            return []
         readback = self._run(self.db.read(repository.stored_rows, ws_hash))
         differ: list[tuple[str, list[Json] | None]] = []
-        for sid, rows in written:
+        for sid, rows in unsure:
             back = readback.get(sid)
             if back is None or back[0] != rows[0][:17] or back[1] != rows[1] \
                     or back[2] != rows[2]:

@@ -711,6 +711,48 @@ def assemble_rows(rows: Rows) -> Json:
     return _assemble(srow[:17], (r[1:] for r in irows), (r[2:] for r in mrows))
 
 
+def _qualified(alias: str, cols: str) -> str:
+    return ", ".join(f"{alias}.{c.strip()}" for c in cols.split(","))
+
+
+# Each session of a workspace as one JSON text of exactly the rows the import
+# inserted (session row with its 22 columns, instance rows, message rows, in
+# read order), built by SQLite: ``rows_text`` renders the expected rows the same
+# way. ``json()`` keeps the nested arrays JSON through the scalar subqueries.
+_STORED_TEXT = (
+    "SELECT s.id, json_array(json_array("
+    + _qualified("s", _S_COLS) + ", s.workspace_hash, s.created_key, s.updated_key,"
+    " s.instance_count, s.message_count),"
+    " json((SELECT json_group_array(json(x)) FROM (SELECT json_array(i.session_id, "
+    + _qualified("i", _I_COLS) + ") AS x FROM instances i WHERE i.session_id = s.id"
+    " ORDER BY i.instance_id))),"
+    " json((SELECT json_group_array(json(x)) FROM (SELECT json_array(m.session_id, m.ts_key, "
+    + _qualified("m", _M_COLS) + ") AS x FROM chat_messages m WHERE m.session_id = s.id"
+    " ORDER BY m.ts_key, m.seq))))"
+    " FROM sessions s WHERE s.workspace_hash = ?"
+)
+
+
+def stored_text(conn: sqlite3.Connection, ws_hash: str) -> dict[str, str]:
+    """Every session of a workspace as one JSON text of its rows (see ``rows_text``).
+
+    The import's read-back check compares these with the rows it wrote: SQLite
+    builds the text in C, without the GIL, while the next file is written; a
+    row-by-row read back would build a Python object per value.
+    """
+    return {str(sid): str(text) for sid, text in conn.execute(_STORED_TEXT, (ws_hash,))}
+
+
+def rows_text(rows: Rows) -> str:
+    """The rows as ``stored_text`` renders them when the database holds exactly them.
+
+    Equal texts mean equal values (a JSON text has one reading, and strings,
+    integers and null render apart). Unequal texts may still be equal values
+    rendered differently, which the caller settles with ``stored_rows``.
+    """
+    return json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+
+
 def stored_rows(conn: sqlite3.Connection, ws_hash: str) -> dict[str, Rows]:
     """Every session of a workspace as rows, in the column order ``import_rows`` writes.
 
