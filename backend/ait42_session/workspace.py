@@ -21,8 +21,8 @@ class Workspace:
     hash: str
 
 
-# path -> (device, inode, canonical path) of what it named when last resolved.
-_RESOLVED: dict[str, tuple[int, int, str]] = {}
+# path -> (device, inode, its workspace) of what it named when last resolved.
+_RESOLVED: dict[str, tuple[int, int, Workspace]] = {}
 
 
 def canonical_path(path: str) -> str:
@@ -32,24 +32,33 @@ def canonical_path(path: str) -> str:
     machine, on every command); one ``stat`` tells whether the path still
     names the same directory as when it was last resolved.
     """
+    return _identify(path).path
+
+
+def _identify(path: str) -> Workspace:
+    """The workspace a path names now; reused while it names the same directory."""
     try:
         st = os.stat(path)
     except (OSError, ValueError):
-        stripped = path.rstrip("/")
-        return stripped or "/"
+        return _workspace(path.rstrip("/") or "/")
     known = _RESOLVED.get(path)
     if known is not None and known[0] == st.st_dev and known[1] == st.st_ino:
         return known[2]
-    canonical = os.path.realpath(path)
+    ws = _workspace(os.path.realpath(path))
     if len(_RESOLVED) >= 1024:
         _RESOLVED.clear()
-    _RESOLVED[path] = (st.st_dev, st.st_ino, canonical)
-    return canonical
+    _RESOLVED[path] = (st.st_dev, st.st_ino, ws)
+    return ws
+
+
+def _workspace(canonical: str) -> Workspace:
+    return Workspace(path=canonical,
+                     hash=hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16])
 
 
 def legacy_hash(path: str) -> str:
     """First 16 hex characters of SHA-256 over the canonical path's UTF-8 bytes."""
-    return hashlib.sha256(canonical_path(path).encode("utf-8")).hexdigest()[:16]
+    return _identify(path).hash
 
 
 def resolve(path: object) -> Workspace:
@@ -66,5 +75,4 @@ def resolve(path: object) -> Workspace:
         path.encode("utf-8")
     except UnicodeEncodeError:
         raise ValidationError("workspace_path is not valid Unicode (a lone surrogate)") from None
-    canon = canonical_path(path)
-    return Workspace(path=canon, hash=hashlib.sha256(canon.encode("utf-8")).hexdigest()[:16])
+    return _identify(path)
