@@ -129,3 +129,14 @@ def test_dual_mode_then_a_hand_edit_is_found(bridge: Bridge, workspace: str,
     [ws] = bridge.check_consistency()["workspaces"]
     assert ws["different"] == [{"sessionId": "s1", "fieldCount": 1, "fields": [
         {"field": "totalLinesAdded", "json": 1, "database": 320}]}]
+
+
+def test_the_command_line_shows_progress_per_workspace(db_path: str, sessions_dir: Path,
+                                                       tmp_path: Path) -> None:
+    for n in range(3):
+        write_shell_file(sessions_dir, str(tmp_path / f"ws{n}"),
+                         [shell_form(make_session(f"w{n}s{i}")) for i in range(n + 1)])
+    _import(db_path, sessions_dir)
+    out = cli(db_path, "check-consistency")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stderr.splitlines()[-1].startswith("checked 3/3 workspaces, 6 sessions (")

@@ -30,6 +30,7 @@ ATTACKS = [
     "_sealed.clear",
     "close",
     "open",
+    "consistency_report",
     "__class__.open",
     "__init__",
     "__getattribute__",

@@ -393,9 +393,16 @@ class Bridge:
 
     def check_consistency(self) -> Json:
         """Compare every workspace's JSON file with the database, field by field."""
+        return self.consistency_report()
+
+    def consistency_report(self, progress: Callable[[int, int, int], None] | None = None,
+                           ) -> Json:
+        """``check_consistency`` for Python callers, with ``progress(done, total, sessions)``
+        after each workspace (the command line's progress line). Not a command:
+        pywebview cannot reach it."""
         st = self._storage
         return self._run("check_consistency", consistency.check(
-            st.db, st.sessions_dir, fallback_log=st.dual.fallback_log))
+            st.db, st.sessions_dir, fallback_log=st.dual.fallback_log, progress=progress))
 
     def bind_workspace(self, workspace_hash: Any, path: Any) -> Json:
         """Give a workspace imported under its hash alone its real path (hashes must match)."""

@@ -194,8 +194,22 @@ def cmd_workspace_list(args: argparse.Namespace) -> int:
 
 def cmd_check_consistency(args: argparse.Namespace) -> int:
     """Compare the JSON files with the database; exit 1 when they differ."""
+    started = last = time.monotonic()
+    tty = sys.stderr.isatty()
+
+    def progress(done: int, total: int, sessions: int) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if not tty and done < total and now - last < 1.0:
+            return  # a log gets a line a second, a terminal one line rewritten
+        last = now
+        line = (f"checked {done}/{total} workspaces, {sessions} sessions "
+                f"({sessions / max(now - started, 1e-6):,.0f}/s)")
+        print("\r" + line if tty else line, end="\n" if done == total or not tty else "",
+              file=sys.stderr, flush=True)
+
     with Bridge.open(args.db, sessions_dir=args.sessions_dir) as bridge:
-        report = bridge.check_consistency()
+        report = bridge.consistency_report(progress)
     if args.json:
         _print_json(report)
     else:

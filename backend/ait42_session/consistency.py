@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -122,14 +123,20 @@ def _load_json(path: Path) -> tuple[dict[str, Json], list[Json], str | None]:
 
 
 async def check(db: Database, sessions_dir: Path, *, max_events: int = 100,
-                fallback_log: Path | None = None) -> Json:
-    """Compare every workspace's JSON file with the database."""
+                fallback_log: Path | None = None,
+                progress: Callable[[int, int, int], None] | None = None) -> Json:
+    """Compare every workspace's JSON file with the database.
+
+    ``progress(workspaces done, workspaces in all, sessions compared)`` is
+    called (on the loop's thread) after each workspace, for the command line.
+    """
     files = {p.stem: p for p in await asyncio.to_thread(list_files, sessions_dir)}
     known = await db.read(repository.workspace_paths)
     report: list[Json] = []
     totals = {"workspaces": 0, "sessionsInJson": 0, "sessionsInDatabase": 0, "same": 0,
               "missingInDatabase": 0, "missingInJson": 0, "different": 0, "invalidInJson": 0}
-    for ws_hash in sorted(set(files) | set(known)):
+    hashes = sorted(set(files) | set(known))
+    for done, ws_hash in enumerate(hashes, 1):
         path = files.get(ws_hash)
         ws = Workspace(path=known.get(ws_hash) or ws_hash, hash=ws_hash)
         if path is not None:
@@ -178,6 +185,8 @@ async def check(db: Database, sessions_dir: Path, *, max_events: int = 100,
         totals["missingInJson"] += len(missing_json)
         totals["different"] += len(different)
         totals["invalidInJson"] += len(invalid) + (1 if file_error else 0)
+        if progress is not None:
+            progress(done, len(hashes), totals["sessionsInJson"] + len(missing_json))
     events = await db.read(repository.dual_events, max_events)
     events["fallbackLogs"] = [
         {"path": str(log), "entries": await asyncio.to_thread(_count_lines, log)}
