@@ -261,10 +261,12 @@ def derive_path(ws_hash: str, sessions: list[Session]) -> str | None:
 # Preparing one file (pure: runs in a worker process for large folders)
 # --------------------------------------------------------------------------
 
-# (id, index in the file, rows, counts). The normalized JSON is not kept: the
-# rows render to exactly it (checked in prepare_file), and shipping both from a
-# worker process cost twice the pickling.
-PreparedSession = tuple[str, int, Rows, dict[str, int]]
+# (id, index in the file, rows, counts, the rows' text for the read-back check:
+# rendered where the file is prepared, a worker process when there is one). The
+# normalized JSON is not kept: the rows render to exactly it (checked in
+# prepare_file), and shipping both from a worker process cost twice the pickling.
+PreparedSession = tuple[str, int, Rows, dict[str, int], str]
+Written = tuple[str, Rows, str]  # a session written: id, rows, the rows' text
 
 
 @dataclass
@@ -339,7 +341,7 @@ def prepare_file(path_str: str) -> Prepared:
             _plus(prep.skipped, counts)
             continue
         models.append(model)
-        prep.sessions.append((model.id, index, rows, counts))
+        prep.sessions.append((model.id, index, rows, counts, repository.rows_text(rows)))
     prep.derived_path = derive_path(prep.ws_hash, models)
     return prep
 
@@ -440,7 +442,7 @@ class Importer:
         # thread prepares, and a verifier thread would only fight it for the GIL.
         verifier = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ait42-import-verify") \
             if self.workers else None
-        checking: tuple[Json, list[tuple[str, Rows]],
+        checking: tuple[Json, list[Written],
                         Future[list[tuple[str, list[Json] | None]]]] | None = None
         try:
             for path, prep in zip(files, prepared, strict=True):
@@ -499,8 +501,11 @@ class Importer:
         try:
             pending: deque[tuple[Path, Future[Prepared]]] = deque()
             queue = iter(files)
+            first = next(queue, None)
             for path in itertools.islice(queue, window):
                 pending.append((path, pool.submit(prepare_file, str(path))))
+            if first is not None:  # here, while the workers start (their imports take a while)
+                yield prepare_file(str(first))
             while pending:
                 path, future = pending.popleft()
                 nxt = next(queue, None)
@@ -515,7 +520,7 @@ class Importer:
             pool.shutdown(wait=True, cancel_futures=True)
 
     def _file(self, prep: Prepared,
-              run_id: int | None) -> tuple[Json, list[tuple[str, Rows]]]:
+              run_id: int | None) -> tuple[Json, list[Written]]:
         """Write one prepared file; its report, and the sessions written to read back."""
         name, ws_hash = prep.name, prep.ws_hash
         self.progress.bytes_done += prep.size
@@ -529,8 +534,8 @@ class Importer:
             report["status"] = "failed"
             self._issue("file", name, prep.file_error)
             return report, []
-        valid: list[tuple[str, Rows, dict[str, int]]] = []
-        for sid, index, rows, counts in prep.sessions:
+        valid: list[tuple[str, Rows, dict[str, int], str]] = []
+        for sid, index, rows, counts, text in prep.sessions:
             other = self.seen.get(sid)
             if other is not None and other != name:
                 self._issue("conflict", name, f"the same session id is in {other}, read earlier "
@@ -539,7 +544,7 @@ class Importer:
                 _plus(report["skipped"], counts)
                 continue
             self.seen[sid] = name
-            valid.append((sid, rows, counts))
+            valid.append((sid, rows, counts, text))
         prep.sessions = []
 
         known = self.hints.paths.get(ws_hash)
@@ -549,7 +554,7 @@ class Importer:
         ws_path = known[0] if known else None
         report["path"], report["pathSource"] = ws_path, (known[1] if known else None)
         ws = Workspace(path=ws_path or ws_hash, hash=ws_hash)
-        entries = [(sid, rows) for sid, rows, _c in valid]
+        entries = [(sid, rows) for sid, rows, _c, _t in valid]
         outcomes: list[repository.ImportOutcome] = []
         if entries:
             now = now_rfc3339()
@@ -563,12 +568,13 @@ class Importer:
                     repository.import_file, ws, ws_path, entries,
                     overwrite=self.options.overwrite, dry_run=False, now=now, record=record))
         del entries
-        written: list[tuple[str, Rows]] = []
-        for (sid, rows, counts), (status, reason, current) in zip(valid, outcomes, strict=True):
+        written: list[Written] = []
+        for (sid, rows, counts, text), (status, reason, current) in zip(valid, outcomes,
+                                                                         strict=True):
             if status in ("inserted", "replaced"):
                 _plus(report["written"], counts)
                 if not self.options.dry_run:
-                    written.append((sid, rows))
+                    written.append((sid, rows, text))
             elif status == "unchanged":
                 _plus(report["unchanged"], counts)
                 if not self.options.dry_run:
@@ -590,7 +596,7 @@ class Importer:
         return report, written
 
     def _read_back(self, ws_hash: str,
-                   written: list[tuple[str, Rows]]) -> list[tuple[str, list[Json] | None]]:
+                   written: list[Written]) -> list[tuple[str, list[Json] | None]]:
         """The read-back check of one file's written sessions; the ones that differ.
 
         Runs after the file's commit, by a reader (another connection); with
@@ -602,8 +608,7 @@ class Importer:
         and compared as values, which decides.
         """
         texts = self._run(self.db.read(repository.stored_text, ws_hash))
-        unsure = [(sid, rows) for sid, rows in written
-                  if texts.get(sid) != repository.rows_text(rows)]
+        unsure = [(sid, rows) for sid, rows, text in written if texts.get(sid) != text]
         if not unsure:
             return []
         readback = self._run(self.db.read(repository.stored_rows, ws_hash))
@@ -617,7 +622,7 @@ class Importer:
                                if back is not None else None))
         return differ
 
-    def _verified(self, report: Json, written: list[tuple[str, Rows]],
+    def _verified(self, report: Json, written: list[Written],
                   differ: list[tuple[str, list[Json] | None]]) -> Json:
         """A file's report completed with its read-back check."""
         report["verified"] += len(written) - len(differ)
