@@ -60,12 +60,18 @@ _SORTS = {  # board sort name -> column (each has an index led by workspace_hash
 }
 
 
+# Encoders made once: json.dumps with any non-default option builds a new
+# encoder on every call, which an import makes four times per session.
+_EXTRA_TEXT = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
+_ROWS_TEXT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def _extra(value: dict[str, Any] | None) -> str | None:
     """Unknown fields as JSON text; refuse what JSON cannot hold (NaN, sets, bytes...)."""
     if not value:
         return None
     try:
-        return json.dumps(value, ensure_ascii=False, allow_nan=False)
+        return _EXTRA_TEXT(value)
     except (ValueError, TypeError, RecursionError) as exc:
         raise ValidationError(
             f"unknown field(s) {', '.join(map(repr, value))} hold a value JSON cannot store "
@@ -750,7 +756,7 @@ def rows_text(rows: Rows) -> str:
     integers and null render apart). Unequal texts may still be equal values
     rendered differently, which the caller settles with ``stored_rows``.
     """
-    return json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+    return _ROWS_TEXT(rows)
 
 
 def stored_rows(conn: sqlite3.Connection, ws_hash: str) -> dict[str, Rows]:
