@@ -724,17 +724,17 @@ def _qualified(alias: str, cols: str) -> str:
 # Each session of a workspace as one JSON text of exactly the rows the import
 # inserted (session row with its 22 columns, instance rows, message rows, in
 # read order), built by SQLite: ``rows_text`` renders the expected rows the same
-# way. ``json()`` keeps the nested arrays JSON through the scalar subqueries.
+# way. The rows are joined as text (a json() around them would parse it all again).
 _STORED_TEXT = (
-    "SELECT s.id, json_array(json_array("
+    "SELECT s.id, '[' || json_array("
     + _qualified("s", _S_COLS) + ", s.workspace_hash, s.created_key, s.updated_key,"
-    " s.instance_count, s.message_count),"
-    " json((SELECT json_group_array(json(x)) FROM (SELECT json_array(i.session_id, "
+    " s.instance_count, s.message_count)"
+    " || ',[' || coalesce((SELECT group_concat(x, ',') FROM (SELECT json_array(i.session_id, "
     + _qualified("i", _I_COLS) + ") AS x FROM instances i WHERE i.session_id = s.id"
-    " ORDER BY i.instance_id))),"
-    " json((SELECT json_group_array(json(x)) FROM (SELECT json_array(m.session_id, m.ts_key, "
-    + _qualified("m", _M_COLS) + ") AS x FROM chat_messages m WHERE m.session_id = s.id"
-    " ORDER BY m.ts_key, m.seq))))"
+    " ORDER BY i.instance_id)), '')"
+    " || '],[' || coalesce((SELECT group_concat(x, ',') FROM (SELECT json_array(m.session_id,"
+    " m.ts_key, " + _qualified("m", _M_COLS) + ") AS x FROM chat_messages m"
+    " WHERE m.session_id = s.id ORDER BY m.ts_key, m.seq)), '') || ']]'"
     " FROM sessions s WHERE s.workspace_hash = ?"
 )
 
