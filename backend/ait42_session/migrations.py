@@ -59,8 +59,11 @@ class MigrationState:
 
 
 def default_dir() -> Path:
-    """``migrations/`` at the repository root, beside ``backend/``."""
-    return Path(__file__).resolve().parents[2] / "migrations"
+    """The package's own copy (in a built wheel, see ``setup.py``), else
+    ``migrations/`` at the repository root, beside ``backend/``."""
+    here = Path(__file__).resolve()
+    shipped = here.parent / "migrations"
+    return shipped if shipped.is_dir() else here.parents[2] / "migrations"
 
 
 def load(directory: Path | None = None) -> list[Migration]:
