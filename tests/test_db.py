@@ -11,7 +11,7 @@ import pytest
 
 from ait42_session.bridge import Bridge
 from ait42_session.db import READERS, Database
-from ait42_session.errors import NotFoundError
+from ait42_session.errors import DatabaseError, NotFoundError
 from ait42_session.loop import Loop
 
 from .conftest import make_session
@@ -85,3 +85,48 @@ def test_a_direct_coroutine_that_never_reaches_the_database_still_answers() -> N
         assert loop.run(no_database(), direct=True) == "answered"
     finally:
         loop.stop()
+
+
+def test_a_direct_call_on_a_closed_database_fails_instead_of_waiting_forever(
+        tmp_path: Path) -> None:
+    """A direct call is queued without a future; on a closed connection nothing would
+    ever run it, so it must be refused before it is queued."""
+    loop = Loop()
+    try:
+        db = loop.run(Database.open(tmp_path / "s.db"))
+        loop.run(db.close())
+        with pytest.raises(DatabaseError, match="closed"):
+            loop.run(db.read(lambda conn: 1), direct=True)
+        with pytest.raises(DatabaseError, match="closed"):
+            loop.run(db.write(lambda conn: 1), direct=True)
+    finally:
+        loop.stop()
+
+
+def test_closing_while_threads_call_leaves_every_caller_answered(tmp_path: Path) -> None:
+    """Commands racing the close get their answer or a clear error; none hangs."""
+    ws = str(tmp_path)
+    bridge = Bridge.open(tmp_path / "s.db")
+    bridge.create_session_sqlite(ws, make_session("s0"))
+    outcomes: list[str] = []
+    started = threading.Barrier(9, timeout=10)
+
+    def caller() -> None:
+        started.wait()
+        for _ in range(200):
+            try:
+                bridge.get_session_sqlite(ws, "s0")
+            except DatabaseError:
+                outcomes.append("closed")
+                return
+        outcomes.append("done")
+
+    threads = [threading.Thread(target=caller, daemon=True) for _ in range(8)]
+    for t in threads:
+        t.start()
+    started.wait()
+    bridge.close()
+    for t in threads:
+        t.join(timeout=10)
+    assert not any(t.is_alive() for t in threads), "a caller is still waiting"
+    assert len(outcomes) == 8

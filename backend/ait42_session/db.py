@@ -270,8 +270,10 @@ async def _run(target: _Conn | aiosqlite.Connection, path: str,
     conn = target.conn if isinstance(target, _Conn) else target
 
     def call() -> T:
-        raw = conn._conn  # the worker thread's own sqlite3 connection
         try:
+            raw = conn._connection  # the worker thread's own sqlite3 connection
+            if raw is None:  # closed while this call waited in the queue
+                raise _closed(path)
             result = fn(raw, *args, **kwargs)
         except sqlite3.Error as exc:
             error: BaseException = translate(exc, path)
@@ -296,6 +298,8 @@ async def _run(target: _Conn | aiosqlite.Connection, path: str,
             answer.fail(error)
         raise error
 
+    if not conn._running or conn._connection is None:
+        raise _closed(path)  # a call queued now would never run, and its caller never wake
     if counted is not None:
         counted.sent += 1
     if answer is not None:
@@ -304,6 +308,11 @@ async def _run(target: _Conn | aiosqlite.Connection, path: str,
         return None  # type: ignore[return-value]
     result: T = await conn._execute(call)  # type: ignore[no-untyped-call]
     return result
+
+
+def _closed(path: str) -> DatabaseError:
+    return DatabaseError(f"the connection to {path} is closed (the bridge is closing); "
+                         "open it again")
 
 
 def default_path() -> str:
