@@ -108,7 +108,7 @@ def shell_text(sessions: list[dict[str, Any]]) -> str:
     return json.dumps(sessions, indent=2, ensure_ascii=False)
 
 
-def write_shell_file(folder: Path, workspace_path: str, sessions: list[dict[str, Any]]) -> Path:
+def write_shell_file(folder: Path, workspace_path: str, sessions: list[Any]) -> Path:
     """Write a workspace's file the way the shell does; return its path."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{legacy_hash(workspace_path)}.json"

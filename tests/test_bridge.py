@@ -186,7 +186,7 @@ def test_update_instance_status(bridge: Bridge, workspace: str) -> None:
 def test_delete_removes_children(bridge: Bridge, workspace: str) -> None:
     bridge.create_session_sqlite(workspace, make_session("a", instances=3, messages=5))
     bridge.create_session_sqlite(workspace, make_session("b", instances=1, messages=1))
-    assert bridge.delete_session_sqlite(workspace, "a") is None
+    assert bridge.delete_session_sqlite(workspace, "a") is None  # type: ignore[func-returns-value]
     stats = bridge.get_database_stats()
     assert (stats["sessionCount"], stats["instanceCount"], stats["messageCount"]) == (1, 1, 1)
     with pytest.raises(NotFoundError):
@@ -206,7 +206,7 @@ def test_stats_optimize_verify(bridge: Bridge, workspace: str, db_path: str) -> 
     assert full["messageCount"] == 40 and full["databasePath"] == os.path.realpath(db_path)
     for i in range(20):
         bridge.delete_session_sqlite(workspace, f"s{i}")
-    assert bridge.optimize_database() is None
+    assert bridge.optimize_database() is None  # type: ignore[func-returns-value]
     after = bridge.get_database_stats()
     # incremental auto-vacuum gives the deleted outputs' pages back to the file system
     assert after["databaseSizeBytes"] < full["databaseSizeBytes"] // 4
@@ -356,4 +356,4 @@ def test_short_or_foreign_file_is_refused_untouched(tmp_path: Any, content: byte
 
 def test_keyword_arguments_are_refused_clearly(bridge: Bridge, workspace: str) -> None:
     with pytest.raises(ValidationError, match="positional arguments only"):
-        bridge.get_session_sqlite(workspace_path=workspace, session_id="s1")  # type: ignore[call-arg]
+        bridge.get_session_sqlite(workspace_path=workspace, session_id="s1")

@@ -63,6 +63,7 @@ class Page:
 @pytest.fixture
 def window(bridge: Bridge) -> Iterator[tuple[Any, Page]]:
     win = webview.create_window("dispatch test", html="<p></p>", js_api=bridge)
+    assert win is not None
     page = Page()
     win.evaluate_js = page.evaluate_js  # type: ignore[method-assign]
     win.run_js = page.evaluate_js  # type: ignore[method-assign]

@@ -45,7 +45,7 @@ def test_every_command_keeps_the_json_file_readable_and_equal_to_the_database(
     path = sessions_dir / f"{legacy_hash(workspace)}.json"
     msg = {"id": "m9", "role": "assistant", "content": "done", "timestamp":
            "2026-01-13T11:00:00Z", "reactions": None}
-    steps = [
+    steps: list[Callable[[], object]] = [
         lambda: dual.create_session(workspace, make_session("s1", evaluation={"a": None})),
         lambda: dual.create_session(workspace, make_session("s2", instances=0, messages=0)),
         lambda: dual.add_chat_message(workspace, "s1", msg),

@@ -441,7 +441,11 @@ def test_update_instance_status_refuses_malformed_or_missing(store: dict[str, An
     b: Bridge = store["bridge"]
     case = data.draw(st.sampled_from(("path", "id", "instance", "status", "missing",
                                       "no_instance", "other_workspace")))
-    ws, sid, iid, status = store["a"], "s1", 0, "failed"
+    # Any: each case puts a wrong type in one of them.
+    ws: Any = store["a"]
+    sid: Any = "s1"
+    iid: Any = 0
+    status: Any = "failed"
     if case == "path":
         ws = data.draw(bad_paths)
     elif case == "id":
@@ -613,7 +617,8 @@ def test_lone_surrogates_in_unknown_fields(store: dict[str, Any], where: str) ->
 
 def test_lone_surrogate_in_an_unknown_field_name(store: dict[str, Any]) -> None:
     b: Bridge = store["bridge"]
-    s = make_session("sur", **{"key" + LONE: 1})
+    unknown: dict[str, Any] = {"key" + LONE: 1}
+    s = make_session("sur", **unknown)
     assert rejected(store, lambda: b.create_session_sqlite(store["a"], s),
                     (ValidationError,)) == "VALIDATION"
 

@@ -6,6 +6,7 @@ Everything here runs against real SQLite files in ``tmp_path`` through the real
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import random
@@ -114,7 +115,7 @@ class ThreadWorkload:
     def step(self) -> str:
         b, rng = self.bridge, self.rng
         ops, weights = zip(*MIX, strict=True)
-        op = rng.choices(ops, weights)[0]
+        op: str = rng.choices(ops, weights)[0]
         if op != "create" and not self.live:
             op = "create"
         if op == "get_missing" and not self.gone:
@@ -167,7 +168,7 @@ class ThreadWorkload:
             self.live[sid][1]["statuses"][iid] = status
             self.expect(sid, b.update_instance_status_sqlite(ws, sid, iid, status))
         elif op == "delete":
-            assert b.delete_session_sqlite(ws, sid) is None
+            assert b.delete_session_sqlite(ws, sid) is None  # type: ignore[func-returns-value]
             del self.live[sid]
             self.gone.append((ws, sid))
         return op
@@ -439,8 +440,9 @@ def test_a_damaged_database_reports_database_errors(tmp_path: Path) -> None:
         _assert_damage_message(caught.value, path)
         # Every command either works on what is still sound or says DATABASE.
         outcomes: dict[str, int] = {}
-        calls = [(f"get s{i}", lambda i=i: b.get_session_sqlite(ws, f"s{i}"))
-                 for i in range(150)]
+        calls: list[tuple[str, Callable[[], object]]] = [
+            (f"get s{i}", functools.partial(b.get_session_sqlite, ws, f"s{i}"))
+            for i in range(150)]
         calls += [
             ("create", lambda: b.create_session_sqlite(ws, make_session("new"))),
             ("chat", lambda: b.add_chat_message_sqlite(ws, "s75", {

@@ -31,7 +31,7 @@ def main() -> int:
         opened.append(url)
         return True
 
-    webbrowser.open = record  # type: ignore[assignment]
+    webbrowser.open = record
 
     from ait42_session.app import JsError, Page, drive
     from ait42_session.bridge import Bridge
