@@ -62,7 +62,7 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
     Every command crosses into the loop and back, so the loop's own overhead is
     on every command's path: uvloop's wake-up and task start are in C and cut
     that crossing by half warm and by about 100 µs after idle (README,
-    "Performance"). Both loops run the same coroutines; aiosqlite works on either.
+    "Benchmark"). Both loops run the same coroutines; aiosqlite works on either.
     """
     try:
         import uvloop
