@@ -52,6 +52,11 @@ _SUMMARY_KEYS = ("id", "type", "task", "status", "createdAt", "updatedAt", "comp
                  "model", "totalDuration", "totalFilesChanged", "totalLinesAdded",
                  "totalLinesDeleted", "runtimeMix", "winnerId", "instanceCount", "messageCount")
 
+def _qualified(alias: str, cols: str) -> str:
+    """``"a, b"`` as ``"x.a, x.b"``: a column list for a join."""
+    return ", ".join(f"{alias}.{c.strip()}" for c in cols.split(","))
+
+
 _SORTS = {  # board sort name -> column (each has an index led by workspace_hash)
     "updated": "updated_key",
     "created": "created_key",
@@ -227,30 +232,8 @@ def get_session(conn: sqlite3.Connection, ws: Workspace, session_id: str) -> Jso
 
 
 def get_all_sessions(conn: sqlite3.Connection, ws: Workspace) -> list[Json]:
-    rows = conn.execute(f"SELECT {_S_COLS} FROM sessions WHERE workspace_hash = ?"
-                        " ORDER BY updated_key DESC, id DESC", (ws.hash,)).fetchall()
-    by_id: dict[str, Json] = {}
-    for row in rows:
-        s = _session_dict(row)
-        s["instances"] = []
-        s["chatHistory"] = []
-        by_id[row[0]] = s
-    if not by_id:
-        return []
-    cols = ", ".join(f"i.{c.strip()}" for c in _I_COLS.split(","))
-    for row in conn.execute(
-        f"SELECT i.session_id, {cols} FROM sessions s JOIN instances i ON i.session_id = s.id"
-        " WHERE s.workspace_hash = ? ORDER BY i.session_id, i.instance_id", (ws.hash,)
-    ):
-        by_id[row[0]]["instances"].append(_instance_dict(row[1:]))
-    mcols = ", ".join(f"m.{c.strip()}" for c in _M_COLS.split(","))
-    for row in conn.execute(
-        f"SELECT m.session_id, {mcols} FROM sessions s JOIN chat_messages m"
-        " ON m.session_id = s.id WHERE s.workspace_hash = ?"
-        " ORDER BY m.session_id, m.ts_key, m.seq", (ws.hash,)
-    ):
-        by_id[row[0]]["chatHistory"].append(_message_dict(row[1:]))
-    return list(by_id.values())
+    return [assemble_rows(rows)
+            for rows in stored_rows(conn, ws.hash, newest_first=True).values()]
 
 
 def delete_session(conn: sqlite3.Connection, ws: Workspace, session_id: str) -> None:
@@ -533,8 +516,6 @@ def session_workspaces(conn: sqlite3.Connection, ids: Iterable[str]) -> dict[str
     return found
 
 
-
-
 def import_rows(ws_hash: str, s: Session) -> Rows:
     """The rows of one session (session, instances, messages) as the import inserts them."""
     session_row = (*_session_row(s), ws_hash, timestamp_key(s.created_at),
@@ -717,10 +698,6 @@ def assemble_rows(rows: Rows) -> Json:
     return _assemble(srow[:17], (r[1:] for r in irows), (r[2:] for r in mrows))
 
 
-def _qualified(alias: str, cols: str) -> str:
-    return ", ".join(f"{alias}.{c.strip()}" for c in cols.split(","))
-
-
 # Each session of a workspace as one JSON text of exactly the rows the import
 # inserted (session row with its 22 columns, instance rows, message rows, in
 # read order), built by SQLite: ``rows_text`` renders the expected rows the same
@@ -759,28 +736,30 @@ def rows_text(rows: Rows) -> str:
     return _ROWS_TEXT(rows)
 
 
-def stored_rows(conn: sqlite3.Connection, ws_hash: str) -> dict[str, Rows]:
+def stored_rows(conn: sqlite3.Connection, ws_hash: str, *,
+                newest_first: bool = False) -> dict[str, Rows]:
     """Every session of a workspace as rows, in the column order ``import_rows`` writes.
 
     The session row is the first 17 columns (what reads select); instance and
-    message rows are whole, in read order.
+    message rows are whole, in read order. Three queries, whatever the number
+    of sessions. ``newest_first``: sessions by ``updatedAt``, newest first.
     """
+    order = " ORDER BY updated_key DESC, id DESC" if newest_first else ""
     out: dict[str, Rows] = {}
-    for row in conn.execute(f"SELECT {_S_COLS} FROM sessions WHERE workspace_hash = ?",
+    for row in conn.execute(f"SELECT {_S_COLS} FROM sessions WHERE workspace_hash = ?{order}",
                             (ws_hash,)):
         out[row[0]] = (row, [], [])
     if not out:
         return out
-    icols = ", ".join(f"i.{c.strip()}" for c in _I_COLS.split(","))
     for row in conn.execute(
-        f"SELECT i.session_id, {icols} FROM sessions s JOIN instances i ON i.session_id = s.id"
+        f"SELECT i.session_id, {_qualified('i', _I_COLS)} FROM sessions s"
+        " JOIN instances i ON i.session_id = s.id"
         " WHERE s.workspace_hash = ? ORDER BY i.session_id, i.instance_id", (ws_hash,)
     ):
         out[row[0]][1].append(row)
-    mcols = ", ".join(f"m.{c.strip()}" for c in _M_COLS.split(","))
     for row in conn.execute(
-        f"SELECT m.session_id, m.ts_key, {mcols} FROM sessions s JOIN chat_messages m"
-        " ON m.session_id = s.id WHERE s.workspace_hash = ?"
+        f"SELECT m.session_id, m.ts_key, {_qualified('m', _M_COLS)} FROM sessions s"
+        " JOIN chat_messages m ON m.session_id = s.id WHERE s.workspace_hash = ?"
         " ORDER BY m.session_id, m.ts_key, m.seq", (ws_hash,)
     ):
         out[row[0]][2].append(row)
