@@ -6,6 +6,7 @@ import copy
 import os
 import shutil
 import subprocess
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,38 @@ def _private_home(tmp_path_factory: pytest.TempPathFactory,
 def sessions_dir(_private_home: Path) -> Path:
     """The legacy JSON folder under the temporary home."""
     return _private_home / ".ait42" / "sessions"
+
+
+def fill_disk(path: Path) -> None:
+    """Write zeros to ``path`` until its file system is full to the last block."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        for size in (65536, 512):
+            try:
+                while True:
+                    os.write(fd, b"\0" * size)
+            except OSError:
+                pass
+    finally:
+        os.close(fd)
+
+
+def run_threads(target: Callable[[int], object], count: int) -> list[BaseException]:
+    """Run ``target(k)`` on ``count`` threads at once; what they raised."""
+    errors: list[BaseException] = []
+
+    def run(k: int) -> None:
+        try:
+            target(k)
+        except BaseException as exc:  # reported to the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from ait42_session.db import READERS, Database
 from ait42_session.errors import DatabaseError, NotFoundError
 from ait42_session.loop import Loop
 
-from .conftest import make_session
+from .conftest import make_session, run_threads
 
 
 async def test_concurrent_reads_run_on_different_readers_at_once(tmp_path: Path) -> None:
@@ -54,22 +54,14 @@ def test_direct_answers_reach_their_own_callers_from_many_threads(tmp_path: Path
     with Bridge.open(tmp_path / "s.db") as bridge:
         for n in range(8):
             bridge.create_session_sqlite(ws, make_session(f"s{n}"))
-        errors: list[BaseException] = []
 
         def reader(n: int) -> None:
-            try:
-                for _ in range(50):
-                    assert bridge.get_session_sqlite(ws, f"s{n}")["id"] == f"s{n}"
-                    with pytest.raises(NotFoundError):
-                        bridge.get_session_sqlite(ws, f"missing{n}")
-            except BaseException as exc:  # reported below
-                errors.append(exc)
+            for _ in range(50):
+                assert bridge.get_session_sqlite(ws, f"s{n}")["id"] == f"s{n}"
+                with pytest.raises(NotFoundError):
+                    bridge.get_session_sqlite(ws, f"missing{n}")
 
-        threads = [threading.Thread(target=reader, args=(n,)) for n in range(8)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        errors = run_threads(reader, 8)
         assert errors == []
 
 
@@ -101,32 +93,3 @@ def test_a_direct_call_on_a_closed_database_fails_instead_of_waiting_forever(
             loop.run(db.write(lambda conn: 1), direct=True)
     finally:
         loop.stop()
-
-
-def test_closing_while_threads_call_leaves_every_caller_answered(tmp_path: Path) -> None:
-    """Commands racing the close get their answer or a clear error; none hangs."""
-    ws = str(tmp_path)
-    bridge = Bridge.open(tmp_path / "s.db")
-    bridge.create_session_sqlite(ws, make_session("s0"))
-    outcomes: list[str] = []
-    started = threading.Barrier(9, timeout=10)
-
-    def caller() -> None:
-        started.wait()
-        for _ in range(200):
-            try:
-                bridge.get_session_sqlite(ws, "s0")
-            except DatabaseError:
-                outcomes.append("closed")
-                return
-        outcomes.append("done")
-
-    threads = [threading.Thread(target=caller, daemon=True) for _ in range(8)]
-    for t in threads:
-        t.start()
-    started.wait()
-    bridge.close()
-    for t in threads:
-        t.join(timeout=10)
-    assert not any(t.is_alive() for t in threads), "a caller is still waiting"
-    assert len(outcomes) == 8

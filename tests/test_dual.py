@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +22,7 @@ from ait42_session.errors import (
 from ait42_session.legacy_store import normalize
 from ait42_session.workspace import legacy_hash
 
-from .conftest import make_session
+from .conftest import fill_disk, make_session
 from .legacy_files import legacy_read
 from .test_import import cli
 
@@ -185,19 +184,6 @@ def small_disk(tmpfs: Callable[[str], Path]) -> Path:
     return tmpfs("2m")
 
 
-def _fill(path: Path) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
-    try:
-        for size in (65536, 512):
-            try:
-                while True:
-                    os.write(fd, b"\0" * size)
-            except OSError:
-                pass
-    finally:
-        os.close(fd)
-
-
 @pytest.mark.parametrize("mode", ["json", "dual"])
 def test_a_full_disk_under_the_json_files_changes_nothing(
         tmp_path: Path, small_disk: Path, workspace: str, mode: str) -> None:
@@ -209,7 +195,7 @@ def test_a_full_disk_under_the_json_files_changes_nothing(
         path = sessions / f"{legacy_hash(workspace)}.json"
         before = path.read_bytes()
         filler = small_disk / "filler"
-        _fill(filler)
+        fill_disk(filler)
         big = make_session("s1", task="bigger")
         big["instances"][0]["output"] = "y" * 300_000
         with pytest.raises(FileError, match=r"No space left|previous file is unchanged"):
@@ -234,7 +220,7 @@ def test_a_full_database_disk_in_dual_mode_is_recorded_somewhere(
         b.set_storage_mode("dual")
         b.create_session(workspace, make_session("s1"))
         filler = small_disk / "filler"
-        _fill(filler)
+        fill_disk(filler)
         big = make_session("big")
         big["instances"][0]["output"] = "y" * 600_000
         with pytest.raises(DatabaseError, match="full") as caught:

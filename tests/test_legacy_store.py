@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from ait42_session.legacy_store import JsonSessionStore, normalize, op_create, o
 from ait42_session.models import Session
 from ait42_session.workspace import legacy_hash, resolve
 
-from .conftest import FIXTURE, make_session
+from .conftest import FIXTURE, make_session, run_threads
 from .legacy_files import legacy_read, shell_form, write_shell_file
 
 
@@ -177,22 +176,14 @@ def test_blank_or_missing_file_is_no_sessions(bridge: Bridge, workspace: str,
 def test_concurrent_commands_on_one_file_lose_nothing(bridge: Bridge, workspace: str,
                                                       sessions_dir: Path) -> None:
     bridge.create_session(workspace, make_session("s1", messages=0))
-    errors: list[BaseException] = []
 
     def add(k: int) -> None:
-        try:
-            for j in range(10):
-                bridge.add_chat_message(workspace, "s1", {
-                    "id": f"t{k}-{j}", "role": "user", "content": "x",
-                    "timestamp": f"2026-01-13T10:{k:02d}:{j:02d}Z"})
-        except BaseException as exc:
-            errors.append(exc)
+        for j in range(10):
+            bridge.add_chat_message(workspace, "s1", {
+                "id": f"t{k}-{j}", "role": "user", "content": "x",
+                "timestamp": f"2026-01-13T10:{k:02d}:{j:02d}Z"})
 
-    threads = [threading.Thread(target=add, args=(k,)) for k in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = run_threads(add, 8)
     assert not errors
     on_disk = legacy_read(_file(sessions_dir, workspace))
     assert len(on_disk[0]["chatHistory"]) == 80

@@ -27,7 +27,7 @@ import pytest
 from ait42_session.bridge import Bridge
 from ait42_session.errors import DatabaseError, NotFoundError, SessionError
 
-from .conftest import make_session
+from .conftest import fill_disk, make_session
 from .helpers import writer
 
 WRITER = str(Path(writer.__file__).resolve())
@@ -501,21 +501,6 @@ def small_disk(tmpfs: Callable[[str], Path]) -> Path:
     return tmpfs("4m")
 
 
-def _fill(path: Path) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
-    try:
-        while True:
-            os.write(fd, b"\0" * 65536)
-    except OSError:
-        try:
-            while True:
-                os.write(fd, b"\0" * 512)
-        except OSError:
-            pass
-    finally:
-        os.close(fd)
-
-
 def _assert_full_message(err: DatabaseError) -> None:
     assert err.code == "DATABASE"
     message = str(err)
@@ -533,7 +518,7 @@ def test_a_full_disk_gives_database_error_and_writes_nothing(small_disk: Path) -
         before_all = b.get_all_sessions_sqlite(ws)
         before_counts = counts(b)
         filler = small_disk / "filler"
-        _fill(filler)
+        fill_disk(filler)
 
         big = make_session("big")
         big["instances"][0]["output"] = "y" * 600_000

@@ -30,6 +30,16 @@ EXAMPLES = """examples:
 """
 
 
+def _report(args: argparse.Namespace, report: dict[str, Any],
+            as_text: Callable[[dict[str, Any]], str]) -> int:
+    """Print a report (``--json``: as JSON); exit 1 unless it says ok."""
+    if args.json:
+        _print_json(report)
+    else:
+        print(as_text(report))
+    return 0 if report["ok"] else 1
+
+
 def _print_json(value: Any) -> None:
     print(json.dumps(value, indent=2, ensure_ascii=False))
 
@@ -166,12 +176,7 @@ def cmd_import_json(args: argparse.Namespace) -> int:
         print(f"ait42-session: {error['name']} [{error['code']}]: {error['message']}",
               file=sys.stderr)
         return 1
-    summary = status["summary"]
-    if args.json:
-        _print_json(summary)
-    else:
-        print(importer.format_summary(summary))
-    return 0 if summary["ok"] else 1
+    return _report(args, status["summary"], importer.format_summary)
 
 
 def cmd_workspace_bind(args: argparse.Namespace) -> int:
@@ -210,11 +215,7 @@ def cmd_check_consistency(args: argparse.Namespace) -> int:
 
     with Bridge.open(args.db, sessions_dir=args.sessions_dir) as bridge:
         report = bridge.consistency_report(progress)
-    if args.json:
-        _print_json(report)
-    else:
-        print(consistency.format_report(report))
-    return 0 if report["ok"] else 1
+    return _report(args, report, consistency.format_report)
 
 
 def cmd_storage_mode(args: argparse.Namespace) -> int:
