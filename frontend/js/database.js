@@ -1,6 +1,6 @@
 // The database panel: stats, optimize and verify integrity, per-command metrics.
 import { el, setChildren, formatBytes, formatNumber } from './dom.js';
-import { call, withButton, toast } from './feedback.js';
+import { call, withButton, toast, whileLoading } from './feedback.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -23,32 +23,22 @@ export class DatabasePanel {
 
   async load() {
     const view = $('view-database');
-    view.setAttribute('aria-busy', 'true');
-    try {
+    await whileLoading(view, async () => {
       this.stats = await call('get_database_stats', {}, 'reading the database stats');
       this.render();
       view.dataset.loaded = 'true';
-    } catch {
-      /* shown in the banner */
-    } finally {
-      view.removeAttribute('aria-busy');
-    }
+    });
     await this.loadMetrics();
   }
 
   /** The bridge's per-command figures since it opened, as a table. */
   async loadMetrics() {
     const panel = $('metrics-panel');
-    panel.setAttribute('aria-busy', 'true');
-    try {
+    await whileLoading(panel, async () => {
       const metrics = await call('get_metrics', {}, 'reading the command metrics');
       renderMetrics(metrics && metrics.commands ? metrics.commands : {});
       panel.dataset.loaded = 'true';
-    } catch {
-      /* shown in the banner */
-    } finally {
-      panel.removeAttribute('aria-busy');
-    }
+    });
   }
 
   render() {

@@ -69,6 +69,21 @@ export async function withButton(button, fn) {
   }
 }
 
+/**
+ * Mark `node` busy while `fn` runs. A failed `call` inside has already shown
+ * its error in the banner, so the failure stops here and the view stays usable.
+ */
+export async function whileLoading(node, fn) {
+  node.setAttribute('aria-busy', 'true');
+  try {
+    await fn();
+  } catch {
+    /* shown in the banner */
+  } finally {
+    node.removeAttribute('aria-busy');
+  }
+}
+
 /** Show an error in the banner. */
 export function showError(error, what) {
   const code = (error && error.code) || 'INTERNAL';

@@ -3,7 +3,7 @@
 // Everything stored or returned is shown through text nodes (el/textContent) only.
 import { invoke } from './invoke.js';
 import { el, setChildren, formatNumber, formatDuration } from './dom.js';
-import { call, withButton, toast, showError } from './feedback.js';
+import { call, withButton, toast, showError, whileLoading } from './feedback.js';
 import { confirmDialog } from './dialog.js';
 
 const $ = (id) => document.getElementById(id);
@@ -85,15 +85,10 @@ export class ImportView {
   /** Shown: read the storage mode (the import and the report are started by hand). */
   async load() {
     const view = $('view-import');
-    view.setAttribute('aria-busy', 'true');
-    try {
+    await whileLoading(view, async () => {
       this.showMode(await call('get_storage_mode', {}, 'reading the storage mode'));
       view.dataset.loaded = 'true';
-    } catch {
-      /* shown in the banner */
-    } finally {
-      view.removeAttribute('aria-busy');
-    }
+    });
   }
 
   // -- storage mode ---------------------------------------------------------
@@ -310,8 +305,7 @@ export class ImportView {
 
   async checkConsistency() {
     const panel = $('consistency-panel');
-    panel.setAttribute('aria-busy', 'true');
-    try {
+    await whileLoading(panel, async () => {
       const report = await call('check_consistency', {}, 'checking consistency');
       $('consistency-intro').hidden = true;
       const host = $('consistency-report');
@@ -319,11 +313,7 @@ export class ImportView {
       setChildren(host, renderConsistency(report));
       panel.dataset.ok = String(Boolean(report.ok));
       panel.dataset.checkedAt = report.checkedAt || '';
-    } catch {
-      /* shown in the banner */
-    } finally {
-      panel.removeAttribute('aria-busy');
-    }
+    });
   }
 }
 
