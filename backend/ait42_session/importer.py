@@ -67,7 +67,7 @@ from .legacy_store import (
 )
 from .models import Session, now_rfc3339
 from .repository import Rows
-from .workspace import Workspace, canonical_path, legacy_hash
+from .workspace import Workspace, identify, legacy_hash
 
 T = TypeVar("T")
 Runner = Callable[[Coroutine[Any, Any, Any]], Any]
@@ -207,8 +207,8 @@ class PathHints:
     rejected: list[Json] = field(default_factory=list)
 
     def offer(self, path: str, source: str, expected_hash: str | None = None) -> None:
-        canon = canonical_path(path)
-        got = legacy_hash(canon)
+        ws = identify(path)
+        canon, got = ws.path, ws.hash
         if expected_hash is not None and got != expected_hash:
             self.rejected.append({"path": path, "source": source,
                                   "reason": f"its legacy hash is {got}, not {expected_hash}"})
@@ -249,8 +249,9 @@ def derive_path(ws_hash: str, sessions: list[Session]) -> str | None:
             candidate = inst.worktree_path.rstrip("/")
             while candidate and candidate not in tried:
                 tried.add(candidate)
-                if legacy_hash(candidate) == ws_hash:
-                    return canonical_path(candidate)
+                ws = identify(candidate)
+                if ws.hash == ws_hash:
+                    return ws.path
                 parent = os.path.dirname(candidate)
                 if parent == candidate:
                     break

@@ -395,10 +395,6 @@ class JsonSessionStore:
         result.sort(key=lambda s: (timestamp_key(s["updatedAt"]), s["id"]), reverse=True)
         return result
 
-    def write(self, ws: Workspace, op: Op) -> Json | None:
-        raw, _undo = self.apply(ws, op)
-        return normalize(raw) if raw is not None else None
-
     # -- SessionRepository ----------------------------------------------------
 
     async def create_session(self, ws: Workspace, session: Session) -> Json:

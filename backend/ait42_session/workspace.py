@@ -32,11 +32,12 @@ def canonical_path(path: str) -> str:
     machine, on every command); one ``stat`` tells whether the path still
     names the same directory as when it was last resolved.
     """
-    return _identify(path).path
+    return identify(path).path
 
 
-def _identify(path: str) -> Workspace:
-    """The workspace a path names now; reused while it names the same directory."""
+def identify(path: str) -> Workspace:
+    """The workspace a path names now (canonical path and legacy hash, resolved
+    together); reused while the path names the same directory."""
     try:
         st = os.stat(path)
     except (OSError, ValueError):
@@ -58,7 +59,7 @@ def _workspace(canonical: str) -> Workspace:
 
 def legacy_hash(path: str) -> str:
     """First 16 hex characters of SHA-256 over the canonical path's UTF-8 bytes."""
-    return _identify(path).hash
+    return identify(path).hash
 
 
 def resolve(path: object) -> Workspace:
@@ -75,4 +76,4 @@ def resolve(path: object) -> Workspace:
         path.encode("utf-8")
     except UnicodeEncodeError:
         raise ValidationError("workspace_path is not valid Unicode (a lone surrogate)") from None
-    return _identify(path)
+    return identify(path)
