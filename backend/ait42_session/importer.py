@@ -472,23 +472,17 @@ class Importer:
                 self.progress.current_file = path.name
                 report, written = self._file(prep, run_id)
                 if checking is not None:
-                    workspaces.append(self._verified(checking[0], checking[1],
-                                                     checking[2].result()))
-                check: Future[list[tuple[str, list[Json] | None]]]
-                if not written:
-                    check = _done([])
-                elif verifier is None:
-                    check = _done(self._read_back(report["workspaceHash"], written))
-                else:
-                    check = verifier.submit(self._read_back, report["workspaceHash"], written)
-                checking = (report, written, check)
+                    workspaces.append(self._verified(*checking))
+                ws_hash = report["workspaceHash"]
+                checking = (report, written,
+                            verifier.submit(self._read_back, ws_hash, written) if verifier
+                            else _done(self._read_back(ws_hash, written)))
                 self.progress.files_done += 1
             state = "done"
         finally:
             try:
                 if checking is not None:  # also when cancelled: what was written is checked
-                    workspaces.append(self._verified(checking[0], checking[1],
-                                                     checking[2].result()))
+                    workspaces.append(self._verified(*checking))
             finally:
                 if verifier is not None:
                     verifier.shutdown(wait=True)
@@ -628,6 +622,8 @@ class Importer:
         (``stored_text``); a session whose text differs is read back row by row
         and compared as values, which decides.
         """
+        if not written:
+            return []
         texts = self._run(self.db.read(repository.stored_text, ws_hash))
         unsure = [(sid, rows) for sid, rows, text in written if texts.get(sid) != text]
         if not unsure:
@@ -644,8 +640,9 @@ class Importer:
         return differ
 
     def _verified(self, report: Json, written: list[Written],
-                  differ: list[tuple[str, list[Json] | None]]) -> Json:
-        """A file's report completed with its read-back check."""
+                  check: Future[list[tuple[str, list[Json] | None]]]) -> Json:
+        """A file's report completed with its read-back check (waited for here)."""
+        differ = check.result()
         report["verified"] += len(written) - len(differ)
         for sid, fields in differ:
             self._issue("readback", report["file"], "the session read back from the database "
