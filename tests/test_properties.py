@@ -548,6 +548,21 @@ def test_any_valid_session_round_trips(store: dict[str, Any], session: dict[str,
             b.delete_session_sqlite(ws, session["id"])
 
 
+@SETTINGS
+@given(session=valid_sessions())
+def test_normalize_matches_the_documented_rule_and_keeps_its_input(
+        session: dict[str, Any]) -> None:
+    """``normalize`` copies; ``normalize_owned`` (the import's) changes its input in place.
+    Both give what the rule above says, with the same value types."""
+    from ait42_session.legacy_store import normalize, normalize_owned
+
+    sent = copy.deepcopy(session)
+    expected = normalized(session)
+    assert same_json(normalize(session), expected)
+    assert session == sent, "normalize changed its input"
+    assert same_json(normalize_owned(copy.deepcopy(session)), expected)
+
+
 # ---------------------------------------------------------------------------
 # Known gaps, each pinned by one test (xfail until the lead fixes them)
 # ---------------------------------------------------------------------------

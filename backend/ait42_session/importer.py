@@ -61,7 +61,7 @@ from .legacy_store import (
     Json,
     default_sessions_dir,
     list_files,
-    normalize,
+    normalize_owned,
     parse,
     validate_raw,
 )
@@ -333,7 +333,7 @@ def prepare_file(path_str: str) -> Prepared:
             _plus(prep.skipped, counts)
             continue
         first_index[model.id] = index
-        norm = normalize(raw)
+        norm = normalize_owned(raw)  # the file's parsed values are ours to change
         rows = repository.import_rows(prep.ws_hash, model)
         rendered = repository.assemble_rows(rows)
         if rendered != norm:  # the rows would not read back as the JSON: never write them

@@ -63,8 +63,8 @@ def spare_log_path(sessions_dir: Path) -> Path:
 # Normalization: what "equal to its JSON" means
 # --------------------------------------------------------------------------
 
-def _optional_aliases(model: type[Shape]) -> frozenset[str]:
-    return frozenset(
+def _optional_aliases(model: type[Shape]) -> tuple[str, ...]:
+    return tuple(
         field.alias or name for name, field in model.model_fields.items()
         if not field.is_required() and field.default is None
     )
@@ -75,12 +75,14 @@ INSTANCE_OPTIONAL = _optional_aliases(Instance)
 MESSAGE_OPTIONAL = _optional_aliases(ChatMessage)
 
 
-def _strip(value: Json, optional: frozenset[str]) -> Json:
-    return {k: v for k, v in value.items() if not (v is None and k in optional)}
+def _drop_nulls(value: Json, optional: tuple[str, ...]) -> None:
+    for key in optional:
+        if key in value and value[key] is None:
+            del value[key]
 
 
 def normalize(raw: Json) -> Json:
-    """The documented normalization of a *valid* legacy session.
+    """The documented normalization of a *valid* legacy session (a new dict; ``raw`` is kept).
 
     1. A known optional field written as ``null`` is the same as an absent one
        (the shell writes ``null`` for every unset optional): it is dropped.
@@ -90,14 +92,28 @@ def normalize(raw: Json) -> Json:
     4. Everything else is kept exactly, unknown fields (and ``null`` inside or
        as the value of unknown fields) included; timestamps keep their text.
     """
-    out = _strip(raw, SESSION_OPTIONAL)
-    out["instances"] = sorted((_strip(i, INSTANCE_OPTIONAL) for i in raw.get("instances", ())),
-                              key=lambda i: int(i["instanceId"]))
-    out["chatHistory"] = sorted(
-        (_strip(m, MESSAGE_OPTIONAL) for m in raw.get("chatHistory", ())),
-        key=lambda m: timestamp_key(m["timestamp"]),
-    )
-    return out
+    out = dict(raw)
+    out["instances"] = [dict(i) for i in raw.get("instances", ())]
+    out["chatHistory"] = [dict(m) for m in raw.get("chatHistory", ())]
+    return normalize_owned(out)
+
+
+def normalize_owned(raw: Json) -> Json:
+    """``normalize`` done in place, for a caller that owns the parsed session.
+
+    An import normalizes 140,000 objects per 10,000 sessions: deleting the few
+    null keys in place costs half of building every dict again.
+    """
+    _drop_nulls(raw, SESSION_OPTIONAL)
+    insts = raw.setdefault("instances", [])
+    for inst in insts:
+        _drop_nulls(inst, INSTANCE_OPTIONAL)
+    insts.sort(key=lambda i: int(i["instanceId"]))
+    msgs = raw.setdefault("chatHistory", [])
+    for msg in msgs:
+        _drop_nulls(msg, MESSAGE_OPTIONAL)
+    msgs.sort(key=lambda m: timestamp_key(m["timestamp"]))
+    return raw
 
 
 def legacy_form(model: Session) -> Json:

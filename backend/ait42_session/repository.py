@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import operator
 import os
 import sqlite3
 from collections.abc import Iterable
@@ -104,20 +105,23 @@ def _session_dict(row: tuple[Any, ...]) -> Json:
     return out
 
 
+# Child rows are read whole, as inserted (session_id first; a message's ts_key
+# next), and indexed in place: slicing each row first cost an import a tuple
+# per row.
 def _instance_dict(row: tuple[Any, ...]) -> Json:
-    out: Json = {key: value for key, value in zip(_I_KEYS, row, strict=False)
+    out: Json = {key: value for key, value in zip(_I_KEYS, row[1:16], strict=True)
                  if value is not None}
-    if row[15] is not None:
-        out.update(json.loads(row[15]))
+    if row[16] is not None:
+        out.update(json.loads(row[16]))
     return out
 
 
 def _message_dict(row: tuple[Any, ...]) -> Json:
-    out: Json = {"id": row[0], "role": row[1], "content": row[2], "timestamp": row[3]}
-    if row[4] is not None:
-        out["instanceId"] = row[4]
-    if row[5] is not None:
-        out.update(json.loads(row[5]))
+    out: Json = {"id": row[2], "role": row[3], "content": row[4], "timestamp": row[5]}
+    if row[6] is not None:
+        out["instanceId"] = row[6]
+    if row[7] is not None:
+        out.update(json.loads(row[7]))
     return out
 
 
@@ -135,15 +139,16 @@ def _session_row(s: Session) -> tuple[Any, ...]:
             s.total_lines_deleted, _extra(s.__pydantic_extra__))
 
 
-def _instance_row(i: Instance) -> tuple[Any, ...]:
-    return (i.instance_id, i.worktree_path, i.branch, i.agent_name, i.status,
+def _instance_row(session_id: str, i: Instance) -> tuple[Any, ...]:
+    return (session_id, i.instance_id, i.worktree_path, i.branch, i.agent_name, i.status,
             i.tmux_session_id, i.output, i.start_time, i.end_time, i.files_changed,
             i.lines_added, i.lines_deleted, i.runtime, i.model, i.runtime_label,
             _extra(i.__pydantic_extra__))
 
 
-def _message_row(m: ChatMessage) -> tuple[Any, ...]:
-    return (m.id, m.role, m.content, m.timestamp, m.instance_id, _extra(m.__pydantic_extra__))
+def _message_row(session_id: str, m: ChatMessage) -> tuple[Any, ...]:
+    return (session_id, timestamp_key(m.timestamp), m.id, m.role, m.content, m.timestamp,
+            m.instance_id, _extra(m.__pydantic_extra__))
 
 
 _INSERT_SESSION = (
@@ -179,12 +184,6 @@ def _write_children(conn: sqlite3.Connection, rows: Rows) -> None:
         conn.executemany(_INSERT_MESSAGE, msg_rows)
 
 
-def _assemble(session_row: tuple[Any, ...], inst_rows: Iterable[tuple[Any, ...]],
-              msg_rows: Iterable[tuple[Any, ...]]) -> Json:
-    out = _session_dict(session_row)
-    out["instances"] = [_instance_dict(r) for r in inst_rows]
-    out["chatHistory"] = [_message_dict(r) for r in msg_rows]
-    return out
 
 
 # --------------------------------------------------------------------------
@@ -224,11 +223,11 @@ def get_session(conn: sqlite3.Connection, ws: Workspace, session_id: str) -> Jso
                        (session_id, ws.hash)).fetchone()
     if row is None:
         raise NotFoundError(f"no session {session_id!r} in workspace {ws.path}")
-    insts = conn.execute(f"SELECT {_I_COLS} FROM instances WHERE session_id = ?"
+    insts = conn.execute(f"SELECT session_id, {_I_COLS} FROM instances WHERE session_id = ?"
                          " ORDER BY instance_id", (session_id,)).fetchall()
-    msgs = conn.execute(f"SELECT {_M_COLS} FROM chat_messages WHERE session_id = ?"
-                        " ORDER BY ts_key, seq", (session_id,)).fetchall()
-    return _assemble(row, insts, msgs)
+    msgs = conn.execute(f"SELECT session_id, ts_key, {_M_COLS} FROM chat_messages"
+                        " WHERE session_id = ? ORDER BY ts_key, seq", (session_id,)).fetchall()
+    return assemble_rows((row, insts, msgs))
 
 
 def get_all_sessions(conn: sqlite3.Connection, ws: Workspace) -> list[Json]:
@@ -258,8 +257,7 @@ def add_chat_message(conn: sqlite3.Connection, ws: Workspace, session_id: str,
                      m: ChatMessage) -> Json:
     _bump(conn, ws, session_id, 1)
     try:
-        conn.execute(_INSERT_MESSAGE, (session_id, timestamp_key(m.timestamp),
-                                       *_message_row(m)))
+        conn.execute(_INSERT_MESSAGE, _message_row(session_id, m))
     except sqlite3.IntegrityError as exc:
         if "chat_messages.session_id, chat_messages.id" in str(exc):
             raise ConflictError(
@@ -516,14 +514,17 @@ def session_workspaces(conn: sqlite3.Connection, ids: Iterable[str]) -> dict[str
     return found
 
 
+_BY_SECOND = operator.itemgetter(1)
+
+
 def import_rows(ws_hash: str, s: Session) -> Rows:
     """The rows of one session (session, instances, messages) as the import inserts them."""
     session_row = (*_session_row(s), ws_hash, timestamp_key(s.created_at),
                    timestamp_key(s.updated_at), len(s.instances), len(s.chat_history))
-    insts = sorted(((s.id, *_instance_row(i)) for i in s.instances), key=lambda r: int(r[1]))
-    keyed = [(timestamp_key(m.timestamp), m) for m in s.chat_history]
-    keyed.sort(key=lambda km: km[0])  # stable: ties keep file order, as reads return them
-    msgs = [(s.id, k, *_message_row(m)) for k, m in keyed]
+    insts = [_instance_row(s.id, i) for i in s.instances]
+    insts.sort(key=_BY_SECOND)  # instance_id
+    msgs = [_message_row(s.id, m) for m in s.chat_history]
+    msgs.sort(key=_BY_SECOND)  # ts_key; stable: ties keep file order, as reads return them
     return session_row, insts, msgs
 
 
@@ -693,9 +694,16 @@ def dual_events(conn: sqlite3.Connection, limit: int) -> Json:
 
 
 def assemble_rows(rows: Rows) -> Json:
-    """The session dict reads build from these rows (what ``get_session`` would return)."""
+    """The session dict reads build from these rows (what ``get_session`` would return).
+
+    The session row's first 17 columns are read (the import's rows have 22);
+    instance and message rows are whole.
+    """
     srow, irows, mrows = rows
-    return _assemble(srow[:17], (r[1:] for r in irows), (r[2:] for r in mrows))
+    out = _session_dict(srow)
+    out["instances"] = [_instance_dict(r) for r in irows]
+    out["chatHistory"] = [_message_dict(r) for r in mrows]
+    return out
 
 
 # Each session of a workspace as one JSON text of exactly the rows the import
