@@ -463,35 +463,44 @@ def test_a_row_the_database_changed_after_insert_fails_the_read_back_check(
     assert issue["file"] == report["file"]
 
 
-def test_a_text_that_renders_differently_is_settled_by_comparing_values(
-        bridge: Bridge, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The read-back check's fast path compares one JSON text per session; texts
-    that differ only in how they are written (here: indented) are compared again
-    value by value, and sessions stored exactly are still verified."""
-    from ait42_session import repository
-
-    monkeypatch.setattr(repository, "rows_text",
-                        lambda rows: json.dumps(rows, ensure_ascii=False, indent=1))
-    importer.write_legacy_folder(folder, sessions=40, files=2, messages=3)
-    summary = run_import(bridge, folder, noBackup=True)
-    assert summary["ok"] and summary["verified"] == 40 and summary["issues"] == []
-
-
-def test_stored_text_renders_stored_rows_exactly_as_rows_text(
-        bridge: Bridge, db_path: str, folder: Path, workspace: str) -> None:
-    """The fast path only pays off if SQLite's text and Python's agree on real data:
-    control characters, NUL, quotes, non-ASCII, emoji, unknown fields with nulls."""
-    from ait42_session import repository
-    from ait42_session.models import Session
-
+def test_odd_values_pass_the_scratch_copy_and_the_read_back_unchanged(
+        bridge: Bridge, folder: Path, workspace: str) -> None:
+    """Rows go through a scratch database (untyped columns) and INSERT ... SELECT:
+    control characters, NUL, quotes, non-ASCII, emoji and unknown fields with
+    nulls arrive exactly, and the read-back check in SQL finds them equal."""
     odd = worktree_session("odd", workspace)
     odd["task"] = 'tab\t nl\n quote" bs\\ nul\x00 ctl\x01\x1f del\x7f é 😀 \u2028 </script>'
     odd["instances"][0]["output"] = "\x00\x00\x08\x0c\r"
     odd["chatHistory"][0]["content"] = "👩‍👩‍👧 \ufeff"
-    odd["evaluation"] = {"b": [1, None, "\x00"], "a": "x"}
+    odd["evaluation"] = {"b": [1, None, "\x00", 2**63, -0.0, 1e-300], "a": "x"}
     write_shell_file(folder, workspace, [shell_form(odd)])
-    assert run_import(bridge, folder, noBackup=True)["verified"] == 1
-    ws_hash = legacy_hash(workspace)
-    rows = repository.import_rows(ws_hash, Session.model_validate(shell_form(odd)))
-    with sqlite3.connect(db_path) as conn:
-        assert repository.stored_text(conn, ws_hash) == {"odd": repository.rows_text(rows)}
+    summary = run_import(bridge, folder, noBackup=True)
+    assert summary["ok"] and summary["verified"] == 1
+    assert bridge.get_session_sqlite(workspace, "odd") == normalize(shell_form(odd))
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_scratch_copies_are_removed_and_a_row_sqlite_refuses_is_reported(
+        bridge: Bridge, folder: Path, tmp_path: Path, workers: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows are staged in scratch databases, one per file: none is left behind,
+    and a session whose rows SQLite refuses to store (an unknown field holding a
+    lone surrogate, which is not UTF-8) is reported, the file's others imported."""
+    import tempfile
+
+    monkeypatch.setenv("AIT42_IMPORT_WORKERS", workers)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    paths = importer.write_legacy_folder(folder, sessions=30, files=3, messages=2)
+    first = folder / f"{legacy_hash(paths[0])}.json"
+    text = first.read_text(encoding="utf-8")
+    first.write_text(text.replace('"notes": null', '"notes": "bad \\ud800 text"', 1),
+                     encoding="utf-8")
+    summary = run_import(bridge, folder, noBackup=True)
+    [issue] = summary["issues"]
+    assert issue["kind"] == "failed" and issue["file"] == first.name
+    assert "the database refused it" in issue["reason"] and issue["sessionId"] == "session_000000"
+    assert summary["totals"]["written"]["sessions"] == 29 and summary["verified"] == 29
+    assert summary["countsMatch"] and not summary["ok"]
+    assert list(scratch.iterdir()) == []

@@ -114,6 +114,19 @@ def _in_transaction(
     return run
 
 
+def _attached(staged: str, fn: Callable[Concatenate[sqlite3.Connection, P], T],
+              ) -> Callable[Concatenate[sqlite3.Connection, P], T]:
+    """``fn`` with another database file attached as ``staged`` (outside any transaction)."""
+    def run(conn: sqlite3.Connection, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        conn.execute("ATTACH DATABASE ? AS staged", (staged,))
+        try:
+            return fn(conn, *args, **kwargs)
+        finally:
+            conn.execute("DETACH DATABASE staged")
+
+    return run
+
+
 class Database:
     """The open database: a writer connection, reader connections, applied migrations."""
 
@@ -165,6 +178,24 @@ class Database:
         async with self._write_lock:
             return await _run(self._writer, self.path,
                               _in_transaction(fn, "BEGIN IMMEDIATE"), *args, **kwargs)
+
+    async def write_attached(self, staged: str,
+                             fn: Callable[Concatenate[sqlite3.Connection, P], T],
+                             *args: P.args, **kwargs: P.kwargs) -> T:
+        """``write`` with the database file ``staged`` attached under that name, to read."""
+        async with self._write_lock:
+            return await _run(self._writer, self.path,
+                              _attached(staged, _in_transaction(fn, "BEGIN IMMEDIATE")),
+                              *args, **kwargs)
+
+    async def read_attached(self, staged: str,
+                            fn: Callable[Concatenate[sqlite3.Connection, P], T],
+                            *args: P.args, **kwargs: P.kwargs) -> T:
+        """``read`` with the database file ``staged`` attached under that name."""
+        if not self._readers:
+            return await self.write_attached(staged, fn, *args, **kwargs)
+        return await _run(self._reader(), self.path,
+                          _attached(staged, _in_transaction(fn, "BEGIN")), *args, **kwargs)
 
     async def write_outside_transaction(
         self, fn: Callable[Concatenate[sqlite3.Connection, P], T],

@@ -11,12 +11,18 @@ One file at a time (bounded memory), one transaction per file:
    parents; a candidate counts only when its legacy hash is the file's name.
    Without one, the sessions are imported under the hash alone, to be bound
    later with ``ait42-session workspace bind HASH PATH``;
-4. write: new sessions are inserted; one already there and equal is left
+4. stage: the valid sessions' rows are written to a scratch database of the
+   file's own, after proving they read back as the JSON (``normalize``);
+5. write: the writer attaches the scratch copy and copies new sessions in
+   (INSERT ... SELECT, inside SQLite); one already there and equal is left
    (``unchanged``); one there and different is reported (``changed``) and
    replaced only with ``overwrite``; an id the database holds under another
    workspace, or that an earlier file of the run had, is a ``conflict``;
-5. read every session of the file back from the database and compare it with
-   its JSON (``legacy_store.normalize``): any difference is reported.
+6. read back: a reader compares the committed rows with the scratch copy, in
+   SQL; any difference is reported. The scratch copy is then deleted.
+
+Steps 1-4 run in worker processes for large folders, while the writer copies
+the files before.
 
 The summary counts, per workspace, what was read against what was written,
 left unchanged or skipped; ``read == written + unchanged + skipped`` always.
@@ -30,11 +36,11 @@ same status to draw its progress bar.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import hashlib
 import itertools
 import json
-import marshal
 import multiprocessing
 import os
 import pickle
@@ -260,15 +266,12 @@ def derive_path(ws_hash: str, sessions: list[Session]) -> str | None:
 
 
 # --------------------------------------------------------------------------
-# Preparing one file (pure: runs in a worker process for large folders)
+# Preparing one file (runs in a worker process for large folders)
 # --------------------------------------------------------------------------
 
-# (id, index in the file, rows, counts, the rows' text for the read-back check:
-# rendered where the file is prepared, a worker process when there is one). The
-# normalized JSON is not kept: the rows render to exactly it (checked in
-# prepare_file), and shipping both from a worker process cost twice the pickling.
-PreparedSession = tuple[str, int, Rows, dict[str, int], str]
-Written = tuple[str, Rows, str]  # a session written: id, rows, the rows' text
+# (id, index in the file, counts). The rows themselves are in the file's
+# scratch copy (``Prepared.staged``), never sent between processes.
+PreparedSession = tuple[str, int, dict[str, int]]
 
 
 @dataclass
@@ -284,7 +287,7 @@ class Prepared:
     skipped: dict[str, int] = field(default_factory=_zero)
     issues: list[tuple[str, int | None, str | None, str]] = field(default_factory=list)
     sessions: list[PreparedSession] = field(default_factory=list)
-    packed: bytes | None = None  # ``sessions`` packed by a worker process (see ``_in_worker``)
+    staged: str | None = None  # the scratch database holding the sessions' rows
     derived_path: str | None = None
 
 
@@ -294,8 +297,12 @@ def _counts(raw: Any) -> dict[str, int]:
     return counts
 
 
-def prepare_file(path_str: str) -> Prepared:
-    """Read, parse and validate one legacy file; never raises for what the file holds."""
+def prepare_file(path_str: str, staging_dir: str) -> Prepared:
+    """Read, parse and validate one legacy file, and stage its rows in ``staging_dir``.
+
+    Never raises for what the file holds; a scratch copy that cannot be written
+    (a full disk) raises ``FileError``.
+    """
     path = Path(path_str)
     name = path.name
     prep = Prepared(name, path.stem)
@@ -315,6 +322,7 @@ def prepare_file(path_str: str) -> Prepared:
     del data
     first_index: dict[str, int] = {}
     models: list[Session] = []
+    batch: list[Rows] = []
     for index, raw in enumerate(raws):
         counts = _counts(raw)
         _plus(prep.read, counts)
@@ -344,27 +352,27 @@ def prepare_file(path_str: str) -> Prepared:
             _plus(prep.skipped, counts)
             continue
         models.append(model)
-        prep.sessions.append((model.id, index, rows, counts, repository.rows_text(rows)))
+        batch.append(rows)
+        prep.sessions.append((model.id, index, counts))
     prep.derived_path = derive_path(prep.ws_hash, models)
+    if batch:
+        _stage(prep, batch, staging_dir)
     return prep
 
 
-def _in_worker(path_str: str) -> Prepared:
-    """``prepare_file`` in a worker process, its sessions packed with ``marshal``.
-
-    The sessions are tuples, lists, strings and integers: marshal packs and
-    unpacks them in under half pickle's time (10,000 sessions: 0.4 s against
-    0.9 s, most of it unpacking on the importer's side, which also writes).
-    """
-    prep = prepare_file(path_str)
-    prep.packed, prep.sessions = marshal.dumps(prep.sessions), []
-    return prep
-
-
-def _unpacked(prep: Prepared) -> Prepared:
-    if prep.packed is not None:
-        prep.sessions, prep.packed = marshal.loads(prep.packed), None
-    return prep
+def _stage(prep: Prepared, batch: list[Rows], staging_dir: str) -> None:
+    """Write the file's rows to its scratch copy; a session SQLite refuses is skipped."""
+    staged = os.path.join(staging_dir, f"{prep.name}.db")
+    try:
+        refused = repository.stage_rows(staged, batch)
+    except (sqlite3.Error, OSError) as exc:
+        raise FileError(f"cannot write the import's scratch copy of {prep.name} to "
+                        f"{staging_dir}: {exc}; nothing of it was imported (free space)") from exc
+    for k in sorted(refused, reverse=True):
+        sid, index, counts = prep.sessions.pop(k)
+        prep.issues.append(("failed", index, sid, refused[k]))
+        _plus(prep.skipped, counts)
+    prep.staged = staged
 
 
 PARALLEL_BYTES = 8 * 1024 * 1024  # below this, worker processes cost more than they save
@@ -373,17 +381,17 @@ PARALLEL_BYTES = 8 * 1024 * 1024  # below this, worker processes cost more than 
 def _workers(total_bytes: int) -> int:
     """How many worker processes prepare files (0: the importer's thread does).
 
-    One core writes (SQLite) while the others prepare. On two CPUs, one worker
-    took 10,000 sessions from 8.1 s to 5.1 s. A thread instead of a process
-    gains nothing: preparing holds the GIL, which the writer's thread needs
-    between rows.
+    Preparing (parsing, validating, proving and staging the rows) is most of
+    an import's CPU and holds a process's GIL; writing is SQLite copying staged
+    rows, which holds no GIL. So on two CPUs two workers prepare while the
+    writer copies: 10,000 sessions took 3.4-3.9 s, against 4.5-4.9 s with one.
     """
     env = os.environ.get("AIT42_IMPORT_WORKERS")
     if env is not None and env.isdigit():
         return int(env)
     if total_bytes < PARALLEL_BYTES:
         return 0
-    return max(0, min(2, (os.cpu_count() or 1) - 1))
+    return max(1, min(2, os.cpu_count() or 1))
 
 
 # --------------------------------------------------------------------------
@@ -452,7 +460,10 @@ class Importer:
             self._issue("file", name, "the name is not a workspace hash ({16 hex}.json): "
                                       "not a legacy session file, skipped")
         state = "failed"
-        prepared = self._prepared(files)
+        # Scratch copies of the files' rows: each is deleted once its file is
+        # checked, so at most a few files' worth is on disk at once.
+        staging_dir = tempfile.mkdtemp(prefix="ait42-import-")
+        prepared = self._prepared(files, staging_dir)
         gc_was_enabled = gc.isenabled()
         # The cyclic collector rescans every live object each time enough objects
         # were allocated, and an import allocates millions (all acyclic, freed by
@@ -463,7 +474,7 @@ class Importer:
         # thread prepares, and a verifier thread would only fight it for the GIL.
         verifier = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ait42-import-verify") \
             if self.workers else None
-        checking: tuple[Json, list[Written],
+        checking: tuple[Json, list[str],
                         Future[list[tuple[str, list[Json] | None]]]] | None = None
         try:
             for path, prep in zip(files, prepared, strict=True):
@@ -473,10 +484,9 @@ class Importer:
                 report, written = self._file(prep, run_id)
                 if checking is not None:
                     workspaces.append(self._verified(*checking))
-                ws_hash = report["workspaceHash"]
                 checking = (report, written,
-                            verifier.submit(self._read_back, ws_hash, written) if verifier
-                            else _done(self._read_back(ws_hash, written)))
+                            verifier.submit(self._read_back, prep.staged, written) if verifier
+                            else _done(self._read_back(prep.staged, written)))
                 self.progress.files_done += 1
             state = "done"
         finally:
@@ -489,6 +499,7 @@ class Importer:
             if gc_was_enabled:
                 gc.enable()
             prepared.close()  # stops the worker processes now, also when cancelled
+            shutil.rmtree(staging_dir, ignore_errors=True)
             self.progress.current_file = None
             summary = self._summary(workspaces, others, files, started_at, source, backup)
             self.summary = summary  # also when cancelled: what was imported so far
@@ -498,7 +509,7 @@ class Importer:
                                         state, summary))
         return summary
 
-    def _prepared(self, files: list[Path]) -> Generator[Prepared, None, None]:
+    def _prepared(self, files: list[Path], staging_dir: str) -> Generator[Prepared, None, None]:
         """Each file prepared, in order: in worker processes when the folder is large.
 
         Parsing and validating is most of an import's work and holds the GIL;
@@ -508,7 +519,7 @@ class Importer:
         workers = self.workers
         if not workers:
             for path in files:
-                yield prepare_file(str(path))
+                yield prepare_file(str(path), staging_dir)
             return
         window = workers + 1
         ctx = multiprocessing.get_context("spawn")  # never fork a process that has threads
@@ -518,25 +529,24 @@ class Importer:
             queue = iter(files)
             first = next(queue, None)
             for path in itertools.islice(queue, window):
-                pending.append((path, pool.submit(_in_worker, str(path))))
+                pending.append((path, pool.submit(prepare_file, str(path), staging_dir)))
             if first is not None:  # here, while the workers start (their imports take a while)
-                yield prepare_file(str(first))
+                yield prepare_file(str(first), staging_dir)
             while pending:
                 path, future = pending.popleft()
                 nxt = next(queue, None)
                 if nxt is not None:
-                    pending.append((nxt, pool.submit(_in_worker, str(nxt))))
+                    pending.append((nxt, pool.submit(prepare_file, str(nxt), staging_dir)))
                 try:
-                    prepared = _unpacked(future.result())
+                    prepared = future.result()
                 except (BrokenProcessPool, OSError, pickle.PicklingError):
-                    prepared = prepare_file(str(path))  # a worker died: do it here
+                    prepared = prepare_file(str(path), staging_dir)  # a worker died: do it here
                 yield prepared
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
-    def _file(self, prep: Prepared,
-              run_id: int | None) -> tuple[Json, list[Written]]:
-        """Write one prepared file; its report, and the sessions written to read back."""
+    def _file(self, prep: Prepared, run_id: int | None) -> tuple[Json, list[str]]:
+        """Write one prepared file; its report, and the ids of the sessions written."""
         name, ws_hash = prep.name, prep.ws_hash
         self.progress.bytes_done += prep.size
         report: Json = {"file": name, "workspaceHash": ws_hash, "path": None,
@@ -549,8 +559,8 @@ class Importer:
             report["status"] = "failed"
             self._issue("file", name, prep.file_error)
             return report, []
-        valid: list[tuple[str, Rows, dict[str, int], str]] = []
-        for sid, index, rows, counts, text in prep.sessions:
+        valid: list[tuple[str, dict[str, int]]] = []
+        for sid, index, counts in prep.sessions:
             other = self.seen.get(sid)
             if other is not None and other != name:
                 self._issue("conflict", name, f"the same session id is in {other}, read earlier "
@@ -559,8 +569,7 @@ class Importer:
                 _plus(report["skipped"], counts)
                 continue
             self.seen[sid] = name
-            valid.append((sid, rows, counts, text))
-        prep.sessions = []
+            valid.append((sid, counts))
 
         known = self.hints.paths.get(ws_hash)
         if known is None and prep.derived_path is not None:
@@ -569,35 +578,32 @@ class Importer:
         ws_path = known[0] if known else None
         report["path"], report["pathSource"] = ws_path, (known[1] if known else None)
         ws = Workspace(path=ws_path or ws_hash, hash=ws_hash)
-        entries = [(sid, rows) for sid, rows, _c, _t in valid]
+        ids = [sid for sid, _counts in valid]
         outcomes: list[repository.ImportOutcome] = []
-        if entries:
+        if ids and prep.staged is not None:
             now = now_rfc3339()
             if self.options.dry_run:
-                outcomes = self._run(self.db.read(
-                    repository.import_file, ws, ws_path, entries,
+                outcomes = self._run(self.db.read_attached(
+                    prep.staged, repository.import_file, ws, ws_path, ids,
                     overwrite=self.options.overwrite, dry_run=True, now=now))
             else:
                 record = (run_id, name, prep.sha256, prep.size, prep.read["sessions"])
-                outcomes = self._run(self.db.write(
-                    repository.import_file, ws, ws_path, entries,
+                outcomes = self._run(self.db.write_attached(
+                    prep.staged, repository.import_file, ws, ws_path, ids,
                     overwrite=self.options.overwrite, dry_run=False, now=now, record=record))
-        del entries
-        written: list[Written] = []
-        for (sid, rows, counts, text), (status, reason, current) in zip(valid, outcomes,
-                                                                         strict=True):
+        written: list[str] = []
+        for (sid, counts), (status, reason, versions) in zip(valid, outcomes, strict=True):
             if status in ("inserted", "replaced"):
                 _plus(report["written"], counts)
                 if not self.options.dry_run:
-                    written.append((sid, rows, text))
+                    written.append(sid)
             elif status == "unchanged":
                 _plus(report["unchanged"], counts)
                 if not self.options.dry_run:
                     report["verified"] += 1  # compared with the database's copy when written
             else:
                 _plus(report["skipped"], counts)
-                fields = field_diff(repository.assemble_rows(rows), current) \
-                    if current is not None else None
+                fields = field_diff(versions[1], versions[0]) if versions is not None else None
                 self._issue(status, name, reason or status, session_id=sid, fields=fields)
         self.progress.sessions_done += report["read"]["sessions"]
         if report["written"]["sessions"]:
@@ -610,36 +616,31 @@ class Importer:
             report["bindHint"] = f"ait42-session workspace bind {ws_hash} PATH"
         return report, written
 
-    def _read_back(self, ws_hash: str,
-                   written: list[Written]) -> list[tuple[str, list[Json] | None]]:
+    def _read_back(self, staged: str | None,
+                   written: list[str]) -> list[tuple[str, list[Json] | None]]:
         """The read-back check of one file's written sessions; the ones that differ.
 
         Runs after the file's commit, by a reader (another connection); with
         worker processes, on the verifier thread while the next file is written.
-        Each session must read back as exactly the rows written, which (checked
+        Each session must read back as exactly the rows staged, which (checked
         in ``prepare_file``) render through the reads' own code to exactly the
-        normalized JSON. SQLite renders each stored session as one text
-        (``stored_text``); a session whose text differs is read back row by row
-        and compared as values, which decides.
+        normalized JSON. SQLite compares the two databases
+        (``repository.staged_differences``); the scratch copy is deleted after.
         """
-        if not written:
+        if staged is None:
             return []
-        texts = self._run(self.db.read(repository.stored_text, ws_hash))
-        unsure = [(sid, rows) for sid, rows, text in written if texts.get(sid) != text]
-        if not unsure:
-            return []
-        readback = self._run(self.db.read(repository.stored_rows, ws_hash))
-        differ: list[tuple[str, list[Json] | None]] = []
-        for sid, rows in unsure:
-            back = readback.get(sid)
-            if back is None or back[0] != rows[0][:17] or back[1] != rows[1] \
-                    or back[2] != rows[2]:
-                differ.append((sid, field_diff(repository.assemble_rows(rows),
-                                               repository.assemble_rows(back))
-                               if back is not None else None))
-        return differ
+        try:
+            if not written:
+                return []
+            differ = self._run(self.db.read_attached(staged, repository.staged_differences,
+                                                     written))
+            return [(sid, field_diff(file_version, db_version) if db_version is not None
+                     else None) for sid, db_version, file_version in differ]
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(staged)
 
-    def _verified(self, report: Json, written: list[Written],
+    def _verified(self, report: Json, written: list[str],
                   check: Future[list[tuple[str, list[Json] | None]]]) -> Json:
         """A file's report completed with its read-back check (waited for here)."""
         differ = check.result()

@@ -25,7 +25,6 @@ from .workspace import Workspace
 Json = dict[str, Any]
 # One session as rows: (session row, instance rows, message rows), as inserted.
 Rows = tuple[tuple[Any, ...], list[tuple[Any, ...]], list[tuple[Any, ...]]]
-ImportEntry = tuple[str, Rows]  # (session id, its rows)
 
 # --------------------------------------------------------------------------
 # Columns, in the order reads select them; the same order builds the dicts.
@@ -69,7 +68,6 @@ _SORTS = {  # board sort name -> column (each has an index led by workspace_hash
 # Encoders made once: json.dumps with any non-default option builds a new
 # encoder on every call, which an import makes four times per session.
 _EXTRA_TEXT = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
-_ROWS_TEXT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def _extra(value: dict[str, Any] | None) -> str | None:
@@ -151,14 +149,13 @@ def _message_row(session_id: str, m: ChatMessage) -> tuple[Any, ...]:
             m.instance_id, _extra(m.__pydantic_extra__))
 
 
-_INSERT_SESSION = (
-    f"INSERT INTO sessions ({_S_COLS}, workspace_hash, created_key, updated_key,"
-    " instance_count, message_count) VALUES (" + ", ".join("?" * 22) + ")"
-)
-_INSERT_INSTANCE = f"INSERT INTO instances (session_id, {_I_COLS}) VALUES (" + ", ".join(
-    "?" * 17) + ")"
-_INSERT_MESSAGE = f"INSERT INTO chat_messages (session_id, ts_key, {_M_COLS}) VALUES (" + \
-    ", ".join("?" * 8) + ")"
+# Each table's columns in the order ``import_rows`` builds its rows.
+_S_ROW = f"{_S_COLS}, workspace_hash, created_key, updated_key, instance_count, message_count"
+_I_ROW = f"session_id, {_I_COLS}"
+_M_ROW = f"session_id, ts_key, {_M_COLS}"
+_INSERT_SESSION = f"INSERT INTO sessions ({_S_ROW}) VALUES (" + ", ".join("?" * 22) + ")"
+_INSERT_INSTANCE = f"INSERT INTO instances ({_I_ROW}) VALUES (" + ", ".join("?" * 17) + ")"
+_INSERT_MESSAGE = f"INSERT INTO chat_messages ({_M_ROW}) VALUES (" + ", ".join("?" * 8) + ")"
 _UPDATE_SESSION = (
     "UPDATE sessions SET " + ", ".join(f"{c.strip()} = ?" for c in _S_COLS.split(",")[1:])
     + ", created_key = ?, updated_key = ?, instance_count = ?, message_count = ?"
@@ -467,7 +464,8 @@ class SqliteSessionRepository:
 _ROW_ERRORS = (sqlite3.IntegrityError, sqlite3.InterfaceError, OverflowError, ValueError,
                TypeError)  # a row the database refuses; infrastructure errors propagate
 
-ImportOutcome = tuple[str, str | None, Json | None]  # (status, reason, database version)
+# (status, reason, (the database's version, the file's) when they differ)
+ImportOutcome = tuple[str, str | None, tuple[Json, Json] | None]
 
 
 def get_setting(conn: sqlite3.Connection, key: str) -> str | None:
@@ -528,53 +526,123 @@ def import_rows(ws_hash: str, s: Session) -> Rows:
     return session_row, insts, msgs
 
 
+# --------------------------------------------------------------------------
+# The import's scratch copy
+# --------------------------------------------------------------------------
+# A file's valid sessions are written (where the file is prepared, a worker
+# process for large folders) into a scratch database of their own, which the
+# writer attaches as ``staged``: INSERT ... SELECT then copies them inside
+# SQLite, no value crossing into Python and the GIL free meanwhile, and the
+# read-back check compares the two databases in SQL.
+
+_STAGED_TABLES = (("sessions", _S_ROW, "id", ""), ("instances", _I_ROW, "session_id", ""),
+                  ("chat_messages", _M_ROW, "session_id", " ORDER BY rowid"))
+_IN_IDS = "IN (SELECT value FROM json_each(?))"
+
+
+def stage_rows(path: str, batch: list[Rows]) -> dict[int, str]:
+    """Write sessions' rows into a new scratch database at ``path``.
+
+    Its tables have the import's columns and no types, so each value stays
+    exactly as given (no affinity conversion); the rollback journal is kept in
+    memory and nothing is synced: the file is thrown away after the import.
+    Returns index -> reason for the sessions SQLite cannot take.
+    """
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode = MEMORY")
+        conn.execute("PRAGMA synchronous = OFF")
+        conn.execute("BEGIN")
+        for table, cols, _key, _order in _STAGED_TABLES:
+            conn.execute(f"CREATE TABLE {table} ({cols})")
+        refused = _insert_rows(conn, batch)
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+    return refused
+
+
+def _insert_rows(conn: sqlite3.Connection, batch: list[Rows]) -> dict[int, str]:
+    """Insert sessions' rows in one batch; isolate the refused ones (index -> reason)."""
+    if not batch:
+        return {}
+    conn.execute("SAVEPOINT stage_batch")
+    try:
+        conn.executemany(_INSERT_SESSION, [b[0] for b in batch])
+        conn.executemany(_INSERT_INSTANCE, [r for b in batch for r in b[1]])
+        conn.executemany(_INSERT_MESSAGE, [r for b in batch for r in b[2]])
+    except _ROW_ERRORS:
+        conn.execute("ROLLBACK TO stage_batch")
+        conn.execute("RELEASE stage_batch")
+    else:
+        conn.execute("RELEASE stage_batch")
+        return {}
+    refused: dict[int, str] = {}
+    for k, (srow, irows, mrows) in enumerate(batch):  # one savepoint each
+        conn.execute("SAVEPOINT stage_one")
+        try:
+            conn.execute(_INSERT_SESSION, srow)
+            conn.executemany(_INSERT_INSTANCE, irows)
+            conn.executemany(_INSERT_MESSAGE, mrows)
+        except _ROW_ERRORS as exc:
+            conn.execute("ROLLBACK TO stage_one")
+            refused[k] = _refusal(exc)
+        conn.execute("RELEASE stage_one")
+    return refused
+
+
+def _refusal(exc: BaseException) -> str:
+    return f"the database refused it ({type(exc).__name__}: {exc})"
+
+
 _DELETE_FOR_REPLACE = "DELETE FROM sessions WHERE id = ? AND workspace_hash = ?"
 
 
-def _insert_rows(conn: sqlite3.Connection, ws_hash: str,
-                 batch: list[tuple[Rows, bool]]) -> dict[int, str]:
-    """Insert sessions (replacing those flagged) in one batch; isolate the refused ones.
+def _copy_staged(conn: sqlite3.Connection, ws_hash: str, ids: list[str],
+                 replace: set[str]) -> dict[str, str]:
+    """Copy staged sessions ``ids`` into the database; id -> reason for the refused ones.
 
     A replaced session is deleted (its children go with it: ON DELETE CASCADE)
-    inside the same savepoint as its new rows, so a refused row leaves the
-    old session in place. Returns index -> reason for the refused ones.
+    inside the same savepoint as its copy, so a refused row leaves the old
+    session in place. Messages are copied in their staged order: ``seq`` keeps
+    the file's order among messages of the same instant.
     """
-    if not batch:
+    if not ids:
         return {}
+
+    def copy(where: str, params: tuple[str, ...]) -> None:
+        for table, cols, key, order in _STAGED_TABLES:
+            conn.execute(f"INSERT INTO main.{table} ({cols}) SELECT {cols}"
+                         f" FROM staged.{table} WHERE {key} {where}{order}", params)
+
     conn.execute("SAVEPOINT import_batch")
     try:
-        replaced = [(rows[0][0], ws_hash) for rows, replace in batch if replace]
-        if replaced:
-            conn.executemany(_DELETE_FOR_REPLACE, replaced)
-        conn.executemany(_INSERT_SESSION, [b[0][0] for b in batch])
-        conn.executemany(_INSERT_INSTANCE, [r for b in batch for r in b[0][1]])
-        conn.executemany(_INSERT_MESSAGE, [r for b in batch for r in b[0][2]])
+        conn.executemany(_DELETE_FOR_REPLACE, [(sid, ws_hash) for sid in ids if sid in replace])
+        copy(_IN_IDS, (json.dumps(ids),))
     except _ROW_ERRORS:
         conn.execute("ROLLBACK TO import_batch")
         conn.execute("RELEASE import_batch")
     else:
         conn.execute("RELEASE import_batch")
         return {}
-    refused: dict[int, str] = {}
-    for k, ((srow, irows, mrows), replace) in enumerate(batch):  # one savepoint each
+    refused: dict[str, str] = {}
+    for sid in ids:  # one savepoint each
         conn.execute("SAVEPOINT import_one")
         try:
-            if replace:
-                conn.execute(_DELETE_FOR_REPLACE, (srow[0], ws_hash))
-            conn.execute(_INSERT_SESSION, srow)
-            conn.executemany(_INSERT_INSTANCE, irows)
-            conn.executemany(_INSERT_MESSAGE, mrows)
+            if sid in replace:
+                conn.execute(_DELETE_FOR_REPLACE, (sid, ws_hash))
+            copy("= ?", (sid,))
         except _ROW_ERRORS as exc:
             conn.execute("ROLLBACK TO import_one")
-            refused[k] = f"the database refused it ({type(exc).__name__}: {exc})"
+            refused[sid] = _refusal(exc)
         conn.execute("RELEASE import_one")
     return refused
 
 
 def import_file(conn: sqlite3.Connection, ws: Workspace, ws_path: str | None,
-                entries: list[ImportEntry], *, overwrite: bool, dry_run: bool,
+                ids: list[str], *, overwrite: bool, dry_run: bool,
                 now: str, record: tuple[Any, ...] | None = None) -> list[ImportOutcome]:
-    """Import one legacy file's valid sessions (``(id, rows)`` entries).
+    """Import one legacy file's valid sessions ``ids`` from its attached scratch copy.
 
     Per session: ``inserted``; ``unchanged`` (already there, equal); ``changed``
     (there and different: left alone) or ``replaced`` (with ``overwrite``);
@@ -582,40 +650,45 @@ def import_file(conn: sqlite3.Connection, ws: Workspace, ws_path: str | None,
     was refused). ``dry_run`` only reads. ``record`` is the ``import_files``
     row (run_id, file_name, sha256, size, sessions read) written with the data.
     """
-    owners = session_workspaces(conn, (sid for sid, _r in entries))
-    present = sum(1 for owner in owners.values() if owner == ws.hash)
+    owners = {str(sid): str(owner) for sid, owner in conn.execute(
+        "SELECT s.id, m.workspace_hash FROM staged.sessions s JOIN main.sessions m ON m.id = s.id"
+    )}
+    present = [sid for sid in ids if owners.get(sid) == ws.hash]
     # A re-run finds most sessions present: one pass over the workspace's rows
     # beats a point read (three queries) per session, and equal rows need no
     # dicts built (rows that differ are compared as dicts: JSON text of unknown
     # fields may differ only in key order).
-    stored = stored_rows(conn, ws.hash) if present > 20 else None
+    stored = stored_rows(conn, ws.hash) if len(present) > 20 else None
+    incoming = staged_rows(conn, present) if present else {}
     outcomes: list[ImportOutcome] = []
-    new: list[int] = []
-    for k, (sid, rows) in enumerate(entries):
+    new: list[str] = []
+    for sid in ids:
         owner = owners.get(sid)
         if owner is None:
             outcomes.append(("inserted", None, None))
-            new.append(k)
+            new.append(sid)
         elif owner != ws.hash:
             outcomes.append(("conflict", f"the database already has this session id under "
                                          f"workspace {owner}", None))
         else:
+            rows = incoming[sid]
             if stored is not None:
                 back = stored[sid]
-                if back[0] == rows[0][:17] and back[1] == rows[1] and back[2] == rows[2]:
+                if back == rows:
                     outcomes.append(("unchanged", None, None))
                     continue
                 current = assemble_rows(back)
             else:
                 current = get_session(conn, ws, sid)
-            if current == assemble_rows(rows):  # the session's JSON (see importer)
+            versions = (current, assemble_rows(rows))  # the session's JSON (see importer)
+            if versions[0] == versions[1]:
                 outcomes.append(("unchanged", None, None))
             elif overwrite:
-                outcomes.append(("replaced", None, current))
-                new.append(k)
+                outcomes.append(("replaced", None, versions))
+                new.append(sid)
             else:
                 outcomes.append(("changed", "differs from the database; rerun with --overwrite "
-                                            "to replace it", current))
+                                            "to replace it", versions))
     if dry_run:
         return outcomes
     if new or ws_path is not None:  # a later run may bring the path
@@ -624,10 +697,11 @@ def import_file(conn: sqlite3.Connection, ws: Workspace, ws_path: str | None,
             " ON CONFLICT (hash) DO UPDATE SET path = coalesce(workspaces.path, excluded.path)",
             (ws.hash, ws_path, now, now),
         )
-    refused = _insert_rows(conn, ws.hash, [(entries[k][1], outcomes[k][0] == "replaced")
-                                           for k in new])
-    for j, reason in refused.items():
-        outcomes[new[j]] = ("failed", reason, outcomes[new[j]][2])
+    replace = {sid for sid, o in zip(ids, outcomes, strict=True) if o[0] == "replaced"}
+    refused = _copy_staged(conn, ws.hash, new, replace)
+    if refused:
+        outcomes = [("failed", refused[sid], o[2]) if sid in refused else o
+                    for sid, o in zip(ids, outcomes, strict=True)]
     if record is not None:
         written = sum(1 for o in outcomes if o[0] in ("inserted", "replaced"))
         unchanged = sum(1 for o in outcomes if o[0] == "unchanged")
@@ -640,6 +714,41 @@ def import_file(conn: sqlite3.Connection, ws: Workspace, ws_path: str | None,
              read - written - unchanged, now),
         )
     return outcomes
+
+
+# Staged rows of ``ids`` missing from the database, and sessions whose child
+# rows there number other than staged. Ids are unique on both sides (keys and
+# the models' checks), so no difference means the rows are the same.
+_STAGED_NOT_STORED = (
+    f"WITH w(id) AS (SELECT value FROM json_each(?))"
+    f" SELECT id FROM (SELECT {_S_ROW} FROM staged.sessions WHERE id IN w"
+    f" EXCEPT SELECT {_S_ROW} FROM main.sessions WHERE id IN w)"
+    f" UNION SELECT session_id FROM (SELECT {_I_ROW} FROM staged.instances"
+    f" WHERE session_id IN w EXCEPT SELECT {_I_ROW} FROM main.instances WHERE session_id IN w)"
+    f" UNION SELECT session_id FROM (SELECT {_M_ROW} FROM staged.chat_messages"
+    f" WHERE session_id IN w EXCEPT SELECT {_M_ROW} FROM main.chat_messages"
+    f" WHERE session_id IN w)"
+    " UNION SELECT s.id FROM staged.sessions s WHERE s.id IN w AND (s.instance_count <>"
+    " (SELECT count(*) FROM main.instances x WHERE x.session_id = s.id) OR s.message_count <>"
+    " (SELECT count(*) FROM main.chat_messages x WHERE x.session_id = s.id))"
+)
+
+
+def staged_differences(conn: sqlite3.Connection,
+                       ids: list[str]) -> list[tuple[str, Json | None, Json]]:
+    """The import's read-back check: sessions ``ids`` stored other than staged.
+
+    Runs on a reader after the file's commit, the scratch copy attached; the
+    comparison runs inside SQLite, without the GIL. For each session that
+    differs: (id, the database's version or ``None``, the staged version).
+    """
+    differ = sorted(str(r[0]) for r in conn.execute(_STAGED_NOT_STORED, (json.dumps(ids),)))
+    if not differ:
+        return []
+    staged = staged_rows(conn, differ)
+    stored = _rows_where(conn, "main", f"s.id {_IN_IDS}", (json.dumps(differ),), "")
+    return [(sid, assemble_rows(stored[sid]) if sid in stored else None,
+             assemble_rows(staged[sid])) for sid in differ]
 
 
 def start_import_run(conn: sqlite3.Connection, started_at: str, source_dir: str,
@@ -706,44 +815,6 @@ def assemble_rows(rows: Rows) -> Json:
     return out
 
 
-# Each session of a workspace as one JSON text of exactly the rows the import
-# inserted (session row with its 22 columns, instance rows, message rows, in
-# read order), built by SQLite: ``rows_text`` renders the expected rows the same
-# way. The rows are joined as text (a json() around them would parse it all again).
-_STORED_TEXT = (
-    "SELECT s.id, '[' || json_array("
-    + _qualified("s", _S_COLS) + ", s.workspace_hash, s.created_key, s.updated_key,"
-    " s.instance_count, s.message_count)"
-    " || ',[' || coalesce((SELECT group_concat(x, ',') FROM (SELECT json_array(i.session_id, "
-    + _qualified("i", _I_COLS) + ") AS x FROM instances i WHERE i.session_id = s.id"
-    " ORDER BY i.instance_id)), '')"
-    " || '],[' || coalesce((SELECT group_concat(x, ',') FROM (SELECT json_array(m.session_id,"
-    " m.ts_key, " + _qualified("m", _M_COLS) + ") AS x FROM chat_messages m"
-    " WHERE m.session_id = s.id ORDER BY m.ts_key, m.seq)), '') || ']]'"
-    " FROM sessions s WHERE s.workspace_hash = ?"
-)
-
-
-def stored_text(conn: sqlite3.Connection, ws_hash: str) -> dict[str, str]:
-    """Every session of a workspace as one JSON text of its rows (see ``rows_text``).
-
-    The import's read-back check compares these with the rows it wrote: SQLite
-    builds the text in C, without the GIL, while the next file is written; a
-    row-by-row read back would build a Python object per value.
-    """
-    return {str(sid): str(text) for sid, text in conn.execute(_STORED_TEXT, (ws_hash,))}
-
-
-def rows_text(rows: Rows) -> str:
-    """The rows as ``stored_text`` renders them when the database holds exactly them.
-
-    Equal texts mean equal values (a JSON text has one reading, and strings,
-    integers and null render apart). Unequal texts may still be equal values
-    rendered differently, which the caller settles with ``stored_rows``.
-    """
-    return _ROWS_TEXT(rows)
-
-
 def stored_rows(conn: sqlite3.Connection, ws_hash: str, *,
                 newest_first: bool = False) -> dict[str, Rows]:
     """Every session of a workspace as rows, in the column order ``import_rows`` writes.
@@ -752,23 +823,33 @@ def stored_rows(conn: sqlite3.Connection, ws_hash: str, *,
     message rows are whole, in read order. Three queries, whatever the number
     of sessions. ``newest_first``: sessions by ``updatedAt``, newest first.
     """
-    order = " ORDER BY updated_key DESC, id DESC" if newest_first else ""
+    order = " ORDER BY s.updated_key DESC, s.id DESC" if newest_first else ""
+    return _rows_where(conn, "main", "s.workspace_hash = ?", (ws_hash,), order)
+
+
+def staged_rows(conn: sqlite3.Connection, ids: list[str]) -> dict[str, Rows]:
+    """Sessions of the attached scratch copy (see ``stage_rows``), as ``stored_rows`` gives them."""
+    return _rows_where(conn, "staged", f"s.id {_IN_IDS}", (json.dumps(ids),), "")
+
+
+def _rows_where(conn: sqlite3.Connection, schema: str, where: str, params: tuple[Any, ...],
+                order: str) -> dict[str, Rows]:
     out: dict[str, Rows] = {}
-    for row in conn.execute(f"SELECT {_S_COLS} FROM sessions WHERE workspace_hash = ?{order}",
-                            (ws_hash,)):
+    for row in conn.execute(f"SELECT {_qualified('s', _S_COLS)} FROM {schema}.sessions s"
+                            f" WHERE {where}{order}", params):
         out[row[0]] = (row, [], [])
     if not out:
         return out
     for row in conn.execute(
-        f"SELECT i.session_id, {_qualified('i', _I_COLS)} FROM sessions s"
-        " JOIN instances i ON i.session_id = s.id"
-        " WHERE s.workspace_hash = ? ORDER BY i.session_id, i.instance_id", (ws_hash,)
+        f"SELECT {_qualified('i', _I_ROW)} FROM {schema}.sessions s"
+        f" JOIN {schema}.instances i ON i.session_id = s.id"
+        f" WHERE {where} ORDER BY i.session_id, i.instance_id", params
     ):
         out[row[0]][1].append(row)
-    for row in conn.execute(
-        f"SELECT m.session_id, m.ts_key, {_qualified('m', _M_COLS)} FROM sessions s"
-        " JOIN chat_messages m ON m.session_id = s.id WHERE s.workspace_hash = ?"
-        " ORDER BY m.session_id, m.ts_key, m.seq", (ws_hash,)
+    for row in conn.execute(  # rowid is seq in the database, insertion order in a copy
+        f"SELECT {_qualified('m', _M_ROW)} FROM {schema}.sessions s"
+        f" JOIN {schema}.chat_messages m ON m.session_id = s.id"
+        f" WHERE {where} ORDER BY m.session_id, m.ts_key, m.rowid", params
     ):
         out[row[0]][2].append(row)
     return out
