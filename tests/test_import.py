@@ -489,9 +489,21 @@ def test_scratch_copies_are_removed_and_a_row_sqlite_refuses_is_reported(
     import tempfile
 
     monkeypatch.setenv("AIT42_IMPORT_WORKERS", workers)
-    scratch = tmp_path / "scratch"
+    scratch = tmp_path / "scratch"  # /dev/shm stands here with workers, the temp folder without
     scratch.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    if workers == "0":
+        monkeypatch.setattr(importer, "SHARED_MEMORY", tmp_path / "no-such-folder")
+        monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    else:
+        monkeypatch.setattr(importer, "SHARED_MEMORY", scratch)
+    made: list[Path] = []
+    mkdtemp = tempfile.mkdtemp
+
+    def recorded(**kwargs: Any) -> str:
+        made.append(Path(mkdtemp(**kwargs)))
+        return str(made[-1])
+
+    monkeypatch.setattr(tempfile, "mkdtemp", recorded)
     paths = importer.write_legacy_folder(folder, sessions=30, files=3, messages=2)
     first = folder / f"{legacy_hash(paths[0])}.json"
     text = first.read_text(encoding="utf-8")
@@ -503,4 +515,5 @@ def test_scratch_copies_are_removed_and_a_row_sqlite_refuses_is_reported(
     assert "the database refused it" in issue["reason"] and issue["sessionId"] == "session_000000"
     assert summary["totals"]["written"]["sessions"] == 29 and summary["verified"] == 29
     assert summary["countsMatch"] and not summary["ok"]
+    assert [p.parent for p in made] == [scratch]  # the copies were there, and are gone
     assert list(scratch.iterdir()) == []

@@ -462,7 +462,7 @@ class Importer:
         state = "failed"
         # Scratch copies of the files' rows: each is deleted once its file is
         # checked, so at most a few files' worth is on disk at once.
-        staging_dir = tempfile.mkdtemp(prefix="ait42-import-")
+        staging_dir = _scratch_folder((self.workers + 3) * max(map(_size, files), default=0))
         prepared = self._prepared(files, staging_dir)
         gc_was_enabled = gc.isenabled()
         # The cyclic collector rescans every live object each time enough objects
@@ -690,6 +690,30 @@ class Importer:
             "issueCount": self.issue_count,
             "issues": self.issues,
         }
+
+
+SHARED_MEMORY = Path("/dev/shm")
+
+
+def _scratch_folder(need: int) -> str:
+    """A new folder for an import's scratch copies: in memory (/dev/shm) when it has room.
+
+    Each copy is written once, read twice and deleted: on a disk's file system
+    writing them took twice as long (1.0 s against 0.57 s per 10,000 sessions).
+    ``need`` is a generous bound on the copies on disk at once.
+    """
+    root: str | None = None
+    try:
+        shm = os.statvfs(SHARED_MEMORY)
+        if os.access(SHARED_MEMORY, os.W_OK) and shm.f_bavail * shm.f_frsize > 2 * need:
+            root = str(SHARED_MEMORY)
+    except OSError:
+        pass  # no such folder here (not Linux): the temporary folder
+    try:
+        return tempfile.mkdtemp(prefix="ait42-import-", dir=root)
+    except OSError as exc:
+        raise FileError(f"cannot create a scratch folder for the import in "
+                        f"{root or tempfile.gettempdir()}: {exc}") from exc
 
 
 def _done(value: T) -> Future[T]:
