@@ -517,3 +517,22 @@ def test_scratch_copies_are_removed_and_a_row_sqlite_refuses_is_reported(
     assert summary["countsMatch"] and not summary["ok"]
     assert [p.parent for p in made] == [scratch]  # the copies were there, and are gone
     assert list(scratch.iterdir()) == []
+
+
+def test_scratch_folders_of_a_process_that_is_gone_are_removed(
+        bridge: Bridge, folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An import killed mid-way leaves its scratch folder (in /dev/shm: memory); the
+    next import removes it, and leaves a live process's folder alone."""
+    shm = tmp_path / "shm"
+    shm.mkdir()
+    monkeypatch.setattr(importer, "SHARED_MEMORY", shm)
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    stale = shm / f"ait42-import-{gone}-abc"
+    live = shm / f"ait42-import-{os.getppid()}-def"
+    for leftover in (stale, live):
+        leftover.mkdir()
+        (leftover / "0123456789abcdef.json.db").write_bytes(b"x" * 1000)
+    write_shell_file(folder, "/w", [shell_form(worktree_session("s1", "/w"))])
+    assert run_import(bridge, folder, noBackup=True)["ok"]
+    assert sorted(p.name for p in shm.iterdir()) == [live.name]

@@ -693,6 +693,26 @@ class Importer:
 
 
 SHARED_MEMORY = Path("/dev/shm")
+_SCRATCH = "ait42-import-"  # then the importing process's id
+
+
+def _sweep(root: Path) -> None:
+    """Remove scratch folders left by imports whose process is gone (a crash, a kill).
+
+    In /dev/shm they would hold memory until the machine restarts.
+    """
+    if os.name != "posix":
+        return
+    for folder in root.glob(f"{_SCRATCH}*-*"):
+        pid = folder.name[len(_SCRATCH):].split("-", 1)[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)  # signal 0: only asks whether the process exists
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            pass  # alive, under another user
 
 
 def _scratch_folder(need: int) -> str:
@@ -709,8 +729,9 @@ def _scratch_folder(need: int) -> str:
             root = str(SHARED_MEMORY)
     except OSError:
         pass  # no such folder here (not Linux): the temporary folder
+    _sweep(Path(root or tempfile.gettempdir()))
     try:
-        return tempfile.mkdtemp(prefix="ait42-import-", dir=root)
+        return tempfile.mkdtemp(prefix=f"{_SCRATCH}{os.getpid()}-", dir=root)
     except OSError as exc:
         raise FileError(f"cannot create a scratch folder for the import in "
                         f"{root or tempfile.gettempdir()}: {exc}") from exc
