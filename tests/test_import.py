@@ -417,7 +417,7 @@ def test_rerun_of_a_large_file_compares_rows_then_dicts(bridge: Bridge, folder: 
                                                         workspace: str) -> None:
     sessions = [shell_form(worktree_session(f"s{i:02d}", workspace,
                                             evaluation={"a": i, "b": [i, None]}))
-                for i in range(30)]  # more than 20 present: the one-pass comparison
+                for i in range(30)]  # present: SQL finds the two that differ as rows
     path = write_shell_file(folder, workspace, sessions)
     assert run_import(bridge, folder, noBackup=True)["verified"] == 30
     sessions[3]["evaluation"] = {"b": [3, None], "a": 3}  # same value, other key order

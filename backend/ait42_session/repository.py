@@ -639,6 +639,28 @@ def _copy_staged(conn: sqlite3.Connection, ws_hash: str, ids: list[str],
     return refused
 
 
+# Staged rows of ``ids`` missing from the database, and sessions whose child
+# rows there number other than staged. Ids are unique on both sides (keys and
+# the models' checks), so no difference means the rows are the same.
+_STAGED_NOT_STORED = (
+    f"WITH w(id) AS (SELECT value FROM json_each(?))"
+    f" SELECT id FROM (SELECT {_S_ROW} FROM staged.sessions WHERE id IN w"
+    f" EXCEPT SELECT {_S_ROW} FROM main.sessions WHERE id IN w)"
+    f" UNION SELECT session_id FROM (SELECT {_I_ROW} FROM staged.instances"
+    f" WHERE session_id IN w EXCEPT SELECT {_I_ROW} FROM main.instances WHERE session_id IN w)"
+    f" UNION SELECT session_id FROM (SELECT {_M_ROW} FROM staged.chat_messages"
+    f" WHERE session_id IN w EXCEPT SELECT {_M_ROW} FROM main.chat_messages"
+    f" WHERE session_id IN w)"
+    " UNION SELECT s.id FROM staged.sessions s WHERE s.id IN w AND (s.instance_count <>"
+    " (SELECT count(*) FROM main.instances x WHERE x.session_id = s.id) OR s.message_count <>"
+    " (SELECT count(*) FROM main.chat_messages x WHERE x.session_id = s.id))"
+)
+
+
+def _staged_not_stored(conn: sqlite3.Connection, ids: list[str]) -> set[str]:
+    return {str(r[0]) for r in conn.execute(_STAGED_NOT_STORED, (json.dumps(ids),))}
+
+
 def import_file(conn: sqlite3.Connection, ws: Workspace, ws_path: str | None,
                 ids: list[str], *, overwrite: bool, dry_run: bool,
                 now: str, record: tuple[Any, ...] | None = None) -> list[ImportOutcome]:
@@ -654,12 +676,11 @@ def import_file(conn: sqlite3.Connection, ws: Workspace, ws_path: str | None,
         "SELECT s.id, m.workspace_hash FROM staged.sessions s JOIN main.sessions m ON m.id = s.id"
     )}
     present = [sid for sid in ids if owners.get(sid) == ws.hash]
-    # A re-run finds most sessions present: one pass over the workspace's rows
-    # beats a point read (three queries) per session, and equal rows need no
-    # dicts built (rows that differ are compared as dicts: JSON text of unknown
-    # fields may differ only in key order).
-    stored = stored_rows(conn, ws.hash) if len(present) > 20 else None
-    incoming = staged_rows(conn, present) if present else {}
+    # A re-run finds most sessions present and equal: SQLite tells which are
+    # stored other than staged, and only those are compared as the sessions'
+    # JSON (their unknown fields' text may differ in key order alone).
+    differ = _staged_not_stored(conn, present) if present else set()
+    incoming = staged_rows(conn, sorted(differ)) if differ else {}
     outcomes: list[ImportOutcome] = []
     new: list[str] = []
     for sid in ids:
@@ -670,18 +691,11 @@ def import_file(conn: sqlite3.Connection, ws: Workspace, ws_path: str | None,
         elif owner != ws.hash:
             outcomes.append(("conflict", f"the database already has this session id under "
                                          f"workspace {owner}", None))
+        elif sid not in differ:
+            outcomes.append(("unchanged", None, None))
         else:
-            rows = incoming[sid]
-            if stored is not None:
-                back = stored[sid]
-                if back == rows:
-                    outcomes.append(("unchanged", None, None))
-                    continue
-                current = assemble_rows(back)
-            else:
-                current = get_session(conn, ws, sid)
-            versions = (current, assemble_rows(rows))  # the session's JSON (see importer)
-            if versions[0] == versions[1]:
+            versions = (get_session(conn, ws, sid), assemble_rows(incoming[sid]))
+            if versions[0] == versions[1]:  # the session's JSON (see importer)
                 outcomes.append(("unchanged", None, None))
             elif overwrite:
                 outcomes.append(("replaced", None, versions))
@@ -716,24 +730,6 @@ def import_file(conn: sqlite3.Connection, ws: Workspace, ws_path: str | None,
     return outcomes
 
 
-# Staged rows of ``ids`` missing from the database, and sessions whose child
-# rows there number other than staged. Ids are unique on both sides (keys and
-# the models' checks), so no difference means the rows are the same.
-_STAGED_NOT_STORED = (
-    f"WITH w(id) AS (SELECT value FROM json_each(?))"
-    f" SELECT id FROM (SELECT {_S_ROW} FROM staged.sessions WHERE id IN w"
-    f" EXCEPT SELECT {_S_ROW} FROM main.sessions WHERE id IN w)"
-    f" UNION SELECT session_id FROM (SELECT {_I_ROW} FROM staged.instances"
-    f" WHERE session_id IN w EXCEPT SELECT {_I_ROW} FROM main.instances WHERE session_id IN w)"
-    f" UNION SELECT session_id FROM (SELECT {_M_ROW} FROM staged.chat_messages"
-    f" WHERE session_id IN w EXCEPT SELECT {_M_ROW} FROM main.chat_messages"
-    f" WHERE session_id IN w)"
-    " UNION SELECT s.id FROM staged.sessions s WHERE s.id IN w AND (s.instance_count <>"
-    " (SELECT count(*) FROM main.instances x WHERE x.session_id = s.id) OR s.message_count <>"
-    " (SELECT count(*) FROM main.chat_messages x WHERE x.session_id = s.id))"
-)
-
-
 def staged_differences(conn: sqlite3.Connection,
                        ids: list[str]) -> list[tuple[str, Json | None, Json]]:
     """The import's read-back check: sessions ``ids`` stored other than staged.
@@ -742,7 +738,7 @@ def staged_differences(conn: sqlite3.Connection,
     comparison runs inside SQLite, without the GIL. For each session that
     differs: (id, the database's version or ``None``, the staged version).
     """
-    differ = sorted(str(r[0]) for r in conn.execute(_STAGED_NOT_STORED, (json.dumps(ids),)))
+    differ = sorted(_staged_not_stored(conn, ids))
     if not differ:
         return []
     staged = staged_rows(conn, differ)
