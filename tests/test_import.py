@@ -536,3 +536,39 @@ def test_scratch_folders_of_a_process_that_is_gone_are_removed(
     write_shell_file(folder, "/w", [shell_form(worktree_session("s1", "/w"))])
     assert run_import(bridge, folder, noBackup=True)["ok"]
     assert sorted(p.name for p in shm.iterdir()) == [live.name]
+
+
+def test_a_session_the_database_refuses_is_reported_and_an_old_copy_stays(
+        bridge: Bridge, db_path: str, folder: Path) -> None:
+    """The copy from the scratch database runs per file; when the database refuses
+    one session (here a real trigger), it is copied again one session at a time:
+    that one is reported as failed, the rest of the file arrives, and a session it
+    was to replace (--overwrite) keeps its old version, children included."""
+    [ws] = importer.write_legacy_folder(folder, sessions=20, files=1, messages=2)
+    [path] = folder.iterdir()
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("CREATE TRIGGER refuse BEFORE INSERT ON chat_messages"
+                     " WHEN NEW.session_id = 'session_000007'"
+                     " BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END")
+    summary = run_import(bridge, folder, noBackup=True)
+    [issue] = summary["issues"]
+    assert issue["kind"] == "failed" and issue["sessionId"] == "session_000007"
+    assert "refused by a trigger" in issue["reason"]
+    assert summary["totals"]["written"]["sessions"] == 19 and summary["verified"] == 19
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT count(*) FROM instances WHERE session_id = 'session_000007'"
+                            ).fetchone() == (0,)
+        conn.execute("DROP TRIGGER refuse")
+    assert run_import(bridge, folder)["totals"]["written"]["sessions"] == 1
+    before = bridge.get_session_sqlite(ws, "session_000008")
+    sessions = json.loads(path.read_text(encoding="utf-8"))
+    sessions[8]["task"] = "changed in the file"
+    path.write_text(json.dumps(sessions, indent=2), encoding="utf-8")
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("CREATE TRIGGER refuse BEFORE INSERT ON sessions"
+                     " WHEN NEW.id = 'session_000008'"
+                     " BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END")
+    again = run_import(bridge, folder, overwrite=True)
+    [issue] = again["issues"]
+    assert issue["kind"] == "failed" and issue["sessionId"] == "session_000008"
+    assert bridge.get_session_sqlite(ws, "session_000008") == before
