@@ -65,7 +65,6 @@ COMMANDS: tuple[str, ...] = (
 _COMMAND_SET = frozenset(COMMANDS)
 
 
-
 class _Sealed:
     """A callable whose attributes cannot be read: pywebview's paths stop here."""
 

@@ -651,7 +651,6 @@ class Importer:
         return report
 
 
-
     def _summary(self, workspaces: list[Json], others: list[str], files: list[Path],
                  started_at: str, source: str, backup: str | None) -> Json:
         totals = {k: _zero() for k in ("read", "written", "unchanged", "skipped")}
@@ -1067,7 +1066,6 @@ def main(argv: list[str] | None = None) -> int:
                               repeat=args.repeat)
     print(json.dumps(result, indent=2))
     return 0
-
 
 
 # --------------------------------------------------------------------------

@@ -181,8 +181,6 @@ def _write_children(conn: sqlite3.Connection, rows: Rows) -> None:
         conn.executemany(_INSERT_MESSAGE, msg_rows)
 
 
-
-
 # --------------------------------------------------------------------------
 # The operations (each runs inside one transaction, see Database)
 # --------------------------------------------------------------------------
