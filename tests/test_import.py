@@ -538,6 +538,13 @@ def test_scratch_folders_of_a_process_that_is_gone_are_removed(
     assert sorted(p.name for p in shm.iterdir()) == [live.name]
 
 
+def refuse(db_path: str, table: str, when: str) -> None:
+    """A real trigger that makes the database refuse some rows of ``table``."""
+    with sqlite3.connect(db_path) as conn:
+        conn.execute(f"CREATE TRIGGER refuse BEFORE INSERT ON {table} WHEN {when}"
+                     " BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END")
+
+
 def test_a_session_the_database_refuses_is_reported_and_an_old_copy_stays(
         bridge: Bridge, db_path: str, folder: Path) -> None:
     """The copy from the scratch database runs per file; when the database refuses
@@ -546,10 +553,7 @@ def test_a_session_the_database_refuses_is_reported_and_an_old_copy_stays(
     was to replace (--overwrite) keeps its old version, children included."""
     [ws] = importer.write_legacy_folder(folder, sessions=20, files=1, messages=2)
     [path] = folder.iterdir()
-    with sqlite3.connect(db_path) as conn:
-        conn.execute("CREATE TRIGGER refuse BEFORE INSERT ON chat_messages"
-                     " WHEN NEW.session_id = 'session_000007'"
-                     " BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END")
+    refuse(db_path, "chat_messages", "NEW.session_id = 'session_000007'")
     summary = run_import(bridge, folder, noBackup=True)
     [issue] = summary["issues"]
     assert issue["kind"] == "failed" and issue["sessionId"] == "session_000007"
@@ -564,10 +568,7 @@ def test_a_session_the_database_refuses_is_reported_and_an_old_copy_stays(
     sessions = json.loads(path.read_text(encoding="utf-8"))
     sessions[8]["task"] = "changed in the file"
     path.write_text(json.dumps(sessions, indent=2), encoding="utf-8")
-    with sqlite3.connect(db_path) as conn:
-        conn.execute("CREATE TRIGGER refuse BEFORE INSERT ON sessions"
-                     " WHEN NEW.id = 'session_000008'"
-                     " BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END")
+    refuse(db_path, "sessions", "NEW.id = 'session_000008'")
     again = run_import(bridge, folder, overwrite=True)
     [issue] = again["issues"]
     assert issue["kind"] == "failed" and issue["sessionId"] == "session_000008"

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import operator
 import os
 import sqlite3
-from collections.abc import Iterable
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol, TypeVar
 
 from .db import Database
 from .errors import ConflictError, NotFoundError, ValidationError
@@ -562,35 +563,49 @@ def stage_rows(path: str, batch: list[Rows]) -> dict[int, str]:
 
 def _insert_rows(conn: sqlite3.Connection, batch: list[Rows]) -> dict[int, str]:
     """Insert sessions' rows in one batch; isolate the refused ones (index -> reason)."""
-    if not batch:
-        return {}
-    conn.execute("SAVEPOINT stage_batch")
-    try:
+    def whole() -> None:
         conn.executemany(_INSERT_SESSION, [b[0] for b in batch])
         conn.executemany(_INSERT_INSTANCE, [r for b in batch for r in b[1]])
         conn.executemany(_INSERT_MESSAGE, [r for b in batch for r in b[2]])
-    except _ROW_ERRORS:
-        conn.execute("ROLLBACK TO stage_batch")
-        conn.execute("RELEASE stage_batch")
-    else:
-        conn.execute("RELEASE stage_batch")
+
+    def one(k: int) -> None:
+        srow, irows, mrows = batch[k]
+        conn.execute(_INSERT_SESSION, srow)
+        conn.executemany(_INSERT_INSTANCE, irows)
+        conn.executemany(_INSERT_MESSAGE, mrows)
+
+    return _isolated(conn, whole, one, range(len(batch))) if batch else {}
+
+
+K = TypeVar("K")
+
+
+def _isolated(conn: sqlite3.Connection, whole: Callable[[], None],
+              one: Callable[[K], None], keys: Iterable[K]) -> dict[K, str]:
+    """``whole()`` in a savepoint; if the database refuses a row, undo it and run
+    ``one(key)`` per key, each in a savepoint of its own. Returns key -> reason
+    for the refused ones: one bad session never costs the others."""
+    if _refused(conn, whole) is None:
         return {}
-    refused: dict[int, str] = {}
-    for k, (srow, irows, mrows) in enumerate(batch):  # one savepoint each
-        conn.execute("SAVEPOINT stage_one")
-        try:
-            conn.execute(_INSERT_SESSION, srow)
-            conn.executemany(_INSERT_INSTANCE, irows)
-            conn.executemany(_INSERT_MESSAGE, mrows)
-        except _ROW_ERRORS as exc:
-            conn.execute("ROLLBACK TO stage_one")
-            refused[k] = _refusal(exc)
-        conn.execute("RELEASE stage_one")
+    refused: dict[K, str] = {}
+    for key in keys:
+        reason = _refused(conn, functools.partial(one, key))
+        if reason is not None:
+            refused[key] = reason
     return refused
 
 
-def _refusal(exc: BaseException) -> str:
-    return f"the database refused it ({type(exc).__name__}: {exc})"
+def _refused(conn: sqlite3.Connection, fn: Callable[[], None]) -> str | None:
+    """Run ``fn`` in a savepoint; why the database refused it, or ``None``."""
+    conn.execute("SAVEPOINT isolated")
+    try:
+        fn()
+    except _ROW_ERRORS as exc:
+        conn.execute("ROLLBACK TO isolated")
+        conn.execute("RELEASE isolated")
+        return f"the database refused it ({type(exc).__name__}: {exc})"
+    conn.execute("RELEASE isolated")
+    return None
 
 
 _DELETE_FOR_REPLACE = "DELETE FROM sessions WHERE id = ? AND workspace_hash = ?"
@@ -605,36 +620,21 @@ def _copy_staged(conn: sqlite3.Connection, ws_hash: str, ids: list[str],
     session in place. Messages are copied in their staged order: ``seq`` keeps
     the file's order among messages of the same instant.
     """
-    if not ids:
-        return {}
-
     def copy(where: str, params: tuple[str, ...]) -> None:
         for table, cols, key, order in _STAGED_TABLES:
             conn.execute(f"INSERT INTO main.{table} ({cols}) SELECT {cols}"
                          f" FROM staged.{table} WHERE {key} {where}{order}", params)
 
-    conn.execute("SAVEPOINT import_batch")
-    try:
+    def whole() -> None:
         conn.executemany(_DELETE_FOR_REPLACE, [(sid, ws_hash) for sid in ids if sid in replace])
         copy(_IN_IDS, (json.dumps(ids),))
-    except _ROW_ERRORS:
-        conn.execute("ROLLBACK TO import_batch")
-        conn.execute("RELEASE import_batch")
-    else:
-        conn.execute("RELEASE import_batch")
-        return {}
-    refused: dict[str, str] = {}
-    for sid in ids:  # one savepoint each
-        conn.execute("SAVEPOINT import_one")
-        try:
-            if sid in replace:
-                conn.execute(_DELETE_FOR_REPLACE, (sid, ws_hash))
-            copy("= ?", (sid,))
-        except _ROW_ERRORS as exc:
-            conn.execute("ROLLBACK TO import_one")
-            refused[sid] = _refusal(exc)
-        conn.execute("RELEASE import_one")
-    return refused
+
+    def one(sid: str) -> None:
+        if sid in replace:
+            conn.execute(_DELETE_FOR_REPLACE, (sid, ws_hash))
+        copy("= ?", (sid,))
+
+    return _isolated(conn, whole, one, ids) if ids else {}
 
 
 # Staged rows of ``ids`` missing from the database, and sessions whose child
