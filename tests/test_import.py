@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from ait42_session.errors import ConflictError, NotFoundError, ValidationError
 from ait42_session.legacy_store import normalize
 from ait42_session.workspace import legacy_hash
 
-from .conftest import make_session
+from .conftest import fill_disk, make_session
 from .legacy_files import shell_form, shell_text, worktree_session, write_shell_file
 
 
@@ -573,3 +574,26 @@ def test_a_session_the_database_refuses_is_reported_and_an_old_copy_stays(
     [issue] = again["issues"]
     assert issue["kind"] == "failed" and issue["sessionId"] == "session_000008"
     assert bridge.get_session_sqlite(ws, "session_000008") == before
+
+
+def test_a_full_disk_under_the_scratch_copies_stops_the_import_clearly(
+        bridge: Bridge, folder: Path, workspace: str, tmpfs: Callable[[str], Path],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows are staged on disk (or in /dev/shm) before they reach the database: when
+    that disk is full, the import stops with an IO error that says so, and nothing
+    of the file is half imported."""
+    import tempfile
+
+    small = tmpfs("1m")
+    fill_disk(small / "filler")
+    monkeypatch.setattr(importer, "_scratch_folder",
+                        lambda need: tempfile.mkdtemp(prefix="ait42-import-", dir=small))
+    write_shell_file(folder, workspace, [shell_form(worktree_session(f"s{i}", workspace))
+                                         for i in range(5)])
+    job = bridge.start_import(str(folder), {"noBackup": True})
+    while (status := bridge.get_import_status(job["jobId"]))["state"] == "running":
+        time.sleep(0.01)
+    assert status["state"] == "failed" and status["error"]["code"] == "IO"
+    assert "scratch copy" in status["error"]["message"]
+    assert bridge.get_all_sessions_sqlite(workspace) == []
+    assert [p.name for p in small.iterdir()] == ["filler"]  # the scratch folder is gone
