@@ -389,9 +389,10 @@ def _workers(total_bytes: int) -> int:
     env = os.environ.get("AIT42_IMPORT_WORKERS")
     if env is not None and env.isdigit():
         return int(env)
-    if total_bytes < PARALLEL_BYTES:
+    cpus = os.cpu_count() or 1
+    if total_bytes < PARALLEL_BYTES or cpus < 2:  # one CPU: a worker only adds its start-up
         return 0
-    return max(1, min(2, os.cpu_count() or 1))
+    return min(2, cpus)
 
 
 # --------------------------------------------------------------------------
