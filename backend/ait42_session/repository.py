@@ -678,7 +678,7 @@ def import_file(conn: sqlite3.Connection, ws: Workspace, ws_path: str | None,
     # stored other than staged, and only those are compared as the sessions'
     # JSON (their unknown fields' text may differ in key order alone).
     differ = _staged_not_stored(conn, present) if present else set()
-    incoming = staged_rows(conn, sorted(differ)) if differ else {}
+    both = _versions(conn, sorted(differ)) if differ else {}
     outcomes: list[ImportOutcome] = []
     new: list[str] = []
     for sid in ids:
@@ -692,7 +692,8 @@ def import_file(conn: sqlite3.Connection, ws: Workspace, ws_path: str | None,
         elif sid not in differ:
             outcomes.append(("unchanged", None, None))
         else:
-            versions = (get_session(conn, ws, sid), assemble_rows(incoming[sid]))
+            stored, staged = both[sid]
+            versions = (stored or {}, staged)  # stored: the session is present
             if versions[0] == versions[1]:  # the session's JSON (see importer)
                 outcomes.append(("unchanged", None, None))
             elif overwrite:
@@ -736,13 +737,15 @@ def staged_differences(conn: sqlite3.Connection,
     comparison runs inside SQLite, without the GIL. For each session that
     differs: (id, the database's version or ``None``, the staged version).
     """
-    differ = sorted(_staged_not_stored(conn, ids))
-    if not differ:
-        return []
-    staged = staged_rows(conn, differ)
-    stored = _rows_where(conn, "main", f"s.id {_IN_IDS}", (json.dumps(differ),), "")
-    return [(sid, assemble_rows(stored[sid]) if sid in stored else None,
-             assemble_rows(staged[sid])) for sid in differ]
+    both = _versions(conn, sorted(_staged_not_stored(conn, ids)))
+    return [(sid, stored, staged) for sid, (stored, staged) in both.items()]
+
+
+def _versions(conn: sqlite3.Connection, ids: list[str]) -> dict[str, tuple[Json | None, Json]]:
+    """Staged sessions ``ids`` as JSON: (the database's version or ``None``, the staged one)."""
+    stored = _rows_where(conn, "main", f"s.id {_IN_IDS}", (json.dumps(ids),), "")
+    return {sid: (assemble_rows(stored[sid]) if sid in stored else None, assemble_rows(rows))
+            for sid, rows in staged_rows(conn, ids).items()}
 
 
 def start_import_run(conn: sqlite3.Connection, started_at: str, source_dir: str,
