@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import os
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -91,9 +92,11 @@ def test_get_all_is_newest_updated_first(bridge: Bridge, workspace: str) -> None
 def test_blank_path_lists_nothing_but_other_commands_refuse_it(bridge: Bridge) -> None:
     assert bridge.get_all_sessions_sqlite("") == []
     assert bridge.get_all_sessions_sqlite("   ") == []
-    for call in (lambda: bridge.get_session_sqlite("", "s1"),
-                 lambda: bridge.create_session_sqlite("", make_session()),
-                 lambda: bridge.delete_session_sqlite(" ", "s1")):
+    calls: list[Callable[[], object]] = [
+        lambda: bridge.get_session_sqlite("", "s1"),
+        lambda: bridge.create_session_sqlite("", make_session()),
+        lambda: bridge.delete_session_sqlite(" ", "s1")]
+    for call in calls:
         with pytest.raises(ValidationError):
             call()
 
@@ -186,7 +189,7 @@ def test_update_instance_status(bridge: Bridge, workspace: str) -> None:
 def test_delete_removes_children(bridge: Bridge, workspace: str) -> None:
     bridge.create_session_sqlite(workspace, make_session("a", instances=3, messages=5))
     bridge.create_session_sqlite(workspace, make_session("b", instances=1, messages=1))
-    assert bridge.delete_session_sqlite(workspace, "a") is None  # type: ignore[func-returns-value]
+    assert bridge.delete_session_sqlite(workspace, "a") is None
     stats = bridge.get_database_stats()
     assert (stats["sessionCount"], stats["instanceCount"], stats["messageCount"]) == (1, 1, 1)
     with pytest.raises(NotFoundError):
@@ -206,7 +209,7 @@ def test_stats_optimize_verify(bridge: Bridge, workspace: str, db_path: str) -> 
     assert full["messageCount"] == 40 and full["databasePath"] == os.path.realpath(db_path)
     for i in range(20):
         bridge.delete_session_sqlite(workspace, f"s{i}")
-    assert bridge.optimize_database() is None  # type: ignore[func-returns-value]
+    assert bridge.optimize_database() is None
     after = bridge.get_database_stats()
     # incremental auto-vacuum gives the deleted outputs' pages back to the file system
     assert after["databaseSizeBytes"] < full["databaseSizeBytes"] // 4
@@ -283,7 +286,7 @@ def test_summaries_reject_bad_queries(bridge: Bridge, workspace: str, query: Any
 def test_wrong_argument_count_is_a_validation_error(bridge: Bridge, workspace: str) -> None:
     with pytest.raises(ValidationError, match=r"takes 2 argument\(s\) \(workspace_path, "
                                                r"session_id\), got 1"):
-        bridge.get_session_sqlite(workspace)  # type: ignore[call-arg]
+        bridge.get_session_sqlite(workspace)
 
 
 def test_metrics_count_calls_and_errors(bridge: Bridge, workspace: str) -> None:

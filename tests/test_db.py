@@ -1,95 +1,192 @@
-"""The connection layer: reads spread over the readers, direct answers, the loop crossing."""
+"""The connection layer: pooled readers, whole transactions, the loop crossing, closing."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
+import aiosqlite
 import pytest
 
-from ait42_session.bridge import Bridge
 from ait42_session.db import READERS, Database
-from ait42_session.errors import DatabaseError, NotFoundError
-from ait42_session.loop import Loop
+from ait42_session.errors import DatabaseError, NotFoundError, SessionError, ValidationError
+from ait42_session.service import Service
 
 from .conftest import make_session, run_threads
 
 
-async def test_concurrent_reads_run_on_different_readers_at_once(tmp_path: Path) -> None:
-    """Reads are queued on the least busy reader, so READERS reads run side by side.
+async def test_concurrent_reads_hold_different_readers_at_once(tmp_path: Path) -> None:
+    """READERS reads can be inside their transactions together, each on its own connection.
 
-    Each read waits inside its transaction until all of them have started: if
-    two were queued on the same reader thread, the barrier would break.
+    Each read waits inside its transaction until all have started: were they
+    sharing one connection, the later ones could never start and this would time out.
     """
     db = await Database.open(tmp_path / "s.db")
-    barrier = threading.Barrier(READERS, timeout=10)
-    threads: set[int] = set()
+    started = 0
+    everyone = asyncio.Event()
+    seen: list[aiosqlite.Connection] = []
 
-    def meet(conn: sqlite3.Connection) -> int:
-        threads.add(threading.get_ident())
-        barrier.wait()
-        return int(conn.execute("SELECT count(*) FROM sessions").fetchone()[0])
+    async def meet(conn: aiosqlite.Connection) -> int:
+        nonlocal started
+        seen.append(conn)
+        started += 1
+        if started == READERS:
+            everyone.set()
+        await asyncio.wait_for(everyone.wait(), timeout=10)
+        return int(list(await conn.execute_fetchall("SELECT count(*) FROM sessions"))[0][0])
 
     try:
         counts = await asyncio.gather(*(db.read(meet) for _ in range(READERS)))
         assert counts == [0] * READERS
-        assert len(threads) == READERS
+        assert len({id(c) for c in seen}) == READERS
     finally:
         await db.close()
 
 
-async def test_an_idle_database_reuses_its_first_reader(tmp_path: Path) -> None:
-    """One read after another lands on the same reader thread (warm page cache)."""
+async def test_a_read_sees_one_snapshot_while_a_write_commits(tmp_path: Path) -> None:
+    """Inside a read transaction, a write committed meanwhile is not seen; after it, it is."""
     db = await Database.open(tmp_path / "s.db")
-    threads = [await db.read(lambda conn: threading.get_ident()) for _ in range(5)]
-    await db.close()
-    assert len(set(threads)) == 1
+    try:
+        await db.write(_set, "k", "before")
+        async with db.reading() as conn:
+            assert await _get(conn, "k") == "before"
+            await db.write(_set, "k", "after")
+            assert await _get(conn, "k") == "before"
+        assert await db.read(_get, "k") == "after"
+    finally:
+        await db.close()
 
 
-def test_direct_answers_reach_their_own_callers_from_many_threads(tmp_path: Path) -> None:
-    """Direct commands are answered by the connection's worker: each caller gets its own."""
+async def _set(conn: aiosqlite.Connection, key: str, value: str) -> None:
+    await conn.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key)"
+                       " DO UPDATE SET value = excluded.value", (key, value))
+
+
+async def _get(conn: aiosqlite.Connection, key: str) -> str:
+    rows = list(await conn.execute_fetchall("SELECT value FROM settings WHERE key = ?", (key,)))
+    return str(rows[0][0])
+
+
+async def test_a_failure_inside_a_write_rolls_back_its_earlier_statements(
+        tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "s.db")
+
+    async def half(conn: aiosqlite.Connection) -> None:
+        await _set(conn, "k", "half")
+        await conn.execute("INSERT INTO no_such_table VALUES (1)")
+
+    try:
+        with pytest.raises(DatabaseError, match="no such table"):
+            await db.write(half)
+        assert list(await db.read(lambda c: c.execute_fetchall("SELECT * FROM settings"))) == []
+    finally:
+        await db.close()
+
+
+def test_an_error_after_a_commands_first_database_step_is_a_session_error(
+        tmp_path: Path) -> None:
+    """``add_chat_message_sqlite`` bumps the session, then its insert fails in SQLite (a
+    trigger refuses it): the caller gets a contract error and the bump is undone."""
     ws = str(tmp_path)
-    with Bridge.open(tmp_path / "s.db") as bridge:
+    with Service.open(tmp_path / "s.db") as svc:
+        before = svc.create_session_sqlite(ws, make_session())
+        raw = sqlite3.connect(tmp_path / "s.db")
+        raw.execute("CREATE TRIGGER refuse BEFORE INSERT ON chat_messages"
+                    " BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END")
+        raw.commit()
+        raw.close()
+        message = {"id": "m9", "role": "user", "content": "hi",
+                   "timestamp": "2026-01-13T10:00:00Z"}
+        with pytest.raises(SessionError, match="refused by a test trigger") as caught:
+            svc.add_chat_message_sqlite(ws, "s1", message)
+        assert isinstance(caught.value, ValidationError)
+        after = svc.get_session_sqlite(ws, "s1")
+        assert after["updatedAt"] == before["updatedAt"]
+        assert after["chatHistory"] == before["chatHistory"]
+        with pytest.raises(NotFoundError, match="no instance 7"):
+            svc.update_instance_status_sqlite(ws, "s1", 7, "failed")
+        assert svc.get_session_sqlite(ws, "s1")["updatedAt"] == before["updatedAt"]
+
+
+def test_many_threads_get_their_own_answers(tmp_path: Path) -> None:
+    ws = str(tmp_path)
+    with Service.open(tmp_path / "s.db") as svc:
         for n in range(8):
-            bridge.create_session_sqlite(ws, make_session(f"s{n}"))
+            svc.create_session_sqlite(ws, make_session(f"s{n}"))
 
         def reader(n: int) -> None:
             for _ in range(50):
-                assert bridge.get_session_sqlite(ws, f"s{n}")["id"] == f"s{n}"
+                assert svc.get_session_sqlite(ws, f"s{n}")["id"] == f"s{n}"
                 with pytest.raises(NotFoundError):
-                    bridge.get_session_sqlite(ws, f"missing{n}")
+                    svc.get_session_sqlite(ws, f"missing{n}")
 
-        errors = run_threads(reader, 8)
-        assert errors == []
-
-
-def test_a_direct_coroutine_that_never_reaches_the_database_still_answers() -> None:
-    """``direct`` is a hint: a coroutine that returns without a database call answers itself."""
-    loop = Loop()
-
-    async def no_database() -> str:
-        await asyncio.sleep(0)
-        return "answered"
-
-    try:
-        assert loop.run(no_database(), direct=True) == "answered"
-    finally:
-        loop.stop()
+        assert run_threads(reader, 8) == []
 
 
-def test_a_direct_call_on_a_closed_database_fails_instead_of_waiting_forever(
+async def test_a_closed_database_refuses_reads_and_writes(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "s.db")
+    await db.close()
+    await db.close()  # twice is fine
+    with pytest.raises(DatabaseError, match="closed"):
+        await db.read(_get, "k")
+    with pytest.raises(DatabaseError, match="closed"):
+        await db.write(_set, "k", "v")
+
+
+async def test_a_read_waiting_for_a_reader_when_the_database_closes_is_refused(
         tmp_path: Path) -> None:
-    """A direct call is queued without a future; on a closed connection nothing would
-    ever run it, so it must be refused before it is queued."""
-    loop = Loop()
-    try:
-        db = loop.run(Database.open(tmp_path / "s.db"))
-        loop.run(db.close())
-        with pytest.raises(DatabaseError, match="closed"):
-            loop.run(db.read(lambda conn: 1), direct=True)
-        with pytest.raises(DatabaseError, match="closed"):
-            loop.run(db.write(lambda conn: 1), direct=True)
-    finally:
-        loop.stop()
+    db = await Database.open(tmp_path / "s.db", readers=1)
+    release = asyncio.Event()
+
+    async def hold(conn: aiosqlite.Connection) -> None:
+        await release.wait()
+
+    holder = asyncio.ensure_future(db.read(hold))
+    await asyncio.sleep(0.05)
+    waiter = asyncio.ensure_future(db.read(_get, "k"))
+    await asyncio.sleep(0.05)
+    closing = asyncio.ensure_future(db.close())
+    await asyncio.sleep(0.05)
+    release.set()
+    await asyncio.wait_for(asyncio.gather(holder, closing), timeout=10)
+    with pytest.raises(DatabaseError, match="closed"):
+        await asyncio.wait_for(waiter, timeout=10)
+
+
+def test_closing_while_commands_run_answers_every_caller(tmp_path: Path) -> None:
+    """Callers in flight when the store closes get a result or a DATABASE error, never a hang,
+    and no thread of the store is left behind."""
+    ws = str(tmp_path)
+    before = {t.ident for t in threading.enumerate()}
+    svc = Service.open(tmp_path / "s.db")
+    svc.create_session_sqlite(ws, make_session())
+    stop = threading.Event()
+    outcomes: list[str] = []
+
+    def caller(n: int) -> None:
+        while not stop.is_set():
+            try:
+                svc.get_session_sqlite(ws, "s1")
+                outcomes.append("ok")
+            except DatabaseError:
+                outcomes.append("closed")
+                return
+
+    threads = [threading.Thread(target=caller, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 30
+    while len(outcomes) < 20:
+        assert time.monotonic() < deadline, "the callers never got going"
+        time.sleep(0.01)
+    svc.close()
+    for t in threads:
+        t.join(timeout=10)
+        assert not t.is_alive(), "a caller hung after close"
+    stop.set()
+    assert outcomes.count("closed") == 4
+    left = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
+    assert left == []

@@ -168,7 +168,7 @@ class ThreadWorkload:
             self.live[sid][1]["statuses"][iid] = status
             self.expect(sid, b.update_instance_status_sqlite(ws, sid, iid, status))
         elif op == "delete":
-            assert b.delete_session_sqlite(ws, sid) is None  # type: ignore[func-returns-value]
+            assert b.delete_session_sqlite(ws, sid) is None
             del self.live[sid]
             self.gone.append((ws, sid))
         return op

@@ -1,106 +1,88 @@
-"""Validation of command arguments: the JSON values the page sends, parsed.
+"""The types of the commands' arguments, as pydantic validates them.
 
-Each parser takes a command's raw arguments and returns them validated (or
-raises ``ValidationError`` naming the argument), so the commands themselves are
-one line of parsing and one line of work. The ``_sqlite`` commands and their
-JSON-era twins share these.
+The registry (``commands``) builds one strict pydantic model per command from
+its signature, using these annotated types, so each rule is written once and
+every command that takes, say, a workspace path checks it the same way. A
+validator raises ``ValueError`` for pydantic to report with the argument's
+name, or a contract error whose message already names it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict
 
 from . import models, workspace
-from .errors import ValidationError
 from .workspace import Workspace
 
 SORTS = ("updated", "created", "duration", "filesChanged")
 MAX_PAGE = 500
 
 
-def text(value: object, name: str) -> str:
-    """A non-empty string argument."""
+def _text(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise ValidationError(f"{name} must be a non-empty string, got {value!r}")
+        raise ValueError(f"must be a non-empty string, got {value!r}")
     return value
 
 
-def session(workspace_path: object, value: object) -> tuple[Workspace, models.Session]:
-    return workspace.resolve(workspace_path), models.validate(models.Session, value, "session")
-
-
-def lookup(workspace_path: object, session_id: object) -> tuple[Workspace, str]:
-    return workspace.resolve(workspace_path), text(session_id, "session_id")
-
-
-def message(workspace_path: object, session_id: object,
-            value: object) -> tuple[Workspace, str, models.ChatMessage]:
-    ws, sid = lookup(workspace_path, session_id)
-    return ws, sid, models.validate(models.ChatMessage, value, "message")
-
-
-def instance_status(workspace_path: object, session_id: object, instance_id: object,
-                    new_status: object) -> tuple[Workspace, str, int, str]:
-    ws, sid = lookup(workspace_path, session_id)
-    if not isinstance(instance_id, int) or isinstance(instance_id, bool) or not (
-            models.INT64_MIN <= instance_id <= models.INT64_MAX):
-        raise ValidationError(f"instance_id must be a 64-bit integer, got {instance_id!r}")
-    if new_status not in models.INSTANCE_STATUSES:
-        raise ValidationError(
-            f"new_status must be one of {', '.join(models.INSTANCE_STATUSES)}, "
-            f"got {new_status!r}"
-        )
-    return ws, sid, instance_id, str(new_status)
-
-
-def listing(workspace_path: object) -> Workspace | None:
-    """The workspace of a whole-list command; None for a blank path (an empty list)."""
-    if isinstance(workspace_path, str) and not workspace_path.strip():
+def _listing(value: object) -> Workspace | None:
+    """A blank path lists nothing (the contract's ``get_all_sessions_sqlite``)."""
+    if isinstance(value, str) and not value.strip():
         return None
-    return workspace.resolve(workspace_path)
+    return workspace.resolve(value)
 
 
-@dataclass(frozen=True, slots=True)
-class BoardQuery:
+def _one_of(allowed: tuple[str, ...]) -> BeforeValidator:
+    def check(value: object) -> object:
+        if value not in allowed:
+            raise ValueError(f"must be one of {', '.join(allowed)}, got {value!r}")
+        return value
+    return BeforeValidator(check)
+
+
+def _blank_is_none(value: object) -> object:
+    return None if value == "" else value
+
+
+def _workspace_hash(value: object) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9a-f]{16}", value):
+        raise ValueError(f"must be 16 lowercase hex characters, got {value!r}")
+    return value
+
+
+WorkspaceArg = Annotated[Workspace, BeforeValidator(workspace.resolve)]
+ListingArg = Annotated[Workspace | None, BeforeValidator(_listing)]
+Text = Annotated[str, BeforeValidator(_text)]
+SessionArg = Annotated[
+    models.Session, BeforeValidator(lambda v: models.validate(models.Session, v, "session"))]
+MessageArg = Annotated[
+    models.ChatMessage,
+    BeforeValidator(lambda v: models.validate(models.ChatMessage, v, "message"))]
+InstanceId = Annotated[int, Strict(), Field(ge=models.INT64_MIN, le=models.INT64_MAX)]
+InstanceStatus = Annotated[str, _one_of(models.INSTANCE_STATUSES)]
+StorageMode = Annotated[str, _one_of(("json", "dual", "sqlite"))]
+WorkspaceHash = Annotated[str, BeforeValidator(_workspace_hash)]
+AnyJson = Any  # validated by the command itself (the import's options)
+
+
+class Options(BaseModel):
+    """Base of the option objects: strict, and a key the command does not know is an error."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class BoardQuery(Options):
     """What ``list_session_summaries`` filters, sorts and pages by."""
 
-    status: str | None
-    type_: str | None
-    text: str | None
-    sort: str
-    limit: int
-    cursor: str | None
+    status: Annotated[models.SessionStatus | None, BeforeValidator(_blank_is_none)] = None
+    type: Annotated[models.SessionType | None, BeforeValidator(_blank_is_none)] = None
+    text: str | None = None
+    sort: Annotated[Literal["updated", "created", "duration", "filesChanged"],
+                    BeforeValidator(lambda v: "updated" if v in (None, "") else v)] = "updated"
+    limit: Annotated[int, Field(gt=0, le=MAX_PAGE)] = 50
+    cursor: str | None = None
 
 
-def _choice(query: dict[str, Any], key: str, allowed: tuple[str, ...]) -> str | None:
-    value = query.get(key)
-    if value is None or value == "":
-        return None
-    if value not in allowed:
-        raise ValidationError(f"query.{key} must be one of {', '.join(allowed)}, got {value!r}")
-    return str(value)
-
-
-def board_query(workspace_path: object, query: object) -> tuple[Workspace, BoardQuery]:
-    ws = workspace.resolve(workspace_path)
-    q: Any = {} if query is None else query
-    if not isinstance(q, dict):
-        raise ValidationError(f"query must be an object, got {type(q).__name__}")
-    search = q.get("text")
-    if search is not None and not isinstance(search, str):
-        raise ValidationError(f"query.text must be a string, got {search!r}")
-    limit = q.get("limit", 50)
-    if not isinstance(limit, int) or isinstance(limit, bool) or not 0 < limit <= MAX_PAGE:
-        raise ValidationError(f"query.limit must be an integer 1..{MAX_PAGE}, got {limit!r}")
-    cursor = q.get("cursor")
-    if cursor is not None and not isinstance(cursor, str):
-        raise ValidationError("query.cursor must be a string from nextCursor")
-    return ws, BoardQuery(
-        status=_choice(q, "status", models.SESSION_STATUSES),
-        type_=_choice(q, "type", models.SESSION_TYPES),
-        text=search or None,
-        sort=_choice(q, "sort", SORTS) or "updated",
-        limit=limit,
-        cursor=cursor,
-    )
+BoardQueryArg = Annotated[BoardQuery, BeforeValidator(lambda v: {} if v is None else v)]

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from . import consistency, importer, migrations
-from .bridge import Bridge
 from .db import default_path
 from .errors import SessionError
+from .service import Service
 
 EXAMPLES = """examples:
   ait42-session                      open the window on ~/.ait42/sessions.db
@@ -59,7 +59,7 @@ def cmd_migrate_info(args: argparse.Namespace) -> int:
 def cmd_migrate_run(args: argparse.Namespace) -> int:
     """Apply pending migrations (opening the database does it)."""
     before = {s.version for s in migrations.info(args.db) if s.applied_at}
-    Bridge.open(args.db).close()
+    Service.open(args.db).close()
     after = [s for s in migrations.info(args.db) if s.applied_at]
     applied = [s for s in after if s.version not in before]
     for state in applied:
@@ -69,10 +69,10 @@ def cmd_migrate_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _with_bridge(call: Callable[[Bridge], Any], show: Callable[[Any], int]) -> Callable[
+def _with_bridge(call: Callable[[Service], Any], show: Callable[[Any], int]) -> Callable[
         [argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
-        with Bridge.open(args.db) as bridge:
+        with Service.open(args.db) as bridge:
             return show(call(bridge))
     return run
 
@@ -148,7 +148,7 @@ def cmd_import_json(args: argparse.Namespace) -> int:
                "dryRun": args.dry_run, "overwrite": args.overwrite,
                "noBackup": args.no_backup}
     tty = sys.stderr.isatty()
-    with Bridge.open(db) as bridge:
+    with Service.open(db) as bridge:
         job = bridge.start_import(args.dir, options)["jobId"]
         last_line = 0.0
         try:
@@ -181,7 +181,7 @@ def cmd_import_json(args: argparse.Namespace) -> int:
 
 def cmd_workspace_bind(args: argparse.Namespace) -> int:
     """Give a workspace imported under its hash its real path."""
-    with Bridge.open(args.db) as bridge:
+    with Service.open(args.db) as bridge:
         result = bridge.bind_workspace(args.hash, args.path)
     print(f"bound {result['workspaceHash']} to {result['path']} "
           f"({result['sessionCount']} session(s))")
@@ -190,7 +190,7 @@ def cmd_workspace_bind(args: argparse.Namespace) -> int:
 
 def cmd_workspace_list(args: argparse.Namespace) -> int:
     """List the workspaces of the database (unknown paths show as '-')."""
-    with Bridge.open(args.db) as bridge:
+    with Service.open(args.db) as bridge:
         rows = bridge.list_workspaces()
     for row in rows:
         print(f"{row['workspaceHash']}  {row['sessionCount']:>6}  {row['path'] or '-'}")
@@ -213,14 +213,14 @@ def cmd_check_consistency(args: argparse.Namespace) -> int:
         print("\r" + line if tty else line, end="\n" if done == total or not tty else "",
               file=sys.stderr, flush=True)
 
-    with Bridge.open(args.db, sessions_dir=args.sessions_dir) as bridge:
+    with Service.open(args.db, sessions_dir=args.sessions_dir) as bridge:
         report = bridge.consistency_report(progress)
     return _report(args, report, consistency.format_report)
 
 
 def cmd_storage_mode(args: argparse.Namespace) -> int:
     """Show or set the storage mode behind the JSON-era commands."""
-    with Bridge.open(args.db) as bridge:
+    with Service.open(args.db) as bridge:
         if args.mode is None:
             print(bridge.get_storage_mode()["mode"])
         else:

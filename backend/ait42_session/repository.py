@@ -1,9 +1,10 @@
-"""The seven session operations and their SQL: the only module that holds SQL.
+"""The session operations and their SQL.
 
-Each operation is a plain function over a ``sqlite3.Connection`` that the
-``Database`` runs in one transaction on a connection's own thread, so a command
-costs one thread round trip however many statements it needs, and a failure
-rolls the whole command back. Reads build the JSON dicts straight from rows.
+Each operation is an ``async def op(conn, ...)`` over an aiosqlite connection,
+which ``db.Database`` runs inside one transaction, so a failure rolls the whole
+command back. Every await is a trip to the connection's thread, so reads ask
+for what they need in as few statements as SQLite allows (a whole session is
+one statement) and build the JSON dicts straight from the rows.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ import json
 import operator
 import os
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol, TypeVar
+
+import aiosqlite
 
 from .db import Database
 from .errors import ConflictError, NotFoundError, ValidationError
@@ -25,7 +28,8 @@ from .workspace import Workspace
 
 Json = dict[str, Any]
 # One session as rows: (session row, instance rows, message rows), as inserted.
-Rows = tuple[tuple[Any, ...], list[tuple[Any, ...]], list[tuple[Any, ...]]]
+Row = Sequence[Any]  # a tuple as sqlite3 returns it
+Rows = tuple[Row, list[Row], list[Row]]
 
 # --------------------------------------------------------------------------
 # Columns, in the order reads select them; the same order builds the dicts.
@@ -84,7 +88,7 @@ def _extra(value: dict[str, Any] | None) -> str | None:
         ) from None
 
 
-def _session_dict(row: tuple[Any, ...]) -> Json:
+def _session_dict(row: Row) -> Json:
     out: Json = {"id": row[0], "type": row[1], "task": row[2], "status": row[3],
                  "createdAt": row[4], "updatedAt": row[5]}
     for key, value in zip(_S_KEYS, row[6:9], strict=True):
@@ -107,7 +111,7 @@ def _session_dict(row: tuple[Any, ...]) -> Json:
 # Child rows are read whole, as inserted (session_id first; a message's ts_key
 # next), and indexed in place: slicing each row first cost an import a tuple
 # per row.
-def _instance_dict(row: tuple[Any, ...]) -> Json:
+def _instance_dict(row: Row) -> Json:
     out: Json = {key: value for key, value in zip(_I_KEYS, row[1:16], strict=True)
                  if value is not None}
     if row[16] is not None:
@@ -115,7 +119,7 @@ def _instance_dict(row: tuple[Any, ...]) -> Json:
     return out
 
 
-def _message_dict(row: tuple[Any, ...]) -> Json:
+def _message_dict(row: Row) -> Json:
     out: Json = {"id": row[2], "role": row[3], "content": row[4], "timestamp": row[5]}
     if row[6] is not None:
         out["instanceId"] = row[6]
@@ -164,8 +168,8 @@ _UPDATE_SESSION = (
 )
 
 
-def _touch_workspace(conn: sqlite3.Connection, ws: Workspace, now: str) -> None:
-    conn.execute(
+async def _touch_workspace(conn: aiosqlite.Connection, ws: Workspace, now: str) -> None:
+    await conn.execute(
         "INSERT INTO workspaces (hash, path, created_at, last_accessed) VALUES (?, ?, ?, ?)"
         " ON CONFLICT (hash) DO UPDATE SET last_accessed = excluded.last_accessed,"
         " path = excluded.path",
@@ -173,74 +177,100 @@ def _touch_workspace(conn: sqlite3.Connection, ws: Workspace, now: str) -> None:
     )
 
 
-def _write_children(conn: sqlite3.Connection, rows: Rows) -> None:
+async def _write_children(conn: aiosqlite.Connection, rows: Rows) -> None:
     """Insert a session's instance and message rows (from ``import_rows``)."""
     _srow, inst_rows, msg_rows = rows
     if inst_rows:
-        conn.executemany(_INSERT_INSTANCE, inst_rows)
+        await conn.executemany(_INSERT_INSTANCE, inst_rows)
     if msg_rows:
-        conn.executemany(_INSERT_MESSAGE, msg_rows)
+        await conn.executemany(_INSERT_MESSAGE, msg_rows)
 
 
 # --------------------------------------------------------------------------
 # The operations (each runs inside one transaction, see Database)
 # --------------------------------------------------------------------------
 
-def create_session(conn: sqlite3.Connection, ws: Workspace, s: Session) -> Json:
-    _touch_workspace(conn, ws, now_rfc3339())
+# One statement renders a whole session: its row, and its instances and
+# messages each as one JSON array of rows. SQLite before 3.44 does not promise
+# the order rows reach json_group_array, so the rows carry their sort keys.
+_SESSION_WHOLE = (
+    f"SELECT {_qualified('s', _S_COLS)},"
+    f" (SELECT json_group_array(json_array({_I_ROW})) FROM instances"
+    "   WHERE session_id = s.id),"
+    f" (SELECT json_group_array(json_array({_M_ROW}, seq)) FROM chat_messages"
+    "   WHERE session_id = s.id)"
+    " FROM sessions s WHERE s.id = ? AND s.workspace_hash = ?"
+)
+_INSTANCE_ORDER = operator.itemgetter(1)  # instance_id
+_MESSAGE_ORDER = operator.itemgetter(1, 8)  # ts_key, seq
+
+
+async def _session_exists_elsewhere(conn: aiosqlite.Connection, session_id: str) -> str | None:
+    """The path (or hash) of the workspace that holds ``session_id``, if any."""
+    rows = await conn.execute_fetchall(
+        "SELECT coalesce(w.path, s.workspace_hash) FROM sessions s"
+        " JOIN workspaces w ON w.hash = s.workspace_hash WHERE s.id = ?", (session_id,))
+    return None if not rows else str(list(rows)[0][0])
+
+
+async def create_session(conn: aiosqlite.Connection, ws: Workspace, s: Session) -> Json:
     rows = import_rows(ws.hash, s)
-    try:
-        conn.execute(_INSERT_SESSION, rows[0])
-    except sqlite3.IntegrityError as exc:
-        if "sessions.id" in str(exc):
-            raise ConflictError(
-                f"session {s.id!r} already exists; use update_session_sqlite to change it"
-            ) from None
-        raise
-    _write_children(conn, rows)
+    owner = await _session_exists_elsewhere(conn, s.id)
+    if owner is not None:
+        if owner in (ws.path, ws.hash):
+            raise ConflictError(f"session {s.id!r} already exists in workspace {ws.path}; "
+                                "use update_session_sqlite to change it")
+        raise ConflictError(f"session id {s.id!r} is already taken by a session of another "
+                            f"workspace ({owner}); session ids are unique across workspaces, "
+                            "so give this session another id")
+    await _touch_workspace(conn, ws, now_rfc3339())
+    await conn.execute(_INSERT_SESSION, rows[0])
+    await _write_children(conn, rows)
     return assemble_rows(rows)
 
 
-def update_session(conn: sqlite3.Connection, ws: Workspace, s: Session) -> Json:
+async def update_session(conn: aiosqlite.Connection, ws: Workspace, s: Session) -> Json:
     rows = import_rows(ws.hash, s)
     srow = rows[0]  # _S_COLS, workspace_hash, created_key, updated_key, counts
-    cur = conn.execute(_UPDATE_SESSION, (*srow[1:17], *srow[18:], s.id, ws.hash))
+    cur = await conn.execute(_UPDATE_SESSION, (*srow[1:17], *srow[18:], s.id, ws.hash))
     if cur.rowcount == 0:
         raise NotFoundError(f"no session {s.id!r} in workspace {ws.path}")
-    _touch_workspace(conn, ws, now_rfc3339())
-    conn.execute("DELETE FROM instances WHERE session_id = ?", (s.id,))
-    conn.execute("DELETE FROM chat_messages WHERE session_id = ?", (s.id,))
-    _write_children(conn, rows)
+    await _touch_workspace(conn, ws, now_rfc3339())
+    await conn.execute("DELETE FROM instances WHERE session_id = ?", (s.id,))
+    await conn.execute("DELETE FROM chat_messages WHERE session_id = ?", (s.id,))
+    await _write_children(conn, rows)
     return assemble_rows(rows)
 
 
-def get_session(conn: sqlite3.Connection, ws: Workspace, session_id: str) -> Json:
-    row = conn.execute(f"SELECT {_S_COLS} FROM sessions WHERE id = ? AND workspace_hash = ?",
-                       (session_id, ws.hash)).fetchone()
-    if row is None:
+async def get_session(conn: aiosqlite.Connection, ws: Workspace, session_id: str) -> Json:
+    """One whole session, read with a single statement."""
+    rows = list(await conn.execute_fetchall(_SESSION_WHOLE, (session_id, ws.hash)))
+    if not rows:
         raise NotFoundError(f"no session {session_id!r} in workspace {ws.path}")
-    insts = conn.execute(f"SELECT session_id, {_I_COLS} FROM instances WHERE session_id = ?"
-                         " ORDER BY instance_id", (session_id,)).fetchall()
-    msgs = conn.execute(f"SELECT session_id, ts_key, {_M_COLS} FROM chat_messages"
-                        " WHERE session_id = ? ORDER BY ts_key, seq", (session_id,)).fetchall()
+    row = rows[0]
+    insts = json.loads(row[17])
+    insts.sort(key=_INSTANCE_ORDER)
+    msgs = json.loads(row[18])
+    msgs.sort(key=_MESSAGE_ORDER)
     return assemble_rows((row, insts, msgs))
 
 
-def get_all_sessions(conn: sqlite3.Connection, ws: Workspace) -> list[Json]:
+async def get_all_sessions(conn: aiosqlite.Connection, ws: Workspace) -> list[Json]:
     return [assemble_rows(rows)
-            for rows in stored_rows(conn, ws.hash, newest_first=True).values()]
+            for rows in (await stored_rows(conn, ws.hash, newest_first=True)).values()]
 
 
-def delete_session(conn: sqlite3.Connection, ws: Workspace, session_id: str) -> None:
-    cur = conn.execute("DELETE FROM sessions WHERE id = ? AND workspace_hash = ?",
-                       (session_id, ws.hash))
+async def delete_session(conn: aiosqlite.Connection, ws: Workspace, session_id: str) -> None:
+    cur = await conn.execute("DELETE FROM sessions WHERE id = ? AND workspace_hash = ?",
+                             (session_id, ws.hash))
     if cur.rowcount == 0:
         raise NotFoundError(f"no session {session_id!r} in workspace {ws.path}")
 
 
-def _bump(conn: sqlite3.Connection, ws: Workspace, session_id: str, messages: int) -> None:
+async def _bump(conn: aiosqlite.Connection, ws: Workspace, session_id: str,
+                messages: int) -> None:
     now = now_rfc3339()
-    cur = conn.execute(
+    cur = await conn.execute(
         "UPDATE sessions SET updated_at = ?, updated_key = ?,"
         " message_count = message_count + ? WHERE id = ? AND workspace_hash = ?",
         (now, timestamp_key(now), messages, session_id, ws.hash),
@@ -249,28 +279,29 @@ def _bump(conn: sqlite3.Connection, ws: Workspace, session_id: str, messages: in
         raise NotFoundError(f"no session {session_id!r} in workspace {ws.path}")
 
 
-def add_chat_message(conn: sqlite3.Connection, ws: Workspace, session_id: str,
-                     m: ChatMessage) -> Json:
-    _bump(conn, ws, session_id, 1)
+async def add_chat_message(conn: aiosqlite.Connection, ws: Workspace, session_id: str,
+                           m: ChatMessage) -> Json:
+    await _bump(conn, ws, session_id, 1)
     try:
-        conn.execute(_INSERT_MESSAGE, _message_row(session_id, m))
+        await conn.execute(_INSERT_MESSAGE, _message_row(session_id, m))
     except sqlite3.IntegrityError as exc:
-        if "chat_messages.session_id, chat_messages.id" in str(exc):
+        if getattr(exc, "sqlite_errorname", "") == "SQLITE_CONSTRAINT_UNIQUE":
             raise ConflictError(
                 f"message {m.id!r} already exists in session {session_id!r}"
             ) from None
         raise
-    return get_session(conn, ws, session_id)
+    return await get_session(conn, ws, session_id)
 
 
-def update_instance_status(conn: sqlite3.Connection, ws: Workspace, session_id: str,
-                           instance_id: int, status: str) -> Json:
-    _bump(conn, ws, session_id, 0)
-    cur = conn.execute("UPDATE instances SET status = ? WHERE session_id = ? AND instance_id = ?",
-                       (status, session_id, instance_id))
+async def update_instance_status(conn: aiosqlite.Connection, ws: Workspace, session_id: str,
+                                 instance_id: int, status: str) -> Json:
+    await _bump(conn, ws, session_id, 0)
+    cur = await conn.execute(
+        "UPDATE instances SET status = ? WHERE session_id = ? AND instance_id = ?",
+        (status, session_id, instance_id))
     if cur.rowcount == 0:
         raise NotFoundError(f"session {session_id!r} has no instance {instance_id}")
-    return get_session(conn, ws, session_id)
+    return await get_session(conn, ws, session_id)
 
 
 # --------------------------------------------------------------------------
@@ -291,9 +322,9 @@ def _decode_cursor(cursor: str) -> tuple[Any, str]:
     return value, session_id
 
 
-def list_session_summaries(conn: sqlite3.Connection, ws: Workspace, status: str | None,
-                           type_: str | None, text: str | None, sort: str, limit: int,
-                           cursor: str | None) -> Json:
+async def list_session_summaries(conn: aiosqlite.Connection, ws: Workspace, status: str | None,
+                                 type_: str | None, text: str | None, sort: str, limit: int,
+                                 cursor: str | None) -> Json:
     col = _SORTS[sort]
     where = ["workspace_hash = ?"]
     params: list[Any] = [ws.hash]
@@ -308,7 +339,7 @@ def list_session_summaries(conn: sqlite3.Connection, ws: Workspace, status: str 
         where.append("task LIKE ? ESCAPE '\\'")
         params.append(f"%{escaped}%")
     count_sql = f"SELECT count(*) FROM sessions WHERE {' AND '.join(where)}"
-    total = conn.execute(count_sql, params).fetchone()[0]
+    total = list(await conn.execute_fetchall(count_sql, params))[0][0]
     if cursor is not None:
         value, after_id = _decode_cursor(cursor)
         if value is None:  # NULLs sort last when descending
@@ -317,10 +348,10 @@ def list_session_summaries(conn: sqlite3.Connection, ws: Workspace, status: str 
         else:
             where.append(f"({col} < ? OR ({col} = ? AND id < ?) OR {col} IS NULL)")
             params.extend((value, value, after_id))
-    rows = conn.execute(
+    rows = list(await conn.execute_fetchall(
         f"SELECT {_SUMMARY_COLS}, {col} FROM sessions WHERE {' AND '.join(where)}"
         f" ORDER BY {col} DESC, id DESC LIMIT ?", (*params, limit + 1)
-    ).fetchall()
+    ))
     items = []
     for row in rows[:limit]:
         item = {k: v for k, v in zip(_SUMMARY_KEYS, row, strict=False) if v is not None}
@@ -332,12 +363,12 @@ def list_session_summaries(conn: sqlite3.Connection, ws: Workspace, status: str 
     return {"items": items, "nextCursor": next_cursor, "total": total}
 
 
-def list_workspaces(conn: sqlite3.Connection) -> list[Json]:
-    rows = conn.execute(
+async def list_workspaces(conn: aiosqlite.Connection) -> list[Json]:
+    rows = await conn.execute_fetchall(
         "SELECT w.hash, w.path, w.last_accessed,"
         " (SELECT count(*) FROM sessions s WHERE s.workspace_hash = w.hash)"
         " FROM workspaces w ORDER BY w.last_accessed DESC, w.hash"
-    ).fetchall()
+    )
     return [{"workspaceHash": r[0], "path": r[1], "lastAccessed": r[2], "sessionCount": r[3]}
             for r in rows]
 
@@ -346,15 +377,15 @@ def list_workspaces(conn: sqlite3.Connection) -> list[Json]:
 # Maintenance
 # --------------------------------------------------------------------------
 
-def database_stats(conn: sqlite3.Connection, path: str) -> Json:
-    counts = conn.execute(
+async def database_stats(conn: aiosqlite.Connection, path: str) -> Json:
+    counts, pages = list(await conn.execute_fetchall(
         "SELECT (SELECT count(*) FROM sessions), (SELECT count(*) FROM instances),"
         " (SELECT count(*) FROM chat_messages), (SELECT count(*) FROM workspaces),"
         " (SELECT max(version) FROM migration_metadata)"
-    ).fetchone()
-    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-    page_count = conn.execute("PRAGMA page_count").fetchone()[0]
-    freelist = conn.execute("PRAGMA freelist_count").fetchone()[0]
+        " UNION ALL SELECT page_size, page_count, freelist_count, 0, 0"
+        " FROM pragma_page_size, pragma_page_count, pragma_freelist_count"
+    ))
+    page_size, page_count, freelist = pages[0], pages[1], pages[2]
     wal = 0
     if path != ":memory:":
         try:
@@ -370,26 +401,28 @@ def database_stats(conn: sqlite3.Connection, path: str) -> Json:
     }
 
 
-def optimize(conn: sqlite3.Connection) -> None:
+async def optimize(conn: aiosqlite.Connection) -> None:
     """Refresh planner statistics, give free pages back, truncate the WAL."""
-    conn.execute("PRAGMA optimize")
+    await conn.execute("PRAGMA optimize")
     # execute() steps a statement once, and incremental_vacuum frees one page
     # per step; executescript() runs it to the end.
-    conn.executescript("PRAGMA incremental_vacuum;")
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    await conn.executescript("PRAGMA incremental_vacuum;")
+    await conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
-def verify(conn: sqlite3.Connection) -> bool:
+async def verify(conn: aiosqlite.Connection) -> bool:
     """Integrity and foreign-key checks; true when both find nothing."""
     try:
-        ok = conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-        return ok and not conn.execute("PRAGMA foreign_key_check").fetchall()
+        ok = [tuple(r) for r in await conn.execute_fetchall("PRAGMA integrity_check")]
+        if ok != [("ok",)]:
+            return False
+        return not list(await conn.execute_fetchall("PRAGMA foreign_key_check"))
     except sqlite3.DatabaseError:  # too damaged to check at all
         return False
 
 
 # --------------------------------------------------------------------------
-# The repository: the operations above, async, over a Database
+# The repository: the operations above over a Database
 # --------------------------------------------------------------------------
 
 class SessionRepository(Protocol):
@@ -419,7 +452,7 @@ class SqliteSessionRepository:
         return await self.db.write(update_session, ws, session)
 
     async def get_session(self, ws: Workspace, session_id: str) -> Json:
-        return await self.db.read(get_session, ws, session_id)
+        return await self.db.read_one(get_session, ws, session_id)
 
     async def get_all_sessions(self, ws: Workspace) -> list[Json]:
         return await self.db.read(get_all_sessions, ws)
@@ -435,25 +468,6 @@ class SqliteSessionRepository:
                                      instance_id: int, status: str) -> Json:
         return await self.db.write(update_instance_status, ws, session_id, instance_id, status)
 
-    async def list_session_summaries(self, ws: Workspace, *, status: str | None,
-                                     type_: str | None, text: str | None, sort: str,
-                                     limit: int, cursor: str | None) -> Json:
-        return await self.db.read(list_session_summaries, ws, status, type_, text, sort,
-                                  limit, cursor)
-
-    async def list_workspaces(self) -> list[Json]:
-        return await self.db.read(list_workspaces)
-
-    async def stats(self) -> Json:
-        return await self.db.read(database_stats, self.db.path)
-
-    async def optimize(self) -> None:
-        await self.db.write_outside_transaction(optimize)
-
-    async def verify(self) -> bool:
-        # No read transaction: on a damaged file its COMMIT would fail again.
-        return await self.db.read_outside_transaction(verify)
-
 
 # ==========================================================================
 # Phase 2 (legacy JSON import, dual write, settings): appended section.
@@ -467,44 +481,45 @@ _ROW_ERRORS = (sqlite3.IntegrityError, sqlite3.InterfaceError, OverflowError, Va
 ImportOutcome = tuple[str, str | None, tuple[Json, Json] | None]
 
 
-def get_setting(conn: sqlite3.Connection, key: str) -> str | None:
-    row = conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
-    return None if row is None else str(row[0])
+async def get_setting(conn: aiosqlite.Connection, key: str) -> str | None:
+    rows = list(await conn.execute_fetchall("SELECT value FROM settings WHERE key = ?", (key,)))
+    return None if not rows else str(rows[0][0])
 
 
-def set_setting(conn: sqlite3.Connection, key: str, value: str) -> str | None:
+async def set_setting(conn: aiosqlite.Connection, key: str, value: str) -> str | None:
     """Store a setting; return its previous value."""
-    previous = get_setting(conn, key)
-    conn.execute("INSERT INTO settings (key, value) VALUES (?, ?)"
+    previous = await get_setting(conn, key)
+    await conn.execute("INSERT INTO settings (key, value) VALUES (?, ?)"
                  " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
     return previous
 
 
-def workspace_paths(conn: sqlite3.Connection) -> dict[str, str | None]:
+async def workspace_paths(conn: aiosqlite.Connection) -> dict[str, str | None]:
     """Every known workspace: hash -> real path (``None`` while unknown)."""
-    return {str(r[0]): r[1] for r in conn.execute("SELECT hash, path FROM workspaces")}
+    return {str(r[0]): r[1]
+            for r in await conn.execute_fetchall("SELECT hash, path FROM workspaces")}
 
 
-def bind_workspace(conn: sqlite3.Connection, ws: Workspace) -> Json:
+async def bind_workspace(conn: aiosqlite.Connection, ws: Workspace) -> Json:
     """Fill in (or correct) the real path of a workspace known by its hash."""
-    cur = conn.execute("UPDATE workspaces SET path = ? WHERE hash = ?", (ws.path, ws.hash))
+    cur = await conn.execute("UPDATE workspaces SET path = ? WHERE hash = ?", (ws.path, ws.hash))
     if cur.rowcount == 0:
         raise NotFoundError(
             f"no workspace {ws.hash} in the database; import its {ws.hash}.json file first"
         )
-    count = conn.execute("SELECT count(*) FROM sessions WHERE workspace_hash = ?",
-                         (ws.hash,)).fetchone()[0]
+    count = list(await conn.execute_fetchall(
+        "SELECT count(*) FROM sessions WHERE workspace_hash = ?", (ws.hash,)))[0][0]
     return {"workspaceHash": ws.hash, "path": ws.path, "sessionCount": count}
 
 
-def session_workspaces(conn: sqlite3.Connection, ids: Iterable[str]) -> dict[str, str]:
+async def session_workspaces(conn: aiosqlite.Connection, ids: Iterable[str]) -> dict[str, str]:
     """session id -> workspace hash, for those of ``ids`` the database holds."""
     found: dict[str, str] = {}
     batch = list(ids)
     for start in range(0, len(batch), 500):  # fixed-size lists: within every build's limit
         chunk = batch[start:start + 500]
         marks = ", ".join("?" * len(chunk))
-        for row in conn.execute(
+        for row in await conn.execute_fetchall(
             f"SELECT id, workspace_hash FROM sessions WHERE id IN ({marks})", chunk
         ):
             found[str(row[0])] = str(row[1])
@@ -518,9 +533,9 @@ def import_rows(ws_hash: str, s: Session) -> Rows:
     """The rows of one session (session, instances, messages) as the import inserts them."""
     session_row = (*_session_row(s), ws_hash, timestamp_key(s.created_at),
                    timestamp_key(s.updated_at), len(s.instances), len(s.chat_history))
-    insts = [_instance_row(s.id, i) for i in s.instances]
+    insts: list[Row] = [_instance_row(s.id, i) for i in s.instances]
     insts.sort(key=_BY_SECOND)  # instance_id
-    msgs = [_message_row(s.id, m) for m in s.chat_history]
+    msgs: list[Row] = [_message_row(s.id, m) for m in s.chat_history]
     msgs.sort(key=_BY_SECOND)  # ts_key; stable: ties keep file order, as reads return them
     return session_row, insts, msgs
 
@@ -770,10 +785,10 @@ def last_backup(conn: sqlite3.Connection, source_dir: str) -> str | None:
     return None if row is None else str(row[0])
 
 
-def record_dual_event(conn: sqlite3.Connection, at: str, command: str, ws_hash: str,
+async def record_dual_event(conn: aiosqlite.Connection, at: str, command: str, ws_hash: str,
                       session_id: str | None, kind: str, database_outcome: str,
                       json_outcome: str, detail: Any) -> int:
-    cur = conn.execute(
+    cur = await conn.execute(
         "INSERT INTO dual_write_events (at, command, workspace_hash, session_id, kind,"
         " database_outcome, json_outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (at, command, ws_hash, session_id, kind, database_outcome, json_outcome,
@@ -782,13 +797,13 @@ def record_dual_event(conn: sqlite3.Connection, at: str, command: str, ws_hash: 
     return int(cur.lastrowid or 0)
 
 
-def dual_events(conn: sqlite3.Connection, limit: int) -> Json:
+async def dual_events(conn: aiosqlite.Connection, limit: int) -> Json:
     """The latest dual-write events, newest first, and how many there are."""
-    total = conn.execute("SELECT count(*) FROM dual_write_events").fetchone()[0]
-    rows = conn.execute(
+    total = list(await conn.execute_fetchall("SELECT count(*) FROM dual_write_events"))[0][0]
+    rows = await conn.execute_fetchall(
         "SELECT id, at, command, workspace_hash, session_id, kind, database_outcome,"
         " json_outcome, detail FROM dual_write_events ORDER BY id DESC LIMIT ?", (limit,)
-    ).fetchall()
+    )
     keys = ("id", "at", "command", "workspaceHash", "sessionId", "kind", "databaseOutcome",
             "jsonOutcome", "detail")
     events = []
@@ -812,7 +827,7 @@ def assemble_rows(rows: Rows) -> Json:
     return out
 
 
-def stored_rows(conn: sqlite3.Connection, ws_hash: str, *,
+async def stored_rows(conn: aiosqlite.Connection, ws_hash: str, *,
                 newest_first: bool = False) -> dict[str, Rows]:
     """Every session of a workspace as rows, in the column order ``import_rows`` writes.
 
@@ -821,29 +836,30 @@ def stored_rows(conn: sqlite3.Connection, ws_hash: str, *,
     of sessions. ``newest_first``: sessions by ``updatedAt``, newest first.
     """
     order = " ORDER BY s.updated_key DESC, s.id DESC" if newest_first else ""
-    return _rows_where(conn, "main", "s.workspace_hash = ?", (ws_hash,), order)
+    return await _rows_where(conn, "main", "s.workspace_hash = ?", (ws_hash,), order)
 
 
-def staged_rows(conn: sqlite3.Connection, ids: list[str]) -> dict[str, Rows]:
+async def staged_rows(conn: aiosqlite.Connection, ids: list[str]) -> dict[str, Rows]:
     """Sessions of the attached scratch copy (see ``stage_rows``), as ``stored_rows`` gives them."""
-    return _rows_where(conn, "staged", f"s.id {_IN_IDS}", (json.dumps(ids),), "")
+    return await _rows_where(conn, "staged", f"s.id {_IN_IDS}", (json.dumps(ids),), "")
 
 
-def _rows_where(conn: sqlite3.Connection, schema: str, where: str, params: tuple[Any, ...],
+async def _rows_where(conn: aiosqlite.Connection, schema: str, where: str, params: tuple[Any, ...],
                 order: str) -> dict[str, Rows]:
     out: dict[str, Rows] = {}
-    for row in conn.execute(f"SELECT {_qualified('s', _S_COLS)} FROM {schema}.sessions s"
-                            f" WHERE {where}{order}", params):
+    for row in await conn.execute_fetchall(
+            f"SELECT {_qualified('s', _S_COLS)} FROM {schema}.sessions s"
+            f" WHERE {where}{order}", params):
         out[row[0]] = (row, [], [])
     if not out:
         return out
-    for row in conn.execute(
+    for row in await conn.execute_fetchall(
         f"SELECT {_qualified('i', _I_ROW)} FROM {schema}.sessions s"
         f" JOIN {schema}.instances i ON i.session_id = s.id"
         f" WHERE {where} ORDER BY i.session_id, i.instance_id", params
     ):
         out[row[0]][1].append(row)
-    for row in conn.execute(  # rowid is seq in the database, insertion order in a copy
+    for row in await conn.execute_fetchall(  # rowid is seq in the database, insertion order in a copy
         f"SELECT {_qualified('m', _M_ROW)} FROM {schema}.sessions s"
         f" JOIN {schema}.chat_messages m ON m.session_id = s.id"
         f" WHERE {where} ORDER BY m.session_id, m.ts_key, m.rowid", params

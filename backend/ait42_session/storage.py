@@ -29,10 +29,11 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import sqlite3
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
+
+import aiosqlite
 
 from . import repository
 from .consistency import field_diff
@@ -129,18 +130,19 @@ class DualWriteStore:
                                        r["updatedAt"] if r else None))
 
     async def _write(self, command: str, ws: Workspace, session_id: str,
-                     db_fn: Callable[[sqlite3.Connection], T],
+                     db_fn: Callable[[aiosqlite.Connection], Awaitable[T]],
                      json_op: Callable[[Any], Op]) -> T:
         attempt = _Attempt()
 
-        def both(conn: sqlite3.Connection) -> T:
-            result = db_fn(conn)
+        async def both(conn: aiosqlite.Connection) -> T:
+            result = await db_fn(conn)
             attempt.db_ok = True
-            raw, attempt.undo = self.json.apply(ws, json_op(result))
+            # The file is written while the transaction is open, off the loop's thread.
+            raw, attempt.undo = await asyncio.to_thread(self.json.apply, ws, json_op(result))
             if result is not None:
                 diffs = field_diff(normalize(raw), result)
                 if diffs:
-                    repository.record_dual_event(
+                    await repository.record_dual_event(
                         conn, now_rfc3339(), command, ws.hash, session_id, "difference",
                         "ok", "ok", {"fields": diffs[:50], "fieldCount": len(diffs)})
             return result

@@ -1,0 +1,132 @@
+"""The store as a plain Python object: the command line, tests and tools call this.
+
+``Service`` runs the registry's commands (``commands``) on its own event loop
+thread (``loop``) over an open ``Database``. Each command is a method of the
+same name and arguments as the bridge's; the bridge is only the sealed face of
+a ``Service`` that pywebview may see.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import threading
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+from . import consistency, importer, storage
+from .commands import REGISTRY, Context
+from .db import BUSY_TIMEOUT_MS, Database, default_path
+from .errors import DatabaseError, FileError, SessionError
+from .loop import Loop
+from .metrics import Metrics
+from .repository import Json
+
+T = TypeVar("T")
+
+
+class Service:
+    """Every command of the registry as a method; open with ``Service.open(db_path)``."""
+
+    def __init__(self, loop: Loop, db: Database,
+                 sessions_dir: str | os.PathLike[str] | None = None) -> None:
+        self._loop = loop
+        self.db = db
+        self.context = Context(db=db, storage=storage.Storage(db, sessions_dir),
+                               jobs=importer.ImportJobs(db, loop.run), metrics=Metrics())
+        self._closed = False
+        self._close_lock = threading.Lock()
+
+    @classmethod
+    def open(cls, db_path: str | os.PathLike[str] | None = None, *,
+             sessions_dir: str | os.PathLike[str] | None = None,
+             busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Service:
+        """Open the database (creating folders, applying migrations) and start the loop.
+
+        ``sessions_dir``: the legacy JSON files (default ``$AIT42_SESSIONS_DIR``
+        or ``~/.ait42/sessions``). ``busy_timeout_ms``: how long a write waits
+        for another program holding the database's lock.
+        """
+        loop = Loop()
+        try:
+            db = loop.run(Database.open(db_path if db_path is not None else default_path(),
+                                        busy_timeout_ms=busy_timeout_ms))
+        except BaseException:
+            loop.stop()
+            raise
+        return cls(loop, db, sessions_dir)
+
+    def call(self, name: str, *args: Any) -> Any:
+        """Validate ``args`` for the command ``name``, run it, record its figures."""
+        cmd = REGISTRY.get(name)
+        if cmd is None:
+            raise AttributeError(f"no command {name!r}")
+        started = time.perf_counter()
+        code = None
+        try:
+            if self._closed:
+                raise DatabaseError("the store is closed: its database connections are gone; "
+                                    "open it again")
+            kwargs = cmd.parse(args)
+            if cmd.on_loop:
+                return self.run(cmd.run(self.context, **kwargs))
+            return cmd.run(self.context, **kwargs)
+        except SessionError as exc:
+            code = exc.code
+            raise
+        except Exception as exc:
+            error = _unexpected(name, exc)
+            code = error.code
+            raise error from exc
+        finally:
+            self.context.metrics.record(name, time.perf_counter() - started, code)
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run a coroutine on the store's loop (for Python callers: reports with progress)."""
+        try:
+            return self._loop.run(coro)
+        except concurrent.futures.CancelledError:
+            raise DatabaseError("the store closed while this call was running; "
+                                "open it again") from None
+
+    def consistency_report(self, progress: Callable[[int, int, int], None] | None = None,
+                           ) -> Json:
+        """``check_consistency`` with ``progress(done, total, sessions)`` after each
+        workspace (the command line's progress line)."""
+        st = self.context.storage
+        return self.run(consistency.check(st.db, st.sessions_dir,
+                                          fallback_log=st.dual.fallback_log, progress=progress))
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        if name in REGISTRY:
+            return lambda *args: self.call(name, *args)
+        raise AttributeError(name)
+
+    def close(self) -> None:
+        """Stop imports, close the database, stop the loop; safe to call more than once."""
+        with self._close_lock:
+            if self._closed:
+                return
+            self._closed = True
+            try:
+                self.context.jobs.shutdown()  # imports stop before the database closes
+                self._loop.run(self.db.close())
+            finally:
+                self._loop.stop()
+
+    def __enter__(self) -> Service:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _unexpected(name: str, exc: Exception) -> SessionError:
+    """A failure no layer foresaw, as a contract error: the command changed nothing."""
+    if isinstance(exc, concurrent.futures.CancelledError):
+        return DatabaseError(f"{name}: the store closed while the command ran; open it again")
+    if isinstance(exc, OSError):
+        return FileError(f"{name}: {exc}")
+    return SessionError(f"{name} failed unexpectedly ({type(exc).__name__}: {exc}); "
+                        "nothing was changed")
