@@ -13,6 +13,7 @@ import pytest
 
 from ait42_session.db import READERS, Database
 from ait42_session.errors import DatabaseError, NotFoundError, SessionError, ValidationError
+from ait42_session.repository import scalar
 from ait42_session.service import Service
 
 from .conftest import make_session, run_threads
@@ -36,7 +37,7 @@ async def test_concurrent_reads_hold_different_readers_at_once(tmp_path: Path) -
         if started == READERS:
             everyone.set()
         await asyncio.wait_for(everyone.wait(), timeout=10)
-        return int(list(await conn.execute_fetchall("SELECT count(*) FROM sessions"))[0][0])
+        return int(await scalar(conn, "SELECT count(*) FROM sessions"))
 
     try:
         counts = await asyncio.gather(*(db.read(meet) for _ in range(READERS)))
@@ -66,8 +67,7 @@ async def _set(conn: aiosqlite.Connection, key: str, value: str) -> None:
 
 
 async def _get(conn: aiosqlite.Connection, key: str) -> str:
-    rows = list(await conn.execute_fetchall("SELECT value FROM settings WHERE key = ?", (key,)))
-    return str(rows[0][0])
+    return str(await scalar(conn, "SELECT value FROM settings WHERE key = ?", (key,)))
 
 
 async def test_a_failure_inside_a_write_rolls_back_its_earlier_statements(

@@ -168,6 +168,14 @@ _UPDATE_SESSION = (
 )
 
 
+async def scalar(conn: aiosqlite.Connection, sql: str,
+                 params: Sequence[Any] = ()) -> Any:
+    """The first column of the first row, or ``None`` when there is no row."""
+    for row in await conn.execute_fetchall(sql, params):
+        return row[0]
+    return None
+
+
 async def _touch_workspace(conn: aiosqlite.Connection, ws: Workspace, now: str) -> None:
     await conn.execute(
         "INSERT INTO workspaces (hash, path, created_at, last_accessed) VALUES (?, ?, ?, ?)"
@@ -207,10 +215,10 @@ _MESSAGE_ORDER = operator.itemgetter(1, 8)  # ts_key, seq
 
 async def _session_exists_elsewhere(conn: aiosqlite.Connection, session_id: str) -> str | None:
     """The path (or hash) of the workspace that holds ``session_id``, if any."""
-    rows = await conn.execute_fetchall(
-        "SELECT coalesce(w.path, s.workspace_hash) FROM sessions s"
+    owner = await scalar(
+        conn, "SELECT coalesce(w.path, s.workspace_hash) FROM sessions s"
         " JOIN workspaces w ON w.hash = s.workspace_hash WHERE s.id = ?", (session_id,))
-    return None if not rows else str(list(rows)[0][0])
+    return None if owner is None else str(owner)
 
 
 async def create_session(conn: aiosqlite.Connection, ws: Workspace, s: Session) -> Json:
@@ -339,7 +347,7 @@ async def list_session_summaries(conn: aiosqlite.Connection, ws: Workspace, stat
         where.append("task LIKE ? ESCAPE '\\'")
         params.append(f"%{escaped}%")
     count_sql = f"SELECT count(*) FROM sessions WHERE {' AND '.join(where)}"
-    total = list(await conn.execute_fetchall(count_sql, params))[0][0]
+    total = await scalar(conn, count_sql, params)
     if cursor is not None:
         value, after_id = _decode_cursor(cursor)
         if value is None:  # NULLs sort last when descending
@@ -507,8 +515,8 @@ async def bind_workspace(conn: aiosqlite.Connection, ws: Workspace) -> Json:
         raise NotFoundError(
             f"no workspace {ws.hash} in the database; import its {ws.hash}.json file first"
         )
-    count = list(await conn.execute_fetchall(
-        "SELECT count(*) FROM sessions WHERE workspace_hash = ?", (ws.hash,)))[0][0]
+    count = await scalar(conn, "SELECT count(*) FROM sessions WHERE workspace_hash = ?",
+                         (ws.hash,))
     return {"workspaceHash": ws.hash, "path": ws.path, "sessionCount": count}
 
 
@@ -799,7 +807,7 @@ async def record_dual_event(conn: aiosqlite.Connection, at: str, command: str, w
 
 async def dual_events(conn: aiosqlite.Connection, limit: int) -> Json:
     """The latest dual-write events, newest first, and how many there are."""
-    total = list(await conn.execute_fetchall("SELECT count(*) FROM dual_write_events"))[0][0]
+    total = await scalar(conn, "SELECT count(*) FROM dual_write_events")
     rows = await conn.execute_fetchall(
         "SELECT id, at, command, workspace_hash, session_id, kind, database_outcome,"
         " json_outcome, detail FROM dual_write_events ORDER BY id DESC LIMIT ?", (limit,)
@@ -859,7 +867,8 @@ async def _rows_where(conn: aiosqlite.Connection, schema: str, where: str, param
         f" WHERE {where} ORDER BY i.session_id, i.instance_id", params
     ):
         out[row[0]][1].append(row)
-    for row in await conn.execute_fetchall(  # rowid is seq in the database, insertion order in a copy
+    # rowid is seq in the database, insertion order in a copy
+    for row in await conn.execute_fetchall(
         f"SELECT {_qualified('m', _M_ROW)} FROM {schema}.sessions s"
         f" JOIN {schema}.chat_messages m ON m.session_id = s.id"
         f" WHERE {where} ORDER BY m.session_id, m.ts_key, m.rowid", params
