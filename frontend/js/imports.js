@@ -154,7 +154,7 @@ export class ImportView {
     $('import-summary').replaceChildren();
     let started;
     try {
-      started = await call('start_import', { dir, options }, 'starting the import');
+      started = await call('start_import', { sourceDir: dir, options }, 'starting the import');
     } catch {
       panel.dataset.state = 'refused';
       return; /* shown in the banner (a CONFLICT when another import runs) */

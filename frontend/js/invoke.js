@@ -33,7 +33,7 @@ export const COMMANDS = Object.freeze({
   // the storage mode, the legacy import, the consistency check
   get_storage_mode: [],
   set_storage_mode: ['mode'],
-  start_import: ['dir', 'options'],
+  start_import: ['sourceDir', 'options'],
   get_import_status: ['jobId'],
   cancel_import: ['jobId'],
   check_consistency: [],
@@ -43,7 +43,7 @@ export const COMMANDS = Object.freeze({
 /** Arguments that may be left out (sent as null). */
 const OPTIONAL = Object.freeze({
   list_session_summaries: ['query'],
-  start_import: ['dir', 'options'],
+  start_import: ['sourceDir', 'options'],
 });
 
 /** Python exception class name -> the contract's error code. */

@@ -1,0 +1,88 @@
+"""The registry is the one list of commands: the bridge, the page's table and the README
+follow it, and its argument models refuse what the contract refuses."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic.alias_generators import to_camel
+
+from ait42_session.bridge import Bridge
+from ait42_session.commands import COMMANDS, REGISTRY
+from ait42_session.errors import ValidationError
+from ait42_session.service import Service
+
+from .conftest import make_session
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _table(text: str, start: str) -> dict[str, list[str]]:
+    block = text[text.index(start):]
+    block = block[:block.index("});")]
+    return {m[1]: re.findall(r"'(\w+)'", m[2])
+            for m in re.finditer(r"^\s+(\w+): \[(.*)\],$", block, re.M)}
+
+
+def test_the_pages_command_table_is_the_registry() -> None:
+    js = (ROOT / "frontend" / "js" / "invoke.js").read_text(encoding="utf-8")
+    expected = {c.name: [to_camel(p) for p in c.params] for c in REGISTRY.values()}
+    assert _table(js, "export const COMMANDS") == expected
+    optional = _table(js, "const OPTIONAL")
+    for name, params in optional.items():
+        assert set(params) <= set(expected[name]), name
+
+
+def test_the_readme_lists_every_command_with_its_arguments() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    listed = {m[1]: [p.strip() for p in m[2].split(",")] if m[2] != "—" else []
+              for m in re.finditer(r"^\| `(\w+)` \| ([^|]+?) \| (?:read|write) \|", readme, re.M)}
+    expected = {c.name: list(c.params) for c in REGISTRY.values()}
+    rows = "\n".join(f"| `{c.name}` | {', '.join(c.params) or '—'} | "
+                     f"{'write' if c.writes else 'read'} | ... |" for c in REGISTRY.values())
+    assert listed == expected, f"README's command table should be:\n{rows}"
+
+
+def test_the_bridge_offers_exactly_the_registry(db_path: str) -> None:
+    with Bridge.open(db_path) as bridge:
+        assert sorted(dir(bridge)) == sorted(COMMANDS)
+        for name in COMMANDS:
+            assert callable(getattr(bridge, name))
+
+
+@pytest.mark.parametrize(("name", "args", "says"), [
+    ("list_session_summaries", ("/w", {"limit": 5, "colour": "red"}), "colour"),
+    ("list_session_summaries", ("/w", {"limit": "5"}), "limit"),
+    ("list_session_summaries", ("/w", {"limit": 0}), "limit"),
+    ("list_session_summaries", ("/w", {"status": "done"}), "status"),
+    ("list_session_summaries", ("/w", []), "query"),
+    ("update_instance_status_sqlite", ("/w", "s1", True, "failed"), "instance_id"),
+    ("update_instance_status_sqlite", ("/w", "s1", "0", "failed"), "instance_id"),
+    ("update_instance_status_sqlite", ("/w", "s1", 2**63, "failed"), "instance_id"),
+    ("update_instance_status_sqlite", ("/w", "s1", 0, "done"), "idle, running"),
+    ("get_session_sqlite", ("/w", ""), "session_id"),
+    ("get_session_sqlite", ("/w", None), "session_id"),
+    ("get_session_sqlite", ("", "s1"), "workspace_path"),
+    ("set_storage_mode", ("both",), "json, dual, sqlite"),
+    ("bind_workspace", ("XYZ", "/w"), "workspace_hash"),
+    ("get_import_status", (7,), "job_id"),
+    ("get_database_stats", ("extra",), "takes 0 argument"),
+])
+def test_arguments_are_refused_by_name_and_nothing_changes(
+        db_path: str, workspace: str, name: str, args: tuple[Any, ...], says: str) -> None:
+    with Service.open(db_path) as svc:
+        svc.create_session_sqlite(workspace, make_session())
+        before = svc.get_all_sessions_sqlite(workspace)
+        with pytest.raises(ValidationError, match=re.escape(says)):
+            svc.call(name, *args)
+        assert svc.get_all_sessions_sqlite(workspace) == before
+
+
+def test_every_command_refuses_a_wrong_number_of_arguments(db_path: str) -> None:
+    with Service.open(db_path) as svc:
+        for cmd in REGISTRY.values():
+            with pytest.raises(ValidationError, match=f"takes {len(cmd.params)} argument"):
+                svc.call(cmd.name, *([None] * (len(cmd.params) + 1)))
