@@ -83,6 +83,17 @@ class BoardQuery(Options):
                     BeforeValidator(lambda v: "updated" if v in (None, "") else v)] = "updated"
     limit: Annotated[int, Field(gt=0, le=MAX_PAGE)] = 50
     cursor: str | None = None
+    # The sessions behind a figure of the Insights view (``insights.board_filter``):
+    # an instance of this agent / runtime / model ("unknown": none), with this
+    # status, that won; created in [createdAfter, createdBefore).
+    agent: str | None = None
+    runtime: str | None = None
+    model: str | None = None
+    instance_status: Annotated[models.InstanceStatus | None, BeforeValidator(_blank_is_none),
+                               Field(alias="instanceStatus")] = None
+    won: bool | None = None
+    created_after: Annotated[models.Timestamp | None, Field(alias="createdAfter")] = None
+    created_before: Annotated[models.Timestamp | None, Field(alias="createdBefore")] = None
 
 
 BoardQueryArg = Annotated[BoardQuery, BeforeValidator(lambda v: {} if v is None else v)]

@@ -229,7 +229,27 @@ def cmd_storage_mode(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_insights(args: argparse.Namespace) -> int:
+    """Which agent wins: the insights of a workspace (or all) as tables or JSON."""
+    from .insights import format_table
+
+    with Service.open(args.db) as svc:
+        result = svc.get_insights({"workspacePath": args.workspace} if args.workspace else None)
+    if args.json:
+        _print_json(result)
+    else:
+        print(format_table(result))
+    return 0
+
+
 def add_phase2_commands(sub: Any) -> None:
+    ins = sub.add_parser("insights", help="per agent, runtime and model: wins, completion, "
+                                          "median duration, lines; sessions per week",
+                         description="example: ait42-session insights --workspace ~/src/app")
+    ins.add_argument("--workspace", metavar="PATH", help="one workspace (default: all)")
+    ins.add_argument("--json", action="store_true", help="print get_insights' JSON")
+    ins.set_defaults(func=cmd_insights)
+
     imp = sub.add_parser(
         "import-json", help="import legacy JSON session files (~/.ait42/sessions)",
         description="Import the shell's {hash}.json files into the database: one transaction "

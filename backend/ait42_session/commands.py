@@ -184,11 +184,14 @@ async def list_session_summaries(ctx: Context, workspace_path: a.WorkspaceArg,
                                  query: a.BoardQueryArg) -> Json:
     """A page of the board: summaries (no output, no chat), filtered and sorted.
 
-    ``query`` (or null): ``{status?, type?, text?, sort?, limit?, cursor?}``.
+    ``query`` (or null): ``{status?, type?, text?, sort?, limit?, cursor?}``, and the
+    Insights view's ``{agent?, runtime?, model?, instanceStatus?, won?, createdAfter?,
+    createdBefore?}``.
     """
     q = query
     return await ctx.db.read(repository.list_session_summaries, workspace_path, q.status,
-                             q.type, q.text or None, q.sort, q.limit, q.cursor)
+                             q.type, q.text or None, q.sort, q.limit, q.cursor,
+                             _insights.board_filter(q))  # imported below (it imports this)
 
 
 @command(writes=False)
@@ -307,5 +310,8 @@ async def bind_workspace(ctx: Context, workspace_hash: a.WorkspaceHash,
             "sessions were made)")
     return await ctx.db.write(repository.bind_workspace, path)
 
+
+# Commands declared in modules of their own (each imports this one to register).
+from . import insights as _insights  # noqa: E402
 
 COMMANDS: tuple[str, ...] = tuple(REGISTRY)

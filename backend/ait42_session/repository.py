@@ -332,10 +332,15 @@ def _decode_cursor(cursor: str) -> tuple[Any, str]:
 
 async def list_session_summaries(conn: aiosqlite.Connection, ws: Workspace, status: str | None,
                                  type_: str | None, text: str | None, sort: str, limit: int,
-                                 cursor: str | None) -> Json:
+                                 cursor: str | None,
+                                 more: Sequence[tuple[str, Sequence[Any]]] = ()) -> Json:
+    """``more``: further (condition, parameters) on ``sessions`` (``insights.board_filter``)."""
     col = _SORTS[sort]
     where = ["workspace_hash = ?"]
     params: list[Any] = [ws.hash]
+    for sql, values in more:
+        where.append(sql)
+        params.extend(values)
     if status is not None:
         where.append("status = ?")
         params.append(status)

@@ -38,12 +38,15 @@ export const COMMANDS = Object.freeze({
   cancel_import: ['jobId'],
   check_consistency: [],
   bind_workspace: ['workspaceHash', 'path'],
+  // which agent wins
+  get_insights: ['options'],
 });
 
 /** Arguments that may be left out (sent as null). */
 const OPTIONAL = Object.freeze({
   list_session_summaries: ['query'],
   start_import: ['sourceDir', 'options'],
+  get_insights: ['options'],
 });
 
 /** Python exception class name -> the contract's error code. */

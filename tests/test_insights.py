@@ -1,0 +1,228 @@
+"""get_insights counts exactly as the contract says, on planted sessions; the
+board finds the sessions behind each figure; the command line prints both forms."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ait42_session import cli
+from ait42_session.errors import ValidationError
+from ait42_session.service import Service
+
+
+def inst(i: int, agent: str, status: str = "completed", **fields: Any) -> dict[str, Any]:
+    return {"instanceId": i, "worktreePath": f"/r/.wt/{i}", "branch": f"b{i}",
+            "agentName": agent, "status": status, "tmuxSessionId": f"t{i}", **fields}
+
+
+def sess(sid: str, instances: list[dict[str, Any]], *, created: str = "2026-01-13T10:00:00Z",
+         updated: str = "2026-01-13T12:00:00Z", type_: str = "competition",
+         **fields: Any) -> dict[str, Any]:
+    return {"id": sid, "type": type_, "task": f"task {sid}", "status": "completed",
+            "createdAt": created, "updatedAt": updated, "instances": instances, **fields}
+
+
+PLANTED = [
+    # a winner (instance 1, bob); alice's run has a duration of 60 s
+    sess("won", [
+        inst(0, "alice", runtime="claude", model="opus", startTime="2026-01-13T10:00:00Z",
+             endTime="2026-01-13T10:01:00Z", linesAdded=10, linesDeleted=1),
+        inst(1, "bob", runtime="codex", startTime="2026-01-13T10:00:00.000+05:30",
+             endTime="2026-01-13T04:32:00.5Z", linesAdded=5),  # 120.5 s across an offset
+    ], winnerId=1, model="sonnet"),
+    # no winner; missing runtime and model (no session model either); missing times
+    sess("open", [
+        inst(0, "alice", "failed", startTime="2026-01-13T10:00:00Z"),
+        inst(1, "bob", "running", runtime="", model=""),
+    ]),
+    # a winner whose session model stands in for the instance's; nanosecond times
+    sess("won2", [
+        inst(0, "alice", runtime="claude", startTime="2026-01-14T09:00:00.123456789Z",
+             endTime="2026-01-14T09:00:30.123456789Z", linesDeleted=4),
+    ], winnerId=0, model="haiku", type_="debate"),
+    # deleted: never counted
+    sess("gone", [inst(0, "mallory", runtime="claude")], winnerId=0, model="opus"),
+]
+
+
+@pytest.fixture
+def svc(db_path: str) -> Any:
+    with Service.open(db_path) as s:
+        yield s
+
+
+@pytest.fixture
+def planted(svc: Any, tmp_path: Path) -> str:
+    ws = str(tmp_path / "repo")
+    for s in PLANTED:
+        svc.create_session_sqlite(ws, s)
+    svc.delete_session_sqlite(ws, "gone")
+    svc.create_session_sqlite(str(tmp_path / "elsewhere"),
+                              sess("other", [inst(0, "carol", runtime="gemini")],
+                                   type_="ensemble"))
+    return ws
+
+
+def by(items: list[dict[str, Any]], key: str) -> dict[str, dict[str, Any]]:
+    return {g[key]: {k: v for k, v in g.items() if k != key} for g in items}
+
+
+def counts(instances: int, wins: int, decided: int, completed: int, failed: int,
+           median: float | None, added: int, deleted: int) -> dict[str, Any]:
+    return {"instances": instances, "wins": wins, "decided": decided, "completed": completed,
+            "failed": failed, "medianDurationSeconds": median, "linesAdded": added,
+            "linesDeleted": deleted}
+
+
+def test_counting_rules_on_planted_sessions(svc: Any, planted: str) -> None:
+    result = svc.get_insights({"workspacePath": planted})
+    assert result["sessions"] == 3
+    assert by(result["agents"], "agentName") == {
+        # won#0 (decided, 60 s), open#0 (failed, no end), won2#0 (won, 30 s)
+        "alice": counts(3, 1, 2, 2, 1, 45.0, 10, 5),
+        # won#1 (won, 120.5 s), open#1 (running, blanks)
+        "bob": counts(2, 1, 1, 1, 0, 120.5, 5, 0),
+    }
+    assert by(result["runtimes"], "runtime") == {
+        "claude": counts(2, 1, 2, 2, 0, 45.0, 10, 5),
+        "codex": counts(1, 1, 1, 1, 0, 120.5, 5, 0),
+        "unknown": counts(2, 0, 0, 0, 1, None, 0, 0),  # none, and a blank one
+    }
+    assert by(result["models"], "model") == {
+        "opus": counts(1, 0, 1, 1, 0, 60.0, 10, 1),
+        "sonnet": counts(1, 1, 1, 1, 0, 120.5, 5, 0),  # the session's model stands in
+        "haiku": counts(1, 1, 1, 1, 0, 30.0, 0, 4),
+        "unknown": counts(2, 0, 0, 0, 1, None, 0, 0),  # neither has one
+    }
+    # sorted by instances, most first (ties by name)
+    assert [g["agentName"] for g in result["agents"]] == ["alice", "bob"]
+    assert [g["runtime"] for g in result["runtimes"]] == ["claude", "unknown", "codex"]
+    assert [g["model"] for g in result["models"]] == ["unknown", "haiku", "opus", "sonnet"]
+    assert result["weeks"] == [{"weekStart": "2026-01-12", "sessions": 3, "competition": 2,
+                                "ensemble": 0, "debate": 1}]
+
+
+def test_every_workspace_counts_the_same_way(svc: Any, planted: str) -> None:
+    everything = svc.get_insights(None)
+    assert everything == svc.get_insights({}) == svc.get_insights({"workspacePath": ""})
+    assert everything["sessions"] == 4
+    assert "mallory" not in by(everything["agents"], "agentName")  # deleted
+    assert by(everything["agents"], "agentName")["carol"] == counts(1, 0, 0, 1, 0, None, 0, 0)
+    alone = svc.get_insights({"workspacePath": planted})
+    assert by(everything["agents"], "agentName")["alice"] == \
+        by(alone["agents"], "agentName")["alice"]
+    assert by(everything["models"], "model") == {
+        **by(alone["models"], "model"),
+        "unknown": counts(3, 0, 0, 1, 1, None, 0, 0)}
+
+
+def test_filters_choose_the_sessions(svc: Any, planted: str) -> None:
+    debate = svc.get_insights({"workspacePath": planted, "type": "debate"})
+    assert debate["sessions"] == 1 and [g["agentName"] for g in debate["agents"]] == ["alice"]
+    svc.update_session_sqlite(planted, dict(PLANTED[1], updatedAt="2026-02-01T00:00:00Z"))
+    later = svc.get_insights({"updatedAfter": "2026-02-01T00:00:00Z"})
+    assert later["sessions"] == 1 and later["weeks"][0]["weekStart"] == "2026-01-12"
+    earlier = svc.get_insights({"workspacePath": planted,
+                                "updatedBefore": "2026-02-01T00:00:00+00:00"})
+    assert earlier["sessions"] == 2  # before is exclusive, after inclusive
+    unknown_ws = svc.get_insights({"workspacePath": "/no/such/workspace"})
+    assert unknown_ws == {"sessions": 0, "agents": [], "runtimes": [], "models": [],
+                          "weeks": []}
+
+
+@pytest.mark.parametrize("options", [
+    {"workspace": "/x"}, {"type": "duel"}, {"updatedAfter": "last week"},
+    {"updatedBefore": 5}, {"workspacePath": 3}, [], "all",
+])
+def test_options_are_refused_and_nothing_runs(svc: Any, options: Any) -> None:
+    with pytest.raises(ValidationError):
+        svc.get_insights(options)
+
+
+def test_iso_weeks_across_a_year_boundary(svc: Any, tmp_path: Path) -> None:
+    ws = str(tmp_path / "years")
+    created = {  # 2026-01-01 is a Thursday: its ISO week starts on Monday 2025-12-29
+        "a": ("2025-12-28T23:59:59Z", "competition"),  # Sunday: the week of 2025-12-22
+        "b": ("2025-12-29T00:00:00Z", "ensemble"),
+        "c": ("2026-01-01T12:00:00Z", "debate"),
+        "d": ("2026-01-04T23:59:59.999Z", "debate"),  # Sunday, still that week
+        "e": ("2026-01-05T00:00:00Z", "competition"),  # Monday: the next week
+        # an offset: 2026-01-05T01:00+02:00 is Sunday 23:00 UTC, the week of 2025-12-29
+        "f": ("2026-01-05T01:00:00+02:00", "competition"),
+        "g": ("1969-12-31T12:00:00Z", "debate"),  # before the epoch: Monday 1969-12-29
+    }
+    for sid, (at, type_) in created.items():
+        svc.create_session_sqlite(ws, sess(sid, [], created=at, type_=type_))
+    weeks = svc.get_insights({"workspacePath": ws})["weeks"]
+    assert weeks == [
+        {"weekStart": "1969-12-29", "sessions": 1, "competition": 0, "ensemble": 0, "debate": 1},
+        {"weekStart": "2025-12-22", "sessions": 1, "competition": 1, "ensemble": 0, "debate": 0},
+        {"weekStart": "2025-12-29", "sessions": 4, "competition": 1, "ensemble": 1, "debate": 2},
+        {"weekStart": "2026-01-05", "sessions": 1, "competition": 1, "ensemble": 0, "debate": 0},
+    ]
+
+
+def test_times_sqlite_cannot_read_are_parsed_exactly(svc: Any, tmp_path: Path) -> None:
+    """Python accepts ``+0530`` and ``,5``; SQLite's julianday does not: same durations."""
+    ws = str(tmp_path / "odd")
+    svc.create_session_sqlite(ws, sess("odd", [
+        inst(0, "alice", startTime="2026-01-13T10:00:00+0530", endTime="2026-01-13T04:30:10Z"),
+        inst(1, "alice", startTime="2026-01-13T10:00:00Z", endTime="2026-01-13T10:00:20,5Z"),
+        inst(2, "alice", startTime="2026-01-13T10:00:00Z", endTime="2026-01-13T10:01:00Z"),
+    ]))
+    agents = svc.get_insights({"workspacePath": ws})["agents"]
+    assert agents[0]["medianDurationSeconds"] == 20.5  # of 10, 20.5 and 60
+    assert svc.get_insights(None)["agents"][0]["medianDurationSeconds"] == 20.5
+
+
+def test_the_board_finds_the_sessions_behind_a_figure(svc: Any, planted: str) -> None:
+    def ids(**query: Any) -> set[str]:
+        page = svc.list_session_summaries(planted, query)
+        assert page["total"] == len(page["items"])
+        return {s["id"] for s in page["items"]}
+
+    assert ids(agent="alice") == {"won", "open", "won2"}
+    assert ids(agent="bob", won=True) == {"won"}
+    assert ids(agent="alice", won=True) == {"won2"}
+    assert ids(agent="alice", instanceStatus="failed") == {"open"}
+    assert ids(runtime="unknown") == {"open"}
+    assert ids(model="sonnet") == {"won"}
+    assert ids(model="unknown") == {"open"}
+    assert ids(createdAfter="2026-01-12T00:00:00Z", createdBefore="2026-01-19T00:00:00Z",
+               type="debate") == {"won2"}
+    assert ids(createdAfter="2026-01-19T00:00:00Z") == set()
+    with pytest.raises(ValidationError):
+        svc.list_session_summaries(planted, {"instanceStatus": "won"})
+
+
+def test_the_insights_read_only_the_indexes(svc: Any, planted: str, db_path: str) -> None:
+    """Both plans read covering indexes, never the instance rows with their outputs."""
+    from ait42_session import insights
+
+    conn = sqlite3.connect(db_path)
+    try:
+        for plan in (insights._BY_SESSION, insights._BY_AGENT):
+            steps = " | ".join(r[3] for r in conn.execute(
+                "EXPLAIN QUERY PLAN " + plan.format(where="1")))
+            assert "COVERING INDEX idx_instances_insights" in steps, steps
+            assert "COVERING INDEX idx_sessions_insights" in steps, steps
+    finally:
+        conn.close()
+
+
+def test_command_line_table_and_json(planted: str, db_path: str,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--db", db_path, "insights", "--workspace", planted, "--json"]) == 0
+    as_json = json.loads(capsys.readouterr().out)
+    assert as_json["sessions"] == 3
+    assert cli.main(["--db", db_path, "insights"]) == 0
+    table = capsys.readouterr().out
+    assert "4 session(s)" in table
+    alice = next(line for line in table.splitlines() if line.startswith("alice"))
+    assert alice.split()[:5] == ["alice", "3", "1", "2", "50%"]
+    assert "2025-12-29" not in table and "2026-01-12" in table

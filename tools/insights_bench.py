@@ -1,0 +1,208 @@
+"""Benchmark: ``get_insights`` against the same figures computed in Python.
+
+    python tools/insights_bench.py [--sessions 100000] [--repeat 5] [--db PATH]
+
+Plants ``--sessions`` sessions (3 instances each with ``--output-bytes`` of
+output, 4 KB by default as in ``./dev bench``; ``--messages`` chat messages,
+10 by default; spread over 20 workspaces and two years) straight into a migrated
+database with ``sqlite3`` (the bridge would take minutes to write them; the
+rows are the ones its commands would write), then times:
+
+- ``get_insights(None)`` through the ``Service`` (validation, the loop, SQL);
+- the Python way: ``list_workspaces`` then ``get_all_sessions_sqlite`` for
+  each, and the contract's counting rules over the dicts (``python_insights``).
+
+Both answers are compared (they must be equal) and the medians printed. The
+compare view's timing is in ``tools/compare_bench.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from ait42_session.models import timestamp_key
+from ait42_session.service import Service
+from ait42_session.workspace import identify
+
+AGENTS = ("backend-developer", "frontend-developer", "test-engineer", "security-reviewer",
+          "devops-engineer", "api-designer")
+RUNTIMES = ("claude", "codex", "gemini", None)
+MODELS = ("sonnet", "opus", "gpt-5-codex", "gemini-2.5-pro", None)
+TYPES = ("competition", "ensemble", "debate")
+I_STATUSES = ("completed", "completed", "failed", "running", "idle")
+
+
+def _iso(t: datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def plant(db: str, sessions: int, output_bytes: int = 4096, messages: int = 10,
+          seed: int = 42) -> None:
+    """Write ``sessions`` sessions with their instances and messages into ``db``."""
+    Service.open(db).close()  # creates and migrates it
+    rng = random.Random(seed)
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA synchronous = OFF")
+    conn.execute("BEGIN")
+    workspaces = []
+    for w in range(20):
+        ws = identify(f"/bench/project-{w}")
+        workspaces.append(ws.hash)
+        conn.execute("INSERT INTO workspaces (hash, path, created_at, last_accessed)"
+                     " VALUES (?, ?, ?, ?)", (ws.hash, ws.path, _iso(start), _iso(start)))
+    s_rows, i_rows, m_rows = [], [], []
+    for n in range(sessions):
+        created = start + timedelta(seconds=rng.randrange(0, 730 * 86400))
+        updated = created + timedelta(seconds=rng.randrange(60, 20000))
+        winner = rng.randrange(3) if rng.random() < 0.6 else None
+        s_model = rng.choice(MODELS)
+        sid = f"bench-{n:07d}"
+        s_rows.append((sid, workspaces[n % 20], rng.choice(TYPES), f"Task number {n}",
+                       "completed", _iso(created), timestamp_key(_iso(created)), _iso(updated),
+                       timestamp_key(_iso(updated)), s_model, winner, 3, 2))
+        for i in range(3):
+            begin = created + timedelta(seconds=rng.randrange(0, 120))
+            end = begin + timedelta(milliseconds=rng.randrange(1000, 3_600_000)) \
+                if rng.random() < 0.9 else None
+            i_rows.append((sid, i, f"/bench/wt/{sid}-{i}", f"b/{sid}-{i}", rng.choice(AGENTS),
+                           rng.choice(I_STATUSES), f"tmux-{sid}-{i}", _iso(begin),
+                           None if end is None else _iso(end), rng.randrange(20),
+                           rng.randrange(500) if rng.random() < 0.9 else None,
+                           rng.randrange(200), rng.choice(RUNTIMES), rng.choice(MODELS),
+                           (f"line {n} {i} " + "x" * 60 + "\n")
+                           * max(1, output_bytes // (70 + len(str(n))))))
+        for k in range(messages):
+            ts = _iso(created + timedelta(seconds=k))
+            m_rows.append((sid, f"{sid}-m{k}", "user", f"message {k}", ts, timestamp_key(ts)))
+    conn.executemany(
+        "INSERT INTO sessions (id, workspace_hash, type, task, status, created_at, created_key,"
+        " updated_at, updated_key, model, winner_id, instance_count, message_count)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", s_rows)
+    conn.executemany(
+        "INSERT INTO instances (session_id, instance_id, worktree_path, branch, agent_name,"
+        " status, tmux_session_id, start_time, end_time, files_changed, lines_added,"
+        " lines_deleted, runtime, model, output)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", i_rows)
+    conn.executemany(
+        "INSERT INTO chat_messages (session_id, id, role, content, timestamp, ts_key)"
+        " VALUES (?, ?, ?, ?, ?, ?)", m_rows)
+    conn.execute("COMMIT")
+    conn.execute("ANALYZE")
+    conn.close()
+
+
+def _week(created: str) -> str:
+    day = datetime.fromtimestamp(timestamp_key(created) / 1e6, UTC).date()
+    return (day - timedelta(days=day.weekday())).isoformat()
+
+
+def python_insights(sessions: list[dict[str, Any]]) -> dict[str, Any]:
+    """The contract's counting rules over whole sessions, in plain Python."""
+    groups: list[dict[str, dict[str, Any]]] = [{}, {}, {}]
+    durations: list[dict[str, list[int]]] = [defaultdict(list) for _ in range(3)]
+    weeks: dict[str, dict[str, Any]] = {}
+    for s in sessions:
+        week = weeks.setdefault(_week(s["createdAt"]), {
+            "weekStart": _week(s["createdAt"]), "sessions": 0, **dict.fromkeys(TYPES, 0)})
+        week["sessions"] += 1
+        week[s["type"]] += 1
+        winner = s.get("winnerId")
+        for inst in s["instances"]:
+            keys = (inst["agentName"], inst.get("runtime") or "unknown",
+                    inst.get("model") or s.get("model") or "unknown")
+            ms = None
+            if inst.get("startTime") and inst.get("endTime"):
+                ms = round((timestamp_key(inst["endTime"])
+                            - timestamp_key(inst["startTime"])) / 1000)
+            for dim, key in enumerate(keys):
+                g = groups[dim].setdefault(key, {
+                    "instances": 0, "wins": 0, "decided": 0, "completed": 0, "failed": 0,
+                    "linesAdded": 0, "linesDeleted": 0})
+                g["instances"] += 1
+                g["wins"] += winner is not None and inst["instanceId"] == winner
+                g["decided"] += winner is not None
+                g["completed"] += inst["status"] == "completed"
+                g["failed"] += inst["status"] == "failed"
+                g["linesAdded"] += inst.get("linesAdded") or 0
+                g["linesDeleted"] += inst.get("linesDeleted") or 0
+                if ms is not None:
+                    durations[dim][key].append(ms)
+    result: dict[str, Any] = {"sessions": len(sessions)}
+    for dim, (name, key) in enumerate((("agents", "agentName"), ("runtimes", "runtime"),
+                                       ("models", "model"))):
+        items = []
+        for k, g in groups[dim].items():
+            d = durations[dim].get(k)
+            items.append({key: k, **g, "medianDurationSeconds":
+                          statistics.median(d) / 1000 if d else None})
+        result[name] = sorted(items, key=lambda g: (-g["instances"], g[key]))
+    result["weeks"] = sorted(weeks.values(), key=lambda w: w["weekStart"])
+    return result
+
+
+def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sessions", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--output-bytes", type=int, default=4096, help="per instance")
+    parser.add_argument("--messages", type=int, default=10, help="per session")
+    parser.add_argument("--db", help="reuse (or create) this database instead of a temporary one")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="ait42-insights-") as tmp:
+        db = args.db or str(Path(tmp) / "bench.db")
+        if not os.path.exists(db):
+            t0 = time.perf_counter()
+            plant(db, args.sessions, args.output_bytes, args.messages)
+            print(f"planted {args.sessions:,} sessions in {time.perf_counter() - t0:.1f} s "
+                  f"({os.path.getsize(db) / 1e6:.0f} MB)", flush=True)
+        with Service.open(db) as svc:
+            sql_times, py_times = [], []
+            for _ in range(args.repeat):
+                t0 = time.perf_counter()
+                fast = svc.get_insights(None)
+                sql_times.append(time.perf_counter() - t0)
+            for _ in range(max(1, args.repeat // 2)):
+                t0 = time.perf_counter()
+                every = [s for w in svc.list_workspaces()
+                         for s in svc.get_all_sessions_sqlite(w["path"])]
+                slow = python_insights(every)
+                py_times.append(time.perf_counter() - t0)
+                del every
+            ws = svc.list_workspaces()[0]["path"]
+            one = [svc.get_insights({"workspacePath": ws}) for _ in range(args.repeat)]
+            t0 = time.perf_counter()
+            for _ in range(args.repeat):
+                svc.get_insights({"workspacePath": ws})
+            ws_time = (time.perf_counter() - t0) / args.repeat
+        same = _same(fast, slow)
+        sql, py = statistics.median(sql_times), statistics.median(py_times)
+        runs = ", ".join(f"{t * 1000:.0f}" for t in sql_times)
+        print(f"get_insights (all {fast['sessions']:,} sessions): {sql * 1000:.0f} ms "
+              f"(median of {len(sql_times)}; runs {runs})")
+        print(f"Python over get_all_sessions_sqlite: {py * 1000:.0f} ms "
+              f"(median of {len(py_times)})")
+        print(f"ratio: {py / sql:.1f}x   answers equal: {same}")
+        print(f"get_insights of one workspace ({one[0]['sessions']:,} sessions): "
+              f"{ws_time * 1000:.0f} ms")
+        return 0 if same else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
