@@ -4,13 +4,15 @@ board finds the sessions behind each figure; the command line prints both forms.
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ait42_session import cli
+from ait42_session import cli, migrations, models, repository, workspace
+from ait42_session.db import Database
 from ait42_session.errors import ValidationError
 from ait42_session.service import Service
 
@@ -200,19 +202,79 @@ def test_the_board_finds_the_sessions_behind_a_figure(svc: Any, planted: str) ->
         svc.list_session_summaries(planted, {"instanceStatus": "won"})
 
 
-def test_the_insights_read_only_the_indexes(svc: Any, planted: str, db_path: str) -> None:
-    """Both plans read covering indexes, never the instance rows with their outputs."""
+# What insight_runs must hold: the same folding, recomputed from the two tables.
+RECOMPUTED = """
+SELECT s.workspace_hash, i.agent_name, coalesce(nullif(i.runtime, ''), 'unknown'),
+       coalesce(nullif(i.model, ''), nullif(s.model, ''), 'unknown'), i.session_id,
+       i.instance_id, s.type, s.updated_key, coalesce(i.model, '') <> '',
+       coalesce(s.winner_id = i.instance_id, 0), s.winner_id IS NOT NULL, i.status,
+       coalesce(i.lines_added, 0), coalesce(i.lines_deleted, 0),
+       i.start_time IS NOT NULL AND i.end_time IS NOT NULL,
+       CAST(round((julianday(i.end_time) - julianday(i.start_time)) * 86400000.0) AS INTEGER)
+FROM instances i JOIN sessions s ON s.id = i.session_id
+"""
+
+
+def runs_agree(db_path: str) -> int:
+    conn = sqlite3.connect(db_path)
+    try:
+        stored = sorted(conn.execute("SELECT * FROM insight_runs").fetchall())
+        assert stored == sorted(conn.execute(RECOMPUTED).fetchall())
+        return len(stored)
+    finally:
+        conn.close()
+
+
+def test_the_runs_follow_every_write(svc: Any, planted: str, db_path: str) -> None:
+    """The triggers keep insight_runs equal to the sessions and instances, command by command."""
+    assert runs_agree(db_path) == 6
+    won = svc.get_session_sqlite(planted, "won")
+    svc.update_session_sqlite(planted, dict(won, winnerId=0, model="", type="ensemble",
+                                            updatedAt="2026-03-01T00:00:00Z"))
+    assert runs_agree(db_path) == 6
+    svc.update_instance_status_sqlite(planted, "open", 1, "completed")
+    svc.add_chat_message_sqlite(planted, "open", {"id": "m1", "role": "user", "content": "hi",
+                                                  "timestamp": "2026-01-13T10:00:00Z"})
+    svc.update_session_sqlite(planted, dict(PLANTED[1], instances=[
+        inst(5, "zed", runtime="codex", model="opus")]))
+    assert runs_agree(db_path) == 5
+    svc.delete_session_sqlite(planted, "won2")
+    assert runs_agree(db_path) == 4
+    assert {g["agentName"] for g in svc.get_insights(None)["agents"]} == {"alice", "bob", "zed",
+                                                                          "carol"}
+
+
+def test_grouping_reads_in_key_order(svc: Any, planted: str, db_path: str) -> None:
+    """No sort and no join for any filter: the GROUP BY follows insight_runs' key."""
     from ait42_session import insights
 
     conn = sqlite3.connect(db_path)
     try:
-        for plan in (insights._BY_SESSION, insights._BY_AGENT):
+        for where in ("1", "r.workspace_hash = 'x'", "r.type = 'debate' AND r.updated_key >= 0"):
             steps = " | ".join(r[3] for r in conn.execute(
-                "EXPLAIN QUERY PLAN " + plan.format(where="1")))
-            assert "COVERING INDEX idx_instances_insights" in steps, steps
-            assert "COVERING INDEX idx_sessions_insights" in steps, steps
+                "EXPLAIN QUERY PLAN " + insights._GROUPS.format(where=where)))
+            assert "TEMP B-TREE" not in steps and "instances" not in steps, steps
     finally:
         conn.close()
+
+
+async def test_the_migration_fills_the_runs_of_an_existing_database(tmp_path: Path) -> None:
+    older = tmp_path / "older"
+    older.mkdir()
+    for m in migrations.default_dir().glob("*.sql"):
+        if int(m.name.split("_")[0]) < 6:
+            shutil.copy(m, older / m.name)
+    path = str(tmp_path / "old.db")
+    db = await Database.open(path, migrations_dir=older)
+    try:
+        for s in PLANTED:
+            await db.write(repository.create_session, workspace.resolve(str(tmp_path / "w")),
+                           models.validate(models.Session, s, "session"))
+    finally:
+        await db.close()
+    db = await Database.open(path)  # applies migration 6
+    await db.close()
+    assert runs_agree(path) == 6
 
 
 def test_command_line_table_and_json(planted: str, db_path: str,

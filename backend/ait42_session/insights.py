@@ -1,20 +1,22 @@
 """Which agent wins: counts per agent, runtime and model, and sessions per week.
 
 ``get_insights`` (``../shared/CONTRACT.md``, "Insights") is answered inside
-SQLite: one statement groups the instances of the chosen sessions three ways
-(agent, runtime, model) and takes each group's median duration with window
-functions; a second one counts the sessions per ISO week. No session is built
-as JSON, so 100,000 sessions cost what scanning their narrow columns costs
-(``tools/insights_bench.py``). Trashed sessions have left the ``sessions``
-table, so they never count.
+SQLite from ``insight_runs`` (migration 6): one narrow row per instance that
+triggers keep in step with the sessions and instances tables, already folded
+the contract's way (no runtime: "unknown"; no model: the session's, else
+"unknown") and kept in (workspace, agent, runtime, model) order. One GROUP BY
+reads it in that order without sorting or joining; Python then adds the
+workspaces' rows together and takes each group's median from the durations
+SQLite listed. A second statement counts the sessions per ISO week. No session
+is built as JSON and no output is read, so 100,000 sessions cost what reading
+300,000 narrow rows costs (``tools/insights_bench.py``). Trashed sessions have
+left the ``sessions`` table (and their runs with them), so they never count.
 
-Durations come from the instances' ``startTime`` / ``endTime`` text, read by
-SQLite's ``julianday`` (millisecond precision; offsets and any number of
-fraction digits are understood). A few forms that Python's parser accepts
-and SQLite's does not (``+0530``, ``,5`` fractions, week dates) would be lost
-that way, so the statement also counts the instances whose times SQLite could
-not read; when there are any, the medians are taken again in Python from the
-exact parse of every instance's times (``_exact_medians``).
+Durations are ``endTime - startTime`` as SQLite's ``julianday`` reads them,
+to the millisecond (offsets and any number of fraction digits are understood).
+A few forms that Python's parser accepts and SQLite's does not (``+0530``,
+``,5`` fractions, week dates) leave a run timed but without a duration; those
+few are read and parsed in Python (``_unread_durations``).
 """
 
 # No ``from __future__ import annotations``: the registry resolves the command's
@@ -72,44 +74,23 @@ InsightsOptionsArg = Annotated[InsightsOptions,
                                BeforeValidator(lambda v: {} if v is None else v)]
 
 
-# Rows of (agent, runtime, model) groups met among the chosen sessions'
-# instances, with the counts and every duration in milliseconds, read through
-# the covering indexes of migration 6. Runtime and model come raw (NULL, '' and
-# a name); ``insights`` folds them into the contract's names.
-_AGGREGATES = """
-       count(*), sum(s.winner_id IS NOT NULL AND i.instance_id = s.winner_id),
-       sum(s.winner_id IS NOT NULL), sum(i.status = 'completed'), sum(i.status = 'failed'),
-       sum(coalesce(i.lines_added, 0)), sum(coalesce(i.lines_deleted, 0)),
-       sum(i.start_time IS NOT NULL AND i.end_time IS NOT NULL),
-       group_concat(CAST(round((julianday(i.end_time) - julianday(i.start_time))
-                               * 86400000.0) AS INTEGER))"""
+# One row per (workspace, agent, runtime, model) of the chosen runs, read from
+# migration 6's ``insight_runs`` in its key order (grouped as read, no sort),
+# with the counts and every duration in milliseconds.
+_GROUPS = """
+SELECT agent_name, runtime, model, count(*), sum(won), sum(decided),
+       sum(status = 'completed'), sum(status = 'failed'), sum(lines_added),
+       sum(lines_deleted), sum(timed AND duration_ms IS NULL), group_concat(duration_ms)
+FROM insight_runs r WHERE {where}
+GROUP BY workspace_hash, agent_name, runtime, model
+"""
 
-# One workspace: its sessions, then their instances; SQLite sorts to group.
-_BY_SESSION = (
-    "SELECT i.agent_name, i.runtime, coalesce(nullif(i.model, ''), s.model)," + _AGGREGATES
-    + " FROM sessions s INDEXED BY idx_sessions_insights"
-    " JOIN instances i INDEXED BY idx_instances_insights ON i.session_id = s.id"
-    " WHERE {where} GROUP BY 1, 2, 3")
-
-# Every workspace: instances in (agent, runtime, model) order, grouped as they
-# are read, no sort; only those without a model of their own are sorted, by
-# their session's model.
-_BY_AGENT = (
-    "SELECT i.agent_name, i.runtime, i.model," + _AGGREGATES
-    + " FROM instances i INDEXED BY idx_instances_insights_agent"
-    " JOIN sessions s INDEXED BY idx_sessions_insights_id ON s.id = i.session_id"
-    " WHERE {where} AND i.model <> '' GROUP BY i.agent_name, i.runtime, i.model"
-    " UNION ALL SELECT i.agent_name, i.runtime, s.model," + _AGGREGATES
-    + " FROM instances i INDEXED BY idx_instances_insights_agent"
-    " JOIN sessions s INDEXED BY idx_sessions_insights_id ON s.id = i.session_id"
-    " WHERE {where} AND (i.model IS NULL OR i.model = '')"
-    " GROUP BY i.agent_name, i.runtime, s.model")
-
-_TIMES = """
-SELECT i.agent_name, i.runtime, coalesce(nullif(i.model, ''), s.model), i.start_time, i.end_time
-FROM sessions s INDEXED BY idx_sessions_insights
-JOIN instances i INDEXED BY idx_instances_insights ON i.session_id = s.id
-WHERE {where} AND i.start_time IS NOT NULL AND i.end_time IS NOT NULL
+# The runs whose times SQLite could not read, with the text to parse in Python.
+_UNREAD = """
+SELECT r.agent_name, r.runtime, r.model, i.start_time, i.end_time
+FROM insight_runs r JOIN instances i ON i.session_id = r.session_id
+                                     AND i.instance_id = r.instance_id
+WHERE {where} AND r.timed AND r.duration_ms IS NULL
 """
 
 # Days since the epoch, floored (SQLite's integer division truncates toward 0),
@@ -119,7 +100,7 @@ _WEEKS = (
     "SELECT date(monday * 86400, 'unixepoch'), count(*),"
     + ",".join(f" sum(type = '{t}')" for t in TYPES)
     + f" FROM (SELECT {_DAY} - ((({_DAY} + 3) % 7) + 7) % 7 AS monday, type"
-    " FROM sessions s INDEXED BY idx_sessions_insights WHERE {where})"
+    " FROM sessions r INDEXED BY idx_sessions_insights WHERE {where})"
     " GROUP BY monday ORDER BY monday"
 )
 _COUNTS = ("instances", "wins", "decided", "completed", "failed", "linesAdded", "linesDeleted")
@@ -131,7 +112,7 @@ def _where(opts: InsightsOptions) -> tuple[str, list[Any]]:
                        ("type = ?", opts.type), ("updated_key >= ?", opts.updated_after),
                        ("updated_key < ?", opts.updated_before)):
         if value is not None:
-            where.append(f"s.{sql}")
+            where.append(f"r.{sql}")  # insight_runs and sessions name them alike
             params.append(value)
     return " AND ".join(where), params
 
@@ -144,15 +125,15 @@ def _milliseconds(start: str, end: str) -> int | None:
     return round(delta / 1000)
 
 
-async def _exact_durations(conn: aiosqlite.Connection, where: str, params: list[Any],
-                           ) -> dict[tuple[str, str, str], list[int]]:
-    """Every (agent, runtime, model)'s durations from Python's parse of the times."""
+async def _unread_durations(conn: aiosqlite.Connection, where: str, params: list[Any],
+                            ) -> dict[tuple[str, str, str], list[int]]:
+    """Durations Python reads where SQLite could not, by (agent, runtime, model)."""
     found: dict[tuple[str, str, str], list[int]] = defaultdict(list)
     for agent, runtime, model, start, end in await conn.execute_fetchall(
-            _TIMES.format(where=where), params):
+            _UNREAD.format(where=where), params):
         ms = _milliseconds(start, end)
         if ms is not None:
-            found[(agent, _name(runtime), _name(model))].append(ms)
+            found[(agent, runtime, model)].append(ms)
     return found
 
 
@@ -167,34 +148,28 @@ def _median_seconds(runs: list[list[int]]) -> float | None:
     return middle / 1000
 
 
-def _name(value: str | None) -> str:
-    return value if value else UNKNOWN  # none, or blank: "unknown"
-
-
 async def insights(conn: aiosqlite.Connection, opts: InsightsOptions) -> Json:
     """The contract's insights over the sessions ``opts`` chooses (one read snapshot)."""
     where, params = _where(opts)
-    plan = _BY_AGENT if opts.workspace_path is None else _BY_SESSION
-    raw = await conn.execute_fetchall(plan.format(where=where),
-                                      params * 2 if plan is _BY_AGENT else params)
-    # (agent, runtime, model) -> counts, timed instances, sorted runs of durations
-    groups: dict[tuple[str, str, str], tuple[list[int], int, list[list[int]]]] = {}
-    for r in raw:
-        names = (r[0], _name(r[1]), _name(r[2]))
-        counts, timed, runs = groups.setdefault(names, ([0] * len(_COUNTS), 0, []))
+    rows = await conn.execute_fetchall(_GROUPS.format(where=where), params)
+    # (agent, runtime, model) -> counts and sorted runs of durations, over workspaces
+    groups: dict[tuple[str, str, str], tuple[list[int], list[list[int]]]] = {}
+    unread = 0
+    for r in rows:
+        counts, runs = groups.setdefault((r[0], r[1], r[2]), ([0] * len(_COUNTS), []))
         for k, value in enumerate(r[3:10]):
             counts[k] += value
-        groups[names] = (counts, timed + r[10],
-                       runs + ([sorted(map(int, r[11].split(",")))] if r[11] else []))
-    if any(timed != sum(map(len, runs)) for _c, timed, runs in groups.values()):
-        # times SQLite's date functions could not read: take them all from Python's parse
-        exact = await _exact_durations(conn, where, params)
-        groups = {k: (c, t, [sorted(exact.get(k, []))]) for k, (c, t, _r) in groups.items()}
+        unread += r[10]
+        if r[11]:
+            runs.append(sorted(map(int, r[11].split(","))))
+    if unread:  # times in forms SQLite's date functions do not read
+        for names, values in (await _unread_durations(conn, where, params)).items():
+            groups[names][1].append(sorted(values))
     result: Json = {}
     for dim, (name, key) in enumerate(zip(DIMENSIONS, KEYS, strict=True)):
         totals: dict[str, list[int]] = {}
         runs_of: dict[str, list[list[int]]] = defaultdict(list)
-        for names, (counts, _timed, runs) in groups.items():
+        for names, (counts, runs) in groups.items():
             total = totals.setdefault(names[dim], [0] * len(_COUNTS))
             for k, value in enumerate(counts):
                 total[k] += value
@@ -216,24 +191,19 @@ def board_filter(q: BoardQuery) -> list[tuple[str, list[Any]]]:
     the instance's, else the session's; ``won``: that instance is the winner.
     """
     found: list[tuple[str, list[Any]]] = []
-    inner, params = [], []
-    if q.agent is not None:
-        inner.append("i.agent_name = ?")
-        params.append(q.agent)
-    if q.runtime is not None:
-        inner.append("coalesce(nullif(i.runtime, ''), 'unknown') = ?")
-        params.append(q.runtime)
-    if q.model is not None:
-        inner.append("coalesce(nullif(i.model, ''), nullif(sessions.model, ''), 'unknown') = ?")
-        params.append(q.model)
-    if q.instance_status is not None:
-        inner.append("i.status = ?")
-        params.append(q.instance_status)
+    inner: list[str] = []
+    params: list[Any] = []
+    for column, value in (("agent_name", q.agent), ("runtime", q.runtime), ("model", q.model),
+                          ("status", q.instance_status)):
+        if value is not None:
+            inner.append(f"r.{column} = ?")
+            params.append(value)
     if q.won is not None:
-        inner.append(("" if q.won else "NOT ") + "coalesce(i.instance_id = sessions.winner_id, 0)")
+        inner.append("r.won = ?")
+        params.append(int(q.won))
     if inner:
-        found.append(("EXISTS (SELECT 1 FROM instances i WHERE i.session_id = sessions.id AND "
-                      + " AND ".join(inner) + ")", params))
+        found.append(("EXISTS (SELECT 1 FROM insight_runs r WHERE r.session_id = sessions.id"
+                      " AND " + " AND ".join(inner) + ")", params))
     if q.created_after is not None:
         found.append(("created_key >= ?", [models.timestamp_key(q.created_after)]))
     if q.created_before is not None:

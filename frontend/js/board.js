@@ -19,6 +19,7 @@ export class Board {
     this.loaded = false;
     this.columns = new Map();
     this.textTimer = null;
+    this.figure = null; // {query, label}: the sessions behind an Insights figure
 
     $('sort').value = prefs.sort;
     $('filter-text').addEventListener('input', () => {
@@ -53,8 +54,18 @@ export class Board {
     });
   }
 
+  /** Show only the sessions behind an Insights figure (null: all again). */
+  setFigure(query, label) {
+    this.figure = query ? { query: { ...query }, label } : null;
+    const chip = $('board-figure');
+    chip.hidden = !this.figure;
+    $('board-figure-label').textContent = this.figure ? label : '';
+    chip.dataset.filter = this.figure ? JSON.stringify(this.figure.query) : '';
+  }
+
   query(cursor) {
-    const query = { sort: $('sort').value, limit: prefs.pageSize, cursor: cursor || null };
+    const query = { sort: $('sort').value, limit: prefs.pageSize, cursor: cursor || null,
+      ...(this.figure ? this.figure.query : {}) };
     const type = $('filter-type').value;
     const status = $('filter-status').value;
     const text = $('filter-text').value.trim();
@@ -65,7 +76,8 @@ export class Board {
   }
 
   hasFilters() {
-    return Boolean($('filter-type').value || $('filter-status').value || $('filter-text').value.trim());
+    return Boolean(this.figure || $('filter-type').value || $('filter-status').value
+      || $('filter-text').value.trim());
   }
 
   /** Load the first page again with the current filters. */

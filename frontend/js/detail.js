@@ -10,8 +10,10 @@ export const INSTANCE_STATUSES = ['idle', 'running', 'completed', 'failed', 'pau
 const $ = (id) => document.getElementById(id);
 
 export class Detail {
-  constructor({ getWorkspace, onBack, onDeleted, onChanged }) {
+  constructor({ getWorkspace, onBack, onDeleted, onChanged, onCompare }) {
     this.getWorkspace = getWorkspace;
+    this.onCompare = onCompare;
+    this.picked = new Set(); // instances ticked for the compare view
     this.onBack = onBack;
     this.onDeleted = onDeleted;
     this.onChanged = onChanged;
@@ -32,7 +34,18 @@ export class Detail {
         this.sendMessage();
       }
     });
+    $('compare-open').addEventListener('click', () => {
+      if (this.session && this.picked.size >= 2) this.onCompare(this.session.id, [...this.picked]);
+    });
     $('instances').addEventListener('change', (event) => {
+      const box = event.target;
+      if (box instanceof HTMLInputElement && box.classList.contains('compare-pick')) {
+        const id = Number(box.dataset.instanceId);
+        if (box.checked) this.picked.add(id);
+        else this.picked.delete(id);
+        this.updateCompareButton();
+        return;
+      }
       const select = event.target;
       if (select instanceof HTMLSelectElement && select.classList.contains('instance-status')) {
         this.changeStatus(Number(select.dataset.instanceId), select.value, select);
@@ -40,7 +53,7 @@ export class Detail {
     });
     $('instances').addEventListener('click', (event) => {
       const target = event.target instanceof Element ? event.target : null;
-      if (!target || target.closest('select')) return;
+      if (!target || target.closest('select, input, label')) return;
       const card = target.closest('.instance');
       if (card) this.selectInstance(Number(card.dataset.instanceId));
     });
@@ -53,6 +66,7 @@ export class Detail {
     this.session = null;
     this.selectedInstance = null;
     const view = $('view-detail');
+    if (view.dataset.sessionId !== sessionId) this.picked.clear();
     view.dataset.sessionId = sessionId;
     view.dataset.loaded = 'false';
     view.dataset.failed = 'false';
@@ -147,8 +161,17 @@ export class Detail {
     this.setEnabled(true);
   }
 
+  updateCompareButton() {
+    const button = $('compare-open');
+    button.disabled = this.picked.size < 2;
+    button.textContent = this.picked.size >= 2 ? `Compare ${this.picked.size}` : 'Compare';
+  }
+
   renderInstances() {
     const instances = this.session.instances || [];
+    const ids = new Set(instances.map((i) => i.instanceId));
+    for (const id of [...this.picked]) if (!ids.has(id)) this.picked.delete(id);
+    this.updateCompareButton();
     $('instances-count').textContent = String(instances.length);
     if (!instances.length) {
       setChildren($('instances'), el('p', { class: 'muted placeholder', text: 'This session has no instances.' }));
@@ -182,6 +205,12 @@ export class Detail {
       attrs: { tabindex: '0', title: 'Show this instance\'s output' },
     },
     el('div', { class: 'instance-head' },
+      el('label', { class: 'compare-tick', title: 'Tick to compare' },
+        el('input', {
+          type: 'checkbox', class: 'compare-pick', checked: this.picked.has(inst.instanceId),
+          dataset: { instanceId: inst.instanceId },
+          attrs: { 'aria-label': `Compare instance ${inst.instanceId}` },
+        })),
       el('span', { class: 'instance-num', text: `#${inst.instanceId}` }),
       el('span', { class: 'instance-agent', text: inst.agentName }),
       isWinner ? el('span', { class: 'winner-badge', text: 'winner' }) : null,

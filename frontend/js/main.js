@@ -9,6 +9,8 @@ import { Detail } from './detail.js';
 import { DatabasePanel } from './database.js';
 import { ImportView } from './imports.js';
 import { WorkspacePicker } from './workspace.js';
+import { CompareView } from './compare.js';
+import { InsightsView } from './insights.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -32,7 +34,8 @@ function showView(view) {
     section.hidden = section.dataset.view !== view;
   }
   for (const tab of document.querySelectorAll('.tab')) {
-    const current = tab.dataset.view === view || (view === 'detail' && tab.dataset.view === 'board');
+    const current = tab.dataset.view === view
+      || ((view === 'detail' || view === 'compare') && tab.dataset.view === 'board');
     if (current) tab.setAttribute('aria-current', 'page');
     else tab.removeAttribute('aria-current');
   }
@@ -45,10 +48,27 @@ let detail;
 let database;
 let imports;
 let picker;
+let compare;
+let insights;
 
 async function openSession(sessionId) {
   showView('detail');
   await detail.open(sessionId);
+}
+
+async function openCompare(sessionId, instanceIds, pair) {
+  showView('compare');
+  return compare.open(sessionId, instanceIds, pair);
+}
+
+/** The board with only the sessions behind an Insights figure. */
+function openBoardFiltered(query, label) {
+  for (const id of ['filter-text', 'filter-type', 'filter-status']) $(id).value = '';
+  if (query.type) $('filter-type').value = query.type;
+  const { type, ...rest } = query;
+  board.setFigure(rest, label);
+  showView('board');
+  return board.reload();
 }
 
 async function start() {
@@ -63,6 +83,7 @@ async function start() {
   picker = new WorkspacePicker({
     onChange: (path) => {
       app.workspace = path;
+      if (board) board.setFigure(null);
       showView('board');
       board.reload();
     },
@@ -80,6 +101,20 @@ async function start() {
       board.reload();
     },
     onChanged: () => {},
+    onCompare: (sessionId, ids) => openCompare(sessionId, ids),
+  });
+  compare = new CompareView({
+    getWorkspace: () => app.workspace,
+    onBack: (session) => {
+      showView('detail');
+      if (session) detail.show(session);
+    },
+    onChanged: (session) => detail.show(session),
+  });
+  insights = new InsightsView({ getWorkspace: () => app.workspace, openBoard: openBoardFiltered });
+  $('board-figure-clear').addEventListener('click', () => {
+    board.setFigure(null);
+    board.reload();
   });
   database = new DatabasePanel();
   imports = new ImportView();
@@ -89,6 +124,7 @@ async function start() {
       showView(tab.dataset.view);
       if (tab.dataset.view === 'database') database.load();
       if (tab.dataset.view === 'import') imports.load();
+      if (tab.dataset.view === 'insights') insights.load();
       if (tab.dataset.view === 'board') board.reload();
     });
   }
@@ -118,11 +154,14 @@ window.ait42 = Object.freeze({
   get busy() { return busyCount(); },
   get timings() { return { ...app.timings }; },
   openSession: (id) => openSession(id),
+  openCompare: (id, instanceIds, pair) => openCompare(id, instanceIds, pair),
+  get compareTimings() { return { ...compare.timings }; },
   chooseWorkspace: (path) => picker.choose(path),
   showView: (view) => {
     showView(view);
     if (view === 'database') return database.load();
     if (view === 'import') return imports.load();
+    if (view === 'insights') return insights.load();
     if (view === 'board') return board.reload();
     return undefined;
   },
