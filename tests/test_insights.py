@@ -244,18 +244,44 @@ def test_the_runs_follow_every_write(svc: Any, planted: str, db_path: str) -> No
                                                                           "carol"}
 
 
-def test_grouping_reads_in_key_order(svc: Any, planted: str, db_path: str) -> None:
-    """No sort and no join for any filter: the GROUP BY follows insight_runs' key."""
+def test_grouping_reads_in_index_order(svc: Any, planted: str, db_path: str) -> None:
+    """No sort and no join for any filter: the GROUP BYs follow insight_runs' key and
+    the week index; a median is a walk along its group's index."""
     from ait42_session import insights
+
+    def plan(sql: str, *params: Any) -> str:
+        return " | ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + sql, params))
 
     conn = sqlite3.connect(db_path)
     try:
         for where in ("1", "r.workspace_hash = 'x'", "r.type = 'debate' AND r.updated_key >= 0"):
-            steps = " | ".join(r[3] for r in conn.execute(
-                "EXPLAIN QUERY PLAN " + insights._GROUPS.format(where=where)))
-            assert "TEMP B-TREE" not in steps and "instances" not in steps, steps
+            for sql in (insights._GROUPS, insights._ALL_WEEKS):
+                steps = plan(sql.format(where=where))
+                assert "TEMP B-TREE" not in steps and "instances" not in steps, steps
+            steps = plan(insights._MIDDLE.format(dim="model", column="model", where=where),
+                         "opus", 3)
+            assert "COVERING INDEX idx_insight_runs_model_duration (model=?" in steps, steps
     finally:
         conn.close()
+
+
+def test_medians_walked_along_the_indexes_equal_the_listed_ones(
+        svc: Any, planted: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Few durations are listed and sorted in Python, many walked to along the indexes."""
+    from ait42_session import insights
+
+    for k in range(7):  # odd and even counts per group, ties, one workspace and all
+        svc.create_session_sqlite(planted, sess(f"more{k}", [
+            inst(0, "alice", runtime="claude", startTime="2026-01-13T10:00:00Z",
+                 endTime=f"2026-01-13T10:0{k % 4}:0{k}.25Z"),
+            inst(1, "bob", startTime="2026-01-13T10:00:00Z", endTime="2026-01-13T11:00:00Z"),
+        ], winnerId=k % 2))
+    options = [None, {"workspacePath": planted, "type": "competition"},
+               {"updatedBefore": "2026-01-13T12:00:01Z"}]
+    listed = [svc.get_insights(o) for o in options]
+    monkeypatch.setattr(insights, "_LIST_AT_MOST", -1)
+    assert [svc.get_insights(o) for o in options] == listed
+    assert by(listed[0]["agents"], "agentName")["alice"]["medianDurationSeconds"] == 61.25
 
 
 async def test_the_migration_fills_the_runs_of_an_existing_database(tmp_path: Path) -> None:

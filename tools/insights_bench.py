@@ -12,8 +12,13 @@ rows are the ones its commands would write), then times:
 - the Python way: ``list_workspaces`` then ``get_all_sessions_sqlite`` for
   each, and the contract's counting rules over the dicts (``python_insights``).
 
-Both answers are compared (they must be equal) and the medians printed. The
-compare view's timing is in ``tools/compare_bench.py``.
+Both answers are compared (they must be equal) and the medians printed.
+
+``--compare`` times the compare view instead, in the real window (Qt
+offscreen): a session whose two instances have 100 KB coloured outputs
+(about 2,000 lines, a difference every hundred lines, and a pair that share
+nothing), from the call to the first painted frame, and the frames while
+both columns scroll from top to bottom.
 """
 
 from __future__ import annotations
@@ -157,6 +162,86 @@ def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 
 
+def big_output(variant: int, size: int = 100_000) -> str:
+    """About ``size`` bytes of coloured log; variants 0 and 1 differ every 100th line,
+    variant 2 shares no line with either."""
+    lines: list[str] = []
+    k = total = 0
+    while total < size:
+        if variant == 2:
+            lines.append(f"\x1b[36mother\x1b[0m {k:05d} unrelated output of a different run")
+        elif variant == 1 and k % 100 == 50:
+            lines.append(f"  \x1b[31mFAIL\x1b[0m  src/module_{k}.test.ts: expected 200, got 401")
+        else:
+            lines.append(f"  \x1b[32mPASS\x1b[0m  src/module_{k}.test.ts ({k % 13} tests, "
+                         f"{(k * 37) % 900} ms)")
+        total += len(lines[-1]) + 1
+        k += 1
+    return "\n".join(lines)
+
+
+def bench_compare(repeat: int) -> None:
+    """Time the compare view on two 100 KB outputs in the real window."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from insights_screenshots import compare_session
+
+    from ait42_session.app import Page, drive
+    from ait42_session.bridge import Bridge
+
+    with tempfile.TemporaryDirectory(prefix="ait42-compare-bench-") as tmp:
+        ws = str(Path(tmp) / "ws")
+        Path(ws).mkdir()
+        db = str(Path(tmp) / "c.db")
+        outputs = [big_output(0), big_output(1), big_output(2)]
+        with Bridge.open(db) as bridge:
+            bridge.create_session_sqlite(ws, dict(compare_session(outputs), id="big"))
+
+        def driver(page: Page) -> dict[str, Any]:
+            page.run(f"window.ait42.chooseWorkspace({json.dumps(ws)});")
+            page.wait_idle()
+            found: dict[str, Any] = {}
+            for name, pair in (("similar", [0, 1]), ("unrelated", [0, 2])):
+                runs = []
+                for _ in range(repeat):
+                    runs.append(page.run(
+                        "const t0 = performance.now();"
+                        f" await window.ait42.openCompare('big', {json.dumps(pair)});"
+                        " await new Promise(r => requestAnimationFrame(() =>"
+                        " requestAnimationFrame(r)));"
+                        " return {...window.ait42.compareTimings,"
+                        " paintedMs: performance.now() - t0,"
+                        " nodes: document.querySelectorAll('#compare-outputs .vrow').length};",
+                        timeout=60))
+                found[name] = runs
+            found["scroll"] = page.run(
+                "const s = document.querySelector('.vscroll');"
+                " const frames = []; let last = performance.now();"
+                " for (let top = 0; top < s.scrollHeight - s.clientHeight; top += 600) {"
+                "   s.scrollTop = top; s.dispatchEvent(new Event('scroll'));"
+                "   await new Promise(r => requestAnimationFrame(r));"
+                "   const now = performance.now(); frames.push(now - last); last = now; }"
+                " frames.sort((a, b) => a - b);"
+                " return {frames: frames.length, medianMs: frames[frames.length >> 1],"
+                " worstMs: frames[frames.length - 1]};", timeout=120)
+            return found
+
+        found = drive(Bridge.open(db), driver, width=1400, height=1000, close_bridge=True)
+    sizes = [len(o.encode()) for o in outputs]
+    print(f"outputs: {sizes[0]:,} / {sizes[1]:,} / {sizes[2]:,} bytes")
+    for name in ("similar", "unrelated"):
+        runs = found[name]
+        med = {k: statistics.median(r[k] for r in runs)
+               for k in ("paintedMs", "fetchMs", "parseMs", "diffMs", "renderMs")}
+        dom = med["renderMs"] - med["parseMs"] - med["diffMs"]
+        print(f"compare two 100 KB outputs ({name}; {runs[0]['lines'][0]:,} and "
+              f"{runs[0]['lines'][1]:,} lines): {med['paintedMs']:.0f} ms to the first frame "
+              f"(median of {len(runs)}: fetch {med['fetchMs']:.0f}, ANSI {med['parseMs']:.0f}, "
+              f"diff {med['diffMs']:.0f}, DOM {dom:.0f} ms); rows in the DOM: {runs[0]['nodes']}")
+    sc = found["scroll"]
+    print(f"scrolling both columns top to bottom: {sc['frames']} frames, median "
+          f"{sc['medianMs']:.1f} ms, worst {sc['worstMs']:.1f} ms")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sessions", type=int, default=100_000)
@@ -164,7 +249,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output-bytes", type=int, default=4096, help="per instance")
     parser.add_argument("--messages", type=int, default=10, help="per session")
     parser.add_argument("--db", help="reuse (or create) this database instead of a temporary one")
+    parser.add_argument("--compare", action="store_true",
+                        help="time the compare view in the real window instead")
     args = parser.parse_args(argv)
+    if args.compare:
+        bench_compare(args.repeat)
+        return 0
     with tempfile.TemporaryDirectory(prefix="ait42-insights-") as tmp:
         db = args.db or str(Path(tmp) / "bench.db")
         if not os.path.exists(db):
