@@ -17,7 +17,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar, get_type_hints
+from typing import TYPE_CHECKING, Any, TypeVar, get_type_hints
 
 import pydantic
 
@@ -27,6 +27,9 @@ from .db import Database
 from .errors import ValidationError
 from .metrics import Metrics
 from .repository import Json
+
+if TYPE_CHECKING:
+    from . import live
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -39,6 +42,7 @@ class Context:
     storage: storage.Storage
     jobs: importer.ImportJobs
     metrics: Metrics
+    feed: live.ChangeFeed
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +192,7 @@ async def list_session_summaries(ctx: Context, workspace_path: a.WorkspaceArg,
     """
     q = query
     return await ctx.db.read(repository.list_session_summaries, workspace_path, q.status,
-                             q.type, q.text or None, q.sort, q.limit, q.cursor)
+                             q.type, q.text or None, q.sort, q.limit, q.cursor, q.sessionIds)
 
 
 @command(writes=False)
@@ -307,5 +311,8 @@ async def bind_workspace(ctx: Context, workspace_hash: a.WorkspaceHash,
             "sessions were made)")
     return await ctx.db.write(repository.bind_workspace, path)
 
+
+# Commands declared beside the code they need, registered by importing them.
+from . import live  # noqa: E402  (live streaming: changes_since, append_instance_output)
 
 COMMANDS: tuple[str, ...] = tuple(REGISTRY)

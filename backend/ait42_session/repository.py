@@ -312,6 +312,36 @@ async def update_instance_status(conn: aiosqlite.Connection, ws: Workspace, sess
     return await get_session(conn, ws, session_id)
 
 
+async def append_instance_output(conn: aiosqlite.Connection, ws: Workspace, session_id: str,
+                                 instance_id: int, text: str) -> Json:
+    """Append to one instance's output in place: the session is not rewritten."""
+    await _bump(conn, ws, session_id, 0)
+    length = await scalar(
+        conn, "UPDATE instances SET output = coalesce(output, '') || ?"
+        " WHERE session_id = ? AND instance_id = ? RETURNING length(output)",
+        (text, session_id, instance_id))
+    if length is None:
+        raise NotFoundError(f"session {session_id!r} has no instance {instance_id}")
+    return {"outputLength": length}
+
+
+# --------------------------------------------------------------------------
+# The change log (migration 5): what changed after a point
+# --------------------------------------------------------------------------
+
+async def change_token(conn: aiosqlite.Connection) -> int:
+    """The newest change's number; 0 before any change."""
+    return int(await scalar(conn, "SELECT coalesce(max(seq), 0) FROM session_changes"))
+
+
+async def changes_after(conn: aiosqlite.Connection, seq: int, limit: int) -> list[Json]:
+    """Sessions changed after change ``seq``, oldest change first, at most ``limit``."""
+    rows = await conn.execute_fetchall(
+        "SELECT seq, session_id, workspace_hash, kind FROM session_changes"
+        " WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit))
+    return [{"seq": r[0], "sessionId": r[1], "workspaceHash": r[2], "kind": r[3]} for r in rows]
+
+
 # --------------------------------------------------------------------------
 # Board and workspace lists
 # --------------------------------------------------------------------------
@@ -332,10 +362,14 @@ def _decode_cursor(cursor: str) -> tuple[Any, str]:
 
 async def list_session_summaries(conn: aiosqlite.Connection, ws: Workspace, status: str | None,
                                  type_: str | None, text: str | None, sort: str, limit: int,
-                                 cursor: str | None) -> Json:
+                                 cursor: str | None, session_ids: list[str] | None = None,
+                                 ) -> Json:
     col = _SORTS[sort]
     where = ["workspace_hash = ?"]
     params: list[Any] = [ws.hash]
+    if session_ids is not None:  # the live board asks which changed sessions it shows
+        where.append("id IN (SELECT value FROM json_each(?))")
+        params.append(json.dumps(session_ids))
     if status is not None:
         where.append("status = ?")
         params.append(status)

@@ -38,12 +38,16 @@ export const COMMANDS = Object.freeze({
   cancel_import: ['jobId'],
   check_consistency: [],
   bind_workspace: ['workspaceHash', 'path'],
+  // live: the change log, streaming output
+  changes_since: ['token', 'waitMs'],
+  append_instance_output: ['workspacePath', 'sessionId', 'instanceId', 'text'],
 });
 
 /** Arguments that may be left out (sent as null). */
 const OPTIONAL = Object.freeze({
   list_session_summaries: ['query'],
   start_import: ['sourceDir', 'options'],
+  changes_since: ['token'],
 });
 
 /** Python exception class name -> the contract's error code. */
