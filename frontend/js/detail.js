@@ -3,6 +3,7 @@
 // Every change goes through the bridge and the view then shows what was stored.
 import { el, setChildren, linkify, relativeTime, formatDateTime, formatDuration, formatNumber, formatBytes, newId } from './dom.js';
 import { call, withButton, toast } from './feedback.js';
+import { invoke } from './invoke.js';
 import { confirmDialog } from './dialog.js';
 
 export const INSTANCE_STATUSES = ['idle', 'running', 'completed', 'failed', 'paused', 'archived'];
@@ -32,6 +33,14 @@ export class Detail {
         this.sendMessage();
       }
     });
+    $('chat-new').addEventListener('click', () => {
+      $('chat').scrollTop = $('chat').scrollHeight;
+      this.hideNewMessages();
+    });
+    $('chat').addEventListener('scroll', () => {
+      const chat = $('chat');
+      if (chat.scrollHeight - chat.scrollTop - chat.clientHeight < 8) this.hideNewMessages();
+    });
     $('instances').addEventListener('change', (event) => {
       const select = event.target;
       if (select instanceof HTMLSelectElement && select.classList.contains('instance-status')) {
@@ -56,6 +65,9 @@ export class Detail {
     view.dataset.sessionId = sessionId;
     view.dataset.loaded = 'false';
     view.dataset.failed = 'false';
+    view.dataset.gone = 'false';
+    $('detail-gone').hidden = true;
+    this.hideNewMessages();
     view.setAttribute('aria-busy', 'true');
     this.renderLoading(sessionId);
     try {
@@ -87,6 +99,74 @@ export class Detail {
     view.dataset.sessionId = session.id;
     view.dataset.loaded = 'true';
     view.dataset.updatedAt = session.updatedAt;
+  }
+
+  /**
+   * The open session changed elsewhere: show it in place. What is typed in the chat
+   * box stays; the chat follows new messages only if it was scrolled to the bottom
+   * (else a marker offers them); the output keeps its scroll unless it was at the end.
+   */
+  async refreshFromElsewhere(kind) {
+    const s = this.session;
+    if (!s) return;
+    if (kind === 'deleted') {
+      this.showGone();
+      return;
+    }
+    const seq = this.seq;
+    let session;
+    try {
+      session = await invoke('get_session_sqlite', { workspacePath: this.getWorkspace(), sessionId: s.id });
+    } catch (error) {
+      if (error.code === 'NOT_FOUND' && seq === this.seq) this.showGone();
+      return;
+    }
+    if (seq !== this.seq || !this.session || this.session.id !== session.id) return;
+    const chat = $('chat');
+    const out = $('output');
+    const atEnd = (node) => node.scrollHeight - node.scrollTop - node.clientHeight < 8;
+    const chatAtEnd = atEnd(chat);
+    const chatTop = chat.scrollTop;
+    const outAtEnd = atEnd(out);
+    const outTop = out.scrollTop;
+    const before = (this.session.chatHistory || []).length;
+    const active = document.activeElement;
+    const focusInstance = active instanceof Element && active.closest('#instances')
+      ? { id: active.closest('.instance')?.dataset.instanceId, select: active.tagName === 'SELECT' } : null;
+    this.show(session);
+    const added = (session.chatHistory || []).length - before;
+    if (chatAtEnd) chat.scrollTop = chat.scrollHeight;
+    else {
+      chat.scrollTop = chatTop;
+      if (added > 0) this.showNewMessages(added);
+    }
+    out.scrollTop = outAtEnd ? out.scrollHeight : outTop;
+    if (focusInstance && focusInstance.id !== undefined) {
+      const card = $('instances').querySelector(`.instance[data-instance-id="${CSS.escape(focusInstance.id)}"]`);
+      const target = card && focusInstance.select ? card.querySelector('select') : card;
+      if (target) target.focus({ preventScroll: true });
+    }
+  }
+
+  showNewMessages(count) {
+    const marker = $('chat-new');
+    const total = Number(marker.dataset.count || 0) + count;
+    marker.dataset.count = String(total);
+    marker.textContent = `${total} new message${total === 1 ? '' : 's'} ↓`;
+    marker.hidden = false;
+  }
+
+  hideNewMessages() {
+    const marker = $('chat-new');
+    marker.hidden = true;
+    marker.dataset.count = '0';
+  }
+
+  /** Deleted by another window or program: say so instead of failing on the next click. */
+  showGone() {
+    $('detail-gone').hidden = false;
+    $('view-detail').dataset.gone = 'true';
+    this.setEnabled(false);
   }
 
   renderLoading(sessionId) {

@@ -9,6 +9,7 @@ import { Detail } from './detail.js';
 import { DatabasePanel } from './database.js';
 import { ImportView } from './imports.js';
 import { WorkspacePicker } from './workspace.js';
+import { follow, keepAgesFresh, liveState, throttle } from './live.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -108,6 +109,33 @@ async function start() {
   app.timings.boardShown = Date.now();
   app.ready = true;
   document.documentElement.dataset.ready = 'true';
+  keepAgesFresh();
+  follow({ onChanges: applyChanges, onReset: reloadShown });
+}
+
+// Counts follow an import running anywhere, at most once a second.
+const refreshCounts = throttle(async () => {
+  if (app.view === 'database') await database.refreshStats();
+  if (app.view === 'import') await imports.refreshCounts();
+}, 1000);
+
+/** Changes made elsewhere reach whatever is shown, in place. */
+async function applyChanges(changes) {
+  const jobs = [board.applyChanges(changes)];
+  const open = detail.session;
+  if (app.view === 'detail' && open) {
+    const mine = changes.filter((c) => c.sessionId === open.id);
+    if (mine.length) jobs.push(detail.refreshFromElsewhere(mine[mine.length - 1].kind));
+  }
+  refreshCounts();
+  await Promise.all(jobs);
+}
+
+/** Too much changed (or another database): load what is shown again. */
+async function reloadShown() {
+  await board.reload();
+  if (app.view === 'detail' && detail.session) await detail.refreshFromElsewhere('upserted');
+  refreshCounts();
 }
 
 // For tests and screenshots: a read-only look at where the page is.
@@ -117,6 +145,7 @@ window.ait42 = Object.freeze({
   get ready() { return app.ready; },
   get busy() { return busyCount(); },
   get timings() { return { ...app.timings }; },
+  get live() { return { token: liveState.token, batches: liveState.batches, applied: Object.fromEntries(liveState.applied) }; },
   openSession: (id) => openSession(id),
   chooseWorkspace: (path) => picker.choose(path),
   showView: (view) => {
