@@ -153,3 +153,47 @@ def test_a_deep_chat_message_is_refused_like_a_deep_session(bridge: Bridge,
         with pytest.raises(ValidationError, match="'deepField' nests deeper"):
             add(workspace, "s1", msg)
     assert len(bridge.get_session_sqlite(workspace, "s1")["chatHistory"]) == 2
+
+
+@pytest.mark.parametrize("value", [
+    "2026-W03-2T10:00:00Z",          # ISO week date
+    "2026-013T10:00:00Z",            # ISO ordinal date
+    "2026-01-13T10:00Z",             # no seconds
+    "2026-01-13T10Z",
+    "2026-01-13T10:00:00,5Z",        # decimal comma
+    "2026-01-13T10:00:00.Z",         # a point without digits
+    "2026-01-13T10:00:00+0530",      # offset without a colon
+    "2026-01-13T10:00:00+05",
+    "2026-01-13T10:00:00+05:30:15",  # offset with seconds
+    "2026-01-13T10:00:00+24:00",
+    "20260113T100000Z",              # ISO basic format
+    "2026-01-13T24:00:00Z",
+    "2026-01-13T10:00:00Z ",
+    "2026-01-13T10:00:00UTC",
+    "2026-02-30T10:00:00Z",
+    "\uff12\uff10\uff12\uff16-01-13T10:00:00Z",  # full-width digits
+])
+def test_timestamps_outside_rfc_3339_are_refused(value: str) -> None:
+    """Issue 9, defect 8: what ``datetime.fromisoformat`` takes beyond RFC 3339 is refused."""
+    with pytest.raises(ValueError, match="is not an RFC 3339 date-time"):
+        models.parse_timestamp(value)
+    assert "createdAt" in invalid(createdAt=value)
+
+
+@pytest.mark.parametrize(("value", "key"), [
+    # keys as the parser before the fix computed them: stored sort keys stay right
+    ("2026-01-13T10:00:00Z", 1768298400000000),
+    ("2026-01-13T10:00:00.123456789Z", 1768298400123456),  # the shell's nanoseconds
+    ("2026-01-13T10:00:00.1234569Z", 1768298400123456),    # truncated, not rounded
+    ("2026-01-13T10:00:00.5+05:30", 1768278600500000),
+    ("2026-01-13T10:00:00-00:00", 1768298400000000),
+    ("2026-01-13T10:00:00+23:59", 1768212060000000),
+    ("2026-01-13 10:00:00Z", 1768298400000000),            # RFC 3339's note allows a space
+    ("2026-01-13T10:00:00", 1768298400000000),             # naive: read as UTC, as before
+    ("2026-01-13t10:00:00z", 1768298400000000),            # RFC 3339 allows lowercase
+    ("2026-01-13t10:00:00.25+01:00", 1768294800250000),
+])
+def test_rfc_3339_timestamps_are_accepted_with_their_sort_key(value: str, key: int) -> None:
+    assert models.timestamp_key(value) == key
+    s = make_session(createdAt=value)
+    assert models.validate(models.Session, s, "session").created_at == value

@@ -10,6 +10,7 @@ of arrays and objects, in every storage mode alike.
 from __future__ import annotations
 
 import functools
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -35,17 +36,36 @@ _NOT_BLANK = r"[^\s\x1c-\x1f]"
 NonEmpty = Annotated[str, StringConstraints(min_length=1, pattern=_NOT_BLANK)]
 
 
+# RFC 3339's date-time (section 5.6), with two allowances kept from before:
+# a space for the "T" (the RFC's own note permits it, and chrono reads it) and
+# no offset at all, read as UTC (stored data and tests hold such values). Any
+# number of fraction digits is allowed (the shell writes nanoseconds); the sort
+# key keeps microseconds, the rest is truncated, as it always was. Refused,
+# though ``datetime.fromisoformat`` takes them: ISO week and ordinal dates,
+# missing seconds, a decimal comma, offsets without a colon or with seconds.
+_RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})?",
+    re.ASCII,
+)
+
+
 def parse_timestamp(value: str) -> datetime:
-    """Parse an RFC 3339 timestamp; a naive one is taken as UTC."""
-    if len(value) < 16 or value[10] not in "Tt ":
-        raise ValueError(f"{value!r} is not an RFC 3339 date-time such as 2026-01-13T10:00:00Z")
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValueError(
-            f"{value!r} is not an RFC 3339 date-time such as 2026-01-13T10:00:00Z"
-        ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    """Parse an RFC 3339 timestamp; a naive one is taken as UTC.
+
+    The grammar gates, ``fromisoformat`` parses (and checks the ranges): what
+    was accepted before parses to the same instant, so stored sort keys stay
+    right. Upper-casing only turns RFC 3339's lowercase ``t``/``z`` into the
+    letters ``fromisoformat`` knows; nothing else the grammar lets through has
+    a case.
+    """
+    if _RFC3339.fullmatch(value) is not None:
+        try:
+            parsed = datetime.fromisoformat(value.upper())
+        except ValueError:
+            pass
+        else:
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    raise ValueError(f"{value!r} is not an RFC 3339 date-time such as 2026-01-13T10:00:00Z")
 
 
 @functools.lru_cache(maxsize=8192)  # an import keys each message's timestamp twice
