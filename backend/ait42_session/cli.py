@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -111,7 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Agent session history: the desktop window and its database tools.",
     )
     parser.add_argument("--db", default=None,
-                        help="database file (default: $AIT42_DB or ~/.ait42/sessions.db)")
+                        help="database file (default: $AIT42_DB or ~/.ait42/sessions.db;"
+                             " an empty $AIT42_DB counts as unset, an empty --db is refused)")
     parser.set_defaults(func=cmd_window)
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
 
@@ -277,9 +279,27 @@ def add_phase2_commands(sub: Any) -> None:
     mode.set_defaults(func=cmd_storage_mode)
 
 
+def _blank_database_path(args: argparse.Namespace) -> str | None:
+    """Why the database path given is unusable, or None.
+
+    ``--db "$UNSET"`` arrives as an empty string; falling back to the default
+    would quietly write a script's sessions into the person's own history.
+    """
+    if args.db is not None and not args.db.strip():
+        return "--db is blank: give the database file's path (or leave --db out)"
+    env = os.environ.get("AIT42_DB")
+    if args.db is None and env and not env.strip():
+        return "AIT42_DB is blank: set it to a database file's path, or unset it"
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    problem = _blank_database_path(args)
+    if problem is not None:
+        print(f"ait42-session: {problem}", file=sys.stderr)
+        return 2
     args.db = args.db or default_path()
     func: Callable[[argparse.Namespace], int] = args.func
     try:

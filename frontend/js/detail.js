@@ -1,6 +1,13 @@
 // One whole session: its instances (with a status control), an instance's output in
 // a monospace viewer, the chat history with a box to add a message, and delete.
 // Every change goes through the bridge and the view then shows what was stored.
+//
+// The instance cards are the tabs of the output panel (WAI-ARIA tabs, manual
+// activation): one Tab stop on the selected card, arrow keys (and Home/End)
+// move between cards, Enter or Space shows that card's output. Manual, not on
+// focus: an output can be megabytes, too slow to render on every arrow press.
+// The status control sits beside each tab, not in it (a tab's content is
+// presentational to assistive technology, which would hide the control).
 import { el, setChildren, linkify, relativeTime, formatDateTime, formatDuration, formatNumber, formatBytes, newId } from './dom.js';
 import { call, withButton, toast } from './feedback.js';
 import { invoke } from './invoke.js';
@@ -53,6 +60,44 @@ export class Detail {
       const card = target.closest('.instance');
       if (card) this.selectInstance(Number(card.dataset.instanceId));
     });
+    $('instances').addEventListener('keydown', (event) => this.onTabKey(event));
+    // Put focus back where it was when a change re-renders the cards.
+    this.refocus = null;
+  }
+
+  /** The tabs' keys; only when the tab itself has focus (not its status control). */
+  onTabKey(event) {
+    const tab = event.target instanceof Element && event.target.getAttribute('role') === 'tab'
+      ? event.target : null;
+    if (!tab || event.altKey || event.ctrlKey || event.metaKey) return;
+    const tabs = [...$('instances').querySelectorAll('[role="tab"]')];
+    const at = tabs.indexOf(tab);
+    let next = null;
+    switch (event.key) {
+      case 'Enter':
+      case ' ':
+        event.preventDefault();
+        this.selectInstance(Number(tab.dataset.instanceId));
+        return;
+      case 'ArrowRight':
+      case 'ArrowDown':
+        next = tabs[(at + 1) % tabs.length];
+        break;
+      case 'ArrowLeft':
+      case 'ArrowUp':
+        next = tabs[(at - 1 + tabs.length) % tabs.length];
+        break;
+      case 'Home':
+        next = tabs[0];
+        break;
+      case 'End':
+        next = tabs[tabs.length - 1];
+        break;
+      default:
+        return;
+    }
+    event.preventDefault();
+    next.focus();
   }
 
   /** Show the session with this id, loaded whole from the bridge. */
@@ -230,10 +275,19 @@ export class Detail {
   renderInstances() {
     const instances = this.session.instances || [];
     $('instances-count').textContent = String(instances.length);
+    const refocus = this.refocus || focusedPart($('instances'));
+    this.refocus = null;
     if (!instances.length) {
+      $('instances').removeAttribute('role');
       setChildren($('instances'), el('p', { class: 'muted placeholder', text: 'This session has no instances.' }));
     } else {
+      $('instances').setAttribute('role', 'tablist');
       setChildren($('instances'), instances.map((inst) => this.renderInstance(inst)));
+    }
+    if (refocus) {
+      const card = $('instances').querySelector(`.instance[data-instance-id="${refocus.instanceId}"]`);
+      const target = card && card.querySelector(refocus.part === 'status' ? 'select' : '[role="tab"]');
+      if (target) target.focus();
     }
     const select = $('chat-instance');
     const previous = select.value;
@@ -256,17 +310,26 @@ export class Detail {
       statusSelect.append(el('option', { value: inst.status, text: inst.status }));
     }
     statusSelect.value = inst.status;
+    const selected = inst.instanceId === this.selectedInstance;
     return el('article', {
-      class: ['instance', inst.instanceId === this.selectedInstance && 'selected', isWinner && 'winner'],
+      class: ['instance', selected && 'selected', isWinner && 'winner'],
       dataset: { instanceId: inst.instanceId, status: inst.status },
-      attrs: { tabindex: '0', title: 'Show this instance\'s output' },
+      attrs: { role: 'presentation' },
+    },
+    el('div', {
+      class: 'instance-tab',
+      dataset: { instanceId: inst.instanceId },
+      attrs: {
+        role: 'tab', id: `instance-tab-${inst.instanceId}`, 'aria-controls': 'output',
+        'aria-selected': String(selected), tabindex: selected ? '0' : '-1',
+        title: 'Show this instance\'s output (Enter)',
+      },
     },
     el('div', { class: 'instance-head' },
       el('span', { class: 'instance-num', text: `#${inst.instanceId}` }),
       el('span', { class: 'instance-agent', text: inst.agentName }),
       isWinner ? el('span', { class: 'winner-badge', text: 'winner' }) : null,
-      el('span', { class: ['status-dot', `status-${inst.status}`], attrs: { 'aria-hidden': 'true' } }),
-      statusSelect),
+      el('span', { class: ['status-dot', `status-${inst.status}`], attrs: { 'aria-hidden': 'true' } })),
     el('div', { class: 'instance-meta' },
       metaChip('branch', inst.branch),
       inst.runtimeLabel || inst.runtime ? metaChip('runtime', inst.runtimeLabel || inst.runtime) : null,
@@ -277,13 +340,18 @@ export class Detail {
       el('span', { class: 'lines' },
         el('span', { class: 'add', text: `+${formatNumber(inst.linesAdded || 0)}` }),
         el('span', { class: 'del', text: `−${formatNumber(inst.linesDeleted || 0)}` })),
-      inst.startTime ? el('span', { class: 'muted', text: timeRange(inst.startTime, inst.endTime) }) : null));
+      inst.startTime ? el('span', { class: 'muted', text: timeRange(inst.startTime, inst.endTime) }) : null)),
+    statusSelect);
   }
 
   selectInstance(instanceId) {
     this.selectedInstance = instanceId;
     for (const card of $('instances').querySelectorAll('.instance')) {
-      card.classList.toggle('selected', Number(card.dataset.instanceId) === instanceId);
+      const selected = Number(card.dataset.instanceId) === instanceId;
+      card.classList.toggle('selected', selected);
+      const tab = card.querySelector('[role="tab"]');
+      tab.setAttribute('aria-selected', String(selected));
+      tab.tabIndex = selected ? 0 : -1;
     }
     this.renderOutput();
   }
@@ -291,6 +359,8 @@ export class Detail {
   renderOutput() {
     const inst = (this.session.instances || []).find((i) => i.instanceId === this.selectedInstance);
     const out = $('output');
+    if (inst) out.setAttribute('aria-labelledby', `instance-tab-${inst.instanceId}`);
+    else out.removeAttribute('aria-labelledby');
     if (!inst) {
       $('output-title').textContent = '';
       $('output-size').textContent = '';
@@ -333,6 +403,7 @@ export class Detail {
   async changeStatus(instanceId, newStatus, select) {
     const s = this.session;
     if (!s) return;
+    if (document.activeElement === select) this.refocus = { instanceId, part: 'status' };
     select.disabled = true;
     try {
       const session = await call('update_instance_status_sqlite',
@@ -346,7 +417,10 @@ export class Detail {
       const inst = (s.instances || []).find((i) => i.instanceId === instanceId);
       if (inst) select.value = inst.status;
     } finally {
+      const refocus = this.refocus; // still set when nothing re-rendered (the change failed)
+      this.refocus = null;
       select.disabled = false;
+      if (refocus) select.focus();
     }
   }
 
@@ -405,6 +479,15 @@ export class Detail {
       }
     });
   }
+}
+
+/** Which instance's tab or status control has focus inside ``container``, if any. */
+function focusedPart(container) {
+  const active = document.activeElement;
+  if (!(active instanceof Element) || !container.contains(active)) return null;
+  const card = active.closest('.instance');
+  if (!card) return null;
+  return { instanceId: card.dataset.instanceId, part: active.matches('select') ? 'status' : 'tab' };
 }
 
 function metaChip(label, value) {

@@ -31,6 +31,16 @@ from ait42_session.bridge import Bridge
 HERE = Path(__file__).resolve().parent
 XSS = '<img src=x onerror="window.__pwned=1">'
 START_TIMEOUT = 90.0
+# A window test's limit (pytest-timeout): the first test of a module also pays
+# for starting the window (twice START_TIMEOUT at worst) and seeding its data.
+WINDOW_TEST_TIMEOUT = 2 * START_TIMEOUT + 120
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Window tests get WINDOW_TEST_TIMEOUT unless they set their own."""
+    for item in items:
+        if item.get_closest_marker("window") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(WINDOW_TEST_TIMEOUT))
 
 
 def headless_env(home: Path) -> dict[str, str]:
