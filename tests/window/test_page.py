@@ -7,11 +7,11 @@ import time
 
 import pytest
 
-from ait42_session.app import JsError
 from ait42_session.bridge import COMMANDS, Bridge
 from ait42_session.errors import NotFoundError
 
 from .conftest import XSS, RemotePage, WindowData
+from .driver import JsError
 
 pytestmark = pytest.mark.window
 

@@ -1,6 +1,6 @@
 """Render the window's main views to PNG files, with no display needed.
 
-    python -m ait42_session.screenshots OUT_DIR [--db PATH] [--workspace PATH]
+    python -m tools.screenshots OUT_DIR [--db PATH] [--workspace PATH]   (./dev screenshots)
 
 Opens the real window under Qt's offscreen platform on ``--db`` (or on a sample
 database it makes in a temporary folder), and saves the board, a session's
@@ -23,6 +23,12 @@ import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from ait42_session.app import WindowUnavailable
+from ait42_session.bridge import Bridge
+from ait42_session.importer import write_legacy_folder
+from ait42_session.workspace import legacy_hash
+from tests.window.driver import Page, drive
 
 AGENTS = [
     ("backend-developer", "claude", "Claude", "sonnet"),
@@ -139,8 +145,6 @@ def sample_sessions(now: datetime | None = None) -> list[dict[str, Any]]:
 
 def seed_sample(db_path: str, workspace: str, other_workspace: str | None = None) -> None:
     """Write the sample sessions (and two into ``other_workspace``) through the Bridge."""
-    from .bridge import Bridge
-
     with Bridge.open(db_path) as bridge:
         if other_workspace:
             for s in sample_sessions()[:2]:
@@ -159,9 +163,6 @@ def write_sample_legacy(folder: Path, root: Path) -> Path:
     status) and one truncated file; the returned folder holds 3,000 generated
     sessions in 60 files, enough for the progress view to be seen running.
     """
-    from .importer import write_legacy_folder
-    from .workspace import legacy_hash
-
     folder.mkdir(parents=True, exist_ok=True)
     for k, name in enumerate(("acme-api", "acme-mobile", "acme-docs")):
         ws = root / name
@@ -194,10 +195,6 @@ def render(db_path: str, out_dir: str, workspace: str | None = None,
     the consistency shot switches to dual mode and plants a difference in
     ``sessions_dir``.
     """
-    from .app import Page, drive
-    from .bridge import Bridge
-    from .workspace import legacy_hash
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -319,7 +316,7 @@ def _js(value: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m ait42_session.screenshots",
+        prog="python -m tools.screenshots",
         description="Render the window's main views (light and dark) to PNG files.")
     parser.add_argument("out_dir", help="folder for the PNG files")
     parser.add_argument("--db", help="database to show (default: a sample database)")
@@ -331,8 +328,6 @@ def main(argv: list[str] | None = None) -> int:
         width, height = (int(v) for v in args.size.lower().split("x"))
     except ValueError:
         parser.error("--size must look like 1280x820")
-
-    from .app import WindowUnavailable
 
     with tempfile.TemporaryDirectory(prefix="ait42-shots-") as tmp:
         db = args.db
