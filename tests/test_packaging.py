@@ -51,7 +51,7 @@ def test_a_build_ships_the_page_and_the_migrations_and_uses_its_own_copies(
 
 
 def module_name(path: Path, lib: Path) -> str:
-    """``ait42_session/x/y.py`` -> ``ait42_session.x.y``; a package's ``__init__`` -> the package."""
+    """``ait42_session/x/y.py`` -> ``ait42_session.x.y``; a package's ``__init__``: its name."""
     parts = list(path.relative_to(lib).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts.pop()

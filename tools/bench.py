@@ -49,7 +49,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from ait42_session import migrations
 from ait42_session.bridge import Bridge
@@ -133,32 +133,33 @@ class Store(Protocol):
 
 
 class BridgeStore:
-    """The bridge's commands, exactly as the page calls them."""
+    """The bridge's commands, exactly as the page calls them (each answers JSON: ``Any``)."""
 
     def __init__(self, path: str) -> None:
         self.bridge = Bridge.open(path)
 
     def create(self, ws: str, session: Json) -> Json:
-        return self.bridge.create_session_sqlite(ws, session)
+        return cast(Json, self.bridge.create_session_sqlite(ws, session))
 
     def update(self, ws: str, session: Json) -> Json:
-        return self.bridge.update_session_sqlite(ws, session)
+        return cast(Json, self.bridge.update_session_sqlite(ws, session))
 
     def get(self, ws: str, session_id: str) -> Json:
-        return self.bridge.get_session_sqlite(ws, session_id)
+        return cast(Json, self.bridge.get_session_sqlite(ws, session_id))
 
     def get_all(self, ws: str) -> list[Json]:
-        return self.bridge.get_all_sessions_sqlite(ws)
+        return cast(list[Json], self.bridge.get_all_sessions_sqlite(ws))
 
     def delete(self, ws: str, session_id: str) -> None:
         self.bridge.delete_session_sqlite(ws, session_id)
 
     def add_chat_message(self, ws: str, session_id: str, message: Json) -> Json:
-        return self.bridge.add_chat_message_sqlite(ws, session_id, message)
+        return cast(Json, self.bridge.add_chat_message_sqlite(ws, session_id, message))
 
     def update_instance_status(self, ws: str, session_id: str, instance_id: int,
                                status: str) -> Json:
-        return self.bridge.update_instance_status_sqlite(ws, session_id, instance_id, status)
+        return cast(Json, self.bridge.update_instance_status_sqlite(ws, session_id, instance_id,
+                                                                    status))
 
     def close(self) -> None:
         self.bridge.close()

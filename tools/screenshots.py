@@ -27,6 +27,7 @@ from typing import Any
 from ait42_session.app import WindowUnavailable
 from ait42_session.bridge import Bridge
 from ait42_session.importer import write_legacy_folder
+from ait42_session.service import Service
 from ait42_session.workspace import legacy_hash
 from tests.window.driver import Page, drive
 
@@ -144,13 +145,13 @@ def sample_sessions(now: datetime | None = None) -> list[dict[str, Any]]:
 
 
 def seed_sample(db_path: str, workspace: str, other_workspace: str | None = None) -> None:
-    """Write the sample sessions (and two into ``other_workspace``) through the Bridge."""
-    with Bridge.open(db_path) as bridge:
+    """Write the sample sessions (and two into ``other_workspace``) through the store."""
+    with Service.open(db_path) as svc:
         if other_workspace:
             for s in sample_sessions()[:2]:
-                bridge.create_session_sqlite(other_workspace, dict(s, id="other_" + s["id"]))
+                svc.create_session_sqlite(other_workspace, dict(s, id="other_" + s["id"]))
         for s in sample_sessions():
-            bridge.create_session_sqlite(workspace, s)
+            svc.create_session_sqlite(workspace, s)
 
 
 VIEWS = ("board", "detail", "database", "import")
@@ -221,7 +222,7 @@ def render(db_path: str, out_dir: str, workspace: str | None = None,
     finished = ("['done','failed'].includes(document.getElementById('import-panel')"
                 ".dataset.state) && !document.getElementById('import-summary').hidden")
 
-    def import_shots(page: Page, bridge: Any) -> None:
+    def import_shots(page: Page) -> None:
         page.resize(size[0], 1400)
         page.run("await window.ait42.showView('import');")
         if legacy_dir:
@@ -242,15 +243,15 @@ def render(db_path: str, out_dir: str, workspace: str | None = None,
             page.js("document.getElementById('import-no-backup').checked = false")
         if legacy_dir and sessions_dir and workspace:
             # dual mode, a difference planted in the JSON file, then the check
-            bridge.set_storage_mode("dual")
+            svc.set_storage_mode("dual")
             for s in sample_sessions()[:3]:
-                bridge.create_session(workspace, dict(s, id="dual_" + s["id"]))
+                svc.create_session(workspace, dict(s, id="dual_" + s["id"]))
             json_file = Path(sessions_dir) / f"{legacy_hash(workspace)}.json"
             stored = json.loads(json_file.read_text(encoding="utf-8"))
             stored[0]["task"] = "Edited by hand in the JSON file"
             stored[0]["instances"][0]["status"] = "archived"
             json_file.write_text(json.dumps(stored, indent=2), encoding="utf-8")
-            bridge.add_chat_message(workspace, stored[0]["id"], {
+            svc.add_chat_message(workspace, stored[0]["id"], {
                 "id": "dual_note", "role": "user", "content": "Checked after the edit.",
                 "timestamp": _iso(datetime.now(UTC))})
         page.run("await window.ait42.showView('import');")
@@ -296,7 +297,7 @@ def render(db_path: str, out_dir: str, workspace: str | None = None,
             page.wait_idle()
             page.js("document.getElementById('metrics-refresh').click()")
             shoot(page, f"database-{theme}")
-        import_shots(page, bridge)
+        import_shots(page)
         page.run("await window.ait42.showView('board');")
         page.js("document.getElementById('workspace-button').click()")
         page.wait_for("!document.getElementById('workspace-menu').hidden")
@@ -305,8 +306,10 @@ def render(db_path: str, out_dir: str, workspace: str | None = None,
         page.run("await window.ait42.openSession('no-such-session');")
         shoot(page, "error-dark")
 
-    with Bridge.open(db_path, sessions_dir=sessions_dir) as bridge:
-        drive(bridge, driver, width=size[0], height=size[1])
+    with Service.open(db_path, sessions_dir=sessions_dir) as svc:
+        # the window's js_api is the sealed Bridge; the shots' own changes go to the
+        # same Service directly, so the page sees the storage mode they set
+        drive(Bridge(svc), driver, width=size[0], height=size[1])
     return written
 
 

@@ -28,8 +28,9 @@ process, as ``ait42-session`` would: the real ``Bridge`` is the window's
    The three are interleaved, each round in a rotated order so that each comes
    first equally often; medians and p95 over ``--rounds`` rounds after a
    warm-up. The page checks that the echo's JSON is byte for byte the
-   session's. The echoed value is what the Bridge returned for that session
-   when the database was seeded (read back through the Bridge, saved as JSON).
+   session's. The echoed value is what the store returned for that session
+   when the database was seeded (``Service.get_session_sqlite``, the same
+   command the Bridge runs, saved as JSON).
 
 2. **Board start-up to the first page**: from launching the window's process
    (``launch``) and from ``webview.start`` (``window``) to the board showing
@@ -59,6 +60,7 @@ from typing import Any
 
 from ait42_session.app import WindowUnavailable, exit_if_stuck
 from ait42_session.bridge import Bridge
+from ait42_session.service import Service
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT_LINE = "PASS  src/feature/module_{n:03d}.test.ts  (12 tests, 0.{n:03d} s)\n"
@@ -110,15 +112,15 @@ def stats(samples: list[float]) -> dict[str, float]:
 
 
 def seed(folder: Path, sessions: int) -> dict[str, str]:
-    """A database of ``sessions`` typical sessions, and the sample as the Bridge returns it."""
+    """A database of ``sessions`` typical sessions, and the sample as the store returns it."""
     db = folder / "bench.db"
     workspace = folder / "repo"
     workspace.mkdir()
     now = time.time()
-    with Bridge.open(str(db)) as bridge:
+    with Service.open(db) as svc:
         for n in range(sessions):
-            bridge.create_session_sqlite(str(workspace), typical_session(n, now))
-        sample = bridge.get_session_sqlite(str(workspace), SAMPLE_ID)
+            svc.create_session_sqlite(str(workspace), typical_session(n, now))
+        sample = svc.get_session_sqlite(str(workspace), SAMPLE_ID)
     sample_file = folder / "sample.json"
     sample_file.write_text(json.dumps(sample), encoding="utf-8")
     return {"db": str(db), "workspace": str(workspace), "sample": str(sample_file)}
@@ -269,9 +271,10 @@ def child(spec: dict[str, Any]) -> None:
             "reload": stats(reload_total), "reload_board": stats(reload_board),
         }
 
-    with Bridge.open(spec["db"]) as bridge:
+    with Service.open(spec["db"]) as svc:
         window_start_ms = time.time() * 1000
-        result = drive(bridge, driver, expose=(bench_echo, bench_empty))
+        # the window's js_api is the real, sealed Bridge, as in ait42-session
+        result = drive(Bridge(svc), driver, expose=(bench_echo, bench_empty))
     Path(spec["out"]).write_text(json.dumps(result), encoding="utf-8")
 
 
