@@ -352,18 +352,17 @@ async def search_sessions(conn: aiosqlite.Connection, query: str, options: objec
 async def _matches(conn: aiosqlite.Connection, ids: list[str],
                    query: search_text.Query) -> dict[str, list[Json]]:
     """One excerpt per field of each session that holds a required word."""
-    patterns = [t.pattern() for t in query.terms()]
+    terms = query.terms()
     found: dict[str, list[Json]] = {sid: [] for sid in ids}
-    if not ids or not patterns:
+    if not ids or not terms:
         return found
     chunk = json.dumps(ids)
 
     def add(sid: str, field: str, text: str, **where: Any) -> bool:
-        text = search_text.clean(text)
-        spans = search_text.find(text, patterns)
-        if not spans:
+        found_in = search_text.field_excerpt(text, terms)
+        if found_in is None:
             return False
-        excerpt, marks = search_text.excerpt(text, spans)
+        excerpt, marks = found_in
         found[sid].append({"field": field, **where, "text": excerpt, "highlights": marks})
         return True
 

@@ -21,17 +21,19 @@ output, so stored text can never be mistaken for markup.
 
 from __future__ import annotations
 
+import bisect
+import functools
 import re
 from dataclasses import dataclass, field
 
 # CSI sequences (colours, cursor moves), OSC sequences (titles, links) and the
 # two-character escapes; what a terminal does not print as text.
 _ANSI = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]"
-    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
-    r"|\x1b[@-Z\\-_]"
+    r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])"
     r"|\x9b[0-?]*[ -/]*[@-~]"
 )
+# The usual case (colours): twice as fast over long output.
+_ANSI_CSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|[@-Z\\-_])")
 
 # Han, kana (not the middle dot U+30FB, which is punctuation) and the
 # iteration marks: scripts written without spaces between words.
@@ -44,14 +46,20 @@ _CJK_ONE = re.compile(f"[{_CJK_CHARS}]")
 # A letter or digit outside CJK: what unicode61 joins into one token.
 _WORDCHAR = f"[^\\W_{_CJK_CHARS}]"
 _WORD_RUN = re.compile(r"[^\W_]+")
+_SPACES = re.compile(r"\s+")
 
 EXCERPT_CHARS = 300
+# Long output is read a block at a time and the first block with a match gives
+# the excerpt: a page of hits must not lower-case megabytes it will not show.
+BLOCK_CHARS = 32_768
 
 
 def clean(text: str) -> str:
     """The text as a terminal shows it: ANSI escape sequences removed."""
     if "\x1b" not in text and "\x9b" not in text:
         return text
+    if "\x9b" not in text and "\x1b]" not in text:
+        return _ANSI_CSI.sub("", text)
     return _ANSI.sub("", text)
 
 
@@ -84,8 +92,12 @@ class Term:
         return '"' + prepared.replace('"', '""') + '"' + (" *" if prefix else "")
 
     def pattern(self) -> re.Pattern[str]:
-        """A regular expression finding this term in original text (case-insensitive)."""
-        return _pattern(self.text, self.prefix or _single_cjk(self.text))
+        """A regular expression finding this term in lower-cased text."""
+        return _pattern(self.text, self.prefix or _single_cjk(self.text), 0)
+
+    def pattern_ignoring_case(self) -> re.Pattern[str]:
+        """The same for text whose lower case is not as long as itself (rare)."""
+        return _pattern(self.text, self.prefix or _single_cjk(self.text), re.IGNORECASE)
 
 
 def _single_cjk(text: str) -> bool:
@@ -110,9 +122,14 @@ def _pieces(text: str) -> list[tuple[bool, str, bool]]:
     return pieces
 
 
-def _pattern(text: str, prefix: bool) -> re.Pattern[str]:
+@functools.lru_cache(maxsize=256)
+def _pattern(text: str, prefix: bool, flags: int) -> re.Pattern[str]:
+    """The term as a regular expression. It starts with a literal (the guard
+    against a letter before it is a look-behind after it), so that ``re`` scans
+    for that literal quickly: this runs over every matching field of a page of
+    hits, some of them hundreds of kilobytes of output."""
     parts: list[str] = []
-    pieces = _pieces(text)
+    pieces = _pieces(text.lower() if not flags else text)
     for k, (cjk, piece, _glued) in enumerate(pieces):
         if k:
             both_latin = not cjk and not pieces[k - 1][0]
@@ -120,10 +137,11 @@ def _pattern(text: str, prefix: bool) -> re.Pattern[str]:
         if cjk:
             parts.append(re.escape(piece))
             continue
+        literal = re.escape(piece)
+        parts.append(f"{literal}(?<!{_WORDCHAR}{literal})" if k == 0 else literal)
         last = k == len(pieces) - 1
-        tail = f"{_WORDCHAR}*" if (prefix and last) else f"(?!{_WORDCHAR})"
-        parts.append(f"(?<!{_WORDCHAR}){re.escape(piece)}{tail}")
-    return re.compile("".join(parts) or r"(?!)", re.IGNORECASE)
+        parts.append(f"{_WORDCHAR}*" if (prefix and last) else f"(?!{_WORDCHAR})")
+    return re.compile("".join(parts) or r"(?!)", flags)
 
 
 @dataclass(slots=True)
@@ -231,11 +249,16 @@ def _combine(chunks: list[tuple[Term, bool] | str]) -> Query:
     return query
 
 
-def find(text: str, patterns: list[re.Pattern[str]], cap: int = 200) -> list[tuple[int, int, int]]:
-    """(start, end, which pattern) of the first ``cap`` matches of each pattern."""
+def find(text: str, terms: list[Term], cap: int = 12) -> list[tuple[int, int, int]]:
+    """(start, end, which term) of the first ``cap`` matches of each term."""
     spans: list[tuple[int, int, int]] = []
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        patterns = [t.pattern() for t in terms]
+    else:  # a character whose lower case is longer: offsets would shift
+        lowered, patterns = text, [t.pattern_ignoring_case() for t in terms]
     for which, pattern in enumerate(patterns):
-        for n, m in enumerate(pattern.finditer(text)):
+        for n, m in enumerate(pattern.finditer(lowered)):
             if n >= cap:
                 break
             if m.end() > m.start():
@@ -244,19 +267,40 @@ def find(text: str, patterns: list[re.Pattern[str]], cap: int = 200) -> list[tup
     return spans
 
 
-def excerpt(text: str, spans: list[tuple[int, int, int]],
-            size: int = EXCERPT_CHARS) -> tuple[str, list[list[int]]]:
+def field_excerpt(text: str, terms: list[Term]) -> tuple[str, list[list[int]]] | None:
+    """The excerpt of a field around its first block of matches, None when no
+    term is in it. ANSI codes are removed first; cuts fall on line ends."""
+    pos = 0
+    while pos < len(text):
+        end = len(text)
+        if end - pos > BLOCK_CHARS * 3 // 2:
+            newline = text.find("\n", pos + BLOCK_CHARS)
+            end = end if newline == -1 else newline + 1
+        block = clean(text[pos:end])
+        spans = find(block, terms)
+        if spans:
+            return excerpt(block, spans, cut_before=pos > 0, cut_after=end < len(text))
+        pos = end
+    return None
+
+
+def excerpt(text: str, spans: list[tuple[int, int, int]], size: int = EXCERPT_CHARS, *,
+            cut_before: bool = False, cut_after: bool = False) -> tuple[str, list[list[int]]]:
     """About ``size`` characters of ``text`` around the most varied cluster of
-    matches, whitespace runs as one space, ``…`` where it was cut, and the
-    ``[start, end)`` ranges of the matches within it."""
+    matches (``spans`` sorted), whitespace runs as one space, ``…`` where it was
+    cut, and the ``[start, end)`` ranges of the matches within it."""
     start = 0
     if spans and len(text) > size:
         best, best_kinds = spans[0][0], 0
-        for s, _e, _w in spans[:50]:
-            lo = max(0, s - size // 4)
-            kinds = len({w for s2, e2, w in spans if s2 >= lo and e2 <= lo + size})
-            if kinds > best_kinds:
-                best, best_kinds = s, kinds
+        for k in range(min(len(spans), 20)):
+            lo = max(0, spans[k][0] - size // 4)
+            kinds = set()
+            for s, e, w in spans[k:]:
+                if e > lo + size:
+                    break
+                kinds.add(w)
+            if len(kinds) > best_kinds:
+                best, best_kinds = spans[k][0], len(kinds)
         start = max(0, min(best - size // 4, len(text) - size))
         space = text.rfind(" ", max(0, start - 20), start + 1)
         if start and space > 0:
@@ -266,34 +310,36 @@ def excerpt(text: str, spans: list[tuple[int, int, int]],
         space = text.rfind(" ", end - 30, end)
         if space > start:
             end = space
-    out: list[str] = []
-    remap: dict[int, int] = {}
-    if start > 0:
-        out.append("…")
-    previous_space = True
-    for k in range(start, end):
-        remap[k] = len(out)
-        ch = text[k]
-        if ch.isspace():
-            if not previous_space:
-                out.append(" ")
-            previous_space = True
-            continue
-        out.append(ch)
-        previous_space = False
-    remap[end] = len(out)
-    while out and out[-1] == " ":
-        out.pop()
-    if end < len(text):
-        out.append("…")
+    # Whitespace runs become one space (none at either end); offsets move left
+    # by what was removed before them.
+    window = text[start:end]
+    pieces: list[str] = []
+    removed: list[tuple[int, int]] = []  # (offset in window, characters removed up to it)
+    gone, at = 0, 0
+    for run in _SPACES.finditer(window):
+        pieces.append(window[at:run.start()])
+        keep = " " if 0 < run.start() and run.end() < len(window) else ""
+        pieces.append(keep)
+        gone += len(run.group()) - len(keep)
+        removed.append((run.end(), gone))
+        at = run.end()
+    pieces.append(window[at:])
+    lead = "…" if start > 0 or cut_before else ""
+    body = "".join(pieces)
+    tail = "…" if end < len(text) or cut_after else ""
+
+    def moved(offset: int) -> int:
+        k = bisect.bisect_right(removed, (offset - start, len(text) + 1)) - 1
+        return offset - start - (removed[k][1] if k >= 0 else 0) + len(lead)
+
     marks: list[list[int]] = []
     for s, e, _w in spans:
         s, e = max(s, start), min(e, end)
         if s >= e:
             continue
-        a, b = remap[s], min(remap[e], len(out))
+        a, b = moved(s), moved(e)
         if marks and a <= marks[-1][1]:
             marks[-1][1] = max(marks[-1][1], b)
         elif a < b:
             marks.append([a, b])
-    return "".join(out), marks
+    return lead + body + tail, marks
