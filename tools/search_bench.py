@@ -35,16 +35,18 @@ import aiosqlite
 from ait42_session import migrations, search
 from ait42_session.workspace import legacy_hash
 
-WORDS = ("the build test failed passed error warning module function request response "
-         "cache token session user login database migration index query schema table "
-         "column value string number array object import export config server client "
-         "socket timeout retry commit branch merge rebase deploy release version update "
-         "install package dependency compile runtime memory thread process signal file "
-         "path folder write read open close parse render layout style event handler").split()
-IDENTS = ("refresh_token_ttl parseSessionRow getUserById MAX_RETRY_COUNT handleWebSocket "
-          "session_store_v2 useAuthContext buildIndexTree").split()
-PATHS = ("src/auth/jwt.ts src/db/pool.rs backend/app/models.py frontend/js/board.js "
-         "tests/test_login.py docs/setup.md").split()
+WORDS = ["the", "build", "test", "failed", "passed", "error", "warning", "module", "function",
+         "request", "response", "cache", "token", "session", "user", "login", "database",
+         "migration", "index", "query", "schema", "table", "column", "value", "string",
+         "number", "array", "object", "import", "export", "config", "server", "client",
+         "socket", "timeout", "retry", "commit", "branch", "merge", "rebase", "deploy",
+         "release", "version", "update", "install", "package", "dependency", "compile",
+         "runtime", "memory", "thread", "process", "signal", "file", "path", "folder", "write",
+         "read", "open", "close", "parse", "render", "layout", "style", "event", "handler"]
+IDENTS = ["refresh_token_ttl", "parseSessionRow", "getUserById", "MAX_RETRY_COUNT",
+          "handleWebSocket", "session_store_v2", "useAuthContext", "buildIndexTree"]
+PATHS = ["src/auth/jwt.ts", "src/db/pool.rs", "backend/app/models.py", "frontend/js/board.js",
+         "tests/test_login.py", "docs/setup.md"]
 ERRORS = ("TypeError: Cannot read properties of undefined",
           "error[E0382]: borrow of moved value", "ModuleNotFoundError: No module named 'yaml'",
           "FAILED tests/test_login.py::test_refresh - AssertionError",

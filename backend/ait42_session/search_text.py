@@ -295,7 +295,7 @@ def excerpt(text: str, spans: list[tuple[int, int, int]], size: int = EXCERPT_CH
         for k in range(min(len(spans), 20)):
             lo = max(0, spans[k][0] - size // 4)
             kinds = set()
-            for s, e, w in spans[k:]:
+            for _s, e, w in spans[k:]:
                 if e > lo + size:
                     break
                 kinds.add(w)
@@ -318,7 +318,7 @@ def excerpt(text: str, spans: list[tuple[int, int, int]], size: int = EXCERPT_CH
     gone, at = 0, 0
     for run in _SPACES.finditer(window):
         pieces.append(window[at:run.start()])
-        keep = " " if 0 < run.start() and run.end() < len(window) else ""
+        keep = " " if run.start() > 0 and run.end() < len(window) else ""
         pieces.append(keep)
         gone += len(run.group()) - len(keep)
         removed.append((run.end(), gone))
