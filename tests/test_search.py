@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import importlib
+import json
+import os
 import sqlite3
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,27 +22,39 @@ import pytest
 from ait42_session import search, search_text
 from ait42_session.bridge import Bridge
 from ait42_session.errors import ValidationError
+from ait42_session.service import Service
 
 from .conftest import make_session
+from .legacy_files import write_shell_file
 
 Json = dict[str, Any]
 
 
+def cli(db: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the command line on ``db`` (the worktree's code: PYTHONPATH is inherited)."""
+    return subprocess.run([sys.executable, "-m", "ait42_session", "--db", db, *args],
+                          capture_output=True, text=True, env={**os.environ}, timeout=120)
+
+
+def run_import(bridge: Bridge, folder: Path, **options: Any) -> Json:
+    """Import a folder through the page's commands; its final status."""
+    job = bridge.start_import(str(folder), options or None)["jobId"]
+    while (status := bridge.get_import_status(job))["state"] == "running":
+        time.sleep(0.02)
+    result: Json = status
+    return result
+
+
 class Searcher:
-    """Writes through the real bridge; searches the same file."""
+    """Writes and searches through the real bridge (the page's command path)."""
 
     def __init__(self, bridge: Bridge, db_path: str) -> None:
         self.bridge = bridge
         self.db_path = db_path
 
     def search(self, query: str, options: Json | None = None) -> Json:
-        async def run() -> Json:
-            async with aiosqlite.connect(self.db_path, isolation_level=None) as conn:
-                await conn.execute("BEGIN IMMEDIATE")
-                await search.index_pending(conn, 10_000)
-                await conn.execute("COMMIT")
-                return await search.search_sessions(conn, query, options)
-        return asyncio.run(run())
+        result: Json = self.bridge.search_sessions(query, options)
+        return result
 
     def ids(self, query: str, options: Json | None = None) -> list[str]:
         return [h["sessionId"] for h in self.search(query, options)["items"]]
@@ -62,7 +80,8 @@ def put(s: Searcher, ws: str, sid: str, *, task: str = "a task", output: str = "
     session["chatHistory"] = [
         {"id": f"m{k}", "role": "user", "content": text, "timestamp": f"2026-01-13T10:{k:02d}:00Z"}
         for k, text in enumerate(chat)]
-    return s.bridge.create_session_sqlite(ws, session)
+    stored: Json = s.bridge.create_session_sqlite(ws, session)
+    return stored
 
 
 def marked(hit: Json, field: str) -> list[str]:
@@ -286,31 +305,52 @@ def test_query_parser_makes_only_quoted_phrases() -> None:
 
 
 def test_index_of_an_existing_database_is_built_with_progress(
-        tmp_path: Path, s: Searcher, workspace: str) -> None:
+        s: Searcher, workspace: str, db_path: str) -> None:
     for k in range(7):
         put(s, workspace, f"s{k}", task=f"existing {k}")
-    conn = sqlite3.connect(s.db_path)
-    conn.execute("INSERT OR IGNORE INTO search_pending SELECT id FROM sessions")  # as the migration
+    s.bridge.close()
+    conn = sqlite3.connect(db_path)
+    # a database from before the index: its history is listed by the migration
     conn.execute("DELETE FROM search_fts")
     conn.execute("DELETE FROM search_docs")
+    conn.execute("INSERT INTO search_pending SELECT id FROM sessions")
     conn.commit()
     conn.close()
-    steps: list[tuple[int, int]] = []
+    with Service.open(db_path) as svc:
+        assert svc.search_sessions("existing", None)["items"] == []
+        steps: list[tuple[int, int]] = []
+        done = svc.run(search.backfill(svc.db, lambda d, t: steps.append((d, t)), batch=3))
+        assert done == 7 and steps == [(3, 7), (6, 7), (7, 7)]
+        assert len(svc.search_sessions("existing", None)["items"]) == 7
+        assert svc.verify_database_integrity() is True
 
-    class Db:
-        async def write(self, fn: Any, *args: Any) -> Any:
-            async with aiosqlite.connect(s.db_path, isolation_level=None) as c:
-                await c.execute("BEGIN IMMEDIATE")
-                out = await fn(c, *args)
-                await c.execute("COMMIT")
-                return out
 
-        read = write
+def test_the_page_builds_the_index_in_steps(s: Searcher, workspace: str, db_path: str) -> None:
+    for k in range(5):
+        put(s, workspace, f"s{k}", task=f"older {k}")
+    conn = sqlite3.connect(db_path)
+    conn.execute("DELETE FROM search_fts")
+    conn.execute("DELETE FROM search_docs")
+    conn.execute("INSERT INTO search_pending SELECT id FROM sessions")
+    conn.commit()
+    conn.close()
+    assert s.bridge.build_search_index(2) == {"indexed": 2, "pending": 3}
+    assert s.bridge.build_search_index(2) == {"indexed": 2, "pending": 1}
+    assert s.bridge.build_search_index(2) == {"indexed": 1, "pending": 0}
+    assert len(s.ids("older")) == 5
+    with pytest.raises(ValidationError):
+        s.bridge.build_search_index(0)
 
-    done = asyncio.run(search.backfill(Db(), lambda d, t: steps.append((d, t)), batch=3))
-    assert done == 7 and steps == [(3, 7), (6, 7), (7, 7)]
-    assert len(s.ids("existing")) == 7
-    assert s.verify() == []
+
+def test_another_programs_writes_are_picked_up(s: Searcher, workspace: str,
+                                               db_path: str) -> None:
+    put(s, workspace, "s1", task="first words")
+    conn = sqlite3.connect(db_path)  # a program without this code: only the triggers run
+    conn.execute("UPDATE sessions SET task = 'second words' WHERE id = 's1'")
+    conn.commit()
+    conn.close()
+    assert s.bridge.build_search_index(100) == {"indexed": 1, "pending": 0}
+    assert s.ids("second") == ["s1"] and s.ids("first") == []
 
 
 def test_verify_finds_a_broken_index(s: Searcher, workspace: str) -> None:
@@ -326,6 +366,7 @@ def test_verify_finds_a_broken_index(s: Searcher, workspace: str) -> None:
     conn.commit()
     conn.close()
     assert any("neither indexed nor waiting" in p for p in s.verify())
+    assert s.bridge.verify_database_integrity() is False
 
 
 def test_copy_is_not_shared(s: Searcher, workspace: str) -> None:
@@ -334,3 +375,63 @@ def test_copy_is_not_shared(s: Searcher, workspace: str) -> None:
     clone["id"] = "s2"
     s.bridge.create_session_sqlite(workspace, clone)
     assert sorted(s.ids("first")) == ["s1", "s2"]
+
+
+# The import is being moved onto the new core (a package ``importer``, whose
+# ``writing.insert`` must call ``search.index_sessions`` in its transaction);
+# the module it replaces does not run on the new core at all.
+@pytest.mark.xfail(not hasattr(importlib.import_module("ait42_session.importer"), "__path__"),
+                   reason="the import is not on the new core yet", strict=True)
+def test_imported_and_replaced_sessions_are_found(s: Searcher, workspace: str,
+                                                  tmp_path: Path) -> None:
+    folder = tmp_path / "legacy"
+    first = make_session("imp1", task="imported armadillo")
+    write_shell_file(folder, workspace, [first])
+    assert run_import(s.bridge, folder, noBackup=True)["state"] == "done"
+    assert s.ids("armadillo") == ["imp1"]
+    write_shell_file(folder, workspace, [dict(first, task="imported pangolin")])
+    assert run_import(s.bridge, folder, noBackup=True, overwrite=True)["state"] == "done"
+    assert s.ids("armadillo") == [] and s.ids("pangolin") == ["imp1"]
+    assert s.verify() == []
+
+
+def test_dual_storage_writes_are_found(s: Searcher, workspace: str) -> None:
+    s.bridge.set_storage_mode("dual")
+    s.bridge.create_session(workspace, make_session("d1", task="dual mongoose"))
+    assert s.ids("mongoose") == ["d1"]
+    s.bridge.delete_session(workspace, "d1")
+    assert s.ids("mongoose") == []
+
+
+def test_command_line_search(s: Searcher, workspace: str, db_path: str) -> None:
+    put(s, workspace, "s1", task="cli walrus", output="\x1b[31mwalrus\x1b[0m bell\x07 here")
+    s.bridge.close()
+    found = cli(db_path, "search", "walrus", "--json")
+    assert found.returncode == 0, found.stderr
+    result = json.loads(found.stdout)
+    assert [h["sessionId"] for h in result["items"]] == ["s1"]
+    shown = cli(db_path, "search", "walrus", "--workspace", workspace, "--type", "competition")
+    assert shown.returncode == 0 and "cli walrus" in shown.stdout
+    assert "output #0: walrus bell? here" in shown.stdout  # no escape reaches the terminal
+    assert "\x1b" not in shown.stdout and "\x07" not in shown.stdout
+    missing = cli(db_path, "search", "nothing-like-it")
+    assert missing.returncode == 1 and "no session matches" in missing.stdout
+    bad = cli(db_path, "search", "x", "--limit", "0")
+    assert bad.returncode == 1 and "VALIDATION" in bad.stderr
+
+
+def test_command_line_builds_the_index_with_progress(s: Searcher, workspace: str,
+                                                     db_path: str) -> None:
+    for k in range(3):
+        put(s, workspace, f"s{k}", task=f"history {k}")
+    s.bridge.close()
+    conn = sqlite3.connect(db_path)
+    conn.execute("DELETE FROM search_fts")
+    conn.execute("DELETE FROM search_docs")
+    conn.execute("INSERT INTO search_pending SELECT id FROM sessions")
+    conn.commit()
+    conn.close()
+    done = cli(db_path, "migrate", "run")
+    assert done.returncode == 0, done.stderr
+    assert "indexing the history for search: 3/3 sessions" in done.stderr
+    assert len(json.loads(cli(db_path, "search", "history", "--json").stdout)["items"]) == 3

@@ -18,9 +18,10 @@ import json
 import math
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 
 import aiosqlite
+from pydantic import BeforeValidator, Field, Strict
 
 from . import search_text
 from .errors import DatabaseError, ValidationError
@@ -60,6 +61,20 @@ FROM json_each(?) j JOIN sessions s ON s.id = j.value
 """
 
 
+_DROP_ROWS = ("DELETE FROM search_fts WHERE rowid IN (SELECT d.docid FROM search_docs d"
+              " WHERE d.session_id IN (SELECT value FROM json_each(?)))")
+_DROP_DOCS = "DELETE FROM search_docs WHERE session_id IN (SELECT value FROM json_each(?))"
+_ADD_DOC = "INSERT INTO search_docs (session_id) VALUES (?)"
+_ADD_ROW = ("INSERT INTO search_fts (rowid, task, output, branch, agent_name, chat)"
+            " SELECT docid, ?, ?, ?, ?, ? FROM search_docs WHERE session_id = ?")
+_DONE = "DELETE FROM search_pending WHERE session_id IN (SELECT value FROM json_each(?))"
+
+
+def _fts_rows(rows: Iterable[Any]) -> list[tuple[str, ...]]:
+    """The prepared text of each session (``_TEXTS`` rows), then its id."""
+    return [(*(search_text.index_text(v or "") for v in r[1:]), r[0]) for r in rows]
+
+
 async def index_sessions(conn: aiosqlite.Connection, session_ids: Iterable[str]) -> None:
     """Bring these sessions' index rows in line with their stored text (inside
     the caller's write transaction); a session that no longer exists leaves the
@@ -67,18 +82,13 @@ async def index_sessions(conn: aiosqlite.Connection, session_ids: Iterable[str])
     ids = list(dict.fromkeys(session_ids))
     for k in range(0, len(ids), _CHUNK):
         chunk = json.dumps(ids[k:k + _CHUNK])
-        await unindex_sessions_json(conn, chunk)
-        rows = await conn.execute_fetchall(_TEXTS, (chunk,))
+        await conn.execute(_DROP_ROWS, (chunk,))
+        await conn.execute(_DROP_DOCS, (chunk,))
+        rows = list(await conn.execute_fetchall(_TEXTS, (chunk,)))
         if rows:
-            await conn.executemany("INSERT INTO search_docs (session_id) VALUES (?)",
-                                   [(r[0],) for r in rows])
-            await conn.executemany(
-                "INSERT INTO search_fts (rowid, task, output, branch, agent_name, chat)"
-                " SELECT docid, ?, ?, ?, ?, ? FROM search_docs WHERE session_id = ?",
-                [(*(search_text.index_text(v or "") for v in r[1:]), r[0]) for r in rows])
-        await conn.execute(
-            "DELETE FROM search_pending WHERE session_id IN (SELECT value FROM json_each(?))",
-            (chunk,))
+            await conn.executemany(_ADD_DOC, [(r[0],) for r in rows])
+            await conn.executemany(_ADD_ROW, _fts_rows(rows))
+        await conn.execute(_DONE, (chunk,))
 
 
 async def unindex_sessions(conn: aiosqlite.Connection, session_ids: Iterable[str]) -> None:
@@ -86,21 +96,12 @@ async def unindex_sessions(conn: aiosqlite.Connection, session_ids: Iterable[str
     ids = list(dict.fromkeys(session_ids))
     for k in range(0, len(ids), _CHUNK):
         chunk = json.dumps(ids[k:k + _CHUNK])
-        await unindex_sessions_json(conn, chunk)
+        await conn.execute(_DROP_ROWS, (chunk,))
+        await conn.execute(_DROP_DOCS, (chunk,))
         await conn.execute(
             "DELETE FROM search_pending WHERE session_id IN (SELECT value FROM json_each(?))"
             " AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = search_pending.session_id)",
             (chunk,))
-
-
-async def unindex_sessions_json(conn: aiosqlite.Connection, ids_json: str) -> None:
-    """Drop the index rows of the sessions in a JSON array of ids."""
-    await conn.execute(
-        "DELETE FROM search_fts WHERE rowid IN (SELECT d.docid FROM search_docs d"
-        " WHERE d.session_id IN (SELECT value FROM json_each(?)))", (ids_json,))
-    await conn.execute(
-        "DELETE FROM search_docs WHERE session_id IN (SELECT value FROM json_each(?))",
-        (ids_json,))
 
 
 async def pending_count(conn: aiosqlite.Connection) -> int:
@@ -139,6 +140,12 @@ async def backfill(db: Store, progress: Callable[[int, int], None] | None = None
         if progress is not None:
             progress(done, total)
     return done
+
+
+async def index_step(conn: aiosqlite.Connection, batch: int) -> Json:
+    """One step of indexing an existing history: ``{indexed, pending}``."""
+    indexed = await index_pending(conn, batch)
+    return {"indexed": indexed, "pending": await pending_count(conn)}
 
 
 async def verify_index(conn: aiosqlite.Connection) -> list[str]:
@@ -257,6 +264,12 @@ def parse(query: object) -> search_text.Query:
     return search_text.parse_query(query)
 
 
+# The commands' argument types (``commands``): validated on the caller's thread.
+QueryArg = Annotated[search_text.Query, BeforeValidator(parse)]
+OptionsArg = Annotated[Options, BeforeValidator(parse_options)]
+BatchArg = Annotated[int, Strict(), Field(ge=1, le=5000)]
+
+
 def _fingerprint(query: search_text.Query, opts: Options) -> str:
     return hashlib.sha256((query.key() + opts.key()).encode()).hexdigest()[:12]
 
@@ -290,10 +303,13 @@ async def _archived_expr(conn: aiosqlite.Connection) -> str:
     return "CASE WHEN json_valid(s.extra) THEN json_extract(s.extra, '$.archivedAt') END"
 
 
-async def search_sessions(conn: aiosqlite.Connection, query: str, options: object) -> Json:
+async def search_sessions(conn: aiosqlite.Connection, query: object, options: object) -> Json:
     """The contract's ``search_sessions``: ranked hits with excerpts, one page."""
-    parsed = parse(query)
-    opts = parse_options(options)
+    return await run(conn, parse(query), parse_options(options))
+
+
+async def run(conn: aiosqlite.Connection, parsed: search_text.Query, opts: Options) -> Json:
+    """:func:`search_sessions` with its arguments already validated."""
     print_ = _fingerprint(parsed, opts)
     after = _decode_cursor(opts.cursor, print_) if opts.cursor else None
     match = parsed.expression()
