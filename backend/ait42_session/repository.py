@@ -21,6 +21,7 @@ from typing import Any, Protocol, TypeVar
 
 import aiosqlite
 
+from . import search
 from .db import Database
 from .errors import ConflictError, NotFoundError, ValidationError
 from .models import ChatMessage, Instance, Session, now_rfc3339, timestamp_key
@@ -234,6 +235,7 @@ async def create_session(conn: aiosqlite.Connection, ws: Workspace, s: Session) 
     await _touch_workspace(conn, ws, now_rfc3339())
     await conn.execute(_INSERT_SESSION, rows[0])
     await _write_children(conn, rows)
+    await search.index_sessions(conn, [s.id])
     return assemble_rows(rows)
 
 
@@ -247,6 +249,7 @@ async def update_session(conn: aiosqlite.Connection, ws: Workspace, s: Session) 
     await conn.execute("DELETE FROM instances WHERE session_id = ?", (s.id,))
     await conn.execute("DELETE FROM chat_messages WHERE session_id = ?", (s.id,))
     await _write_children(conn, rows)
+    await search.index_sessions(conn, [s.id])
     return assemble_rows(rows)
 
 
@@ -273,6 +276,7 @@ async def delete_session(conn: aiosqlite.Connection, ws: Workspace, session_id: 
                              (session_id, ws.hash))
     if cur.rowcount == 0:
         raise NotFoundError(f"no session {session_id!r} in workspace {ws.path}")
+    await search.unindex_sessions(conn, [session_id])
 
 
 async def _bump(conn: aiosqlite.Connection, ws: Workspace, session_id: str,
@@ -298,6 +302,7 @@ async def add_chat_message(conn: aiosqlite.Connection, ws: Workspace, session_id
                 f"message {m.id!r} already exists in session {session_id!r}"
             ) from None
         raise
+    await search.index_sessions(conn, [session_id])
     return await get_session(conn, ws, session_id)
 
 

@@ -101,11 +101,13 @@ export class Detail {
   }
 
   /** Show the session with this id, loaded whole from the bridge. */
-  async open(sessionId) {
+  /** Open a session; ``focus`` (a search match) is scrolled into view and marked. */
+  async open(sessionId, focus = null) {
     const workspacePath = this.getWorkspace();
     const seq = ++this.seq;
     this.session = null;
     this.selectedInstance = null;
+    this.markLine = null;
     const view = $('view-detail');
     view.dataset.sessionId = sessionId;
     view.dataset.loaded = 'false';
@@ -119,6 +121,7 @@ export class Detail {
       const session = await call('get_session_sqlite', { workspacePath, sessionId }, 'opening the session');
       if (seq !== this.seq) return false;
       this.show(session);
+      if (focus) this.reveal(focus);
       return true;
     } catch {
       if (seq === this.seq) this.renderFailed(sessionId);
@@ -373,8 +376,43 @@ export class Detail {
     $('output-size').textContent = text ? `${formatNumber(text.split('\n').length)} lines · ${formatBytes(new Blob([text]).size)}` : '';
     out.dataset.instanceId = String(inst.instanceId);
     out.dataset.empty = text ? 'false' : 'true';
-    if (text) setChildren(out, linkify(text));
+    const line = this.markLine && this.markLine.instanceId === inst.instanceId
+      ? lineOf(text, this.markLine.words) : -1;
+    if (line >= 0) {
+      const lines = text.split('\n');
+      const before = lines.slice(0, line).join('\n');
+      const after = lines.slice(line + 1).join('\n');
+      setChildren(out, linkify(before ? `${before}\n` : ''),
+        el('mark', { class: 'search-line', dataset: { line } }, linkify(lines[line])),
+        linkify(line < lines.length - 1 ? `\n${after}` : ''));
+    } else if (text) setChildren(out, linkify(text));
     else setChildren(out, el('span', { class: 'muted', text: 'No output recorded for this instance.' }));
+  }
+
+  /** Scroll a search match into view and mark it: its chat message, its output line,
+   * its instance card or the task. */
+  reveal(match) {
+    const view = $('view-detail');
+    let target = null;
+    if (match.field === 'chat') {
+      target = [...$('chat').querySelectorAll('.message')]
+        .find((node) => node.dataset.messageId === match.messageId) || null;
+    } else if (match.instanceId !== undefined && match.instanceId !== null) {
+      if (match.field === 'output') {
+        const words = (match.highlights || []).map(([a, b]) => match.text.slice(a, b).toLowerCase());
+        this.markLine = { instanceId: match.instanceId, words };
+      }
+      this.selectInstance(match.instanceId);
+      target = $('output').querySelector('mark.search-line')
+        || [...$('instances').querySelectorAll('.instance')]
+          .find((card) => Number(card.dataset.instanceId) === match.instanceId) || null;
+    } else {
+      target = $('detail-task');
+    }
+    if (!target) return;
+    target.classList.add('search-target');
+    target.scrollIntoView({ block: 'center' });
+    view.dataset.revealed = match.field;
   }
 
   renderChat() {
@@ -506,4 +544,22 @@ function timeRange(start, end) {
   const b = end ? Date.parse(end) : NaN;
   if (!Number.isNaN(a) && !Number.isNaN(b)) return formatDuration((b - a) / 1000);
   return `started ${relativeTime(start)}`;
+}
+
+const ANSI_RE = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])/g;
+
+/** The line of `text` (colour codes aside) holding most of `words`, -1 for none. */
+export function lineOf(text, words) {
+  const wanted = [...new Set(words)].filter(Boolean);
+  let best = -1;
+  let bestScore = 0;
+  text.split('\n').forEach((line, index) => {
+    const plain = line.replace(ANSI_RE, '').toLowerCase();
+    const score = wanted.filter((w) => plain.includes(w)).length;
+    if (score > bestScore) {
+      best = index;
+      bestScore = score;
+    }
+  });
+  return best;
 }

@@ -22,6 +22,8 @@ export const COMMANDS = Object.freeze({
   list_workspaces: [],
   list_session_summaries: ['workspacePath', 'query'],
   get_metrics: [],
+  search_sessions: ['query', 'options'],
+  build_search_index: ['batch'],
   // phase 2: the shell's JSON-era commands (routed by the storage mode)
   create_session: ['workspacePath', 'session'],
   update_session: ['workspacePath', 'session'],
@@ -46,6 +48,7 @@ export const COMMANDS = Object.freeze({
 /** Arguments that may be left out (sent as null). */
 const OPTIONAL = Object.freeze({
   list_session_summaries: ['query'],
+  search_sessions: ['options'],
   start_import: ['sourceDir', 'options'],
   changes_since: ['token'],
 });

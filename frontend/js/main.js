@@ -10,6 +10,7 @@ import { DatabasePanel } from './database.js';
 import { ImportView } from './imports.js';
 import { WorkspacePicker } from './workspace.js';
 import { follow, keepAgesFresh, liveState, throttle } from './live.js';
+import { SearchView } from './search.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -33,7 +34,8 @@ function showView(view) {
     section.hidden = section.dataset.view !== view;
   }
   for (const tab of document.querySelectorAll('.tab')) {
-    const current = tab.dataset.view === view || (view === 'detail' && tab.dataset.view === 'board');
+    const current = tab.dataset.view === view
+      || ((view === 'detail' || view === 'search') && tab.dataset.view === 'board');
     if (current) tab.setAttribute('aria-current', 'page');
     else tab.removeAttribute('aria-current');
   }
@@ -46,10 +48,26 @@ let detail;
 let database;
 let imports;
 let picker;
+let searchView;
+let beforeSearch = 'board';
 
-async function openSession(sessionId) {
+async function openSession(sessionId, focus = null) {
   showView('detail');
-  await detail.open(sessionId);
+  await detail.open(sessionId, focus);
+}
+
+/** Open a search hit in its own workspace, at the match (chat message, output line). */
+async function openHit(hit, match) {
+  if (!hit.workspacePath) {
+    showError(new Error(`the folder of workspace ${hit.workspaceHash} is unknown; `
+      + 'bind it with `ait42-session workspace bind` to open its sessions'), 'opening a search hit');
+    return;
+  }
+  if (hit.workspacePath !== app.workspace) {
+    app.workspace = hit.workspacePath;
+    picker.set(hit.workspacePath);
+  }
+  await openSession(hit.sessionId, match);
 }
 
 async function start() {
@@ -82,6 +100,15 @@ async function start() {
     },
     onChanged: () => {},
   });
+  searchView = new SearchView({
+    getWorkspace: () => app.workspace,
+    show: () => {
+      if (app.view !== 'search') beforeSearch = app.view;
+      if (app.view !== 'search') showView('search');
+    },
+    hide: () => { if (app.view === 'search') showView(beforeSearch); },
+    openHit,
+  });
   database = new DatabasePanel();
   imports = new ImportView();
 
@@ -111,6 +138,7 @@ async function start() {
   document.documentElement.dataset.ready = 'true';
   keepAgesFresh();
   follow({ onChanges: applyChanges, onReset: reloadShown });
+  searchView.buildIndex(); // an older database's history, in the background
 }
 
 // Counts follow an import running anywhere, at most once a second.
@@ -147,6 +175,7 @@ window.ait42 = Object.freeze({
   get timings() { return { ...app.timings }; },
   get live() { return { token: liveState.token, batches: liveState.batches, applied: Object.fromEntries(liveState.applied) }; },
   openSession: (id) => openSession(id),
+  search: () => searchView.run(false),
   chooseWorkspace: (path) => picker.choose(path),
   showView: (view) => {
     showView(view);
