@@ -7,13 +7,52 @@ import os
 import shutil
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
 from ait42_session.bridge import Bridge
+
+T = TypeVar("T")
+
+
+def wait_until(check: Callable[[], T | None], what: str, *, timeout: float = 60.0,
+               interval: float = 0.01) -> T:
+    """Call ``check`` until it returns something true and return that; fail the
+    test, naming ``what`` was awaited, once ``timeout`` seconds have passed.
+
+    Every polling loop of the tests goes through here, so none can spin forever
+    (pytest-timeout is the backstop, this the clear message).
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            pytest.fail(f"gave up after {timeout:g} s waiting for {what}")
+        time.sleep(interval)
+
+
+def import_finished(bridge: Bridge, job_id: str, *, timeout: float = 120.0,
+                    seen: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Poll ``get_import_status`` until the job stops running; its last status.
+
+    ``seen`` collects the statuses read while it was still running.
+    """
+    def finished() -> dict[str, Any] | None:
+        status: dict[str, Any] = bridge.get_import_status(job_id)
+        if status["state"] != "running":
+            return status
+        if seen is not None:
+            seen.append(status)
+        return None
+
+    return wait_until(finished, f"import job {job_id} to finish", timeout=timeout,
+                      interval=0.005)
 
 
 @pytest.fixture(autouse=True)

@@ -79,3 +79,30 @@ def test_verify_reports_damage(tmp_path: Path, workspace: str) -> None:
 def test_help_has_examples(args: list[str]) -> None:
     result = cli(*args)
     assert result.returncode == 0 and "example" in result.stdout
+
+
+@pytest.mark.parametrize(("args", "env"), [
+    (["--db", "", "verify"], {}),
+    (["--db=", "stats"], {}),
+    (["--db", "  ", "stats"], {}),
+    (["--db", "", "import-json", "--dry-run"], {}),
+    (["stats"], {"AIT42_DB": "   "}),
+], ids=["empty", "empty-equals", "spaces", "import", "blank-env"])
+def test_a_blank_database_path_is_refused(_private_home: Path, tmp_path: Path,
+                                          args: list[str], env: dict[str, str]) -> None:
+    """Issue 9, defect 6: ``--db "$UNSET"`` must not fall back to ~/.ait42/sessions.db
+    (a script's sessions would land in the person's own history)."""
+    result = subprocess.run([sys.executable, "-m", "ait42_session", *args],
+                            capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                            env={**os.environ, **env})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "is blank" in lines[0], result.stderr
+    assert not (_private_home / ".ait42").exists()
+    assert list(tmp_path.iterdir()) == []  # no file named "  " either
+
+
+def test_an_empty_ait42_db_counts_as_unset(_private_home: Path) -> None:
+    result = cli("stats", env={"AIT42_DB": ""})
+    assert result.returncode == 0
+    assert (_private_home / ".ait42" / "sessions.db").exists()

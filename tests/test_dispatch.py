@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,7 +19,7 @@ from webview import util
 
 from ait42_session.bridge import COMMANDS, Bridge
 
-from .conftest import make_session
+from .conftest import make_session, wait_until
 
 ATTACKS = [
     "_anything.method",
@@ -91,10 +90,8 @@ def test_listing_is_exactly_the_commands(window: tuple[Any, Page]) -> None:
     win, page = window
     win.js_api_endpoint = None  # set by a started GUI; this window never starts
     util.inject_pywebview("qt", win)
-    deadline = time.time() + 10
-    while time.time() < deadline and not any("_createApi" in s and "func" in s
-                                             for s in page.scripts):
-        time.sleep(0.05)
+    wait_until(lambda: any("_createApi" in s and "func" in s for s in page.scripts),
+               "pywebview to list the commands", timeout=10, interval=0.05)
     finish = next(s for s in page.scripts if '"func"' in s)
     listed = json.loads(finish[finish.index("[{"): finish.rindex("}]") + 2])
     assert sorted(f["func"] for f in listed) == sorted(COMMANDS)

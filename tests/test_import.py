@@ -9,7 +9,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-import time
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
@@ -23,15 +22,14 @@ from ait42_session.errors import ConflictError, NotFoundError, ValidationError
 from ait42_session.legacy_store import normalize
 from ait42_session.workspace import legacy_hash
 
-from .conftest import fill_disk, make_session
+from .conftest import fill_disk, import_finished, make_session
 from .legacy_files import shell_form, shell_text, worktree_session, write_shell_file
 
 
 def run_import(bridge: Bridge, folder: Path | None, **options: Any) -> dict[str, Any]:
     job = bridge.start_import(None if folder is None else str(folder), options or None)
     assert set(job) == {"jobId"}
-    while (status := bridge.get_import_status(job["jobId"]))["state"] == "running":
-        time.sleep(0.01)
+    status = import_finished(bridge, job["jobId"])
     assert status["state"] == "done", status.get("error")
     summary: dict[str, Any] = status["summary"]
     return summary
@@ -310,10 +308,8 @@ def test_import_status_shape_and_errors(bridge: Bridge, folder: Path) -> None:
     job = bridge.start_import(str(folder), {"noBackup": True})["jobId"]
     with pytest.raises(ConflictError, match="still running"):
         bridge.start_import(str(folder), None)
-    seen = []
-    while (status := bridge.get_import_status(job))["state"] == "running":
-        seen.append(status)
-        time.sleep(0.005)
+    seen: list[dict[str, Any]] = []
+    status = import_finished(bridge, job, seen=seen)
     for s in seen:
         assert {"state", "filesDone", "filesTotal", "sessionsDone", "sessionsTotal", "rate",
                 "etaSeconds"} <= set(s)
@@ -328,8 +324,7 @@ def test_import_status_shape_and_errors(bridge: Bridge, folder: Path) -> None:
     with pytest.raises(ValidationError, match="dryRun must be true or false"):
         bridge.start_import(str(folder), {"dryRun": "yes"})
     failed = bridge.start_import(str(folder / "missing"), None)["jobId"]
-    while (status := bridge.get_import_status(failed))["state"] == "running":
-        time.sleep(0.01)
+    status = import_finished(bridge, failed)
     assert status["state"] == "failed"
     assert status["error"]["code"] == "IO" and "missing" in status["error"]["message"]
     metrics = bridge.get_metrics()["commands"]
@@ -340,8 +335,7 @@ def test_cancel_stops_between_files(bridge: Bridge, folder: Path) -> None:
     importer.write_legacy_folder(folder, sessions=3000, files=30, messages=5)
     job = bridge.start_import(str(folder), {"noBackup": True})["jobId"]
     bridge.cancel_import(job)
-    while (status := bridge.get_import_status(job))["state"] == "running":
-        time.sleep(0.01)
+    status = import_finished(bridge, job)
     assert status["state"] == "failed" and status["error"]["name"] == "Cancelled"
     done = status["filesDone"]
     assert done < 30
@@ -591,8 +585,7 @@ def test_a_full_disk_under_the_scratch_copies_stops_the_import_clearly(
     write_shell_file(folder, workspace, [shell_form(worktree_session(f"s{i}", workspace))
                                          for i in range(5)])
     job = bridge.start_import(str(folder), {"noBackup": True})
-    while (status := bridge.get_import_status(job["jobId"]))["state"] == "running":
-        time.sleep(0.01)
+    status = import_finished(bridge, job["jobId"])
     assert status["state"] == "failed" and status["error"]["code"] == "IO"
     assert "scratch copy" in status["error"]["message"]
     assert bridge.get_all_sessions_sqlite(workspace) == []

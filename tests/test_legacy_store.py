@@ -204,6 +204,7 @@ def test_store_undo_puts_the_previous_file_back(tmp_path: Path, workspace: str) 
 
 _WRITER = """
 import sys
+import time
 from ait42_session.bridge import Bridge
 from ait42_session.errors import ConflictError
 sys.path.insert(0, sys.argv[3])
@@ -216,7 +217,8 @@ with Bridge.open(sys.argv[1]) as b:
         pass
     print("ready", flush=True)
     n = 0
-    while True:
+    give_up = time.monotonic() + 120  # killed long before; never outlive a dead test
+    while time.monotonic() < give_up:
         n += 1
         s = make_session("big", instances=20, messages=50, task="round %d" % n)
         for inst in s["instances"]:

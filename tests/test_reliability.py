@@ -554,17 +554,3 @@ def test_a_full_disk_gives_database_error_and_writes_nothing(small_disk: Path) -
         for s in before_all:
             if s["id"] != "s1":
                 assert kept[s["id"]] == s
-
-
-# ---------------------------------------------------------------------------
-# The benchmark still runs (tiny size; the real run is `./dev bench`)
-# ---------------------------------------------------------------------------
-
-def test_benchmark_smoke(capsys: pytest.CaptureFixture[str]) -> None:
-    from ait42_session import benchmark
-
-    assert benchmark.main(["--sizes", "4,11", "--repeat", "1", "--check", "--quiet"]) == 0
-    table = capsys.readouterr().out
-    for op in benchmark.OPERATIONS:
-        assert table.count(op) >= 2, table
-    assert "bridge/floor" in table and "legacy/bridge" in table

@@ -1,6 +1,7 @@
 """Benchmark: ``get_insights`` against the same figures computed in Python.
 
-    python tools/insights_bench.py [--sessions 100000] [--repeat 5] [--db PATH]
+    python -m tools.insights_bench [--sessions 100000] [--repeat 5] [--db PATH]
+    python -m tools.insights_bench --compare
 
 Plants ``--sessions`` sessions (3 instances each with ``--output-bytes`` of
 output, 4 KB by default as in ``./dev bench``; ``--messages`` chat messages,
@@ -183,9 +184,9 @@ def big_output(variant: int, size: int = 100_000) -> str:
 def bench_compare(repeat: int) -> None:
     """Time the compare view on two 100 KB outputs in the real window."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from insights_screenshots import compare_session
+    from tools.insights_screenshots import compare_session
 
-    from ait42_session.app import Page, drive
+    from tests.window.driver import Page, drive
     from ait42_session.bridge import Bridge
 
     with tempfile.TemporaryDirectory(prefix="ait42-compare-bench-") as tmp:

@@ -1,6 +1,6 @@
 """Screenshots of the compare view and the Insights view, light and dark.
 
-    python tools/insights_screenshots.py [OUT_DIR]        (default: docs/screenshots)
+    python -m tools.insights_screenshots [OUT_DIR]        (default: docs/screenshots)
 
 Opens the real window (Qt offscreen when there is no display) on a sample
 database made in a temporary folder: a competition whose three attempts have
@@ -143,7 +143,7 @@ def debate_session() -> dict[str, Any]:
 
 
 def render(out_dir: Path) -> list[Path]:
-    from ait42_session.app import Page, drive
+    from tests.window.driver import Page, drive
     from ait42_session.bridge import Bridge
 
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -46,6 +46,13 @@ def _blank_is_none(value: object) -> object:
     return None if value == "" else value
 
 
+def _token(value: object) -> str | None:
+    if value is not None and not (isinstance(value, str) and value.isascii()
+                                  and value.isdigit()):
+        raise ValueError(f"must be a token from an earlier answer (or null), got {value!r}")
+    return value
+
+
 def _workspace_hash(value: object) -> str:
     if not isinstance(value, str) or not re.fullmatch(r"[0-9a-f]{16}", value):
         raise ValueError(f"must be 16 lowercase hex characters, got {value!r}")
@@ -64,6 +71,9 @@ InstanceId = Annotated[int, Strict(), Field(ge=models.INT64_MIN, le=models.INT64
 InstanceStatus = Annotated[str, _one_of(models.INSTANCE_STATUSES)]
 StorageMode = Annotated[str, _one_of(("json", "dual", "sqlite"))]
 WorkspaceHash = Annotated[str, BeforeValidator(_workspace_hash)]
+ChangeToken = Annotated[str | None, BeforeValidator(_token)]
+WaitMs = Annotated[int, Strict(), Field(ge=0, le=60_000)]
+OutputText = Annotated[str, Strict()]
 AnyJson = Any  # validated by the command itself (the import's options)
 
 
@@ -94,6 +104,7 @@ class BoardQuery(Options):
     won: bool | None = None
     created_after: Annotated[models.Timestamp | None, Field(alias="createdAfter")] = None
     created_before: Annotated[models.Timestamp | None, Field(alias="createdBefore")] = None
+    sessionIds: Annotated[list[str], Field(max_length=MAX_PAGE)] | None = None
 
 
 BoardQueryArg = Annotated[BoardQuery, BeforeValidator(lambda v: {} if v is None else v)]

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import consistency, importer, migrations
+from . import consistency, importer, migrations, search
 from .db import default_path
 from .errors import SessionError
 from .service import Service
@@ -27,6 +29,7 @@ EXAMPLES = """examples:
   ait42-session verify               exit 0 when the database is sound
   ait42-session import-json --dry-run   what importing ~/.ait42/sessions would do
   ait42-session check-consistency    do the JSON files and the database agree?
+  ait42-session search 'jwt "refresh token" -draft' --workspace ~/src/app
 """
 
 
@@ -57,9 +60,11 @@ def cmd_migrate_info(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate_run(args: argparse.Namespace) -> int:
-    """Apply pending migrations (opening the database does it)."""
+    """Apply pending migrations (opening the database does it), then index for search
+    what is not indexed yet."""
     before = {s.version for s in migrations.info(args.db) if s.applied_at}
-    Service.open(args.db).close()
+    with Service.open(args.db) as svc:
+        _build_search_index(svc)
     after = [s for s in migrations.info(args.db) if s.applied_at]
     applied = [s for s in after if s.version not in before]
     for state in applied:
@@ -104,6 +109,79 @@ def cmd_window(args: argparse.Namespace) -> int:
     return run_window(args.db)
 
 
+def _build_search_index(svc: Service) -> None:
+    """Index the sessions not indexed yet (an older database's history), with
+    progress on stderr: a line rewritten on a terminal, a line a second in a log."""
+    started = last = time.monotonic()
+    tty = sys.stderr.isatty()
+
+    def progress(done: int, total: int) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if done < total and now - last < (0.1 if tty else 1.0):
+            return
+        last = now
+        line = (f"indexing the history for search: {done}/{total} sessions "
+                f"({done / max(now - started, 1e-6):,.0f}/s)")
+        print("\r" + line if tty else line, end="\n" if done == total or not tty else "",
+              file=sys.stderr, flush=True)
+
+    svc.run(search.backfill(svc.db, progress))
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _marked(text: str, marks: list[list[int]], bold: bool) -> str:
+    """The excerpt with its words in bold (a terminal) or as they are; control
+    characters shown as '?' so stored text cannot drive the terminal."""
+    text = _CONTROL.sub("?", text)
+    if not bold:
+        return text
+    out, at = [], 0
+    for start, end in marks:
+        out += [text[at:start], "\x1b[1m", text[start:end], "\x1b[22m"]
+        at = end
+    return "".join(out) + text[at:]
+
+
+def format_hits(result: dict[str, Any], bold: bool) -> str:
+    """Hits as a person reads them: task, facts, then one excerpt per matching field."""
+    lines = []
+    for hit in result["items"]:
+        where = hit["workspacePath"] or hit["workspaceHash"]
+        lines.append(_marked(hit["task"], [], False))
+        lines.append(f"  {hit['sessionId']}  {hit['type']}, {hit['status']}, "
+                     f"updated {hit['updatedAt']}  {where}")
+        for m in hit["matches"]:
+            label = m["field"]
+            if "instanceId" in m:
+                label += f" #{m['instanceId']}"
+            if "messageId" in m:
+                label += f" {m['messageId']}"
+            lines.append(f"    {label}: {_marked(m['text'], m['highlights'], bold)}")
+        lines.append("")
+    if not result["items"]:
+        lines.append("no session matches")
+    elif result["nextCursor"]:
+        lines.append("more hits: raise --limit (up to 200)")
+    return "\n".join(lines).rstrip("\n")
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    """Search every workspace (or one); exit 1 when nothing matches."""
+    options = {"workspacePath": args.workspace, "type": args.type, "status": args.status,
+               "limit": args.limit}
+    with Service.open(args.db) as svc:
+        _build_search_index(svc)
+        result = svc.search_sessions(args.query, options)
+    if args.json:
+        _print_json(result)
+    else:
+        print(format_hits(result, sys.stdout.isatty()))
+    return 0 if result["items"] else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ait42-session", epilog=EXAMPLES,
@@ -111,7 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Agent session history: the desktop window and its database tools.",
     )
     parser.add_argument("--db", default=None,
-                        help="database file (default: $AIT42_DB or ~/.ait42/sessions.db)")
+                        help="database file (default: $AIT42_DB or ~/.ait42/sessions.db;"
+                             " an empty $AIT42_DB counts as unset, an empty --db is refused)")
     parser.set_defaults(func=cmd_window)
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
 
@@ -132,6 +211,18 @@ def build_parser() -> argparse.ArgumentParser:
                    description="example: ait42-session optimize").set_defaults(
         func=_with_bridge(lambda b: b.optimize_database(), _show_optimized))
     add_phase2_commands(sub)
+    find = sub.add_parser(
+        "search", help="full-text search of tasks, outputs, branches, agents and chat",
+        description="Words are all required; \"a phrase\"; -word excludes; prefix*; a OR b. "
+                    "Exit 1 when nothing matches. example: ait42-session search "
+                    "'migration failed -draft' --type competition")
+    find.add_argument("query", help="what to search for")
+    find.add_argument("--workspace", metavar="PATH", help="only this workspace (default: all)")
+    find.add_argument("--type", choices=("competition", "ensemble", "debate"))
+    find.add_argument("--status", choices=("running", "completed", "failed", "paused"))
+    find.add_argument("--limit", type=int, default=20, help="hits to show (1-200, default 20)")
+    find.add_argument("--json", action="store_true", help="print the result as JSON")
+    find.set_defaults(func=cmd_search)
     return parser
 
 
@@ -297,9 +388,27 @@ def add_phase2_commands(sub: Any) -> None:
     mode.set_defaults(func=cmd_storage_mode)
 
 
+def _blank_database_path(args: argparse.Namespace) -> str | None:
+    """Why the database path given is unusable, or None.
+
+    ``--db "$UNSET"`` arrives as an empty string; falling back to the default
+    would quietly write a script's sessions into the person's own history.
+    """
+    if args.db is not None and not args.db.strip():
+        return "--db is blank: give the database file's path (or leave --db out)"
+    env = os.environ.get("AIT42_DB")
+    if args.db is None and env and not env.strip():
+        return "AIT42_DB is blank: set it to a database file's path, or unset it"
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    problem = _blank_database_path(args)
+    if problem is not None:
+        print(f"ait42-session: {problem}", file=sys.stderr)
+        return 2
     args.db = args.db or default_path()
     func: Callable[[argparse.Namespace], int] = args.func
     try:

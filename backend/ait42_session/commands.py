@@ -17,16 +17,19 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar, get_type_hints
+from typing import TYPE_CHECKING, Any, TypeVar, get_type_hints
 
 import pydantic
 
 from . import arguments as a
-from . import consistency, importer, repository, storage
+from . import consistency, importer, repository, search, storage
 from .db import Database
 from .errors import ValidationError
 from .metrics import Metrics
 from .repository import Json
+
+if TYPE_CHECKING:
+    from . import live
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -39,6 +42,7 @@ class Context:
     storage: storage.Storage
     jobs: importer.ImportJobs
     metrics: Metrics
+    feed: live.ChangeFeed
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,15 +164,19 @@ async def get_database_stats(ctx: Context) -> Json:
 
 @command(writes=True)
 async def optimize_database(ctx: Context) -> None:
-    """Refresh statistics, give deleted space back, truncate the WAL."""
+    """Refresh statistics, merge the search index, give deleted space back, truncate the WAL."""
+    await ctx.db.write(search.optimize_index)
     await ctx.db.write_outside_transaction(repository.optimize)
 
 
 @command(writes=False)
 async def verify_database_integrity(ctx: Context) -> bool:
-    """True when the integrity and foreign-key checks find nothing."""
+    """True when the integrity, foreign-key and search-index checks find nothing."""
     # No read transaction: on a damaged file its COMMIT would fail again.
-    return await ctx.db.read_outside_transaction(repository.verify)
+    if not await ctx.db.read_outside_transaction(repository.verify):
+        return False
+    # FTS5's own check is an INSERT: it needs the writer (it changes nothing).
+    return not await ctx.db.write(search.verify_index)
 
 
 # -- the board -----------------------------------------------------------------------
@@ -190,7 +198,7 @@ async def list_session_summaries(ctx: Context, workspace_path: a.WorkspaceArg,
     """
     q = query
     return await ctx.db.read(repository.list_session_summaries, workspace_path, q.status,
-                             q.type, q.text or None, q.sort, q.limit, q.cursor,
+                             q.type, q.text or None, q.sort, q.limit, q.cursor, q.sessionIds,
                              _insights.board_filter(q))  # imported below (it imports this)
 
 
@@ -198,6 +206,27 @@ async def list_session_summaries(ctx: Context, workspace_path: a.WorkspaceArg,
 def get_metrics(ctx: Context) -> Json:
     """Per command since start: count, errors by code, p50/p95/p99 latency in ms."""
     return {"commands": ctx.metrics.snapshot()}
+
+
+# -- search ---------------------------------------------------------------------------
+
+@command(writes=False)
+async def search_sessions(ctx: Context, query: search.QueryArg,
+                          options: search.OptionsArg) -> Json:
+    """Ranked full-text search in every workspace (or one): ``{items: [hit], nextCursor}``.
+
+    ``query``: words (all required), ``"a phrase"``, ``-excluded``, ``prefix*``,
+    ``a OR b``. ``options`` (or null): ``{workspacePath?, type?, status?,
+    archived?: exclude|include|only, updatedAfter?, updatedBefore?, limit?, cursor?}``.
+    """
+    return await ctx.db.read(search.run, query, options)
+
+
+@command(writes=True)
+async def build_search_index(ctx: Context, batch: search.BatchArg) -> Json:
+    """Index up to ``batch`` sessions not indexed yet (an older database's history,
+    another program's writes): ``{indexed, pending}``; call until ``pending`` is 0."""
+    return await ctx.db.write(search.index_step, batch)
 
 
 # -- the shell's JSON-era commands, routed by the storage mode (json | dual | sqlite) --
@@ -311,7 +340,8 @@ async def bind_workspace(ctx: Context, workspace_hash: a.WorkspaceHash,
     return await ctx.db.write(repository.bind_workspace, path)
 
 
-# Commands declared in modules of their own (each imports this one to register).
-from . import insights as _insights  # noqa: E402
+# Commands declared beside the code they need, registered by importing them.
+from . import insights as _insights  # noqa: E402  (get_insights; the board's figure filters)
+from . import live  # noqa: E402  (live streaming: changes_since, append_instance_output)
 
 COMMANDS: tuple[str, ...] = tuple(REGISTRY)

@@ -3,12 +3,14 @@
 Models validate what callers send; reads are built straight from rows (see
 ``repository``), because what the database holds was validated on the way in.
 Unknown fields are kept (``extra="allow"``) and stored as JSON, so nothing a
-caller stored is dropped.
+caller stored is dropped; their values may nest at most ``MAX_NESTING`` levels
+of arrays and objects, in every storage mode alike.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -34,17 +36,36 @@ _NOT_BLANK = r"[^\s\x1c-\x1f]"
 NonEmpty = Annotated[str, StringConstraints(min_length=1, pattern=_NOT_BLANK)]
 
 
+# RFC 3339's date-time (section 5.6), with two allowances kept from before:
+# a space for the "T" (the RFC's own note permits it, and chrono reads it) and
+# no offset at all, read as UTC (stored data and tests hold such values). Any
+# number of fraction digits is allowed (the shell writes nanoseconds); the sort
+# key keeps microseconds, the rest is truncated, as it always was. Refused,
+# though ``datetime.fromisoformat`` takes them: ISO week and ordinal dates,
+# missing seconds, a decimal comma, offsets without a colon or with seconds.
+_RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})?",
+    re.ASCII,
+)
+
+
 def parse_timestamp(value: str) -> datetime:
-    """Parse an RFC 3339 timestamp; a naive one is taken as UTC."""
-    if len(value) < 16 or value[10] not in "Tt ":
-        raise ValueError(f"{value!r} is not an RFC 3339 date-time such as 2026-01-13T10:00:00Z")
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValueError(
-            f"{value!r} is not an RFC 3339 date-time such as 2026-01-13T10:00:00Z"
-        ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    """Parse an RFC 3339 timestamp; a naive one is taken as UTC.
+
+    The grammar gates, ``fromisoformat`` parses (and checks the ranges): what
+    was accepted before parses to the same instant, so stored sort keys stay
+    right. Upper-casing only turns RFC 3339's lowercase ``t``/``z`` into the
+    letters ``fromisoformat`` knows; nothing else the grammar lets through has
+    a case.
+    """
+    if _RFC3339.fullmatch(value) is not None:
+        try:
+            parsed = datetime.fromisoformat(value.upper())
+        except ValueError:
+            pass
+        else:
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    raise ValueError(f"{value!r} is not an RFC 3339 date-time such as 2026-01-13T10:00:00Z")
 
 
 @functools.lru_cache(maxsize=8192)  # an import keys each message's timestamp twice
@@ -66,6 +87,34 @@ INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
 
 
+# How deep an unknown field's value may nest (arrays and objects). Checked here,
+# once for every storage mode: the JSON store's serializer (pydantic) gives up
+# near 255 levels and the SQLite store's (json) near 1,000, each with its own
+# error, so without one limit in front the modes disagreed on the same session.
+MAX_NESTING = 64
+
+
+def _nests_deeper_than(value: object, limit: int) -> bool:
+    """Whether ``value`` holds more than ``limit`` levels of lists/dicts.
+
+    A loop with its own stack, not recursion: the value may be thousands of
+    levels deep, which is what is being refused.
+    """
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list | tuple):
+            children = item
+        else:
+            continue
+        if depth >= limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 def now_rfc3339() -> str:
     """Current UTC time the way the shell writes it (chrono's to_rfc3339)."""
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
@@ -83,6 +132,14 @@ class Shape(BaseModel):
         strict=True,
         frozen=True,
     )
+
+    @pydantic.model_validator(mode="after")
+    def _unknown_fields_nest_within_the_limit(self) -> Shape:
+        for name, value in (self.model_extra or {}).items():
+            if _nests_deeper_than(value, MAX_NESTING):
+                raise ValueError(f"unknown field {name!r} nests deeper than {MAX_NESTING}"
+                                 " levels of arrays and objects")
+        return self
 
 
 class ChatMessage(Shape):
@@ -150,7 +207,7 @@ def _describe(err: Any) -> str:
     where = ".".join(
         f"[{p}]" if isinstance(p, int) else str(p) for p in err.get("loc", ())
     ).replace(".[", "[")
-    msg = str(err.get("msg", "invalid"))
+    msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
     if err.get("type") in ("string_pattern_mismatch", "string_too_short"):
         msg = "must not be blank"
     if err.get("type") == "missing":
@@ -159,7 +216,7 @@ def _describe(err: Any) -> str:
     shown = repr(got) if not isinstance(got, dict | list) else type(got).__name__
     if len(shown) > 60:
         shown = shown[:57] + "..."
-    return f"{where}: {msg.removeprefix('Value error, ')} (got {shown})" if where else msg
+    return f"{where}: {msg} (got {shown})" if where else msg
 
 
 def validate(model: type[Shape], value: object, what: str) -> Any:

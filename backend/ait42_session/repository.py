@@ -21,6 +21,7 @@ from typing import Any, Protocol, TypeVar
 
 import aiosqlite
 
+from . import search
 from .db import Database
 from .errors import ConflictError, NotFoundError, ValidationError
 from .models import ChatMessage, Instance, Session, now_rfc3339, timestamp_key
@@ -234,6 +235,7 @@ async def create_session(conn: aiosqlite.Connection, ws: Workspace, s: Session) 
     await _touch_workspace(conn, ws, now_rfc3339())
     await conn.execute(_INSERT_SESSION, rows[0])
     await _write_children(conn, rows)
+    await search.index_sessions(conn, [s.id])
     return assemble_rows(rows)
 
 
@@ -247,6 +249,7 @@ async def update_session(conn: aiosqlite.Connection, ws: Workspace, s: Session) 
     await conn.execute("DELETE FROM instances WHERE session_id = ?", (s.id,))
     await conn.execute("DELETE FROM chat_messages WHERE session_id = ?", (s.id,))
     await _write_children(conn, rows)
+    await search.index_sessions(conn, [s.id])
     return assemble_rows(rows)
 
 
@@ -273,6 +276,7 @@ async def delete_session(conn: aiosqlite.Connection, ws: Workspace, session_id: 
                              (session_id, ws.hash))
     if cur.rowcount == 0:
         raise NotFoundError(f"no session {session_id!r} in workspace {ws.path}")
+    await search.unindex_sessions(conn, [session_id])
 
 
 async def _bump(conn: aiosqlite.Connection, ws: Workspace, session_id: str,
@@ -298,6 +302,7 @@ async def add_chat_message(conn: aiosqlite.Connection, ws: Workspace, session_id
                 f"message {m.id!r} already exists in session {session_id!r}"
             ) from None
         raise
+    await search.index_sessions(conn, [session_id])
     return await get_session(conn, ws, session_id)
 
 
@@ -310,6 +315,36 @@ async def update_instance_status(conn: aiosqlite.Connection, ws: Workspace, sess
     if cur.rowcount == 0:
         raise NotFoundError(f"session {session_id!r} has no instance {instance_id}")
     return await get_session(conn, ws, session_id)
+
+
+async def append_instance_output(conn: aiosqlite.Connection, ws: Workspace, session_id: str,
+                                 instance_id: int, text: str) -> Json:
+    """Append to one instance's output in place: the session is not rewritten."""
+    await _bump(conn, ws, session_id, 0)
+    length = await scalar(
+        conn, "UPDATE instances SET output = coalesce(output, '') || ?"
+        " WHERE session_id = ? AND instance_id = ? RETURNING length(output)",
+        (text, session_id, instance_id))
+    if length is None:
+        raise NotFoundError(f"session {session_id!r} has no instance {instance_id}")
+    return {"outputLength": length}
+
+
+# --------------------------------------------------------------------------
+# The change log (migration 5): what changed after a point
+# --------------------------------------------------------------------------
+
+async def change_token(conn: aiosqlite.Connection) -> int:
+    """The newest change's number; 0 before any change."""
+    return int(await scalar(conn, "SELECT coalesce(max(seq), 0) FROM session_changes"))
+
+
+async def changes_after(conn: aiosqlite.Connection, seq: int, limit: int) -> list[Json]:
+    """Sessions changed after change ``seq``, oldest change first, at most ``limit``."""
+    rows = await conn.execute_fetchall(
+        "SELECT seq, session_id, workspace_hash, kind FROM session_changes"
+        " WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit))
+    return [{"seq": r[0], "sessionId": r[1], "workspaceHash": r[2], "kind": r[3]} for r in rows]
 
 
 # --------------------------------------------------------------------------
@@ -332,12 +367,15 @@ def _decode_cursor(cursor: str) -> tuple[Any, str]:
 
 async def list_session_summaries(conn: aiosqlite.Connection, ws: Workspace, status: str | None,
                                  type_: str | None, text: str | None, sort: str, limit: int,
-                                 cursor: str | None,
+                                 cursor: str | None, session_ids: list[str] | None = None,
                                  more: Sequence[tuple[str, Sequence[Any]]] = ()) -> Json:
     """``more``: further (condition, parameters) on ``sessions`` (``insights.board_filter``)."""
     col = _SORTS[sort]
     where = ["workspace_hash = ?"]
     params: list[Any] = [ws.hash]
+    if session_ids is not None:  # the live board asks which changed sessions it shows
+        where.append("id IN (SELECT value FROM json_each(?))")
+        params.append(json.dumps(session_ids))
     for sql, values in more:
         where.append(sql)
         params.extend(values)

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from . import consistency, importer, storage
+from . import consistency, importer, live, storage
 from .commands import REGISTRY, Context
 from .db import BUSY_TIMEOUT_MS, Database, default_path
 from .errors import DatabaseError, FileError, SessionError
@@ -34,7 +34,8 @@ class Service:
         self._loop = loop
         self.db = db
         self.context = Context(db=db, storage=storage.Storage(db, sessions_dir),
-                               jobs=importer.ImportJobs(db, loop.run), metrics=Metrics())
+                               jobs=importer.ImportJobs(db, loop.run), metrics=Metrics(),
+                               feed=live.ChangeFeed(db))
         self._closed = False
         self._close_lock = threading.Lock()
 
@@ -69,6 +70,8 @@ class Service:
                 raise DatabaseError("the store is closed: its database connections are gone; "
                                     "open it again")
             kwargs = cmd.parse(args)
+            if cmd.on_loop and cmd.writes:
+                return self.run(self._then_wake(cmd.run(self.context, **kwargs)))
             if cmd.on_loop:
                 return self.run(cmd.run(self.context, **kwargs))
             return cmd.run(self.context, **kwargs)
@@ -81,6 +84,13 @@ class Service:
             raise error from exc
         finally:
             self.context.metrics.record(name, time.perf_counter() - started, code)
+
+    async def _then_wake(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run a writing command, then wake the page's waits: no need to wait for a poll."""
+        try:
+            return await coro
+        finally:
+            self.context.feed.poke()
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run a coroutine on the store's loop (for Python callers: reports with progress)."""

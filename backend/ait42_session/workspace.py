@@ -21,35 +21,24 @@ class Workspace:
     hash: str
 
 
-# path -> (device, inode, its workspace) of what it named when last resolved.
-_RESOLVED: dict[str, tuple[int, int, Workspace]] = {}
-
-
 def canonical_path(path: str) -> str:
-    """Resolve symlinks when the path exists, else only drop trailing slashes.
-
-    ``realpath`` costs one lstat per path component (about 200 µs on a cold
-    machine, on every command); one ``stat`` tells whether the path still
-    names the same directory as when it was last resolved.
-    """
+    """Resolve symlinks when the path exists, else only drop trailing slashes."""
     return identify(path).path
 
 
 def identify(path: str) -> Workspace:
     """The workspace a path names now (canonical path and legacy hash, resolved
-    together); reused while the path names the same directory."""
-    try:
-        st = os.stat(path)
-    except (OSError, ValueError):
+    together).
+
+    Derived afresh on every call, never cached: a folder can be moved and a
+    symlink put in its place between two commands, and a cache keyed by the
+    path (or by device and inode) would then hand back the old hash. One
+    ``realpath`` and one SHA-256 cost about 20 µs, well under a command's
+    round trip.
+    """
+    if not os.path.exists(path):
         return _workspace(path.rstrip("/") or "/")
-    known = _RESOLVED.get(path)
-    if known is not None and known[0] == st.st_dev and known[1] == st.st_ino:
-        return known[2]
-    ws = _workspace(os.path.realpath(path))
-    if len(_RESOLVED) >= 1024:
-        _RESOLVED.clear()
-    _RESOLVED[path] = (st.st_dev, st.st_ino, ws)
-    return ws
+    return _workspace(os.path.realpath(path))
 
 
 def _workspace(canonical: str) -> Workspace:

@@ -2,6 +2,7 @@
 // page at a time through list_session_summaries (no agent output, no chat bodies).
 import { el, setChildren, relativeTime, formatDateTime, formatDuration, formatNumber } from './dom.js';
 import { call, withButton } from './feedback.js';
+import { invoke } from './invoke.js';
 import { prefs } from './prefs.js';
 
 export const STATUSES = ['running', 'completed', 'failed', 'paused'];
@@ -132,6 +133,76 @@ export class Board {
     const card = $('board').querySelector(`.card[data-session-id="${CSS.escape(sessionId)}"]`);
     if (card) card.remove();
     this.updateCounts();
+  }
+
+  /**
+   * Sessions changed elsewhere: new ones appear in their column, changed ones are
+   * redrawn (and move when their status did), gone ones leave. Only the changed
+   * sessions are asked for; filters, scroll and keyboard focus stay as they are.
+   */
+  async applyChanges(changes) {
+    const workspacePath = this.getWorkspace();
+    if (!workspacePath || !this.loaded) return;
+    const seq = this.seq;
+    const ids = [...new Set(changes.map((c) => c.sessionId))];
+    const query = { ...this.query(null), limit: 500, sessionIds: ids };
+    const page = await invoke('list_session_summaries', { workspacePath, query });
+    if (seq !== this.seq) return; // the person reloaded meanwhile: that answer is newer
+    const found = new Map(page.items.map((s) => [s.id, s]));
+    const focused = document.activeElement instanceof Element
+      ? document.activeElement.closest('.card') : null;
+    const refocus = focused ? focused.dataset.sessionId : null;
+    for (const id of ids) {
+      this.items = this.items.filter((s) => s.id !== id);
+      const old = this.cardOf(id);
+      if (old) old.remove();
+      const summary = found.get(id);
+      if (summary && this.placeItem(summary)) this.placeCard(summary);
+    }
+    if (refocus && !(document.activeElement instanceof Element && document.activeElement.closest('.card'))) {
+      const card = this.cardOf(refocus);
+      if (card) card.focus({ preventScroll: true });
+    }
+    if (this.items.length === 0 || $('board').hidden) this.render();
+    else this.updateCounts();
+  }
+
+  cardOf(sessionId) {
+    return $('board').querySelector(`.card[data-session-id="${CSS.escape(sessionId)}"]`);
+  }
+
+  /** The board's sort key of a summary (bigger first), as the bridge sorts. */
+  sortKey(s) {
+    const field = { updated: 'updatedAt', created: 'createdAt', duration: 'totalDuration',
+      filesChanged: 'totalFilesChanged' }[$('sort').value] || 'updatedAt';
+    const value = s[field];
+    if (value === undefined || value === null) return [-Infinity, s.id];
+    return [field.endsWith('At') ? Date.parse(value) : Number(value), s.id];
+  }
+
+  before(a, b) {
+    const [ka, ia] = this.sortKey(a);
+    const [kb, ib] = this.sortKey(b);
+    return ka > kb || (ka === kb && ia > ib);
+  }
+
+  /** Put a summary into the loaded list in sort order; false when it sorts past what is loaded. */
+  placeItem(summary) {
+    const at = this.items.findIndex((s) => this.before(summary, s));
+    if (at === -1 && this.nextCursor) return false; // it belongs to a page not loaded yet
+    this.items.splice(at === -1 ? this.items.length : at, 0, summary);
+    return true;
+  }
+
+  placeCard(summary) {
+    const column = this.columns.get(summary.status);
+    if (!column) return;
+    const card = renderCard(summary);
+    const next = [...column.cards.children].find((c) => {
+      const other = this.items.find((s) => s.id === c.dataset.sessionId);
+      return other && this.before(summary, other);
+    });
+    column.cards.insertBefore(card, next || null);
   }
 
   visibleStatuses() {

@@ -1,6 +1,7 @@
 // The database panel: stats, optimize and verify integrity, per-command metrics.
 import { el, setChildren, formatBytes, formatNumber } from './dom.js';
 import { call, withButton, toast, whileLoading } from './feedback.js';
+import { invoke } from './invoke.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -29,6 +30,12 @@ export class DatabasePanel {
       view.dataset.loaded = 'true';
     });
     await this.loadMetrics();
+  }
+
+  /** Counts changed elsewhere (an import in another process): redraw them quietly. */
+  async refreshStats() {
+    this.stats = await invoke('get_database_stats', {});
+    this.render();
   }
 
   /** The bridge's per-command figures since it opened, as a table. */

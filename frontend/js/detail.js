@@ -1,8 +1,16 @@
 // One whole session: its instances (with a status control), an instance's output in
 // a monospace viewer, the chat history with a box to add a message, and delete.
 // Every change goes through the bridge and the view then shows what was stored.
+//
+// The instance cards are the tabs of the output panel (WAI-ARIA tabs, manual
+// activation): one Tab stop on the selected card, arrow keys (and Home/End)
+// move between cards, Enter or Space shows that card's output. Manual, not on
+// focus: an output can be megabytes, too slow to render on every arrow press.
+// The status control sits beside each tab, not in it (a tab's content is
+// presentational to assistive technology, which would hide the control).
 import { el, setChildren, linkify, relativeTime, formatDateTime, formatDuration, formatNumber, formatBytes, newId } from './dom.js';
 import { call, withButton, toast } from './feedback.js';
+import { invoke } from './invoke.js';
 import { confirmDialog } from './dialog.js';
 
 export const INSTANCE_STATUSES = ['idle', 'running', 'completed', 'failed', 'paused', 'archived'];
@@ -37,6 +45,14 @@ export class Detail {
     $('compare-open').addEventListener('click', () => {
       if (this.session && this.picked.size >= 2) this.onCompare(this.session.id, [...this.picked]);
     });
+    $('chat-new').addEventListener('click', () => {
+      $('chat').scrollTop = $('chat').scrollHeight;
+      this.hideNewMessages();
+    });
+    $('chat').addEventListener('scroll', () => {
+      const chat = $('chat');
+      if (chat.scrollHeight - chat.scrollTop - chat.clientHeight < 8) this.hideNewMessages();
+    });
     $('instances').addEventListener('change', (event) => {
       const box = event.target;
       if (box instanceof HTMLInputElement && box.classList.contains('compare-pick')) {
@@ -57,25 +73,69 @@ export class Detail {
       const card = target.closest('.instance');
       if (card) this.selectInstance(Number(card.dataset.instanceId));
     });
+    $('instances').addEventListener('keydown', (event) => this.onTabKey(event));
+    // Put focus back where it was when a change re-renders the cards.
+    this.refocus = null;
+  }
+
+  /** The tabs' keys; only when the tab itself has focus (not its status control). */
+  onTabKey(event) {
+    const tab = event.target instanceof Element && event.target.getAttribute('role') === 'tab'
+      ? event.target : null;
+    if (!tab || event.altKey || event.ctrlKey || event.metaKey) return;
+    const tabs = [...$('instances').querySelectorAll('[role="tab"]')];
+    const at = tabs.indexOf(tab);
+    let next = null;
+    switch (event.key) {
+      case 'Enter':
+      case ' ':
+        event.preventDefault();
+        this.selectInstance(Number(tab.dataset.instanceId));
+        return;
+      case 'ArrowRight':
+      case 'ArrowDown':
+        next = tabs[(at + 1) % tabs.length];
+        break;
+      case 'ArrowLeft':
+      case 'ArrowUp':
+        next = tabs[(at - 1 + tabs.length) % tabs.length];
+        break;
+      case 'Home':
+        next = tabs[0];
+        break;
+      case 'End':
+        next = tabs[tabs.length - 1];
+        break;
+      default:
+        return;
+    }
+    event.preventDefault();
+    next.focus();
   }
 
   /** Show the session with this id, loaded whole from the bridge. */
-  async open(sessionId) {
+  /** Open a session; ``focus`` (a search match) is scrolled into view and marked. */
+  async open(sessionId, focus = null) {
     const workspacePath = this.getWorkspace();
     const seq = ++this.seq;
     this.session = null;
     this.selectedInstance = null;
+    this.markLine = null;
     const view = $('view-detail');
     if (view.dataset.sessionId !== sessionId) this.picked.clear();
     view.dataset.sessionId = sessionId;
     view.dataset.loaded = 'false';
     view.dataset.failed = 'false';
+    view.dataset.gone = 'false';
+    $('detail-gone').hidden = true;
+    this.hideNewMessages();
     view.setAttribute('aria-busy', 'true');
     this.renderLoading(sessionId);
     try {
       const session = await call('get_session_sqlite', { workspacePath, sessionId }, 'opening the session');
       if (seq !== this.seq) return false;
       this.show(session);
+      if (focus) this.reveal(focus);
       return true;
     } catch {
       if (seq === this.seq) this.renderFailed(sessionId);
@@ -101,6 +161,74 @@ export class Detail {
     view.dataset.sessionId = session.id;
     view.dataset.loaded = 'true';
     view.dataset.updatedAt = session.updatedAt;
+  }
+
+  /**
+   * The open session changed elsewhere: show it in place. What is typed in the chat
+   * box stays; the chat follows new messages only if it was scrolled to the bottom
+   * (else a marker offers them); the output keeps its scroll unless it was at the end.
+   */
+  async refreshFromElsewhere(kind) {
+    const s = this.session;
+    if (!s) return;
+    if (kind === 'deleted') {
+      this.showGone();
+      return;
+    }
+    const seq = this.seq;
+    let session;
+    try {
+      session = await invoke('get_session_sqlite', { workspacePath: this.getWorkspace(), sessionId: s.id });
+    } catch (error) {
+      if (error.code === 'NOT_FOUND' && seq === this.seq) this.showGone();
+      return;
+    }
+    if (seq !== this.seq || !this.session || this.session.id !== session.id) return;
+    const chat = $('chat');
+    const out = $('output');
+    const atEnd = (node) => node.scrollHeight - node.scrollTop - node.clientHeight < 8;
+    const chatAtEnd = atEnd(chat);
+    const chatTop = chat.scrollTop;
+    const outAtEnd = atEnd(out);
+    const outTop = out.scrollTop;
+    const before = (this.session.chatHistory || []).length;
+    const active = document.activeElement;
+    const focusInstance = active instanceof Element && active.closest('#instances')
+      ? { id: active.closest('.instance')?.dataset.instanceId, select: active.tagName === 'SELECT' } : null;
+    this.show(session);
+    const added = (session.chatHistory || []).length - before;
+    if (chatAtEnd) chat.scrollTop = chat.scrollHeight;
+    else {
+      chat.scrollTop = chatTop;
+      if (added > 0) this.showNewMessages(added);
+    }
+    out.scrollTop = outAtEnd ? out.scrollHeight : outTop;
+    if (focusInstance && focusInstance.id !== undefined) {
+      const card = $('instances').querySelector(`.instance[data-instance-id="${CSS.escape(focusInstance.id)}"]`);
+      const target = card && focusInstance.select ? card.querySelector('select') : card;
+      if (target) target.focus({ preventScroll: true });
+    }
+  }
+
+  showNewMessages(count) {
+    const marker = $('chat-new');
+    const total = Number(marker.dataset.count || 0) + count;
+    marker.dataset.count = String(total);
+    marker.textContent = `${total} new message${total === 1 ? '' : 's'} ↓`;
+    marker.hidden = false;
+  }
+
+  hideNewMessages() {
+    const marker = $('chat-new');
+    marker.hidden = true;
+    marker.dataset.count = '0';
+  }
+
+  /** Deleted by another window or program: say so instead of failing on the next click. */
+  showGone() {
+    $('detail-gone').hidden = false;
+    $('view-detail').dataset.gone = 'true';
+    this.setEnabled(false);
   }
 
   renderLoading(sessionId) {
@@ -173,10 +301,19 @@ export class Detail {
     for (const id of [...this.picked]) if (!ids.has(id)) this.picked.delete(id);
     this.updateCompareButton();
     $('instances-count').textContent = String(instances.length);
+    const refocus = this.refocus || focusedPart($('instances'));
+    this.refocus = null;
     if (!instances.length) {
+      $('instances').removeAttribute('role');
       setChildren($('instances'), el('p', { class: 'muted placeholder', text: 'This session has no instances.' }));
     } else {
+      $('instances').setAttribute('role', 'tablist');
       setChildren($('instances'), instances.map((inst) => this.renderInstance(inst)));
+    }
+    if (refocus) {
+      const card = $('instances').querySelector(`.instance[data-instance-id="${refocus.instanceId}"]`);
+      const target = card && card.querySelector(refocus.part === 'status' ? 'select' : '[role="tab"]');
+      if (target) target.focus();
     }
     const select = $('chat-instance');
     const previous = select.value;
@@ -199,23 +336,26 @@ export class Detail {
       statusSelect.append(el('option', { value: inst.status, text: inst.status }));
     }
     statusSelect.value = inst.status;
+    const selected = inst.instanceId === this.selectedInstance;
     return el('article', {
-      class: ['instance', inst.instanceId === this.selectedInstance && 'selected', isWinner && 'winner'],
+      class: ['instance', selected && 'selected', isWinner && 'winner'],
       dataset: { instanceId: inst.instanceId, status: inst.status },
-      attrs: { tabindex: '0', title: 'Show this instance\'s output' },
+      attrs: { role: 'presentation' },
+    },
+    el('div', {
+      class: 'instance-tab',
+      dataset: { instanceId: inst.instanceId },
+      attrs: {
+        role: 'tab', id: `instance-tab-${inst.instanceId}`, 'aria-controls': 'output',
+        'aria-selected': String(selected), tabindex: selected ? '0' : '-1',
+        title: 'Show this instance\'s output (Enter)',
+      },
     },
     el('div', { class: 'instance-head' },
-      el('label', { class: 'compare-tick', title: 'Tick to compare' },
-        el('input', {
-          type: 'checkbox', class: 'compare-pick', checked: this.picked.has(inst.instanceId),
-          dataset: { instanceId: inst.instanceId },
-          attrs: { 'aria-label': `Compare instance ${inst.instanceId}` },
-        })),
       el('span', { class: 'instance-num', text: `#${inst.instanceId}` }),
       el('span', { class: 'instance-agent', text: inst.agentName }),
       isWinner ? el('span', { class: 'winner-badge', text: 'winner' }) : null,
-      el('span', { class: ['status-dot', `status-${inst.status}`], attrs: { 'aria-hidden': 'true' } }),
-      statusSelect),
+      el('span', { class: ['status-dot', `status-${inst.status}`], attrs: { 'aria-hidden': 'true' } })),
     el('div', { class: 'instance-meta' },
       metaChip('branch', inst.branch),
       inst.runtimeLabel || inst.runtime ? metaChip('runtime', inst.runtimeLabel || inst.runtime) : null,
@@ -226,13 +366,26 @@ export class Detail {
       el('span', { class: 'lines' },
         el('span', { class: 'add', text: `+${formatNumber(inst.linesAdded || 0)}` }),
         el('span', { class: 'del', text: `−${formatNumber(inst.linesDeleted || 0)}` })),
-      inst.startTime ? el('span', { class: 'muted', text: timeRange(inst.startTime, inst.endTime) }) : null));
+      inst.startTime ? el('span', { class: 'muted', text: timeRange(inst.startTime, inst.endTime) }) : null)),
+    statusSelect,
+    // Outside the tab (a control in a tab would be lost to its keys): tick to compare.
+    el('label', { class: 'compare-tick', title: 'Tick two or more to compare them' },
+      el('input', {
+        type: 'checkbox', class: 'compare-pick', checked: this.picked.has(inst.instanceId),
+        dataset: { instanceId: inst.instanceId },
+        attrs: { 'aria-label': `Compare instance ${inst.instanceId}` },
+      }),
+      el('span', { class: 'small muted', text: 'compare' })));
   }
 
   selectInstance(instanceId) {
     this.selectedInstance = instanceId;
     for (const card of $('instances').querySelectorAll('.instance')) {
-      card.classList.toggle('selected', Number(card.dataset.instanceId) === instanceId);
+      const selected = Number(card.dataset.instanceId) === instanceId;
+      card.classList.toggle('selected', selected);
+      const tab = card.querySelector('[role="tab"]');
+      tab.setAttribute('aria-selected', String(selected));
+      tab.tabIndex = selected ? 0 : -1;
     }
     this.renderOutput();
   }
@@ -240,6 +393,8 @@ export class Detail {
   renderOutput() {
     const inst = (this.session.instances || []).find((i) => i.instanceId === this.selectedInstance);
     const out = $('output');
+    if (inst) out.setAttribute('aria-labelledby', `instance-tab-${inst.instanceId}`);
+    else out.removeAttribute('aria-labelledby');
     if (!inst) {
       $('output-title').textContent = '';
       $('output-size').textContent = '';
@@ -252,8 +407,43 @@ export class Detail {
     $('output-size').textContent = text ? `${formatNumber(text.split('\n').length)} lines · ${formatBytes(new Blob([text]).size)}` : '';
     out.dataset.instanceId = String(inst.instanceId);
     out.dataset.empty = text ? 'false' : 'true';
-    if (text) setChildren(out, linkify(text));
+    const line = this.markLine && this.markLine.instanceId === inst.instanceId
+      ? lineOf(text, this.markLine.words) : -1;
+    if (line >= 0) {
+      const lines = text.split('\n');
+      const before = lines.slice(0, line).join('\n');
+      const after = lines.slice(line + 1).join('\n');
+      setChildren(out, linkify(before ? `${before}\n` : ''),
+        el('mark', { class: 'search-line', dataset: { line } }, linkify(lines[line])),
+        linkify(line < lines.length - 1 ? `\n${after}` : ''));
+    } else if (text) setChildren(out, linkify(text));
     else setChildren(out, el('span', { class: 'muted', text: 'No output recorded for this instance.' }));
+  }
+
+  /** Scroll a search match into view and mark it: its chat message, its output line,
+   * its instance card or the task. */
+  reveal(match) {
+    const view = $('view-detail');
+    let target = null;
+    if (match.field === 'chat') {
+      target = [...$('chat').querySelectorAll('.message')]
+        .find((node) => node.dataset.messageId === match.messageId) || null;
+    } else if (match.instanceId !== undefined && match.instanceId !== null) {
+      if (match.field === 'output') {
+        const words = (match.highlights || []).map(([a, b]) => match.text.slice(a, b).toLowerCase());
+        this.markLine = { instanceId: match.instanceId, words };
+      }
+      this.selectInstance(match.instanceId);
+      target = $('output').querySelector('mark.search-line')
+        || [...$('instances').querySelectorAll('.instance')]
+          .find((card) => Number(card.dataset.instanceId) === match.instanceId) || null;
+    } else {
+      target = $('detail-task');
+    }
+    if (!target) return;
+    target.classList.add('search-target');
+    target.scrollIntoView({ block: 'center' });
+    view.dataset.revealed = match.field;
   }
 
   renderChat() {
@@ -282,6 +472,7 @@ export class Detail {
   async changeStatus(instanceId, newStatus, select) {
     const s = this.session;
     if (!s) return;
+    if (document.activeElement === select) this.refocus = { instanceId, part: 'status' };
     select.disabled = true;
     try {
       const session = await call('update_instance_status_sqlite',
@@ -295,7 +486,10 @@ export class Detail {
       const inst = (s.instances || []).find((i) => i.instanceId === instanceId);
       if (inst) select.value = inst.status;
     } finally {
+      const refocus = this.refocus; // still set when nothing re-rendered (the change failed)
+      this.refocus = null;
       select.disabled = false;
+      if (refocus) select.focus();
     }
   }
 
@@ -356,6 +550,15 @@ export class Detail {
   }
 }
 
+/** Which instance's tab or status control has focus inside ``container``, if any. */
+function focusedPart(container) {
+  const active = document.activeElement;
+  if (!(active instanceof Element) || !container.contains(active)) return null;
+  const card = active.closest('.instance');
+  if (!card) return null;
+  return { instanceId: card.dataset.instanceId, part: active.matches('select') ? 'status' : 'tab' };
+}
+
 function metaChip(label, value) {
   return el('span', { class: 'chip', title: label },
     el('span', { class: 'chip-label', text: label }),
@@ -372,4 +575,22 @@ function timeRange(start, end) {
   const b = end ? Date.parse(end) : NaN;
   if (!Number.isNaN(a) && !Number.isNaN(b)) return formatDuration((b - a) / 1000);
   return `started ${relativeTime(start)}`;
+}
+
+const ANSI_RE = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])/g;
+
+/** The line of `text` (colour codes aside) holding most of `words`, -1 for none. */
+export function lineOf(text, words) {
+  const wanted = [...new Set(words)].filter(Boolean);
+  let best = -1;
+  let bestScore = 0;
+  text.split('\n').forEach((line, index) => {
+    const plain = line.replace(ANSI_RE, '').toLowerCase();
+    const score = wanted.filter((w) => plain.includes(w)).length;
+    if (score > bestScore) {
+      best = index;
+      bestScore = score;
+    }
+  });
+  return best;
 }

@@ -87,8 +87,17 @@ export class ImportView {
     const view = $('view-import');
     await whileLoading(view, async () => {
       this.showMode(await call('get_storage_mode', {}, 'reading the storage mode'));
+      await this.refreshCounts();
       view.dataset.loaded = 'true';
     });
+  }
+
+  /** What the database holds now; kept current while an import runs anywhere. */
+  async refreshCounts() {
+    const stats = await invoke('get_database_stats', {});
+    $('import-db-counts').textContent = `The database holds ${formatNumber(stats.sessionCount)} sessions, `
+      + `${formatNumber(stats.instanceCount)} instances and ${formatNumber(stats.messageCount)} messages.`;
+    $('import-db-counts').dataset.sessions = String(stats.sessionCount);
   }
 
   // -- storage mode ---------------------------------------------------------

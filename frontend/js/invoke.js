@@ -22,6 +22,8 @@ export const COMMANDS = Object.freeze({
   list_workspaces: [],
   list_session_summaries: ['workspacePath', 'query'],
   get_metrics: [],
+  search_sessions: ['query', 'options'],
+  build_search_index: ['batch'],
   // phase 2: the shell's JSON-era commands (routed by the storage mode)
   create_session: ['workspacePath', 'session'],
   update_session: ['workspacePath', 'session'],
@@ -40,13 +42,18 @@ export const COMMANDS = Object.freeze({
   bind_workspace: ['workspaceHash', 'path'],
   // which agent wins
   get_insights: ['options'],
+  // live: the change log, streaming output
+  changes_since: ['token', 'waitMs'],
+  append_instance_output: ['workspacePath', 'sessionId', 'instanceId', 'text'],
 });
 
 /** Arguments that may be left out (sent as null). */
 const OPTIONAL = Object.freeze({
   list_session_summaries: ['query'],
+  search_sessions: ['options'],
   start_import: ['sourceDir', 'options'],
   get_insights: ['options'],
+  changes_since: ['token'],
 });
 
 /** Python exception class name -> the contract's error code. */

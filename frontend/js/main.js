@@ -11,6 +11,8 @@ import { ImportView } from './imports.js';
 import { WorkspacePicker } from './workspace.js';
 import { CompareView } from './compare.js';
 import { InsightsView } from './insights.js';
+import { follow, keepAgesFresh, liveState, throttle } from './live.js';
+import { SearchView } from './search.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -35,7 +37,7 @@ function showView(view) {
   }
   for (const tab of document.querySelectorAll('.tab')) {
     const current = tab.dataset.view === view
-      || ((view === 'detail' || view === 'compare') && tab.dataset.view === 'board');
+      || (['detail', 'search', 'compare'].includes(view) && tab.dataset.view === 'board');
     if (current) tab.setAttribute('aria-current', 'page');
     else tab.removeAttribute('aria-current');
   }
@@ -50,10 +52,26 @@ let imports;
 let picker;
 let compare;
 let insights;
+let searchView;
+let beforeSearch = 'board';
 
-async function openSession(sessionId) {
+async function openSession(sessionId, focus = null) {
   showView('detail');
-  await detail.open(sessionId);
+  await detail.open(sessionId, focus);
+}
+
+/** Open a search hit in its own workspace, at the match (chat message, output line). */
+async function openHit(hit, match) {
+  if (!hit.workspacePath) {
+    showError(new Error(`the folder of workspace ${hit.workspaceHash} is unknown; `
+      + 'bind it with `ait42-session workspace bind` to open its sessions'), 'opening a search hit');
+    return;
+  }
+  if (hit.workspacePath !== app.workspace) {
+    app.workspace = hit.workspacePath;
+    picker.set(hit.workspacePath);
+  }
+  await openSession(hit.sessionId, match);
 }
 
 async function openCompare(sessionId, instanceIds, pair) {
@@ -116,6 +134,15 @@ async function start() {
     board.setFigure(null);
     board.reload();
   });
+  searchView = new SearchView({
+    getWorkspace: () => app.workspace,
+    show: () => {
+      if (app.view !== 'search') beforeSearch = app.view;
+      if (app.view !== 'search') showView('search');
+    },
+    hide: () => { if (app.view === 'search') showView(beforeSearch); },
+    openHit,
+  });
   database = new DatabasePanel();
   imports = new ImportView();
 
@@ -144,6 +171,34 @@ async function start() {
   app.timings.boardShown = Date.now();
   app.ready = true;
   document.documentElement.dataset.ready = 'true';
+  keepAgesFresh();
+  follow({ onChanges: applyChanges, onReset: reloadShown });
+  searchView.buildIndex(); // an older database's history, in the background
+}
+
+// Counts follow an import running anywhere, at most once a second.
+const refreshCounts = throttle(async () => {
+  if (app.view === 'database') await database.refreshStats();
+  if (app.view === 'import') await imports.refreshCounts();
+}, 1000);
+
+/** Changes made elsewhere reach whatever is shown, in place. */
+async function applyChanges(changes) {
+  const jobs = [board.applyChanges(changes)];
+  const open = detail.session;
+  if (app.view === 'detail' && open) {
+    const mine = changes.filter((c) => c.sessionId === open.id);
+    if (mine.length) jobs.push(detail.refreshFromElsewhere(mine[mine.length - 1].kind));
+  }
+  refreshCounts();
+  await Promise.all(jobs);
+}
+
+/** Too much changed (or another database): load what is shown again. */
+async function reloadShown() {
+  await board.reload();
+  if (app.view === 'detail' && detail.session) await detail.refreshFromElsewhere('upserted');
+  refreshCounts();
 }
 
 // For tests and screenshots: a read-only look at where the page is.
@@ -153,9 +208,11 @@ window.ait42 = Object.freeze({
   get ready() { return app.ready; },
   get busy() { return busyCount(); },
   get timings() { return { ...app.timings }; },
+  get live() { return { token: liveState.token, batches: liveState.batches, applied: Object.fromEntries(liveState.applied) }; },
   openSession: (id) => openSession(id),
   openCompare: (id, instanceIds, pair) => openCompare(id, instanceIds, pair),
   get compareTimings() { return { ...compare.timings }; },
+  search: () => searchView.run(false),
   chooseWorkspace: (path) => picker.choose(path),
   showView: (view) => {
     showView(view);

@@ -22,6 +22,8 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+GIVE_UP_AFTER = 300.0  # seconds; see main
+
 STATUSES = ("idle", "running", "completed", "failed", "paused", "archived")
 
 Op = tuple[Any, ...]
@@ -124,13 +126,22 @@ def main(argv: list[str]) -> int:
 
     bridge = Bridge.open(db)
     print("ready", flush=True)
+    # A child never outlives its test: the parent kills it or starts its burst
+    # long before this, so reaching it means the parent is gone or stuck.
+    give_up = time.monotonic() + GIVE_UP_AFTER
     if mode == "burst":
         while not os.path.exists(db + ".go"):
+            if time.monotonic() > give_up:
+                print(f"gave up: no {db}.go after {GIVE_UP_AFTER:g} s", flush=True)
+                return 3
             time.sleep(0.005)
     done = 0
     for op in operations(prefix, int(seed)):
         if mode == "burst" and done == count:
             break
+        if time.monotonic() > give_up:
+            print(f"gave up: still writing after {GIVE_UP_AFTER:g} s", flush=True)
+            return 3
         run(bridge, workspace, op)
         done += 1
         print(f"done {done} {op[0]} {op[1]}", flush=True)

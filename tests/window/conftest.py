@@ -25,12 +25,23 @@ from typing import Any
 
 import pytest
 
-from ait42_session.app import JsError
 from ait42_session.bridge import Bridge
 
-HERE = Path(__file__).resolve().parent
+from .driver import JsError
+
+ROOT = Path(__file__).resolve().parents[2]
 XSS = '<img src=x onerror="window.__pwned=1">'
 START_TIMEOUT = 90.0
+# A window test's limit (pytest-timeout): the first test of a module also pays
+# for starting the window (twice START_TIMEOUT at worst) and seeding its data.
+WINDOW_TEST_TIMEOUT = 2 * START_TIMEOUT + 120
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Window tests get WINDOW_TEST_TIMEOUT unless they set their own."""
+    for item in items:
+        if item.get_closest_marker("window") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(WINDOW_TEST_TIMEOUT))
 
 
 def headless_env(home: Path) -> dict[str, str]:
@@ -128,7 +139,7 @@ def window_data(tmp_path_factory: pytest.TempPathFactory) -> WindowData:
 
 
 class RemotePage:
-    """The page in the host's window; the same calls as ``ait42_session.app.Page``."""
+    """The page in the host's window; the same calls as ``driver.Page``."""
 
     def __init__(self, conn: Connection, proc: subprocess.Popen[bytes]) -> None:
         self.conn = conn
@@ -222,8 +233,8 @@ def open_window(data: WindowData, extra_env: dict[str, str] | None = None) -> Re
     env.update(extra_env or {})
     env["AIT42_TEST_AUTHKEY"] = authkey.hex()
     log = open(Path(data.db).parent / f"host-{port}.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen([sys.executable, str(HERE / "host.py"), host, str(port), data.db],
-                            env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen([sys.executable, "-m", "tests.window.host", host, str(port), data.db],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     log.close()
     accepted: list[Connection] = []
     acceptor = threading.Thread(target=lambda: accepted.append(listener.accept()), daemon=True)

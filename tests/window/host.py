@@ -2,13 +2,14 @@
 
 pywebview's ``webview.start`` runs once per process and owns the main thread, so
 the window lives here and the tests talk to it over a local, authenticated
-connection: the window is opened with ``ait42_session.app.drive`` on a Bridge of
+connection: the window is opened with ``driver.drive`` on a Bridge of
 the test database, and the driver thread runs each request with
 ``window.evaluate_js``. Links the page hands to the system browser are recorded
 instead of opened. When told to quit it closes the window (which, as in the
 app, closes the bridge) and reports what it saw.
 
-    python host.py HOST PORT DB_PATH      (AIT42_TEST_AUTHKEY in the environment)
+    python -m tests.window.host HOST PORT DB_PATH   (from the checkout's root;
+                                                    AIT42_TEST_AUTHKEY in the environment)
 """
 
 from __future__ import annotations
@@ -33,9 +34,10 @@ def main() -> int:
 
     webbrowser.open = record
 
-    from ait42_session.app import JsError, Page, drive
     from ait42_session.bridge import Bridge
     from ait42_session.errors import SessionError
+
+    from .driver import JsError, Page, drive
 
     bridge = Bridge.open(db_path)
 

@@ -7,11 +7,11 @@ import time
 
 import pytest
 
-from ait42_session.app import JsError
 from ait42_session.bridge import COMMANDS, Bridge
 from ait42_session.errors import NotFoundError
 
 from .conftest import XSS, RemotePage, WindowData
+from .driver import JsError
 
 pytestmark = pytest.mark.window
 
@@ -111,12 +111,16 @@ def test_load_more_pages_with_the_cursor(page: RemotePage) -> None:
     page.wait_idle()
     assert page.js("!document.getElementById('load-more').hidden")
     seen = board_ids(page)
-    while page.js("!document.getElementById('load-more').hidden"):
+    for _ in range(total):  # at least one more card a page: a button that stays fails
+        if page.js("document.getElementById('load-more').hidden"):
+            break
         before = len(seen)
         page.click("#load-more")
         page.wait_for(f"document.querySelectorAll('#board .card').length > {before}")
         page.wait_idle()
         seen = board_ids(page)
+    else:
+        pytest.fail("'load more' still shown after every session was loaded")
     assert len(seen) == total == len(set(seen))
 
 
@@ -187,6 +191,90 @@ def test_changing_an_instance_status_is_stored(page: RemotePage, window_data: Wi
     page.wait_idle()
     running = page.attr_list('#board .column[data-status="running"] .card', "data-session-id")
     assert running[0] == "s-status"
+
+
+def press(page: RemotePage, key: str) -> None:
+    """A key pressed where the focus is, as the browser delivers it to the page's
+    listeners (keydown, then keyup)."""
+    page.js("(function(){var t=document.activeElement||document.body;"
+            f"for(var type of ['keydown','keyup'])t.dispatchEvent(new KeyboardEvent(type,"
+            f"{{key:{json.dumps(key)},bubbles:true,cancelable:true}}));}})()")
+
+
+def focused_tab(page: RemotePage) -> str | None:
+    result: str | None = page.js(
+        "(function(){var e=document.activeElement;"
+        "return e&&e.getAttribute('role')==='tab'?e.dataset.instanceId:null;})()")
+    return result
+
+
+def test_instance_tabs_work_from_the_keyboard(page: RemotePage, window_data: WindowData,
+                                              check: Bridge) -> None:
+    """Issue 9: the instance cards are the output panel's tabs (WAI-ARIA, manual
+    activation): one Tab stop, arrows and Home/End move, Enter or Space shows."""
+    open_detail(page, "s-chat")
+    stored = check.get_session_sqlite(window_data.workspace, "s-chat")
+    outputs = {str(i["instanceId"]): i["output"] for i in stored["instances"]}
+    assert page.js("document.getElementById('instances').getAttribute('role')") == "tablist"
+    tabs = "#instances [role=tab]"
+    assert page.attr_list(tabs, "data-instance-id") == ["0", "1", "2"]
+    assert page.attr_list(tabs, "aria-controls") == ["output"] * 3
+    assert page.attr_list(tabs, "aria-selected") == ["true", "false", "false"]
+    assert page.attr_list(tabs, "tabindex") == ["0", "-1", "-1"]  # one Tab stop
+    assert page.js("document.getElementById('output').getAttribute('role')") == "tabpanel"
+    assert page.js("document.getElementById('output').getAttribute('aria-labelledby')") == \
+        "instance-tab-0"
+    # the status control is beside its tab, not inside it (a tab's content is hidden
+    # from assistive technology), and keeps its own keys
+    assert page.js("document.querySelectorAll('#instances [role=tab] select').length") == 0
+
+    page.js("document.querySelector('#instances [tabindex=\"0\"]').focus()")  # Tab arrives
+    assert focused_tab(page) == "0"
+    press(page, "ArrowRight")
+    assert focused_tab(page) == "1"
+    assert page.js("document.getElementById('output').dataset.instanceId") == "0"  # not yet
+    press(page, "Enter")
+    page.wait_for("document.getElementById('output').dataset.instanceId === '1'")
+    assert page.text("#output") == outputs["1"]
+    assert page.attr_list(tabs, "aria-selected") == ["false", "true", "false"]
+    assert page.attr_list(tabs, "tabindex") == ["-1", "0", "-1"]
+    assert page.js("document.getElementById('output').getAttribute('aria-labelledby')") == \
+        "instance-tab-1"
+    assert focused_tab(page) == "1"
+
+    for key, expected in [("ArrowRight", "2"), ("ArrowRight", "0"), ("ArrowLeft", "2"),
+                          ("ArrowUp", "1"), ("ArrowDown", "2"), ("Home", "0"),
+                          ("End", "2")]:
+        press(page, key)
+        assert focused_tab(page) == expected, key
+    press(page, " ")
+    page.wait_for("document.getElementById('output').dataset.instanceId === '2'")
+    assert page.text("#output") == outputs["2"]
+    assert page.attr_list(tabs, "aria-selected") == ["false", "false", "true"]
+    press(page, "a")  # other keys are left alone
+    assert focused_tab(page) == "2"
+
+    select = '#instances select.instance-status[data-instance-id="2"]'
+    page.js(f"document.querySelector('{select}').focus()")
+    press(page, "ArrowRight")  # the select's own key, not a move between tabs
+    assert page.js(f"document.activeElement === document.querySelector('{select}')")
+    assert page.js("document.getElementById('output').dataset.instanceId") == "2"
+
+
+def test_changing_a_status_from_the_keyboard_keeps_the_focus(page: RemotePage,
+                                                              window_data: WindowData,
+                                                              check: Bridge) -> None:
+    """The cards are drawn again after a change; the focus stays on the control."""
+    open_detail(page, "s-pause-1")
+    select = '#instances select.instance-status[data-instance-id="1"]'
+    page.js(f"document.querySelector('{select}').focus()")
+    page.set_value(select, "paused")
+    page.wait_for("document.querySelector('#instances .instance[data-instance-id=\"1\"]')"
+                  ".dataset.status === 'paused'")
+    page.wait_idle()
+    assert [i["status"] for i in check.get_session_sqlite(
+        window_data.workspace, "s-pause-1")["instances"]] == ["running", "paused"]
+    assert page.js(f"document.activeElement === document.querySelector('{select}')")
 
 
 def test_delete_asks_then_removes(page: RemotePage, window_data: WindowData,

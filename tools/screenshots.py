@@ -1,6 +1,6 @@
 """Render the window's main views to PNG files, with no display needed.
 
-    python -m ait42_session.screenshots OUT_DIR [--db PATH] [--workspace PATH]
+    python -m tools.screenshots OUT_DIR [--db PATH] [--workspace PATH]   (./dev screenshots)
 
 Opens the real window under Qt's offscreen platform on ``--db`` (or on a sample
 database it makes in a temporary folder), and saves the board, a session's
@@ -23,6 +23,13 @@ import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from ait42_session.app import WindowUnavailable
+from ait42_session.bridge import Bridge
+from ait42_session.importer import write_legacy_folder
+from ait42_session.service import Service
+from ait42_session.workspace import legacy_hash
+from tests.window.driver import Page, drive
 
 AGENTS = [
     ("backend-developer", "claude", "Claude", "sonnet"),
@@ -138,15 +145,13 @@ def sample_sessions(now: datetime | None = None) -> list[dict[str, Any]]:
 
 
 def seed_sample(db_path: str, workspace: str, other_workspace: str | None = None) -> None:
-    """Write the sample sessions (and two into ``other_workspace``) through the Bridge."""
-    from .bridge import Bridge
-
-    with Bridge.open(db_path) as bridge:
+    """Write the sample sessions (and two into ``other_workspace``) through the store."""
+    with Service.open(db_path) as svc:
         if other_workspace:
             for s in sample_sessions()[:2]:
-                bridge.create_session_sqlite(other_workspace, dict(s, id="other_" + s["id"]))
+                svc.create_session_sqlite(other_workspace, dict(s, id="other_" + s["id"]))
         for s in sample_sessions():
-            bridge.create_session_sqlite(workspace, s)
+            svc.create_session_sqlite(workspace, s)
 
 
 VIEWS = ("board", "detail", "database", "import")
@@ -159,9 +164,6 @@ def write_sample_legacy(folder: Path, root: Path) -> Path:
     status) and one truncated file; the returned folder holds 3,000 generated
     sessions in 60 files, enough for the progress view to be seen running.
     """
-    from .importer import write_legacy_folder
-    from .workspace import legacy_hash
-
     folder.mkdir(parents=True, exist_ok=True)
     for k, name in enumerate(("acme-api", "acme-mobile", "acme-docs")):
         ws = root / name
@@ -194,10 +196,6 @@ def render(db_path: str, out_dir: str, workspace: str | None = None,
     the consistency shot switches to dual mode and plants a difference in
     ``sessions_dir``.
     """
-    from .app import Page, drive
-    from .bridge import Bridge
-    from .workspace import legacy_hash
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -224,7 +222,7 @@ def render(db_path: str, out_dir: str, workspace: str | None = None,
     finished = ("['done','failed'].includes(document.getElementById('import-panel')"
                 ".dataset.state) && !document.getElementById('import-summary').hidden")
 
-    def import_shots(page: Page, bridge: Any) -> None:
+    def import_shots(page: Page) -> None:
         page.resize(size[0], 1400)
         page.run("await window.ait42.showView('import');")
         if legacy_dir:
@@ -245,15 +243,15 @@ def render(db_path: str, out_dir: str, workspace: str | None = None,
             page.js("document.getElementById('import-no-backup').checked = false")
         if legacy_dir and sessions_dir and workspace:
             # dual mode, a difference planted in the JSON file, then the check
-            bridge.set_storage_mode("dual")
+            svc.set_storage_mode("dual")
             for s in sample_sessions()[:3]:
-                bridge.create_session(workspace, dict(s, id="dual_" + s["id"]))
+                svc.create_session(workspace, dict(s, id="dual_" + s["id"]))
             json_file = Path(sessions_dir) / f"{legacy_hash(workspace)}.json"
             stored = json.loads(json_file.read_text(encoding="utf-8"))
             stored[0]["task"] = "Edited by hand in the JSON file"
             stored[0]["instances"][0]["status"] = "archived"
             json_file.write_text(json.dumps(stored, indent=2), encoding="utf-8")
-            bridge.add_chat_message(workspace, stored[0]["id"], {
+            svc.add_chat_message(workspace, stored[0]["id"], {
                 "id": "dual_note", "role": "user", "content": "Checked after the edit.",
                 "timestamp": _iso(datetime.now(UTC))})
         page.run("await window.ait42.showView('import');")
@@ -299,7 +297,7 @@ def render(db_path: str, out_dir: str, workspace: str | None = None,
             page.wait_idle()
             page.js("document.getElementById('metrics-refresh').click()")
             shoot(page, f"database-{theme}")
-        import_shots(page, bridge)
+        import_shots(page)
         page.run("await window.ait42.showView('board');")
         page.js("document.getElementById('workspace-button').click()")
         page.wait_for("!document.getElementById('workspace-menu').hidden")
@@ -308,8 +306,10 @@ def render(db_path: str, out_dir: str, workspace: str | None = None,
         page.run("await window.ait42.openSession('no-such-session');")
         shoot(page, "error-dark")
 
-    with Bridge.open(db_path, sessions_dir=sessions_dir) as bridge:
-        drive(bridge, driver, width=size[0], height=size[1])
+    with Service.open(db_path, sessions_dir=sessions_dir) as svc:
+        # the window's js_api is the sealed Bridge; the shots' own changes go to the
+        # same Service directly, so the page sees the storage mode they set
+        drive(Bridge(svc), driver, width=size[0], height=size[1])
     return written
 
 
@@ -319,7 +319,7 @@ def _js(value: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m ait42_session.screenshots",
+        prog="python -m tools.screenshots",
         description="Render the window's main views (light and dark) to PNG files.")
     parser.add_argument("out_dir", help="folder for the PNG files")
     parser.add_argument("--db", help="database to show (default: a sample database)")
@@ -331,8 +331,6 @@ def main(argv: list[str] | None = None) -> int:
         width, height = (int(v) for v in args.size.lower().split("x"))
     except ValueError:
         parser.error("--size must look like 1280x820")
-
-    from .app import WindowUnavailable
 
     with tempfile.TemporaryDirectory(prefix="ait42-shots-") as tmp:
         db = args.db

@@ -1,0 +1,403 @@
+"""Full-text search: the index's upkeep and the ``search_sessions`` command.
+
+The index (``migrations/3_search.sql``) holds one FTS5 row per session, made
+from text prepared in Python (``search_text``). Every write path calls
+:func:`index_sessions` in its own transaction, so a command's change is
+searchable when it returns. SQL triggers list changed sessions in
+``search_pending``; whatever a write path did not index itself (the history of
+a database that existed before the migration, another process's writes) is
+indexed by :func:`backfill` at start-up.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import math
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Annotated, Any, Protocol, TypeVar
+
+import aiosqlite
+from pydantic import BeforeValidator, Field, Strict
+
+from . import search_text
+from .errors import DatabaseError, ValidationError
+from .models import timestamp_key
+from .workspace import resolve
+
+Json = dict[str, Any]
+T = TypeVar("T")
+
+MAX_QUERY = 1000
+MAX_LIMIT = 200
+DEFAULT_LIMIT = 50
+# bm25 weights of task, output, branch, agent_name, chat: a word in the task
+# says more about the session than the same word in pages of output.
+_WEIGHTS = "5.0, 1.0, 3.0, 2.0, 2.0"
+_CHUNK = 500  # sessions per statement when (re)indexing
+_CHAT_MATCHES = 3  # chat messages excerpted per hit
+_TYPES = ("competition", "ensemble", "debate")
+_STATUSES = ("running", "completed", "failed", "paused")
+_ARCHIVED = ("exclude", "include", "only")
+_OPTIONS = {"workspacePath", "type", "status", "archived", "updatedAfter", "updatedBefore",
+            "limit", "cursor"}
+
+
+# --- the index -------------------------------------------------------------------
+
+_TEXTS = """
+SELECT s.id, s.task,
+       (SELECT group_concat(coalesce(i.output, ''), char(10)) FROM instances i
+         WHERE i.session_id = s.id),
+       (SELECT group_concat(i.branch, char(10)) FROM instances i WHERE i.session_id = s.id),
+       (SELECT group_concat(i.agent_name, char(10)) FROM instances i
+         WHERE i.session_id = s.id),
+       (SELECT group_concat(m.content, char(10)) FROM chat_messages m
+         WHERE m.session_id = s.id)
+FROM json_each(?) j JOIN sessions s ON s.id = j.value
+"""
+
+
+_DROP_ROWS = ("DELETE FROM search_fts WHERE rowid IN (SELECT d.docid FROM search_docs d"
+              " WHERE d.session_id IN (SELECT value FROM json_each(?)))")
+_DROP_DOCS = "DELETE FROM search_docs WHERE session_id IN (SELECT value FROM json_each(?))"
+_ADD_DOC = "INSERT INTO search_docs (session_id) VALUES (?)"
+_ADD_ROW = ("INSERT INTO search_fts (rowid, task, output, branch, agent_name, chat)"
+            " SELECT docid, ?, ?, ?, ?, ? FROM search_docs WHERE session_id = ?")
+_DONE = "DELETE FROM search_pending WHERE session_id IN (SELECT value FROM json_each(?))"
+
+
+def _fts_rows(rows: Iterable[Any]) -> list[tuple[str, ...]]:
+    """The prepared text of each session (``_TEXTS`` rows), then its id."""
+    return [(*(search_text.index_text(v or "") for v in r[1:]), r[0]) for r in rows]
+
+
+async def index_sessions(conn: aiosqlite.Connection, session_ids: Iterable[str]) -> None:
+    """Bring these sessions' index rows in line with their stored text (inside
+    the caller's write transaction); a session that no longer exists leaves the
+    index."""
+    ids = list(dict.fromkeys(session_ids))
+    for k in range(0, len(ids), _CHUNK):
+        chunk = json.dumps(ids[k:k + _CHUNK])
+        await conn.execute(_DROP_ROWS, (chunk,))
+        await conn.execute(_DROP_DOCS, (chunk,))
+        rows = list(await conn.execute_fetchall(_TEXTS, (chunk,)))
+        if rows:
+            await conn.executemany(_ADD_DOC, [(r[0],) for r in rows])
+            await conn.executemany(_ADD_ROW, _fts_rows(rows))
+        await conn.execute(_DONE, (chunk,))
+
+
+async def unindex_sessions(conn: aiosqlite.Connection, session_ids: Iterable[str]) -> None:
+    """Remove these sessions from the index (before or after they are deleted)."""
+    ids = list(dict.fromkeys(session_ids))
+    for k in range(0, len(ids), _CHUNK):
+        chunk = json.dumps(ids[k:k + _CHUNK])
+        await conn.execute(_DROP_ROWS, (chunk,))
+        await conn.execute(_DROP_DOCS, (chunk,))
+        await conn.execute(
+            "DELETE FROM search_pending WHERE session_id IN (SELECT value FROM json_each(?))"
+            " AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = search_pending.session_id)",
+            (chunk,))
+
+
+async def pending_count(conn: aiosqlite.Connection) -> int:
+    """How many sessions wait to be (re)indexed."""
+    rows = await conn.execute_fetchall("SELECT count(*) FROM search_pending")
+    return int(next(iter(rows))[0])
+
+
+async def index_pending(conn: aiosqlite.Connection, batch: int) -> int:
+    """Index up to ``batch`` waiting sessions; how many were taken."""
+    rows = await conn.execute_fetchall("SELECT session_id FROM search_pending LIMIT ?", (batch,))
+    ids = [str(r[0]) for r in rows]
+    await index_sessions(conn, ids)
+    return len(ids)
+
+
+class Store(Protocol):
+    """What :func:`backfill` needs of ``db.Database``."""
+
+    async def write(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T: ...
+    async def read(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T: ...
+
+
+async def backfill(db: Store, progress: Callable[[int, int], None] | None = None,
+                   batch: int = 200) -> int:
+    """Index every waiting session, ``batch`` per transaction so that commands
+    get in between; ``progress(done, total)`` after each. Returns how many."""
+    total = await db.read(pending_count)
+    done = 0
+    while total:
+        taken = await db.write(index_pending, batch)
+        if not taken:
+            break
+        done += taken
+        total = max(total, done)
+        if progress is not None:
+            progress(done, total)
+    return done
+
+
+async def index_step(conn: aiosqlite.Connection, batch: int) -> Json:
+    """One step of indexing an existing history: ``{indexed, pending}``."""
+    indexed = await index_pending(conn, batch)
+    return {"indexed": indexed, "pending": await pending_count(conn)}
+
+
+async def verify_index(conn: aiosqlite.Connection) -> list[str]:
+    """Problems of the index (empty when sound). Runs FTS5's own integrity
+    check, which needs the writer's connection, and checks that each session
+    is indexed once or waits to be."""
+    problems: list[str] = []
+    try:
+        await conn.execute("INSERT INTO search_fts (search_fts) VALUES ('integrity-check')")
+    except (aiosqlite.Error, DatabaseError) as exc:
+        problems.append(f"search index: {exc}")
+    rows = await conn.execute_fetchall(
+        "SELECT"
+        " (SELECT count(*) FROM sessions s WHERE NOT EXISTS (SELECT 1 FROM search_docs d"
+        "   WHERE d.session_id = s.id) AND NOT EXISTS (SELECT 1 FROM search_pending p"
+        "   WHERE p.session_id = s.id)),"
+        " (SELECT count(*) FROM search_docs d WHERE NOT EXISTS (SELECT 1 FROM sessions s"
+        "   WHERE s.id = d.session_id) AND NOT EXISTS (SELECT 1 FROM search_pending p"
+        "   WHERE p.session_id = d.session_id)),"
+        " (SELECT count(*) FROM search_docs) - (SELECT count(*) FROM search_fts)")
+    missing, stale, rows_off = next(iter(rows))
+    if missing:
+        problems.append(f"search index: {missing} sessions are neither indexed nor waiting")
+    if stale:
+        problems.append(f"search index: {stale} index rows belong to no session")
+    if rows_off:
+        problems.append("search index: its rows and their sessions do not match in number")
+    return problems
+
+
+async def optimize_index(conn: aiosqlite.Connection) -> None:
+    """Merge the index's segments into one (faster queries after many writes)."""
+    await conn.execute("INSERT INTO search_fts (search_fts) VALUES ('optimize')")
+
+
+# --- the command -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """``search_sessions``'s options, validated."""
+
+    workspace_hash: str | None = None
+    type: str | None = None
+    status: str | None = None
+    archived: str = "exclude"
+    updated_after: int | None = None
+    updated_before: int | None = None
+    limit: int = DEFAULT_LIMIT
+    cursor: str | None = None
+
+    def key(self) -> str:
+        """What a cursor is bound to besides the query."""
+        return repr((self.workspace_hash, self.type, self.status, self.archived,
+                     self.updated_after, self.updated_before))
+
+
+def _choice(options: Json, name: str, allowed: tuple[str, ...]) -> str | None:
+    value = options.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or value not in allowed:
+        raise ValidationError(f"options.{name} must be one of {', '.join(allowed)} or null,"
+                              f" got {value!r}")
+    return value
+
+
+def _time(options: Json, name: str) -> int | None:
+    value = options.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(f"options.{name} must be an RFC 3339 date-time string or null")
+    try:
+        return timestamp_key(value)
+    except ValueError as exc:
+        raise ValidationError(f"options.{name}: {exc}") from None
+
+
+def parse_options(options: object) -> Options:
+    """Validate the options object of ``search_sessions``."""
+    if options is None:
+        return Options()
+    if not isinstance(options, dict):
+        raise ValidationError("options must be an object or null")
+    unknown = sorted(set(options) - _OPTIONS)
+    if unknown:
+        raise ValidationError(f"unknown search option {unknown[0]!r}; known: "
+                              + ", ".join(sorted(_OPTIONS)))
+    path = options.get("workspacePath")
+    ws_hash = None if path is None else resolve(path).hash
+    limit = options.get("limit", DEFAULT_LIMIT)
+    if limit is None:
+        limit = DEFAULT_LIMIT
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise ValidationError(f"options.limit must be a whole number from 1 to {MAX_LIMIT}")
+    cursor = options.get("cursor")
+    if cursor is not None and not isinstance(cursor, str):
+        raise ValidationError("options.cursor must be the nextCursor of the previous page")
+    return Options(
+        workspace_hash=ws_hash, type=_choice(options, "type", _TYPES),
+        status=_choice(options, "status", _STATUSES),
+        archived=_choice(options, "archived", _ARCHIVED) or "exclude",
+        updated_after=_time(options, "updatedAfter"),
+        updated_before=_time(options, "updatedBefore"), limit=limit, cursor=cursor)
+
+
+def parse(query: object) -> search_text.Query:
+    """Validate and read the query text."""
+    if not isinstance(query, str):
+        raise ValidationError("query must be a string")
+    if not query.strip():
+        raise ValidationError("query is empty: type what to search for")
+    if len(query) > MAX_QUERY:
+        raise ValidationError(f"query is {len(query)} characters long; at most {MAX_QUERY}")
+    return search_text.parse_query(query)
+
+
+# The commands' argument types (``commands``): validated on the caller's thread.
+QueryArg = Annotated[search_text.Query, BeforeValidator(parse)]
+OptionsArg = Annotated[Options, BeforeValidator(parse_options)]
+BatchArg = Annotated[int, Strict(), Field(ge=1, le=5000)]
+
+
+def _fingerprint(query: search_text.Query, opts: Options) -> str:
+    return hashlib.sha256((query.key() + opts.key()).encode()).hexdigest()[:12]
+
+
+def _encode_cursor(score: float, updated_key: int, session_id: str, print_: str) -> str:
+    raw = json.dumps([score, updated_key, session_id, print_]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, print_: str) -> tuple[float, int, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        score, updated_key, session_id, fp = json.loads(raw)
+        if (fp != print_ or not isinstance(session_id, str)
+                or not isinstance(updated_key, int) or not isinstance(score, (int, float))
+                or not math.isfinite(score)):
+            raise ValueError
+    except (ValueError, TypeError, binascii.Error):
+        raise ValidationError("options.cursor is not the nextCursor of this search "
+                              "(same query and filters); start again without it") from None
+    return float(score), updated_key, session_id
+
+
+async def _archived_expr(conn: aiosqlite.Connection) -> str:
+    """``archivedAt`` of a session: its column once the archive migration adds
+    one, else the field kept among the session's unknown fields."""
+    rows = await conn.execute_fetchall("SELECT 1 FROM pragma_table_info('sessions')"
+                                       " WHERE name = 'archived_at'")
+    if list(rows):
+        return "s.archived_at"
+    return "CASE WHEN json_valid(s.extra) THEN json_extract(s.extra, '$.archivedAt') END"
+
+
+async def search_sessions(conn: aiosqlite.Connection, query: object, options: object) -> Json:
+    """The contract's ``search_sessions``: ranked hits with excerpts, one page."""
+    return await run(conn, parse(query), parse_options(options))
+
+
+async def run(conn: aiosqlite.Connection, parsed: search_text.Query, opts: Options) -> Json:
+    """:func:`search_sessions` with its arguments already validated."""
+    print_ = _fingerprint(parsed, opts)
+    after = _decode_cursor(opts.cursor, print_) if opts.cursor else None
+    match = parsed.expression()
+    excluded = parsed.excluded_fts()
+    if match is None and excluded is None:
+        return {"items": [], "nextCursor": None}
+    archived = await _archived_expr(conn)
+    where: list[str] = []
+    params: list[Any] = []
+    if match is not None:
+        source = ("(SELECT d.session_id AS sid, bm25(search_fts, " + _WEIGHTS + ") AS score"
+                  " FROM search_fts JOIN search_docs d ON d.docid = search_fts.rowid"
+                  " WHERE search_fts MATCH ?) m JOIN sessions s ON s.id = m.sid")
+        params.append(match)
+    else:  # only exclusions: every session without those words, newest first
+        source = "(SELECT 0.0 AS score) m JOIN sessions s"
+        where.append("s.id NOT IN (SELECT d.session_id FROM search_fts"
+                     " JOIN search_docs d ON d.docid = search_fts.rowid"
+                     " WHERE search_fts MATCH ?)")
+        params.append(excluded)
+    for sql, value in (("s.workspace_hash = ?", opts.workspace_hash), ("s.type = ?", opts.type),
+                       ("s.status = ?", opts.status), ("s.updated_key >= ?", opts.updated_after),
+                       ("s.updated_key < ?", opts.updated_before)):
+        if value is not None:
+            where.append(sql)
+            params.append(value)
+    if opts.archived == "exclude":
+        where.append(f"{archived} IS NULL")
+    elif opts.archived == "only":
+        where.append(f"{archived} IS NOT NULL")
+    if after is not None:
+        where.append("(m.score > ? OR (m.score = ? AND (s.updated_key < ?"
+                     " OR (s.updated_key = ? AND s.id > ?))))")
+        params += [after[0], after[0], after[1], after[1], after[2]]
+    sql = (f"SELECT s.id, s.workspace_hash, w.path, s.task, s.type, s.status, s.updated_at,"
+           f" s.updated_key, {archived}, m.score FROM {source}"
+           " JOIN workspaces w ON w.hash = s.workspace_hash"
+           + (" WHERE " + " AND ".join(where) if where else "")
+           + " ORDER BY m.score, s.updated_key DESC, s.id LIMIT ?")
+    params.append(opts.limit + 1)
+    rows = list(await conn.execute_fetchall(sql, params))
+    more = len(rows) > opts.limit
+    rows = rows[:opts.limit]
+    matches = await _matches(conn, [str(r[0]) for r in rows], parsed)
+    items = [{
+        "workspacePath": r[2], "workspaceHash": r[1], "sessionId": r[0], "task": r[3],
+        "type": r[4], "status": r[5], "updatedAt": r[6], "archivedAt": r[8],
+        "score": -float(r[9]) if r[9] else 0.0, "matches": matches.get(str(r[0]), []),
+    } for r in rows]
+    last = rows[-1] if rows else None
+    cursor = (_encode_cursor(float(last[9]), int(last[7]), str(last[0]), print_)
+              if more and last is not None else None)
+    return {"items": items, "nextCursor": cursor}
+
+
+async def _matches(conn: aiosqlite.Connection, ids: list[str],
+                   query: search_text.Query) -> dict[str, list[Json]]:
+    """One excerpt per field of each session that holds a required word."""
+    terms = query.terms()
+    found: dict[str, list[Json]] = {sid: [] for sid in ids}
+    if not ids or not terms:
+        return found
+    chunk = json.dumps(ids)
+
+    def add(sid: str, field: str, text: str, **where: Any) -> bool:
+        found_in = search_text.field_excerpt(text, terms)
+        if found_in is None:
+            return False
+        excerpt, marks = found_in
+        found[sid].append({"field": field, **where, "text": excerpt, "highlights": marks})
+        return True
+
+    for sid, task in await conn.execute_fetchall(
+            "SELECT s.id, s.task FROM json_each(?) j JOIN sessions s ON s.id = j.value",
+            (chunk,)):
+        add(sid, "task", task)
+    for sid, iid, branch, agent, output in await conn.execute_fetchall(
+            "SELECT session_id, instance_id, branch, agent_name, output FROM instances"
+            " WHERE session_id IN (SELECT value FROM json_each(?))"
+            " ORDER BY session_id, instance_id", (chunk,)):
+        add(sid, "output", output or "", instanceId=iid)
+        add(sid, "branch", branch, instanceId=iid)
+        add(sid, "agentName", agent, instanceId=iid)
+    shown: dict[str, int] = {}
+    for sid, mid, content in await conn.execute_fetchall(
+            "SELECT session_id, id, content FROM chat_messages"
+            " WHERE session_id IN (SELECT value FROM json_each(?))"
+            " ORDER BY session_id, ts_key, seq", (chunk,)):
+        if shown.get(sid, 0) < _CHAT_MATCHES and add(sid, "chat", content, messageId=mid):
+            shown[sid] = shown.get(sid, 0) + 1
+    return found

@@ -1,0 +1,345 @@
+"""Text for the search index: what is indexed, how a query reads, excerpts.
+
+FTS5's ``unicode61`` tokenizer splits on anything that is not a letter or a
+digit, which suits English, identifiers (``refresh_token_ttl`` is the phrase
+``refresh token ttl``) and paths (``src/auth/jwt.ts``). It does not suit
+Japanese or Chinese, written without spaces: ``JWT認証を追加`` would be one
+token. So the text is prepared here, in Python, before FTS5 sees it, and every
+query word is prepared the same way:
+
+- ANSI escape sequences are removed (not replaced by a space), so a word a
+  terminal shows whole stays whole;
+- each run of CJK characters becomes its overlapping two-character pairs
+  (``認証を追加`` -> ``認証 証を を追 追加``), set apart from the Latin text
+  around it, so any substring of two or more characters is a phrase of pairs
+  and ``JWT`` is a word of ``JWT認証``.
+
+Excerpts and highlights are computed from the original text (ANSI removed) by
+regular expressions built from the query's words, never from FTS5's marked-up
+output, so stored text can never be mistaken for markup.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import re
+from dataclasses import dataclass, field
+
+# CSI sequences (colours, cursor moves), OSC sequences (titles, links) and the
+# two-character escapes; what a terminal does not print as text.
+_ANSI = re.compile(
+    r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])"
+    r"|\x9b[0-?]*[ -/]*[@-~]"
+)
+# The usual case (colours): twice as fast over long output.
+_ANSI_CSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|[@-Z\\-_])")
+
+# Han, kana (not the middle dot U+30FB, which is punctuation) and the
+# iteration marks: scripts written without spaces between words.
+_CJK_CHARS = (
+    "\u3005-\u3007\u3041-\u3096\u309d-\u309f\u30a1-\u30fa\u30fc-\u30ff"
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f"
+)
+_CJK_RUN = re.compile(f"[{_CJK_CHARS}]+")
+_CJK_ONE = re.compile(f"[{_CJK_CHARS}]")
+# A letter or digit outside CJK: what unicode61 joins into one token.
+_WORDCHAR = f"[^\\W_{_CJK_CHARS}]"
+_WORD_RUN = re.compile(r"[^\W_]+")
+_SPACES = re.compile(r"\s+")
+
+EXCERPT_CHARS = 300
+# Long output is read a block at a time and the first block with a match gives
+# the excerpt: a page of hits must not lower-case megabytes it will not show.
+BLOCK_CHARS = 32_768
+
+
+def clean(text: str) -> str:
+    """The text as a terminal shows it: ANSI escape sequences removed."""
+    if "\x1b" not in text and "\x9b" not in text:
+        return text
+    if "\x9b" not in text and "\x1b]" not in text:
+        return _ANSI_CSI.sub("", text)
+    return _ANSI.sub("", text)
+
+
+def _pairs(match: re.Match[str]) -> str:
+    run = match.group()
+    if len(run) == 1:
+        return f" {run} "
+    return " " + " ".join(run[k:k + 2] for k in range(len(run) - 1)) + " "
+
+
+def index_text(text: str) -> str:
+    """What FTS5 indexes for ``text``: ANSI removed, CJK runs as overlapping pairs."""
+    text = clean(text)
+    if _CJK_ONE.search(text) is None:
+        return text
+    return _CJK_RUN.sub(_pairs, text)
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One query word or quoted phrase, as FTS5 and the highlighter read it."""
+
+    text: str
+    prefix: bool = False
+
+    def fts(self) -> str:
+        """The FTS5 phrase: the prepared text quoted (never an operator)."""
+        prepared = " ".join(index_text(self.text).split())
+        prefix = self.prefix or _single_cjk(self.text)
+        return '"' + prepared.replace('"', '""') + '"' + (" *" if prefix else "")
+
+    def pattern(self) -> re.Pattern[str]:
+        """A regular expression finding this term in lower-cased text."""
+        return _pattern(self.text, self.prefix or _single_cjk(self.text), 0)
+
+    def pattern_ignoring_case(self) -> re.Pattern[str]:
+        """The same for text whose lower case is not as long as itself (rare)."""
+        return _pattern(self.text, self.prefix or _single_cjk(self.text), re.IGNORECASE)
+
+
+def _single_cjk(text: str) -> bool:
+    """A lone CJK character: indexed text holds pairs, so it is searched as a prefix."""
+    runs = _WORD_RUN.findall(text)
+    return len(runs) == 1 and len(runs[0]) == 1 and _CJK_ONE.match(runs[0]) is not None
+
+
+def has_words(text: str) -> bool:
+    """Whether ``text`` holds anything FTS5 indexes (a letter or a digit)."""
+    return _WORD_RUN.search(text) is not None
+
+
+def _pieces(text: str) -> list[tuple[bool, str, bool]]:
+    """(is CJK, text, glued to the previous piece) for each piece of the term."""
+    pieces: list[tuple[bool, str, bool]] = []
+    for run in _WORD_RUN.findall(text):
+        first = True
+        for part in re.findall(f"[{_CJK_CHARS}]+|(?:(?![{_CJK_CHARS}])[^\\W_])+", run):
+            pieces.append((_CJK_ONE.match(part) is not None, part, not first))
+            first = False
+    return pieces
+
+
+@functools.lru_cache(maxsize=256)
+def _pattern(text: str, prefix: bool, flags: int) -> re.Pattern[str]:
+    """The term as a regular expression. It starts with a literal (the guard
+    against a letter before it is a look-behind after it), so that ``re`` scans
+    for that literal quickly: this runs over every matching field of a page of
+    hits, some of them hundreds of kilobytes of output."""
+    parts: list[str] = []
+    pieces = _pieces(text.lower() if not flags else text)
+    for k, (cjk, piece, _glued) in enumerate(pieces):
+        if k:
+            both_latin = not cjk and not pieces[k - 1][0]
+            parts.append(r"[\W_]+" if both_latin else r"[\W_]*")
+        if cjk:
+            parts.append(re.escape(piece))
+            continue
+        literal = re.escape(piece)
+        parts.append(f"{literal}(?<!{_WORDCHAR}{literal})" if k == 0 else literal)
+        last = k == len(pieces) - 1
+        parts.append(f"{_WORDCHAR}*" if (prefix and last) else f"(?!{_WORDCHAR})")
+    return re.compile("".join(parts) or r"(?!)", flags)
+
+
+@dataclass(slots=True)
+class Query:
+    """A parsed query: every group must match (a group is words joined by OR);
+    no excluded term may."""
+
+    groups: list[list[Term]] = field(default_factory=list)
+    excluded: list[Term] = field(default_factory=list)
+
+    def fts(self) -> str | None:
+        """The FTS5 expression of the required groups, None when there are none."""
+        if not self.groups:
+            return None
+        parts = []
+        for group in self.groups:
+            alts = " OR ".join(t.fts() for t in group)
+            parts.append(f"({alts})" if len(group) > 1 else alts)
+        return " AND ".join(parts)
+
+    def excluded_fts(self) -> str | None:
+        """The FTS5 expression matching any excluded term, None when there are none."""
+        if not self.excluded:
+            return None
+        return " OR ".join(t.fts() for t in self.excluded)
+
+    def expression(self) -> str | None:
+        """The whole MATCH expression, None when nothing is required."""
+        required = self.fts()
+        if required is None:
+            return None
+        for term in self.excluded:
+            required = f"({required}) NOT {term.fts()}"
+        return required
+
+    def terms(self) -> list[Term]:
+        """Every required term (for highlighting)."""
+        return [t for group in self.groups for t in group]
+
+    def key(self) -> str:
+        """A canonical form: two queries with the same key find the same sessions."""
+        return (self.expression() or "") + "\x00" + (self.excluded_fts() or "")
+
+
+# A quoted phrase, an excluded phrase, or a run of non-space characters.
+_CHUNK = re.compile(r'(-?)"([^"]*)"|(\S+)')
+
+
+def parse_query(text: str) -> Query:
+    """Read what a person typed. Words are required; ``"a phrase"``; ``-word``
+    excludes; ``word*`` is a prefix; ``OR`` between two words. Nothing is an
+    error: stray operators, quotes and punctuation are plain text, and a word
+    with no letter or digit in it is dropped."""
+    chunks: list[tuple[Term, bool] | str] = []  # (term, excluded) or the OR marker
+    pos = 0
+    while True:
+        match = _CHUNK.search(text, pos)
+        if match is None:
+            break
+        pos = match.end()
+        minus, phrase, word = match.group(1), match.group(2), match.group(3)
+        if word is None:
+            if has_words(phrase):
+                chunks.append((Term(phrase), bool(minus)))
+            continue
+        if '"' in word and word.count('"') == 1 and word.startswith(('"', '-"')):
+            # An unbalanced quote opens nothing: the rest of the query is plain words.
+            word = word.replace('"', "", 1)
+        if word == "OR":
+            chunks.append("OR")
+            continue
+        excluded = len(word) > 1 and word[0] == "-" and has_words(word[1])
+        body = word[1:] if excluded else word
+        prefix = body.endswith("*") and has_words(body.rstrip("*"))
+        if prefix:
+            body = body.rstrip("*")
+        if has_words(body):
+            chunks.append((Term(body, prefix), excluded))
+    return _combine(chunks)
+
+
+def _combine(chunks: list[tuple[Term, bool] | str]) -> Query:
+    query = Query()
+    k = 0
+    while k < len(chunks):
+        chunk = chunks[k]
+        if isinstance(chunk, str):  # an OR with no word before it: plain text
+            query.groups.append([Term("OR")])
+            k += 1
+            continue
+        term, excluded = chunk
+        if excluded:
+            query.excluded.append(term)
+            k += 1
+            continue
+        group = [term]
+        k += 1
+        while k + 1 < len(chunks) and chunks[k] == "OR":
+            nxt = chunks[k + 1]
+            if isinstance(nxt, str) or nxt[1]:
+                break
+            group.append(nxt[0])
+            k += 2
+        query.groups.append(group)
+    return query
+
+
+def find(text: str, terms: list[Term], cap: int = 12) -> list[tuple[int, int, int]]:
+    """(start, end, which term) of the first ``cap`` matches of each term."""
+    spans: list[tuple[int, int, int]] = []
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        patterns = [t.pattern() for t in terms]
+    else:  # a character whose lower case is longer: offsets would shift
+        lowered, patterns = text, [t.pattern_ignoring_case() for t in terms]
+    for which, pattern in enumerate(patterns):
+        for n, m in enumerate(pattern.finditer(lowered)):
+            if n >= cap:
+                break
+            if m.end() > m.start():
+                spans.append((m.start(), m.end(), which))
+    spans.sort()
+    return spans
+
+
+def field_excerpt(text: str, terms: list[Term]) -> tuple[str, list[list[int]]] | None:
+    """The excerpt of a field around its first block of matches, None when no
+    term is in it. ANSI codes are removed first; cuts fall on line ends."""
+    pos = 0
+    while pos < len(text):
+        end = len(text)
+        if end - pos > BLOCK_CHARS * 3 // 2:
+            newline = text.find("\n", pos + BLOCK_CHARS)
+            end = end if newline == -1 else newline + 1
+        block = clean(text[pos:end])
+        spans = find(block, terms)
+        if spans:
+            return excerpt(block, spans, cut_before=pos > 0, cut_after=end < len(text))
+        pos = end
+    return None
+
+
+def excerpt(text: str, spans: list[tuple[int, int, int]], size: int = EXCERPT_CHARS, *,
+            cut_before: bool = False, cut_after: bool = False) -> tuple[str, list[list[int]]]:
+    """About ``size`` characters of ``text`` around the most varied cluster of
+    matches (``spans`` sorted), whitespace runs as one space, ``…`` where it was
+    cut, and the ``[start, end)`` ranges of the matches within it."""
+    start = 0
+    if spans and len(text) > size:
+        best, best_kinds = spans[0][0], 0
+        for k in range(min(len(spans), 20)):
+            lo = max(0, spans[k][0] - size // 4)
+            kinds = set()
+            for _s, e, w in spans[k:]:
+                if e > lo + size:
+                    break
+                kinds.add(w)
+            if len(kinds) > best_kinds:
+                best, best_kinds = spans[k][0], len(kinds)
+        start = max(0, min(best - size // 4, len(text) - size))
+        space = text.rfind(" ", max(0, start - 20), start + 1)
+        if start and space > 0:
+            start = space + 1
+    end = min(len(text), start + size)
+    if end < len(text):
+        space = text.rfind(" ", end - 30, end)
+        if space > start:
+            end = space
+    # Whitespace runs become one space (none at either end); offsets move left
+    # by what was removed before them.
+    window = text[start:end]
+    pieces: list[str] = []
+    removed: list[tuple[int, int]] = []  # (offset in window, characters removed up to it)
+    gone, at = 0, 0
+    for run in _SPACES.finditer(window):
+        pieces.append(window[at:run.start()])
+        keep = " " if run.start() > 0 and run.end() < len(window) else ""
+        pieces.append(keep)
+        gone += len(run.group()) - len(keep)
+        removed.append((run.end(), gone))
+        at = run.end()
+    pieces.append(window[at:])
+    lead = "…" if start > 0 or cut_before else ""
+    body = "".join(pieces)
+    tail = "…" if end < len(text) or cut_after else ""
+
+    def moved(offset: int) -> int:
+        k = bisect.bisect_right(removed, (offset - start, len(text) + 1)) - 1
+        return offset - start - (removed[k][1] if k >= 0 else 0) + len(lead)
+
+    marks: list[list[int]] = []
+    for s, e, _w in spans:
+        s, e = max(s, start), min(e, end)
+        if s >= e:
+            continue
+        a, b = moved(s), moved(e)
+        if marks and a <= marks[-1][1]:
+            marks[-1][1] = max(marks[-1][1], b)
+        elif a < b:
+            marks.append([a, b])
+    return lead + body + tail, marks

@@ -1,0 +1,87 @@
+// Live: follow the database's change log and hand each batch of changes to the page.
+//
+// One long poll at a time: changes_since answers at once when sessions changed after
+// the token, else when one does (another window, the command line, the shell, an
+// import), else after WAIT_MS with nothing. The call holds no database connection
+// while it waits, and ends when the window closes (the bridge closes under it).
+// Calls go straight through invoke: a background wait must not count as the page
+// being busy, and a failure is retried quietly instead of filling the banner.
+import { invoke } from './invoke.js';
+import { relativeTime, formatDateTime } from './dom.js';
+
+const WAIT_MS = 25000;
+const RETRY_MS = 2000;
+const AGES_MS = 30000;
+
+const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+
+/** What the page has applied, for tests and the live benchmark. */
+export const liveState = {
+  token: null,
+  batches: 0,
+  /** sessionId -> Date.now() when its latest change was applied to the page. */
+  applied: new Map(),
+};
+
+/**
+ * Follow changes until the page goes away.
+ * @param {{onChanges: (changes: object[]) => Promise<void>, onReset: () => Promise<void>}} handlers
+ */
+export async function follow({ onChanges, onReset }) {
+  for (;;) {
+    let answer;
+    try {
+      answer = await invoke('changes_since',
+        { token: liveState.token, waitMs: liveState.token === null ? 0 : WAIT_MS });
+    } catch {
+      await sleep(RETRY_MS); // the bridge closing, or a database error: try again later
+      continue;
+    }
+    const first = liveState.token === null;
+    liveState.token = answer.token;
+    try {
+      if (answer.reset) await onReset();
+      else if (!first && answer.changes.length) await onChanges(answer.changes);
+    } catch {
+      /* a view failed to update itself; the next change or Refresh brings it back */
+    }
+    const now = Date.now();
+    for (const change of answer.changes) liveState.applied.set(change.sessionId, now);
+    if (answer.reset || answer.changes.length) {
+      liveState.batches += 1;
+      document.documentElement.dataset.liveBatches = String(liveState.batches);
+    }
+  }
+}
+
+/** Keep "3 min ago" true without reloading anything. */
+export function keepAgesFresh(root = document) {
+  setInterval(() => {
+    for (const time of root.querySelectorAll('time.card-time[datetime]')) {
+      const iso = time.getAttribute('datetime');
+      time.textContent = relativeTime(iso);
+      time.title = `Updated ${formatDateTime(iso)}`;
+    }
+  }, AGES_MS);
+}
+
+/** Run `fn` at most once per `ms`, the last call winning (counts during an import). */
+export function throttle(fn, ms) {
+  let timer = null;
+  let again = false;
+  const run = async () => {
+    again = false;
+    try {
+      await fn();
+    } finally {
+      timer = setTimeout(() => {
+        timer = null;
+        if (again) run();
+      }, ms);
+    }
+  };
+  return () => {
+    if (timer) again = true;
+    else run();
+  };
+}

@@ -1,0 +1,437 @@
+"""Full-text search: every field found, the query language, filters, paging,
+hostile input, Japanese, identifiers, ANSI output, highlights; on a real file."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import importlib
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import pytest
+
+from ait42_session import search, search_text
+from ait42_session.bridge import Bridge
+from ait42_session.errors import ValidationError
+from ait42_session.service import Service
+
+from .conftest import make_session
+from .legacy_files import write_shell_file
+
+Json = dict[str, Any]
+
+
+def cli(db: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the command line on ``db`` (the worktree's code: PYTHONPATH is inherited)."""
+    return subprocess.run([sys.executable, "-m", "ait42_session", "--db", db, *args],
+                          capture_output=True, text=True, env={**os.environ}, timeout=120)
+
+
+def run_import(bridge: Bridge, folder: Path, **options: Any) -> Json:
+    """Import a folder through the page's commands; its final status."""
+    job = bridge.start_import(str(folder), options or None)["jobId"]
+    while (status := bridge.get_import_status(job))["state"] == "running":
+        time.sleep(0.02)
+    result: Json = status
+    return result
+
+
+class Searcher:
+    """Writes and searches through the real bridge (the page's command path)."""
+
+    def __init__(self, bridge: Bridge, db_path: str) -> None:
+        self.bridge = bridge
+        self.db_path = db_path
+
+    def search(self, query: str, options: Json | None = None) -> Json:
+        result: Json = self.bridge.search_sessions(query, options)
+        return result
+
+    def ids(self, query: str, options: Json | None = None) -> list[str]:
+        return [h["sessionId"] for h in self.search(query, options)["items"]]
+
+    def verify(self) -> list[str]:
+        async def run() -> list[str]:
+            async with aiosqlite.connect(self.db_path, isolation_level=None) as conn:
+                return await search.verify_index(conn)
+        return asyncio.run(run())
+
+
+@pytest.fixture
+def s(bridge: Bridge, db_path: str) -> Iterator[Searcher]:
+    yield Searcher(bridge, db_path)
+
+
+def put(s: Searcher, ws: str, sid: str, *, task: str = "a task", output: str = "",
+        chat: tuple[str, ...] = (), branch: str | None = None, agent: str = "tester",
+        updated: str = "2026-01-13T12:30:00Z", **fields: Any) -> Json:
+    session = make_session(sid, instances=1, messages=0, updated=updated, task=task, **fields)
+    inst = session["instances"][0]
+    inst.update(output=output, agentName=agent, branch=branch or f"feature/{sid}")
+    session["chatHistory"] = [
+        {"id": f"m{k}", "role": "user", "content": text, "timestamp": f"2026-01-13T10:{k:02d}:00Z"}
+        for k, text in enumerate(chat)]
+    stored: Json = s.bridge.create_session_sqlite(ws, session)
+    return stored
+
+
+def marked(hit: Json, field: str) -> list[str]:
+    """The highlighted substrings of the hit's matches of one field."""
+    return [m["text"][a:b] for m in hit["matches"] if m["field"] == field
+            for a, b in m["highlights"]]
+
+
+def test_every_field_is_found_with_its_match(s: Searcher, workspace: str) -> None:
+    put(s, workspace, "s1", task="Add zanzibar login", output="building quokka now",
+        branch="feature/wombat-auth", agent="narwhal-developer", chat=("consider ocelot", "ok"))
+    for word, field in (("zanzibar", "task"), ("quokka", "output"), ("wombat", "branch"),
+                        ("narwhal", "agentName"), ("ocelot", "chat")):
+        [hit] = s.search(word)["items"]
+        assert hit["sessionId"] == "s1"
+        [match] = [m for m in hit["matches"] if m["field"] == field]
+        assert match["text"][match["highlights"][0][0]:match["highlights"][0][1]].lower() == word
+        if field in ("output", "branch", "agentName"):
+            assert match["instanceId"] == 0
+        if field == "chat":
+            assert match["messageId"] == "m0"
+    hit = s.search("zanzibar")["items"][0]
+    assert set(hit) == {"workspacePath", "workspaceHash", "sessionId", "task", "type", "status",
+                        "updatedAt", "archivedAt", "score", "matches"}
+    assert hit["workspacePath"] == str(Path(workspace).resolve())
+    assert hit["archivedAt"] is None and hit["score"] > 0
+
+
+def test_update_and_delete_are_reflected_at_once(s: Searcher, workspace: str) -> None:
+    stored = put(s, workspace, "s1", task="old pelican task")
+    assert s.ids("pelican") == ["s1"]
+    stored["task"] = "new flamingo task"
+    s.bridge.update_session_sqlite(workspace, stored)
+    assert s.ids("pelican") == []
+    assert s.ids("flamingo") == ["s1"]
+    s.bridge.add_chat_message_sqlite(workspace, "s1", {
+        "id": "late", "role": "user", "content": "mention capybara",
+        "timestamp": "2026-01-14T00:00:00Z"})
+    assert s.ids("capybara") == ["s1"]
+    s.bridge.delete_session_sqlite(workspace, "s1")
+    assert s.ids("flamingo") == [] and s.ids("capybara") == []
+    assert s.verify() == []
+
+
+def test_all_words_phrase_exclusion_prefix_or(s: Searcher, workspace: str) -> None:
+    put(s, workspace, "a", task="refresh the token cache", updated="2026-01-01T00:00:00Z")
+    put(s, workspace, "b", task="token refresh failed", updated="2026-01-02T00:00:00Z")
+    put(s, workspace, "c", task="cache warmup", output="the token", updated="2026-01-03T00:00:00Z")
+    assert sorted(s.ids("token refresh")) == ["a", "b"]
+    assert s.ids('"token refresh"') == ["b"]
+    assert s.ids('"refresh the token"') == ["a"]
+    assert sorted(s.ids("token -refresh")) == ["c"]
+    assert sorted(s.ids('token -"refresh failed"')) == ["a", "c"]
+    assert sorted(s.ids("warm*")) == ["c"]
+    assert sorted(s.ids("failed OR warmup")) == ["b", "c"]
+    assert sorted(s.ids("token failed OR warmup")) == ["b", "c"]
+    assert sorted(s.ids("-failed")) == ["c", "a"] or s.ids("-failed") == ["c", "a"]
+    assert s.ids("TOKEN REFRESH FAILED") == ["b"]  # case-insensitive
+    assert s.ids("failed or warmup") == []  # lowercase "or" is a word
+
+
+@pytest.mark.parametrize("query", ['"unbalanced', "AND OR", "*", "NEAR(", "col:x",
+                                   "'; DROP TABLE sessions; --", "a AND", "OR", "(", ")",
+                                   '"', "-", "--", "NOT", "^x", "x:", "{a b}", "a\"b", "\\",
+                                   "% _", "NEAR(a b, 2)", "\x00", "a OR", "-\"x"])
+def test_hostile_queries_are_text_never_errors(s: Searcher, workspace: str, query: str) -> None:
+    put(s, workspace, "s1", task="unbalanced AND OR near col x drop table sessions a")
+    result = s.search(query)
+    assert isinstance(result["items"], list)
+    assert s.ids("sessions") == ["s1"]  # the table is still there
+
+
+def test_hostile_queries_find_their_words(s: Searcher, workspace: str) -> None:
+    put(s, workspace, "s1", task="unbalanced quote; NEAR(call); col:x; AND OR")
+    put(s, workspace, "s2", task="something else entirely")
+    for query in ('"unbalanced', "NEAR(", "col:x", "AND OR"):
+        assert s.ids(query) == ["s1"], query
+
+
+@pytest.mark.parametrize("query", ["", "   ", "x" * 1001])
+def test_empty_or_long_query_is_validation(s: Searcher, query: str) -> None:
+    with pytest.raises(ValidationError):
+        s.search(query)
+
+
+@pytest.mark.parametrize("options", [
+    {"limit": 0}, {"limit": 201}, {"limit": "5"}, {"limit": True}, {"type": "nope"},
+    {"status": 3}, {"archived": "all"}, {"updatedAfter": "yesterday"}, {"cursor": "junk"},
+    {"workspacePath": ""}, {"colour": "red"}, [],
+])
+def test_bad_options_are_validation(s: Searcher, options: Any) -> None:
+    with pytest.raises(ValidationError):
+        s.search("x", options)
+
+
+def test_japanese_two_characters_and_latin_glued(s: Searcher, workspace: str) -> None:
+    put(s, workspace, "ja", task="JWT認証を追加", chat=("ログイン画面のバグを修正した",))
+    put(s, workspace, "zh", task="修复数据库连接错误")
+    put(s, workspace, "en", task="add JWT auth")
+    for query in ("認証", "証を", "認証を追加", "JWT認証", "ログイン", "バグ", "画面"):
+        assert s.ids(query) == ["ja"], query
+    assert sorted(s.ids("JWT")) == ["en", "ja"]
+    assert s.ids("数据库") == ["zh"] and s.ids("错误") == ["zh"]
+    assert s.ids("認証 JWT") == ["ja"]
+    assert s.ids("追加する") == []  # not a substring
+    hit = s.search("認証")["items"][0]
+    assert marked(hit, "task") == ["認証"]
+    assert marked(s.search("JWT認証")["items"][0], "task") == ["JWT認証"]
+
+
+def test_identifiers_paths_and_error_text(s: Searcher, workspace: str) -> None:
+    put(s, workspace, "s1", output="set refresh_token_ttl=3600 in parseSessionRow()\n"
+        "error TS2345: src/auth/jwt.ts(12,5): Argument of type 'string'")
+    put(s, workspace, "s2", output="refresh the token; ttl elsewhere; src auth")
+    assert s.ids("refresh_token_ttl") == ["s1"]
+    assert s.ids("parseSessionRow") == ["s1"]
+    assert s.ids("parseSess*") == ["s1"]
+    assert s.ids("src/auth/jwt.ts") == ["s1"]
+    assert s.ids("jwt.ts") == ["s1"]
+    assert s.ids("TS2345") == ["s1"]
+    assert s.ids('"Argument of type"') == ["s1"]
+    hit = s.search("src/auth/jwt.ts")["items"][0]
+    assert marked(hit, "output") == ["src/auth/jwt.ts"]
+    assert marked(s.search("refresh_token_ttl")["items"][0], "output") == ["refresh_token_ttl"]
+
+
+def test_ansi_colour_codes_are_not_text(s: Searcher, workspace: str) -> None:
+    put(s, workspace, "s1", output="\x1b[31merror\x1b[0m: \x1b[1mzan\x1b[22mzibar failed\x1b[0m")
+    assert s.ids("error") == ["s1"]
+    assert s.ids("zanzibar") == ["s1"]
+    assert s.ids("31merror") == [] and s.ids("0m") == []
+    hit = s.search("zanzibar failed")["items"][0]
+    [match] = [m for m in hit["matches"] if m["field"] == "output"]
+    assert "\x1b" not in match["text"]
+    assert marked(hit, "output") == ["zanzibar", "failed"]
+
+
+def test_highlights_point_at_the_words_in_long_output(s: Searcher, workspace: str) -> None:
+    filler = "lorem ipsum dolor sit amet " * 400
+    put(s, workspace, "s1", output=filler + "the Migration FAILED here " + filler,
+        chat=("the migration is fine", "nothing"))
+    hit = s.search("migration failed")["items"][0]
+    for m in hit["matches"]:
+        assert len(m["text"]) <= 310
+        for a, b in m["highlights"]:
+            assert m["text"][a:b].lower() in ("migration", "failed")
+    out = next(m for m in hit["matches"] if m["field"] == "output")
+    assert [out["text"][a:b] for a, b in out["highlights"]] == ["Migration", "FAILED"]
+    assert out["text"].startswith("…") and out["text"].endswith("…")
+    assert [m["messageId"] for m in hit["matches"] if m["field"] == "chat"] == ["m0"]
+
+
+def test_filters(s: Searcher, workspace: str, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    put(s, workspace, "a", task="shared word", type="ensemble", status="failed",
+        updated="2026-01-01T00:00:00Z")
+    put(s, workspace, "b", task="shared word", updated="2026-02-01T00:00:00Z",
+        archivedAt="2026-02-02T00:00:00Z")
+    put(s, str(other), "c", task="shared word", updated="2026-03-01T00:00:00Z")
+    assert s.ids("shared") == ["c", "a"]
+    assert s.ids("shared", {"workspacePath": workspace}) == ["a"]
+    assert s.ids("shared", {"workspacePath": None, "archived": "include"}) == ["c", "b", "a"]
+    assert s.ids("shared", {"archived": "only"}) == ["b"]
+    assert s.ids("shared", {"type": "ensemble"}) == ["a"]
+    assert s.ids("shared", {"status": "completed"}) == ["c"]
+    assert s.ids("shared", {"updatedAfter": "2026-01-15T00:00:00Z", "archived": "include"}) \
+        == ["c", "b"]
+    assert s.ids("shared", {"updatedBefore": "2026-02-15T00:00:00+00:00"}) == ["a"]
+    assert s.search("shared", {"archived": "only"})["items"][0]["archivedAt"] \
+        == "2026-02-02T00:00:00Z"
+
+
+def test_ranking_best_first_then_newest(s: Searcher, workspace: str) -> None:
+    put(s, workspace, "out", task="x", output="lots of words and one heron among many others",
+        updated="2026-03-01T00:00:00Z")
+    put(s, workspace, "task", task="heron", updated="2026-01-01T00:00:00Z")
+    put(s, workspace, "old", task="same", chat=("kite",), updated="2026-01-01T00:00:00Z")
+    put(s, workspace, "new", task="same", chat=("kite",), updated="2026-02-01T00:00:00Z")
+    assert s.ids("heron") == ["task", "out"]
+    hits = s.search("kite")["items"]
+    assert [h["sessionId"] for h in hits] == ["new", "old"]
+    assert hits[0]["score"] == hits[1]["score"]
+
+
+def test_paging_has_no_duplicates_or_gaps(s: Searcher, workspace: str) -> None:
+    for k in range(23):
+        # a few equal scores (ties broken by updatedAt, then id) and varied ones
+        put(s, workspace, f"s{k:02d}", task="paging " * (1 + k % 3),
+            updated=f"2026-01-{1 + k % 5:02d}T00:00:00Z")
+    everything = s.ids("paging", {"limit": 200})
+    assert len(everything) == 23
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page = s.search("paging", {"limit": 5, "cursor": cursor})
+        seen += [h["sessionId"] for h in page["items"]]
+        cursor = page["nextCursor"]
+        if cursor is None:
+            break
+    assert seen == everything
+    with pytest.raises(ValidationError):  # a cursor of another search
+        first = s.search("paging", {"limit": 5})["nextCursor"]
+        s.search("paging", {"limit": 5, "cursor": first, "type": "debate"})
+
+
+def test_default_limit_is_fifty(s: Searcher, workspace: str) -> None:
+    for k in range(52):
+        put(s, workspace, f"s{k}", task="many")
+    page = s.search("many")
+    assert len(page["items"]) == 50 and page["nextCursor"] is not None
+
+
+def test_query_parser_makes_only_quoted_phrases() -> None:
+    for text in ('"unbalanced', "AND OR", "*", "NEAR(", "col:x", "a OR", "x -", "a* b"):
+        expression = search_text.parse_query(text).expression() or ""
+        # every operand is a quoted string: FTS5 can never see a bare operator
+        assert all(part.startswith('"') or part in ("AND", "OR", "NOT", "*", "(", ")")
+                   for part in expression.replace("(", " ( ").replace(")", " ) ").split()
+                   if not part.endswith('"') or part.startswith('"')), expression
+
+
+def test_index_of_an_existing_database_is_built_with_progress(
+        s: Searcher, workspace: str, db_path: str) -> None:
+    for k in range(7):
+        put(s, workspace, f"s{k}", task=f"existing {k}")
+    s.bridge.close()
+    conn = sqlite3.connect(db_path)
+    # a database from before the index: its history is listed by the migration
+    conn.execute("DELETE FROM search_fts")
+    conn.execute("DELETE FROM search_docs")
+    conn.execute("INSERT INTO search_pending SELECT id FROM sessions")
+    conn.commit()
+    conn.close()
+    with Service.open(db_path) as svc:
+        assert svc.search_sessions("existing", None)["items"] == []
+        steps: list[tuple[int, int]] = []
+        done = svc.run(search.backfill(svc.db, lambda d, t: steps.append((d, t)), batch=3))
+        assert done == 7 and steps == [(3, 7), (6, 7), (7, 7)]
+        assert len(svc.search_sessions("existing", None)["items"]) == 7
+        assert svc.verify_database_integrity() is True
+
+
+def test_the_page_builds_the_index_in_steps(s: Searcher, workspace: str, db_path: str) -> None:
+    for k in range(5):
+        put(s, workspace, f"s{k}", task=f"older {k}")
+    conn = sqlite3.connect(db_path)
+    conn.execute("DELETE FROM search_fts")
+    conn.execute("DELETE FROM search_docs")
+    conn.execute("INSERT INTO search_pending SELECT id FROM sessions")
+    conn.commit()
+    conn.close()
+    assert s.bridge.build_search_index(2) == {"indexed": 2, "pending": 3}
+    assert s.bridge.build_search_index(2) == {"indexed": 2, "pending": 1}
+    assert s.bridge.build_search_index(2) == {"indexed": 1, "pending": 0}
+    assert len(s.ids("older")) == 5
+    with pytest.raises(ValidationError):
+        s.bridge.build_search_index(0)
+
+
+def test_another_programs_writes_are_picked_up(s: Searcher, workspace: str,
+                                               db_path: str) -> None:
+    put(s, workspace, "s1", task="first words")
+    conn = sqlite3.connect(db_path)  # a program without this code: only the triggers run
+    conn.execute("UPDATE sessions SET task = 'second words' WHERE id = 's1'")
+    conn.commit()
+    conn.close()
+    assert s.bridge.build_search_index(100) == {"indexed": 1, "pending": 0}
+    assert s.ids("second") == ["s1"] and s.ids("first") == []
+
+
+def test_verify_finds_a_broken_index(s: Searcher, workspace: str) -> None:
+    put(s, workspace, "s1", task="intact")
+    put(s, workspace, "s2", task="intact too")
+    assert s.ids("intact") and s.verify() == []
+    conn = sqlite3.connect(s.db_path)
+    # the stored copy no longer says what the index holds: FTS5's own check sees it
+    conn.execute("UPDATE search_fts_content SET c0 = 'altered'")
+    conn.commit()
+    assert any("search index" in p for p in s.verify())
+    conn.execute("DELETE FROM search_docs WHERE session_id = 's1'")
+    conn.commit()
+    conn.close()
+    assert any("neither indexed nor waiting" in p for p in s.verify())
+    assert s.bridge.verify_database_integrity() is False
+
+
+def test_copy_is_not_shared(s: Searcher, workspace: str) -> None:
+    stored = put(s, workspace, "s1", task="first")
+    clone = copy.deepcopy(stored)
+    clone["id"] = "s2"
+    s.bridge.create_session_sqlite(workspace, clone)
+    assert sorted(s.ids("first")) == ["s1", "s2"]
+
+
+# The import is being moved onto the new core (a package ``importer``, whose
+# ``writing.insert`` must call ``search.index_sessions`` in its transaction);
+# the module it replaces does not run on the new core at all.
+@pytest.mark.xfail(not hasattr(importlib.import_module("ait42_session.importer"), "__path__"),
+                   reason="the import is not on the new core yet", strict=True)
+def test_imported_and_replaced_sessions_are_found(s: Searcher, workspace: str,
+                                                  tmp_path: Path) -> None:
+    folder = tmp_path / "legacy"
+    first = make_session("imp1", task="imported armadillo")
+    write_shell_file(folder, workspace, [first])
+    assert run_import(s.bridge, folder, noBackup=True)["state"] == "done"
+    assert s.ids("armadillo") == ["imp1"]
+    write_shell_file(folder, workspace, [dict(first, task="imported pangolin")])
+    assert run_import(s.bridge, folder, noBackup=True, overwrite=True)["state"] == "done"
+    assert s.ids("armadillo") == [] and s.ids("pangolin") == ["imp1"]
+    assert s.verify() == []
+
+
+def test_dual_storage_writes_are_found(s: Searcher, workspace: str) -> None:
+    s.bridge.set_storage_mode("dual")
+    s.bridge.create_session(workspace, make_session("d1", task="dual mongoose"))
+    assert s.ids("mongoose") == ["d1"]
+    s.bridge.delete_session(workspace, "d1")
+    assert s.ids("mongoose") == []
+
+
+def test_command_line_search(s: Searcher, workspace: str, db_path: str) -> None:
+    put(s, workspace, "s1", task="cli walrus", output="\x1b[31mwalrus\x1b[0m bell\x07 here")
+    s.bridge.close()
+    found = cli(db_path, "search", "walrus", "--json")
+    assert found.returncode == 0, found.stderr
+    result = json.loads(found.stdout)
+    assert [h["sessionId"] for h in result["items"]] == ["s1"]
+    shown = cli(db_path, "search", "walrus", "--workspace", workspace, "--type", "competition")
+    assert shown.returncode == 0 and "cli walrus" in shown.stdout
+    assert "output #0: walrus bell? here" in shown.stdout  # no escape reaches the terminal
+    assert "\x1b" not in shown.stdout and "\x07" not in shown.stdout
+    missing = cli(db_path, "search", "nothing-like-it")
+    assert missing.returncode == 1 and "no session matches" in missing.stdout
+    bad = cli(db_path, "search", "x", "--limit", "0")
+    assert bad.returncode == 1 and "VALIDATION" in bad.stderr
+
+
+def test_command_line_builds_the_index_with_progress(s: Searcher, workspace: str,
+                                                     db_path: str) -> None:
+    for k in range(3):
+        put(s, workspace, f"s{k}", task=f"history {k}")
+    s.bridge.close()
+    conn = sqlite3.connect(db_path)
+    conn.execute("DELETE FROM search_fts")
+    conn.execute("DELETE FROM search_docs")
+    conn.execute("INSERT INTO search_pending SELECT id FROM sessions")
+    conn.commit()
+    conn.close()
+    done = cli(db_path, "migrate", "run")
+    assert done.returncode == 0, done.stderr
+    assert "indexing the history for search: 3/3 sessions" in done.stderr
+    assert len(json.loads(cli(db_path, "search", "history", "--json").stdout)["items"]) == 3

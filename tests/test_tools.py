@@ -1,0 +1,34 @@
+"""The developer tools still run (tiny sizes; the real runs are ``./dev bench`` and
+``./dev window-bench``). They print figures; nothing here checks a time."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tools import bench, window_bench
+
+
+def test_the_tight_loop_benchmark_runs_and_the_stores_agree(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert bench.main(["--sizes", "4,11", "--repeat", "1", "--check", "--quiet"]) == 0
+    table = capsys.readouterr().out
+    for op in bench.OPERATIONS:
+        assert table.count(op) >= 2, table
+    assert "bridge/floor" in table and "legacy/bridge" in table
+
+
+@pytest.mark.window
+def test_the_window_benchmark_measures_both_calls_and_the_board(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert window_bench.main(["--sizes", "30", "--rounds", "5", "--reloads", "1",
+                              "--json"]) == 0
+    [result] = json.loads(capsys.readouterr().out)
+    assert result["sessions"] == 30
+    assert result["echo_identical"] is True
+    assert 14_000 < result["session_bytes"] < 16_000  # the ~15 KB session of issue 9
+    for call in ("get", "echo", "empty"):
+        assert result[call]["n"] == 5
+    assert result["startup"]["cards"] == 30  # the first page shows the whole small board
+    assert result["reload"]["n"] == 1
