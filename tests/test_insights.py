@@ -170,11 +170,11 @@ def test_iso_weeks_across_a_year_boundary(svc: Any, tmp_path: Path) -> None:
 
 
 def test_times_sqlite_cannot_read_are_parsed_exactly(svc: Any, tmp_path: Path) -> None:
-    """Python accepts ``+0530`` and ``,5``; SQLite's julianday does not: same durations."""
+    """RFC 3339 allows a lowercase ``t`` and ``z``; SQLite's julianday does not read them."""
     ws = str(tmp_path / "odd")
     svc.create_session_sqlite(ws, sess("odd", [
-        inst(0, "alice", startTime="2026-01-13T10:00:00+0530", endTime="2026-01-13T04:30:10Z"),
-        inst(1, "alice", startTime="2026-01-13T10:00:00Z", endTime="2026-01-13T10:00:20,5Z"),
+        inst(0, "alice", startTime="2026-01-13t10:00:00+05:30", endTime="2026-01-13T04:30:10Z"),
+        inst(1, "alice", startTime="2026-01-13T10:00:00Z", endTime="2026-01-13t10:00:20.5z"),
         inst(2, "alice", startTime="2026-01-13T10:00:00Z", endTime="2026-01-13T10:01:00Z"),
     ]))
     agents = svc.get_insights({"workspacePath": ws})["agents"]

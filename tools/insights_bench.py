@@ -184,10 +184,9 @@ def big_output(variant: int, size: int = 100_000) -> str:
 def bench_compare(repeat: int) -> None:
     """Time the compare view on two 100 KB outputs in the real window."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from tools.insights_screenshots import compare_session
-
-    from tests.window.driver import Page, drive
     from ait42_session.bridge import Bridge
+    from tests.window.driver import Page, drive
+    from tools.insights_screenshots import compare_session
 
     with tempfile.TemporaryDirectory(prefix="ait42-compare-bench-") as tmp:
         ws = str(Path(tmp) / "ws")

@@ -143,8 +143,8 @@ def debate_session() -> dict[str, Any]:
 
 
 def render(out_dir: Path) -> list[Path]:
-    from tests.window.driver import Page, drive
     from ait42_session.bridge import Bridge
+    from tests.window.driver import Page, drive
 
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []

@@ -15,9 +15,9 @@ left the ``sessions`` table (and their runs with them), so they never count.
 Durations are ``endTime - startTime`` as SQLite's ``julianday`` reads them,
 to the millisecond (offsets and any number of fraction digits are understood).
 Each group's median is a walk along an index of (name, duration) to the
-middle (``_indexed_median``). A few forms that Python's parser accepts and
-SQLite's does not (``+0530``, ``,5`` fractions, week dates) leave a run timed
-but without a duration; when there are any, every duration is listed and
+middle (``_indexed_median``). RFC 3339's lowercase ``t`` and ``z``, which the
+models accept and SQLite's date functions do not read, leave a run timed but
+without a duration; when there are any, every duration is listed and
 those few are parsed in Python (``_all_durations``).
 """
 
