@@ -3,6 +3,7 @@
 // the winner. Stored text only ever becomes text nodes (dom.js, ansi.js).
 import { el, setChildren, formatDuration, formatNumber } from './dom.js';
 import { call, toast, withButton } from './feedback.js';
+import { invoke } from './invoke.js';
 import { parseAnsi } from './ansi.js';
 import { alignLines } from './diff.js';
 import { VirtualColumn } from './vlist.js';
@@ -72,6 +73,7 @@ export class CompareView {
     const started = performance.now();
     const view = $('view-compare');
     view.dataset.loaded = 'false';
+    view.dataset.gone = 'false';
     view.dataset.sessionId = sessionId;
     let session;
     try {
@@ -99,6 +101,56 @@ export class CompareView {
     view.dataset.instances = this.chosen.join(',');
     view.dataset.totalMs = this.timings.totalMs.toFixed(1);
     return true;
+  }
+
+  /**
+   * The session changed elsewhere (the live change log): show what is stored now,
+   * keeping the chosen instances, the diff pair and the scroll position.
+   */
+  async refreshFromElsewhere(kind) {
+    const s = this.session;
+    if (!s) return;
+    const view = $('view-compare');
+    if (kind !== 'deleted') {
+      const seq = this.seq;
+      let fresh = null;
+      try {
+        fresh = await invoke('get_session_sqlite', { workspacePath: this.getWorkspace(), sessionId: s.id });
+      } catch (error) {
+        if (error.code !== 'NOT_FOUND') return;
+      }
+      if (seq !== this.seq || this.session !== s) return;
+      if (fresh) {
+        const known = new Set((fresh.instances || []).map((i) => i.instanceId));
+        const outputOf = (session, id) => (session.instances || []).find((i) => i.instanceId === id)?.output;
+        const outputsChanged = this.chosen.some((id) => outputOf(s, id) !== outputOf(fresh, id));
+        this.session = fresh;
+        if (this.chosen.filter((id) => known.has(id)).length < 2) {
+          await this.open(fresh.id, this.chosen, this.pair);
+          return;
+        }
+        this.chosen = this.chosen.filter((id) => known.has(id));
+        this.renderHeader();
+        this.renderPick();
+        this.renderFacts();
+        if (outputsChanged) {
+          const top = this.columns.length ? this.columns[0].scroller.scrollTop : 0;
+          this.parsed.clear();
+          this.renderOutputs();
+          for (const column of this.columns) {
+            column.scroller.scrollTop = top;
+            column.v.draw(true);
+          }
+        } else {
+          this.renderOutputHeads();
+        }
+        this.renderDebate();
+        view.dataset.refreshed = String(Number(view.dataset.refreshed || '0') + 1);
+        return;
+      }
+    }
+    view.dataset.gone = 'true';
+    toast('This session was deleted elsewhere', 'warn');
   }
 
   instance(id) {

@@ -190,6 +190,10 @@ async function applyChanges(changes) {
     const mine = changes.filter((c) => c.sessionId === open.id);
     if (mine.length) jobs.push(detail.refreshFromElsewhere(mine[mine.length - 1].kind));
   }
+  if (app.view === 'compare' && compare.session) {
+    const mine = changes.filter((c) => c.sessionId === compare.session.id);
+    if (mine.length) jobs.push(compare.refreshFromElsewhere(mine[mine.length - 1].kind));
+  }
   refreshCounts();
   await Promise.all(jobs);
 }
@@ -198,6 +202,7 @@ async function applyChanges(changes) {
 async function reloadShown() {
   await board.reload();
   if (app.view === 'detail' && detail.session) await detail.refreshFromElsewhere('upserted');
+  if (app.view === 'compare' && compare.session) await compare.refreshFromElsewhere('upserted');
   refreshCounts();
 }
 

@@ -255,7 +255,7 @@ def test_scrolling_is_linked_across_columns(page: RemotePage) -> None:
 def test_mark_the_winner_from_the_compare_view(page: RemotePage, check: Bridge,
                                                data: WindowData) -> None:
     open_compare(page, "cmp-1", [0, 1, 2])
-    assert "winnerId" not in check.get_session_sqlite(data.workspace, "cmp-1")
+    assert check.get_session_sqlite(data.workspace, "cmp-1").get("winnerId") is None
     page.click('#compare-facts .mark-winner[data-instance-id="2"]')
     page.wait_for("document.getElementById('view-compare').dataset.winnerId === '2'")
     page.wait_idle()
@@ -269,6 +269,24 @@ def test_mark_the_winner_from_the_compare_view(page: RemotePage, check: Bridge,
     page.click("#compare-back")  # the session's page shows it too
     page.wait_for("window.ait42.view === 'detail'")
     assert page.text('#instances .instance[data-instance-id="2"] .winner-badge') == "winner"
+
+
+def test_a_change_made_elsewhere_shows_in_the_open_comparison(
+        page: RemotePage, check: Bridge, data: WindowData) -> None:
+    """The live change log: another process marks a winner and appends output."""
+    open_compare(page, "cmp-1", [0, 1])
+    page.run("const s = document.querySelector('.vscroll[data-instance-id=\"0\"]');"
+             " s.scrollTop = 19 * 600; s.dispatchEvent(new Event('scroll'));")
+    stored = check.get_session_sqlite(data.workspace, "cmp-1")
+    check.update_session_sqlite(data.workspace, dict(stored, winnerId=1))
+    page.wait_for("document.getElementById('view-compare').dataset.winnerId === '1'", 20)
+    assert page.text('.output-col[data-instance-id="1"] .winner-badge') == "winner"
+    check.append_instance_output(data.workspace, "cmp-1", 1, "\nappended from elsewhere")
+    page.wait_for("document.querySelector('.output-col[data-instance-id=\"1\"]"
+                  " .output-head').textContent.includes('2,002 lines')", 20)
+    assert page.js("document.querySelector('.vscroll[data-instance-id=\"0\"]').scrollTop") \
+        == 19 * 600  # the reader's place is kept
+    check.update_session_sqlite(data.workspace, dict(stored, winnerId=None))
 
 
 def test_debate_chat_grouped_by_instance_and_round(page: RemotePage) -> None:
