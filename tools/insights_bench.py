@@ -213,6 +213,12 @@ def bench_compare(repeat: int) -> None:
                         " nodes: document.querySelectorAll('#compare-outputs .vrow').length};",
                         timeout=60))
                 found[name] = runs
+            found["idle"] = page.run(
+                "const frames = []; let last = performance.now();"
+                " for (let k = 0; k < 30; k += 1) {"
+                "   await new Promise(r => requestAnimationFrame(r));"
+                "   const now = performance.now(); frames.push(now - last); last = now; }"
+                " frames.sort((a, b) => a - b); return frames[frames.length >> 1];")
             found["scroll"] = page.run(
                 "const s = document.querySelector('.vscroll');"
                 " const frames = []; let last = performance.now();"
@@ -239,7 +245,8 @@ def bench_compare(repeat: int) -> None:
               f"diff {med['diffMs']:.0f}, DOM {dom:.0f} ms); rows in the DOM: {runs[0]['nodes']}")
     sc = found["scroll"]
     print(f"scrolling both columns top to bottom: {sc['frames']} frames, median "
-          f"{sc['medianMs']:.1f} ms, worst {sc['worstMs']:.1f} ms")
+          f"{sc['medianMs']:.1f} ms, worst {sc['worstMs']:.1f} ms (an idle frame here: "
+          f"{found['idle']:.1f} ms)")
 
 
 def main(argv: list[str] | None = None) -> int:

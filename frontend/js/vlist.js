@@ -45,13 +45,18 @@ export class VirtualColumn {
     this.draw();
   }
 
-  /** Draw the visible rows (now, not on the next frame). */
+  /**
+   * Draw the rows around the visible ones (now, not on the next frame). While the
+   * visible rows stay inside what is drawn, scrolling costs no DOM work at all.
+   */
   draw(force = false) {
     const top = this.host.scrollTop;
     const height = this.host.clientHeight || 600;
-    const first = Math.max(0, Math.floor(top / ROW_HEIGHT) - MARGIN);
-    const last = Math.min(this.count, Math.ceil((top + height) / ROW_HEIGHT) + MARGIN);
-    if (!force && first === this.first && last === this.last) return;
+    const visibleFirst = Math.floor(top / ROW_HEIGHT);
+    const visibleLast = Math.min(this.count, Math.ceil((top + height) / ROW_HEIGHT));
+    if (!force && this.first >= 0 && visibleFirst >= this.first && visibleLast <= this.last) return;
+    const first = Math.max(0, visibleFirst - MARGIN);
+    const last = Math.min(this.count, visibleLast + MARGIN);
     this.first = first;
     this.last = last;
     const fragment = document.createDocumentFragment();
