@@ -38,7 +38,6 @@ from .repository import Json
 DIMENSIONS = ("agents", "runtimes", "models")
 KEYS = ("agentName", "runtime", "model")
 TYPES = models.SESSION_TYPES
-UNKNOWN = "unknown"
 _DAY_US = 86_400_000_000
 
 

@@ -88,8 +88,18 @@ export class CompareView {
     this.chosen = (instanceIds || []).filter((id) => known.has(id));
     if (this.chosen.length < 2) this.chosen = [...known].slice(0, Math.max(2, this.chosen.length));
     this.parsed.clear();
-    this.pair = pair && pair.every((id) => this.chosen.includes(id)) ? [...pair] : this.chosen.slice(0, 2);
     this.renderHeader();
+    if (this.chosen.length < 2) { // nothing to compare: say so, keep the way back
+      for (const column of this.columns) column.v.destroy();
+      this.columns = [];
+      setChildren(this.pick, el('p', { class: 'muted', text: 'This session has fewer than two instances: there is nothing to compare.' }));
+      for (const node of [this.facts, this.outputs]) setChildren(node);
+      this.debatePanel.hidden = true;
+      view.dataset.loaded = 'true';
+      view.dataset.instances = this.chosen.join(',');
+      return true;
+    }
+    this.pair = pair && pair.every((id) => this.chosen.includes(id)) ? [...pair] : this.chosen.slice(0, 2);
     this.renderPick();
     this.renderFacts();
     this.renderPairSelects();
