@@ -197,4 +197,4 @@ async def last_backup(conn: aiosqlite.Connection, source_dir: str) -> str | None
     rows = await conn.execute_fetchall(
         "SELECT backup_path FROM import_runs WHERE source_dir = ? AND backup_path IS NOT NULL"
         " ORDER BY id DESC LIMIT 1", (source_dir,))
-    return None if not rows else str(list(rows)[0][0])
+    return None if not rows else str(next(iter(rows))[0])
