@@ -86,7 +86,7 @@ def test_the_backup_copies_regular_files_and_never_follows_a_link(
     assert summary["ok"] and summary["totals"]["written"]["sessions"] == 1
     backup = Path(summary["backupPath"])
     copied = sorted(str(p.relative_to(backup)) for p in backup.rglob("*"))
-    assert copied == ["old", "old/notes.txt", path.name]
+    assert copied == sorted(["old", "old/notes.txt", path.name])
     assert (backup / path.name).read_bytes() == path.read_bytes()
     skipped = summary["backupSkipped"]
     assert len(skipped) == 3 and all(len(line) < 200 for line in skipped)
@@ -112,7 +112,7 @@ def test_a_backup_that_cannot_be_written_leaves_no_partial_copy_and_imports_noth
         time.sleep(0.01)
     assert status["state"] == "failed" and status["error"]["code"] == "IO"
     message = status["error"]["message"]
-    assert "partial copy was removed" in message and len(message) < 400
+    assert "partial copy was removed" in message and "\n" not in message and len(message) < 800
     assert sorted(p.name for p in small.iterdir()) == ["filler", "legacy"]
     assert bridge.get_database_stats()["sessionCount"] == 0
 

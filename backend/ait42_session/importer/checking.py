@@ -20,10 +20,10 @@ from ..repository import Rows
 Json = dict[str, Any]
 
 _IDS = "IN (SELECT value FROM json_each(?))"
-_SESSIONS = f"SELECT {repository._S_ROW} FROM sessions WHERE id {_IDS}"
-_INSTANCES = (f"SELECT {repository._I_ROW} FROM instances WHERE session_id {_IDS}"
+_SESSIONS = f"SELECT {repository.SESSION_ROW_COLUMNS} FROM sessions WHERE id {_IDS}"
+_INSTANCES = (f"SELECT {repository.INSTANCE_ROW_COLUMNS} FROM instances WHERE session_id {_IDS}"
               " ORDER BY session_id, instance_id")
-_MESSAGES = (f"SELECT {repository._M_ROW} FROM chat_messages WHERE session_id {_IDS}"
+_MESSAGES = (f"SELECT {repository.MESSAGE_ROW_COLUMNS} FROM chat_messages WHERE session_id {_IDS}"
              " ORDER BY session_id, ts_key, seq")
 
 

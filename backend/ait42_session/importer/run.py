@@ -208,7 +208,7 @@ class Importer:
                 await writing.upsert_workspace(conn, ws_hash, report["path"], now)
             outcomes = await writing.insert(conn, ws_hash, valid, outcomes)
         written: list[tuple[str, Any]] = []
-        for ready, (status, reason, versions) in zip(valid, outcomes, strict=True):
+        for ready, (status, why, versions) in zip(valid, outcomes, strict=True):
             if status in ("inserted", "replaced"):
                 plus(report["written"], ready.counts)
                 written.append((ready.sid, ready.rows))
@@ -219,7 +219,7 @@ class Importer:
             else:
                 plus(report["skipped"], ready.counts)
                 fields = field_diff(versions[1], versions[0]) if versions is not None else None
-                work.issue(status, reason or status, ready.sid, None, fields)
+                work.issue(status, why or status, ready.sid, None, fields)
         if written and not self.options.dry_run:
             differ = await read_back(conn, written)
             report["verified"] += len(written) - len(differ)
