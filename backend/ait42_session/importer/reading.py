@@ -85,6 +85,11 @@ class SessionStream:
     def sha256(self) -> str:
         return self._sha.hexdigest()
 
+    @property
+    def done(self) -> bool:
+        """Whether the array has ended (nothing more to read)."""
+        return self._state == "done"
+
     # -- the buffer --------------------------------------------------------
 
     def _fill(self) -> None:

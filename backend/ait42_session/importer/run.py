@@ -31,6 +31,7 @@ from .reading import Batch, FileState, Ready, SessionStream, Unreadable, plus, p
 from .report import Issues, Progress, RunInfo, file_report, settle, summarize
 
 Json = dict[str, Any]
+PIPELINE = True
 Runner = Callable[[Coroutine[Any, Any, Any]], Any]
 
 
@@ -47,6 +48,63 @@ class _FileWork:
     def issue(self, kind: str, reason: str, sid: str | None = None, index: int | None = None,
               fields: list[Json] | None = None) -> None:
         self.issues.append((kind, reason, sid, index, fields))
+
+
+class _Source:
+    """A file read on a worker thread, one batch ahead of its writer.
+
+    Reading (parsing, validating, building rows) is Python and holds the GIL;
+    writing is mostly SQLite, which lets it go: the two overlap.
+    """
+
+    def __init__(self, candidate: Candidate, *, need_path: bool) -> None:
+        self.candidate = candidate
+        self.state = FileState(candidate.name, candidate.ws_hash, need_path=need_path)
+        self._stream: SessionStream | None = None
+        self._next: asyncio.Task[Batch | None] | None = None
+        self._started = False
+        self._closed = False
+
+    def _read(self) -> Batch | None:
+        if self._stream is None:
+            self._stream = SessionStream.open(self.candidate.path)
+        return prepare(self._stream, self.state)
+
+    def ahead(self) -> None:
+        """Start reading the next batch (once per batch; nothing after the last)."""
+        if self._next is None and not self._closed and not (self._started and
+                                                             self.exhausted()):
+            self._started = True
+            self._next = asyncio.ensure_future(asyncio.to_thread(self._read))
+
+    def exhausted(self) -> bool:
+        return self._stream is not None and self._stream.done
+
+    async def take(self) -> Batch | None:
+        """The batch read ahead (raises ``Unreadable``); ``None`` after the last."""
+        self.ahead()
+        task, self._next = self._next, None
+        return None if task is None else await task
+
+    @property
+    def bytes_read(self) -> int:
+        return 0 if self._stream is None else self._stream.bytes_read
+
+    @property
+    def sha256(self) -> str:
+        return "" if self._stream is None else self._stream.sha256
+
+    async def close(self) -> None:
+        """Wait for a read in flight (its thread cannot be stopped), then close the file."""
+        self._closed = True
+        task, self._next = self._next, None
+        if task is not None:
+            await asyncio.wait([task])
+            if not task.cancelled():
+                task.exception()  # seen: a read ahead of a failed file is no news
+        if self._stream is not None:
+            stream, self._stream = self._stream, None
+            await asyncio.to_thread(stream.close)
 
 
 class Importer:
@@ -93,12 +151,7 @@ class Importer:
         reports: list[Json] = []
         state = "failed"
         try:
-            for candidate in files:
-                if self.cancel.is_set():
-                    raise Cancelled("the import was cancelled; the files imported so far stay")
-                self.progress.current_file = candidate.name
-                reports.append(self._run(self._file(candidate, run_id)))
-                self.progress.files_done += 1
+            self._run(self._files(files, run_id, reports))
             state = "done"
         finally:
             self.progress.current_file = None
@@ -111,37 +164,58 @@ class Importer:
                                         summary))
         return summary
 
-    # -- one file ------------------------------------------------------------
+    # -- the files -----------------------------------------------------------
 
-    async def _file(self, candidate: Candidate, run_id: int | None) -> Json:
+    async def _files(self, files: list[Candidate], run_id: int | None,
+                     reports: list[Json]) -> None:
+        """Each file in turn, the next one's first batch read while this one is written."""
+        sources = [_Source(c, need_path=c.ws_hash not in self.hints.paths) for c in files]
+        try:
+            for k, source in enumerate(sources):
+                if self.cancel.is_set():
+                    raise Cancelled("the import was cancelled; the files imported so far stay")
+                self.progress.current_file = source.candidate.name
+                if PIPELINE:
+                    source.ahead()
+                after = sources[k + 1] if k + 1 < len(sources) else None
+                reports.append(await self._file(source, run_id, after))
+                self.progress.files_done += 1
+        finally:
+            for source in sources:
+                await source.close()
+
+    async def _file(self, source: _Source, run_id: int | None, after: _Source | None) -> Json:
         """Import one file in one transaction; its report."""
+        candidate = source.candidate
         work = _FileWork(candidate)
         report = work.report
-        known = self.hints.paths.get(candidate.ws_hash)
-        state = FileState(candidate.name, candidate.ws_hash, need_path=known is None)
         bytes_before = self.progress.bytes_done
-        stream: SessionStream | None = None
         try:
-            stream = await asyncio.to_thread(SessionStream.open, candidate.path)
-            batch = await asyncio.to_thread(prepare, stream, state)
+            batch = await source.take()
             session = self.db.reading() if self.options.dry_run else self.db.writing()
             async with session as conn:
                 now = now_rfc3339()
                 while batch is not None:
+                    if not PIPELINE:
+                        pass
+                    elif not source.exhausted():
+                        source.ahead()  # read on while this batch is written
+                    elif after is not None:
+                        after.ahead()  # this file is read: start the next one
                     self._place(report, batch)
                     await self._batch(conn, work, batch, now)
-                    self.progress.bytes_done = bytes_before + stream.bytes_read
+                    self.progress.bytes_done = bytes_before + source.bytes_read
                     if self.cancel.is_set():  # this file is rolled back whole
                         raise Cancelled("the import was cancelled; the files imported so "
                                         "far stay")
-                    batch = await asyncio.to_thread(prepare, stream, state)
+                    batch = await source.take()
                 if not self.options.dry_run and run_id is not None:
                     if report["path"] is not None or report["written"]["sessions"]:
                         await writing.upsert_workspace(conn, candidate.ws_hash,
                                                        report["path"], now)
                     await writing.record_file(
-                        conn, run_id, candidate.name, candidate.ws_hash, stream.sha256,
-                        stream.bytes_read, (report["read"]["sessions"],
+                        conn, run_id, candidate.name, candidate.ws_hash, source.sha256,
+                        source.bytes_read, (report["read"]["sessions"],
                                             report["written"]["sessions"],
                                             report["unchanged"]["sessions"]), now)
         except Unreadable as exc:
@@ -154,8 +228,7 @@ class Importer:
             self.progress.sessions_done -= work.sessions_read
             raise
         finally:
-            if stream is not None:
-                await asyncio.to_thread(stream.close)
+            await source.close()
         self.progress.bytes_done = bytes_before + candidate.size
         for kind, reason, sid, index, fields in work.issues:
             self.issues.add(kind, candidate.name, reason, session_id=sid, index=index,
