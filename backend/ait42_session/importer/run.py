@@ -1,11 +1,13 @@
 """One import run over a folder: each file read, written and checked in its own transaction.
 
-The run itself goes on a background thread (see ``jobs``); each file is one
-coroutine on the database's event loop. Reading and preparing a file's next
-batch runs on a worker thread (``asyncio.to_thread``) so the loop stays free
-for the page's commands, and the first batch is prepared before the file's
-transaction begins: a file that fits in one batch (most do) holds the write
-lock only for its SQL.
+The run goes on a background thread (see ``jobs``), which hands the files'
+work to the database's event loop as one coroutine. Reading a file (parsing,
+validating, building rows) runs on a worker thread (``asyncio.to_thread``),
+one batch ahead of the writer: so the loop stays free for the page's commands,
+reading overlaps SQLite's writing, and a file that fits in one batch (most do)
+is read before its transaction begins and holds the write lock only for its
+SQL. Reading ahead took the 10,000-session benchmark from 6.2 s to 5.2 s
+(medians of 5 interleaved runs on the loaded 2-core VM; the same CPU time).
 """
 
 from __future__ import annotations
@@ -31,7 +33,6 @@ from .reading import Batch, FileState, Ready, SessionStream, Unreadable, plus, p
 from .report import Issues, Progress, RunInfo, file_report, settle, summarize
 
 Json = dict[str, Any]
-PIPELINE = True
 Runner = Callable[[Coroutine[Any, Any, Any]], Any]
 
 
@@ -175,8 +176,7 @@ class Importer:
                 if self.cancel.is_set():
                     raise Cancelled("the import was cancelled; the files imported so far stay")
                 self.progress.current_file = source.candidate.name
-                if PIPELINE:
-                    source.ahead()
+                source.ahead()
                 after = sources[k + 1] if k + 1 < len(sources) else None
                 reports.append(await self._file(source, run_id, after))
                 self.progress.files_done += 1
@@ -196,9 +196,7 @@ class Importer:
             async with session as conn:
                 now = now_rfc3339()
                 while batch is not None:
-                    if not PIPELINE:
-                        pass
-                    elif not source.exhausted():
+                    if not source.exhausted():
                         source.ahead()  # read on while this batch is written
                     elif after is not None:
                         after.ahead()  # this file is read: start the next one
