@@ -190,6 +190,7 @@ class Importer:
         work = _FileWork(candidate)
         report = work.report
         bytes_before = self.progress.bytes_done
+        self._place(report, None)
         try:
             batch = await source.take()
             session = self.db.reading() if self.options.dry_run else self.db.writing()
@@ -208,7 +209,8 @@ class Importer:
                                         "far stay")
                     batch = await source.take()
                 if not self.options.dry_run and run_id is not None:
-                    if report["path"] is not None or report["written"]["sessions"]:
+                    if report["written"]["sessions"] or (report["path"] is not None
+                                                         and report["read"]["sessions"]):
                         await writing.upsert_workspace(conn, candidate.ws_hash,
                                                        report["path"], now)
                     await writing.record_file(
@@ -238,13 +240,13 @@ class Importer:
             report["bindHint"] = f"ait42-session workspace bind {candidate.ws_hash} PATH"
         return report
 
-    def _place(self, report: Json, batch: Batch) -> None:
+    def _place(self, report: Json, batch: Batch | None) -> None:
         """The file's workspace path: a known one, else one derived from its worktrees."""
         if report["path"] is not None:
             return
         ws_hash = report["workspaceHash"]
         known = self.hints.paths.get(ws_hash)
-        if known is None and batch.derived_path is not None:
+        if known is None and batch is not None and batch.derived_path is not None:
             known = (batch.derived_path, "derived")
             self.hints.paths[ws_hash] = known
         if known is not None:
