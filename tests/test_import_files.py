@@ -3,6 +3,7 @@ backup that cannot follow links, a file broken in its last byte, a killed import
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -250,3 +251,44 @@ def test_a_run_of_another_live_process_is_left_running(bridge: Bridge, tmp_path:
     finally:
         sleeper.kill()
         sleeper.wait()
+
+
+VALID_ARRAYS = [
+    "", " \n", "[]", " [ ] \n",
+    '[1, 2.5e3, -0, 12345678901234567890, "a\\"b\\u00e9\\ud83d\\ude00", {"x": [1, {"y": null}]},'
+    ' true, false, null]',
+    json.dumps([{"k": "é😀", "s": "x" * 300}] * 5, indent=2, ensure_ascii=False),
+]
+BROKEN_ARRAYS = {
+    "[": "not closed", "[1,": "not closed", "[1,]": "trailing comma", "[1 2]": "delimiter",
+    "[1] x": "Extra data", "[1]]": "Extra data", '{"a": 1}': "found an object",
+    '"s"': "found a string", "x": "Expecting value", '[{"a": tru}]': "Expecting value",
+    '["abc': "Unterminated string",
+}
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 1 << 20])
+def test_the_streaming_parser_agrees_with_json_loads_at_every_chunk_size(
+        tmp_path: Path, chunk: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Elements cut anywhere by the end of a chunk (inside a string, a number, an
+    escape, a multi-byte character) are read whole; a broken file is refused."""
+    monkeypatch.setattr(reading, "CHUNK", chunk)
+
+    def parse(text: str) -> list[Any]:
+        path = tmp_path / "0123456789abcdef.json"
+        path.write_text(text, encoding="utf-8")
+        stream = reading.SessionStream.open(path)
+        try:
+            values = []
+            while (item := stream.next())[0]:
+                values.append(item[1])
+            assert stream.sha256 == hashlib.sha256(text.encode("utf-8")).hexdigest()
+            return values
+        finally:
+            stream.close()
+
+    for text in VALID_ARRAYS:
+        assert parse(text) == (json.loads(text) if text.strip() else [])
+    for text, reason in BROKEN_ARRAYS.items():
+        with pytest.raises(reading.Unreadable, match=reason):
+            parse(text)
