@@ -365,22 +365,6 @@ def test_memory_is_bounded_by_the_largest_file_not_the_folder(tmp_path: Path) ->
     assert large < small * 1.6, (small, large)
 
 
-def test_the_import_benchmark_runs_and_counts_everything(tmp_path: Path) -> None:
-    """``tools/import_bench.py`` (outside the package) runs on a small folder and file."""
-    root = Path(__file__).resolve().parents[1]
-    out = subprocess.run([sys.executable, str(root / "tools" / "import_bench.py"),
-                          "--sessions", "200", "--files", "2", "--repeat", "1", "--big-mb", "1"],
-                         capture_output=True, text=True, timeout=300,
-                         env={**os.environ, "TMPDIR": str(tmp_path)})
-    assert out.returncode == 0, out.stderr
-    decoder = json.JSONDecoder()
-    timing, end = decoder.raw_decode(out.stdout)
-    memory, _ = decoder.raw_decode(out.stdout[end:].lstrip())
-    assert timing["ok"] and timing["verified"] == 200 and timing["sessions"] == 200
-    assert timing["importSeconds"] > 0 and timing["rawExecutemanyPerFileSeconds"] > 0
-    assert memory["largestFileBytes"] >= 1_000_000 and memory["peakRssBytes"] > 0
-
-
 def test_int_too_large_for_sqlite_is_reported_not_fatal(bridge: Bridge, folder: Path,
                                                        workspace: str) -> None:
     big = copy.deepcopy(worktree_session("big", workspace))

@@ -23,7 +23,7 @@ from ait42_session.bridge import Bridge
 from ait42_session.importer import reading, write_legacy_folder
 from ait42_session.workspace import legacy_hash
 
-from .conftest import fill_disk
+from .conftest import fill_disk, import_finished
 from .legacy_files import shell_form, shell_text, worktree_session, write_shell_file
 from .test_import import cli, run_import
 
@@ -106,11 +106,7 @@ def test_a_backup_that_cannot_be_written_leaves_no_partial_copy_and_imports_noth
     write_shell_file(folder, "/w/one", [shell_form(worktree_session("one", "/w/one"))])
     (folder / "big.bin").write_bytes(b"x" * 300_000)
     fill_disk(small / "filler")
-    job = bridge.start_import(str(folder), None)["jobId"]
-    deadline = time.monotonic() + 60
-    while (status := bridge.get_import_status(job))["state"] == "running":
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    status = import_finished(bridge, bridge.start_import(str(folder), None)["jobId"])
     assert status["state"] == "failed" and status["error"]["code"] == "IO"
     message = status["error"]["message"]
     assert "partial copy was removed" in message and "\n" not in message and len(message) < 800

@@ -1,7 +1,7 @@
 """Benchmark of the legacy JSON import (not part of the test run).
 
-    python tools/import_bench.py [--sessions 10000 --files 50 --repeat 3]
-                                 [--big-mb 200] [--skip-memory]
+    python -m tools.import_bench [--sessions 10000 --files 50 --repeat 3]
+                                 [--big-mb 200] [--skip-memory] [--skip-time]
 
 1. Time: a generated folder (10,000 sessions, 30,000 instances, 100,000
    messages in 50 files by default) imported through the store's service, as
