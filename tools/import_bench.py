@@ -13,7 +13,7 @@
    within 3x of the per-file floor.
 2. Memory: one large generated file (``--big-mb``) imported by
    ``ait42-session import-json`` in a process of its own; its peak resident
-   memory (``ru_maxrss``) against the file's size (goal: within 3x), next to
+   memory (``VmHWM``) against the file's size (goal: within 3x), next to
    the same process importing a tiny folder (what Python and the package cost
    before any file).
 """
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sqlite3
 import subprocess
 import sys
@@ -146,19 +145,36 @@ def write_big_file(folder: Path, megabytes: int) -> Path:
     return path
 
 
+_CHILD = """
+import sys
+from pathlib import Path
+from ait42_session.cli import main
+try:
+    code = main(sys.argv[2:])
+finally:
+    status = Path("/proc/self/status")
+    hwm = [l for l in status.read_text().splitlines() if l.startswith("VmHWM:")] \
+        if status.exists() else []
+    Path(sys.argv[1]).write_text(hwm[0].split()[1] if hwm else "0")
+sys.exit(code)
+"""
+
+
 def peak_rss(db: Path, folder: Path) -> tuple[int, Json]:
-    """Peak resident bytes of ``ait42-session import-json`` run on ``folder``; its summary."""
-    cmd = [sys.executable, "-m", "ait42_session", "--db", str(db), "import-json", str(folder),
-           "--no-backup", "--json"]
-    out = db.with_suffix(".out")
+    """Peak resident bytes of ``ait42-session import-json`` on ``folder``; its summary.
+
+    The child reports its own high-water mark (``VmHWM``): ``ru_maxrss`` of a
+    child also counts the memory of this process it was forked from before exec.
+    """
+    out, peak = db.with_suffix(".out"), db.with_suffix(".hwm")
+    cmd = [sys.executable, "-c", _CHILD, str(peak), "--db", str(db), "import-json",
+           str(folder), "--no-backup", "--json"]
     with out.open("wb") as sink:
-        proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.DEVNULL)
-        _pid, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise SystemExit(f"import-json failed ({proc.returncode}) on {folder}")
+        done = subprocess.run(cmd, stdout=sink, stderr=subprocess.DEVNULL, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"import-json failed ({done.returncode}) on {folder}")
     summary: Json = json.loads(out.read_text(encoding="utf-8"))
-    return int(usage.ru_maxrss) * 1024, summary  # ru_maxrss: kilobytes on Linux
+    return int(peak.read_text()) * 1024, summary  # VmHWM is in kB
 
 
 def bench_memory(tmp: Path, megabytes: int) -> Json:

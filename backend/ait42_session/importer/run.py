@@ -26,7 +26,7 @@ from ..errors import FileError
 from ..models import now_rfc3339
 from . import writing
 from .backup import make_backup
-from .checking import read_back
+from .checking import marks, read_back
 from .files import Candidate, PathHints, discover, read_mapping
 from .options import Cancelled, ImportOptions
 from .reading import Batch, FileState, Ready, SessionStream, Unreadable, plus, prepare
@@ -276,9 +276,11 @@ class Importer:
             return
         ws_hash = report["workspaceHash"]
         outcomes = await writing.decide(conn, ws_hash, valid, overwrite=self.options.overwrite)
+        since = (0, 0, 0)
         if not self.options.dry_run:
             if any(o[0] in ("inserted", "replaced") for o in outcomes):
                 await writing.upsert_workspace(conn, ws_hash, report["path"], now)
+                since = await marks(conn)
             outcomes = await writing.insert(conn, ws_hash, valid, outcomes)
         written: list[tuple[str, Any]] = []
         for ready, (status, why, versions) in zip(valid, outcomes, strict=True):
@@ -294,7 +296,7 @@ class Importer:
                 fields = field_diff(versions[1], versions[0]) if versions is not None else None
                 work.issue(status, why or status, ready.sid, None, fields)
         if written and not self.options.dry_run:
-            differ = await read_back(conn, written)
+            differ = await read_back(conn, written, since)
             report["verified"] += len(written) - len(differ)
             for sid, fields in differ:
                 work.issue("readback", "the session read back from the database differs "
