@@ -22,7 +22,7 @@ from ait42_session.errors import ConflictError, NotFoundError, ValidationError
 from ait42_session.legacy_store import normalize
 from ait42_session.workspace import legacy_hash
 
-from .conftest import fill_disk, import_finished, make_session
+from .conftest import import_finished, make_session
 from .legacy_files import shell_form, shell_text, worktree_session, write_shell_file
 
 
@@ -141,7 +141,7 @@ def test_a_messy_folder_reports_every_case_and_imports_everything_valid(
     assert t["written"]["sessions"] == 2 + 2 + 1
     assert t["skipped"]["sessions"] == 3
     assert summary["files"] == {"found": 6, "read": 5, "imported": 3, "unchanged": 0,
-                                "skipped": 3}
+                                "empty": 0, "skipped": 3}
     with Bridge.open(db_path) as bridge:
         assert {s["id"] for s in bridge.get_all_sessions_sqlite(ws_a)} == \
             {"a1"} | ({"dup"} if first == ws_a else set())
@@ -365,24 +365,6 @@ def test_memory_is_bounded_by_the_largest_file_not_the_folder(tmp_path: Path) ->
     assert large < small * 1.6, (small, large)
 
 
-def test_benchmark_runs_and_counts_everything(tmp_path: Path) -> None:
-    result = importer.benchmark_import(sessions=500, files=5, instances=3, messages=10,
-                                       workdir=str(tmp_path))
-    assert result["ok"] and result["verified"] == 500
-    assert (result["sessions"], result["instances"], result["messages"]) == (500, 1500, 5000)
-    assert result["rerunUnchanged"] == 500
-    assert result["rawExecutemanySeconds"] > 0 and result["importSeconds"] > 0
-    assert result["rawOneTransactionSeconds"] > 0 and result["repeat"] == 3
-
-
-def test_the_importer_modules_entry_point(tmp_path: Path) -> None:
-    out = subprocess.run([sys.executable, "-m", "ait42_session.importer", "--bench",
-                          "--sessions", "100", "--files", "2"], capture_output=True, text=True,
-                         timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout)["verified"] == 100
-
-
 def test_int_too_large_for_sqlite_is_reported_not_fatal(bridge: Bridge, folder: Path,
                                                        workspace: str) -> None:
     big = copy.deepcopy(worktree_session("big", workspace))
@@ -395,9 +377,8 @@ def test_int_too_large_for_sqlite_is_reported_not_fatal(bridge: Bridge, folder: 
     assert [s["id"] for s in bridge.get_all_sessions_sqlite(workspace)] == ["fine"]
 
 
-def test_worker_processes_prepare_files_with_the_same_result(
-        bridge: Bridge, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AIT42_IMPORT_WORKERS", "2")  # large folders use them by default
+def test_a_broken_file_beside_valid_ones_leaves_them_whole(
+        bridge: Bridge, folder: Path) -> None:
     importer.write_legacy_folder(folder, sessions=300, files=3, messages=4)
     (folder / f"{legacy_hash('/broken')}.json").write_text("[{", encoding="utf-8")
     summary = run_import(bridge, folder, noBackup=True)
@@ -430,18 +411,14 @@ def test_rerun_of_a_large_file_compares_rows_then_dicts(bridge: Bridge, folder: 
     assert bridge.get_session_sqlite(workspace, "s07")["instances"][1]["linesAdded"] == 7
 
 
-@pytest.mark.parametrize("workers", ["0", "1"])
 def test_a_row_the_database_changed_after_insert_fails_the_read_back_check(
-        bridge: Bridge, db_path: str, folder: Path, workers: str,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """The read-back check reads the committed rows through another connection.
+        bridge: Bridge, db_path: str, folder: Path) -> None:
+    """The read-back check reads the written rows from the database.
 
     A trigger (a real one, in the database) rewrites one message as it is
     inserted: that session, and only it, is reported as read back different,
-    in the file's own report, whether files are prepared here or in a worker
-    process (where the check of one file runs while the next is written).
+    in the file's own report.
     """
-    monkeypatch.setenv("AIT42_IMPORT_WORKERS", workers)
     importer.write_legacy_folder(folder, sessions=60, files=3, messages=3)
     with sqlite3.connect(db_path) as conn:
         conn.execute("CREATE TRIGGER tamper AFTER INSERT ON chat_messages"
@@ -458,11 +435,11 @@ def test_a_row_the_database_changed_after_insert_fails_the_read_back_check(
     assert issue["file"] == report["file"]
 
 
-def test_odd_values_pass_the_scratch_copy_and_the_read_back_unchanged(
+def test_odd_values_pass_the_import_and_the_read_back_unchanged(
         bridge: Bridge, folder: Path, workspace: str) -> None:
-    """Rows go through a scratch database (untyped columns) and INSERT ... SELECT:
-    control characters, NUL, quotes, non-ASCII, emoji and unknown fields with
-    nulls arrive exactly, and the read-back check in SQL finds them equal."""
+    """Control characters, NUL, quotes, non-ASCII, emoji and unknown fields with
+    nulls arrive exactly (through the streaming parser too), and the read-back
+    check finds them equal."""
     odd = worktree_session("odd", workspace)
     odd["task"] = 'tab\t nl\n quote" bs\\ nul\x00 ctl\x01\x1f del\x7f é 😀 \u2028 </script>'
     odd["instances"][0]["output"] = "\x00\x00\x08\x0c\r"
@@ -474,31 +451,10 @@ def test_odd_values_pass_the_scratch_copy_and_the_read_back_unchanged(
     assert bridge.get_session_sqlite(workspace, "odd") == normalize(shell_form(odd))
 
 
-@pytest.mark.parametrize("workers", ["0", "2"])
-def test_scratch_copies_are_removed_and_a_row_sqlite_refuses_is_reported(
-        bridge: Bridge, folder: Path, tmp_path: Path, workers: str,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """Rows are staged in scratch databases, one per file: none is left behind,
-    and a session whose rows SQLite refuses to store (an unknown field holding a
-    lone surrogate, which is not UTF-8) is reported, the file's others imported."""
-    import tempfile
-
-    monkeypatch.setenv("AIT42_IMPORT_WORKERS", workers)
-    scratch = tmp_path / "scratch"  # /dev/shm stands here with workers, the temp folder without
-    scratch.mkdir()
-    if workers == "0":
-        monkeypatch.setattr(importer, "SHARED_MEMORY", tmp_path / "no-such-folder")
-        monkeypatch.setattr(tempfile, "tempdir", str(scratch))
-    else:
-        monkeypatch.setattr(importer, "SHARED_MEMORY", scratch)
-    made: list[Path] = []
-    mkdtemp = tempfile.mkdtemp
-
-    def recorded(**kwargs: Any) -> str:
-        made.append(Path(mkdtemp(**kwargs)))
-        return str(made[-1])
-
-    monkeypatch.setattr(tempfile, "mkdtemp", recorded)
+def test_a_row_sqlite_refuses_is_reported_and_the_rest_of_the_file_imported(
+        bridge: Bridge, folder: Path) -> None:
+    """A session whose rows SQLite refuses to store (an unknown field holding a lone
+    surrogate, which is not UTF-8) is reported, the file's others imported."""
     paths = importer.write_legacy_folder(folder, sessions=30, files=3, messages=2)
     first = folder / f"{legacy_hash(paths[0])}.json"
     text = first.read_text(encoding="utf-8")
@@ -510,27 +466,6 @@ def test_scratch_copies_are_removed_and_a_row_sqlite_refuses_is_reported(
     assert "the database refused it" in issue["reason"] and issue["sessionId"] == "session_000000"
     assert summary["totals"]["written"]["sessions"] == 29 and summary["verified"] == 29
     assert summary["countsMatch"] and not summary["ok"]
-    assert [p.parent for p in made] == [scratch]  # the copies were there, and are gone
-    assert list(scratch.iterdir()) == []
-
-
-def test_scratch_folders_of_a_process_that_is_gone_are_removed(
-        bridge: Bridge, folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """An import killed mid-way leaves its scratch folder (in /dev/shm: memory); the
-    next import removes it, and leaves a live process's folder alone."""
-    shm = tmp_path / "shm"
-    shm.mkdir()
-    monkeypatch.setattr(importer, "SHARED_MEMORY", shm)
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True).stdout.strip()
-    stale = shm / f"ait42-import-{gone}-abc"
-    live = shm / f"ait42-import-{os.getppid()}-def"
-    for leftover in (stale, live):
-        leftover.mkdir()
-        (leftover / "0123456789abcdef.json.db").write_bytes(b"x" * 1000)
-    write_shell_file(folder, "/w", [shell_form(worktree_session("s1", "/w"))])
-    assert run_import(bridge, folder, noBackup=True)["ok"]
-    assert sorted(p.name for p in shm.iterdir()) == [live.name]
 
 
 def refuse(db_path: str, table: str, when: str) -> None:
@@ -542,7 +477,7 @@ def refuse(db_path: str, table: str, when: str) -> None:
 
 def test_a_session_the_database_refuses_is_reported_and_an_old_copy_stays(
         bridge: Bridge, db_path: str, folder: Path) -> None:
-    """The copy from the scratch database runs per file; when the database refuses
+    """A file's sessions are written per batch; when the database refuses
     one session (here a real trigger), it is copied again one session at a time:
     that one is reported as failed, the rest of the file arrives, and a session it
     was to replace (--overwrite) keeps its old version, children included."""
@@ -570,23 +505,16 @@ def test_a_session_the_database_refuses_is_reported_and_an_old_copy_stays(
     assert bridge.get_session_sqlite(ws, "session_000008") == before
 
 
-def test_a_full_disk_under_the_scratch_copies_stops_the_import_clearly(
-        bridge: Bridge, folder: Path, workspace: str, tmpfs: Callable[[str], Path],
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """Rows are staged on disk (or in /dev/shm) before they reach the database: when
-    that disk is full, the import stops with an IO error that says so, and nothing
-    of the file is half imported."""
-    import tempfile
-
-    small = tmpfs("1m")
-    fill_disk(small / "filler")
-    monkeypatch.setattr(importer, "_scratch_folder",
-                        lambda need: tempfile.mkdtemp(prefix="ait42-import-", dir=small))
-    write_shell_file(folder, workspace, [shell_form(worktree_session(f"s{i}", workspace))
-                                         for i in range(5)])
-    job = bridge.start_import(str(folder), {"noBackup": True})
-    status = import_finished(bridge, job["jobId"])
-    assert status["state"] == "failed" and status["error"]["code"] == "IO"
-    assert "scratch copy" in status["error"]["message"]
-    assert bridge.get_all_sessions_sqlite(workspace) == []
-    assert [p.name for p in small.iterdir()] == ["filler"]  # the scratch folder is gone
+def test_a_full_disk_under_the_database_stops_the_import_with_whole_files_only(
+        folder: Path, tmpfs: Callable[[str], Path]) -> None:
+    """Each file is one transaction: when the database's disk fills up, the import
+    stops with a DATABASE error and the files imported before it stay whole."""
+    small = tmpfs("3m")
+    importer.write_legacy_folder(folder, sessions=2000, files=20, messages=10)
+    with Bridge.open(str(small / "sessions.db")) as bridge:
+        job = bridge.start_import(str(folder), {"noBackup": True})
+        status = import_finished(bridge, job["jobId"])
+        assert status["state"] == "failed" and status["error"]["code"] == "DATABASE"
+        assert "full" in status["error"]["message"]
+        count = bridge.get_database_stats()["sessionCount"]
+    assert count % 100 == 0 and count < 2000

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tools import bench, window_bench
+from tools import bench, import_bench, window_bench
 
 
 def test_the_tight_loop_benchmark_runs_and_the_stores_agree(
@@ -17,6 +17,20 @@ def test_the_tight_loop_benchmark_runs_and_the_stores_agree(
     for op in bench.OPERATIONS:
         assert table.count(op) >= 2, table
     assert "bridge/floor" in table and "legacy/bridge" in table
+
+
+def test_the_import_benchmark_counts_everything_and_measures_memory(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert import_bench.main(["--sessions", "200", "--files", "2", "--repeat", "1",
+                              "--big-mb", "1"]) == 0
+    decoder = json.JSONDecoder()
+    out = capsys.readouterr().out
+    timing, end = decoder.raw_decode(out)
+    memory, _ = decoder.raw_decode(out[end:].lstrip())
+    assert timing["ok"] and timing["verified"] == 200 and timing["sessions"] == 200
+    assert timing["importSeconds"] > 0 and timing["rawExecutemanyPerFileSeconds"] > 0
+    assert memory["ok"] and memory["largestFileBytes"] >= 1_000_000
+    assert memory["verified"] == memory["sessions"] > 0 and memory["peakRssBytes"] > 0
 
 
 @pytest.mark.window

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import json
 import operator
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Protocol, TypeVar
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
 
 import aiosqlite
 
@@ -521,16 +520,10 @@ class SqliteSessionRepository:
 
 
 # ==========================================================================
-# Phase 2 (legacy JSON import, dual write, settings): appended section.
-# Used by importer.py, storage.py and consistency.py; owned by the import work.
+# Settings, workspaces by hash, dual-write events, sessions as rows: used by
+# storage.py, consistency.py, the command line and the import package (whose
+# own SQL lives in importer/writing.py and importer/checking.py).
 # ==========================================================================
-
-_ROW_ERRORS = (sqlite3.IntegrityError, sqlite3.InterfaceError, OverflowError, ValueError,
-               TypeError)  # a row the database refuses; infrastructure errors propagate
-
-# (status, reason, (the database's version, the file's) when they differ)
-ImportOutcome = tuple[str, str | None, tuple[Json, Json] | None]
-
 
 async def get_setting(conn: aiosqlite.Connection, key: str) -> str | None:
     rows = list(await conn.execute_fetchall("SELECT value FROM settings WHERE key = ?", (key,)))
@@ -541,7 +534,7 @@ async def set_setting(conn: aiosqlite.Connection, key: str, value: str) -> str |
     """Store a setting; return its previous value."""
     previous = await get_setting(conn, key)
     await conn.execute("INSERT INTO settings (key, value) VALUES (?, ?)"
-                 " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+                       " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
     return previous
 
 
@@ -591,254 +584,18 @@ def import_rows(ws_hash: str, s: Session) -> Rows:
     return session_row, insts, msgs
 
 
-# --------------------------------------------------------------------------
-# The import's scratch copy
-# --------------------------------------------------------------------------
-# A file's valid sessions are written (where the file is prepared, a worker
-# process for large folders) into a scratch database of their own, which the
-# writer attaches as ``staged``: INSERT ... SELECT then copies them inside
-# SQLite, no value crossing into Python and the GIL free meanwhile, and the
-# read-back check compares the two databases in SQL.
-
-_STAGED_TABLES = (("sessions", _S_ROW, "id", ""), ("instances", _I_ROW, "session_id", ""),
-                  ("chat_messages", _M_ROW, "session_id", " ORDER BY rowid"))
-_IN_IDS = "IN (SELECT value FROM json_each(?))"
-
-
-def stage_rows(path: str, batch: list[Rows]) -> dict[int, str]:
-    """Write sessions' rows into a new scratch database at ``path``.
-
-    Its tables have the import's columns and no types, so each value stays
-    exactly as given (no affinity conversion); the rollback journal is kept in
-    memory and nothing is synced: the file is thrown away after the import.
-    Returns index -> reason for the sessions SQLite cannot take.
-    """
-    conn = sqlite3.connect(path, isolation_level=None)
-    try:
-        conn.execute("PRAGMA journal_mode = MEMORY")
-        conn.execute("PRAGMA synchronous = OFF")
-        conn.execute("BEGIN")
-        for table, cols, _key, _order in _STAGED_TABLES:
-            conn.execute(f"CREATE TABLE {table} ({cols})")
-        refused = _insert_rows(conn, batch)
-        conn.execute("COMMIT")
-    finally:
-        conn.close()
-    return refused
-
-
-def _insert_rows(conn: sqlite3.Connection, batch: list[Rows]) -> dict[int, str]:
-    """Insert sessions' rows in one batch; isolate the refused ones (index -> reason)."""
-    def whole() -> None:
-        conn.executemany(_INSERT_SESSION, [b[0] for b in batch])
-        conn.executemany(_INSERT_INSTANCE, [r for b in batch for r in b[1]])
-        conn.executemany(_INSERT_MESSAGE, [r for b in batch for r in b[2]])
-
-    def one(k: int) -> None:
-        srow, irows, mrows = batch[k]
-        conn.execute(_INSERT_SESSION, srow)
-        conn.executemany(_INSERT_INSTANCE, irows)
-        conn.executemany(_INSERT_MESSAGE, mrows)
-
-    return _isolated(conn, whole, one, range(len(batch))) if batch else {}
-
-
-K = TypeVar("K")
-
-
-def _isolated(conn: sqlite3.Connection, whole: Callable[[], None],
-              one: Callable[[K], None], keys: Iterable[K]) -> dict[K, str]:
-    """``whole()`` in a savepoint; if the database refuses a row, undo it and run
-    ``one(key)`` per key, each in a savepoint of its own. Returns key -> reason
-    for the refused ones: one bad session never costs the others."""
-    if _refused(conn, whole) is None:
-        return {}
-    refused: dict[K, str] = {}
-    for key in keys:
-        reason = _refused(conn, functools.partial(one, key))
-        if reason is not None:
-            refused[key] = reason
-    return refused
-
-
-def _refused(conn: sqlite3.Connection, fn: Callable[[], None]) -> str | None:
-    """Run ``fn`` in a savepoint; why the database refused it, or ``None``."""
-    conn.execute("SAVEPOINT isolated")
-    try:
-        fn()
-    except _ROW_ERRORS as exc:
-        conn.execute("ROLLBACK TO isolated")
-        conn.execute("RELEASE isolated")
-        return f"the database refused it ({type(exc).__name__}: {exc})"
-    conn.execute("RELEASE isolated")
-    return None
-
-
-_DELETE_FOR_REPLACE = "DELETE FROM sessions WHERE id = ? AND workspace_hash = ?"
-
-
-def _copy_staged(conn: sqlite3.Connection, ws_hash: str, ids: list[str],
-                 replace: set[str]) -> dict[str, str]:
-    """Copy staged sessions ``ids`` into the database; id -> reason for the refused ones.
-
-    A replaced session is deleted (its children go with it: ON DELETE CASCADE)
-    inside the same savepoint as its copy, so a refused row leaves the old
-    session in place. Messages are copied in their staged order: ``seq`` keeps
-    the file's order among messages of the same instant.
-    """
-    def copy(where: str, params: tuple[str, ...]) -> None:
-        for table, cols, key, order in _STAGED_TABLES:
-            conn.execute(f"INSERT INTO main.{table} ({cols}) SELECT {cols}"
-                         f" FROM staged.{table} WHERE {key} {where}{order}", params)
-
-    def whole() -> None:
-        conn.executemany(_DELETE_FOR_REPLACE, [(sid, ws_hash) for sid in ids if sid in replace])
-        copy(_IN_IDS, (json.dumps(ids),))
-
-    def one(sid: str) -> None:
-        if sid in replace:
-            conn.execute(_DELETE_FOR_REPLACE, (sid, ws_hash))
-        copy("= ?", (sid,))
-
-    return _isolated(conn, whole, one, ids) if ids else {}
-
-
-# Staged rows of ``ids`` missing from the database, and sessions whose child
-# rows there number other than staged. Ids are unique on both sides (keys and
-# the models' checks), so no difference means the rows are the same.
-_STAGED_NOT_STORED = (
-    f"WITH w(id) AS (SELECT value FROM json_each(?))"
-    f" SELECT id FROM (SELECT {_S_ROW} FROM staged.sessions WHERE id IN w"
-    f" EXCEPT SELECT {_S_ROW} FROM main.sessions WHERE id IN w)"
-    f" UNION SELECT session_id FROM (SELECT {_I_ROW} FROM staged.instances"
-    f" WHERE session_id IN w EXCEPT SELECT {_I_ROW} FROM main.instances WHERE session_id IN w)"
-    f" UNION SELECT session_id FROM (SELECT {_M_ROW} FROM staged.chat_messages"
-    f" WHERE session_id IN w EXCEPT SELECT {_M_ROW} FROM main.chat_messages"
-    f" WHERE session_id IN w)"
-    " UNION SELECT s.id FROM staged.sessions s WHERE s.id IN w AND (s.instance_count <>"
-    " (SELECT count(*) FROM main.instances x WHERE x.session_id = s.id) OR s.message_count <>"
-    " (SELECT count(*) FROM main.chat_messages x WHERE x.session_id = s.id))"
-)
-
-
-def _staged_not_stored(conn: sqlite3.Connection, ids: list[str]) -> set[str]:
-    return {str(r[0]) for r in conn.execute(_STAGED_NOT_STORED, (json.dumps(ids),))}
-
-
-def import_file(conn: sqlite3.Connection, ws: Workspace, ws_path: str | None,
-                ids: list[str], *, overwrite: bool, dry_run: bool,
-                now: str, record: tuple[Any, ...] | None = None) -> list[ImportOutcome]:
-    """Import one legacy file's valid sessions ``ids`` from its attached scratch copy.
-
-    Per session: ``inserted``; ``unchanged`` (already there, equal); ``changed``
-    (there and different: left alone) or ``replaced`` (with ``overwrite``);
-    ``conflict`` (the id belongs to another workspace); ``failed`` (the row
-    was refused). ``dry_run`` only reads. ``record`` is the ``import_files``
-    row (run_id, file_name, sha256, size, sessions read) written with the data.
-    """
-    owners = {str(sid): str(owner) for sid, owner in conn.execute(
-        "SELECT s.id, m.workspace_hash FROM staged.sessions s JOIN main.sessions m ON m.id = s.id"
-    )}
-    present = [sid for sid in ids if owners.get(sid) == ws.hash]
-    # A re-run finds most sessions present and equal: SQLite tells which are
-    # stored other than staged, and only those are compared as the sessions'
-    # JSON (their unknown fields' text may differ in key order alone).
-    differ = _staged_not_stored(conn, present) if present else set()
-    both = _versions(conn, sorted(differ)) if differ else {}
-    outcomes: list[ImportOutcome] = []
-    new: list[str] = []
-    for sid in ids:
-        owner = owners.get(sid)
-        if owner is None:
-            outcomes.append(("inserted", None, None))
-            new.append(sid)
-        elif owner != ws.hash:
-            outcomes.append(("conflict", f"the database already has this session id under "
-                                         f"workspace {owner}", None))
-        elif sid not in differ:
-            outcomes.append(("unchanged", None, None))
-        else:
-            stored, staged = both[sid]
-            versions = (stored or {}, staged)  # stored: the session is present
-            if versions[0] == versions[1]:  # the session's JSON (see importer)
-                outcomes.append(("unchanged", None, None))
-            elif overwrite:
-                outcomes.append(("replaced", None, versions))
-                new.append(sid)
-            else:
-                outcomes.append(("changed", "differs from the database; rerun with --overwrite "
-                                            "to replace it", versions))
-    if dry_run:
-        return outcomes
-    if new or ws_path is not None:  # a later run may bring the path
-        conn.execute(
-            "INSERT INTO workspaces (hash, path, created_at, last_accessed) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (hash) DO UPDATE SET path = coalesce(workspaces.path, excluded.path)",
-            (ws.hash, ws_path, now, now),
-        )
-    replace = {sid for sid, o in zip(ids, outcomes, strict=True) if o[0] == "replaced"}
-    refused = _copy_staged(conn, ws.hash, new, replace)
-    if refused:
-        outcomes = [("failed", refused[sid], o[2]) if sid in refused else o
-                    for sid, o in zip(ids, outcomes, strict=True)]
-    if record is not None:
-        written = sum(1 for o in outcomes if o[0] in ("inserted", "replaced"))
-        unchanged = sum(1 for o in outcomes if o[0] == "unchanged")
-        run_id, file_name, sha256, size, read = record
-        conn.execute(
-            "INSERT INTO import_files (run_id, file_name, workspace_hash, sha256, size_bytes,"
-            " sessions_read, sessions_written, sessions_unchanged, sessions_skipped,"
-            " imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (run_id, file_name, ws.hash, sha256, size, read, written, unchanged,
-             read - written - unchanged, now),
-        )
-    return outcomes
-
-
-def staged_differences(conn: sqlite3.Connection,
-                       ids: list[str]) -> list[tuple[str, Json | None, Json]]:
-    """The import's read-back check: sessions ``ids`` stored other than staged.
-
-    Runs on a reader after the file's commit, the scratch copy attached; the
-    comparison runs inside SQLite, without the GIL. For each session that
-    differs: (id, the database's version or ``None``, the staged version).
-    """
-    both = _versions(conn, sorted(_staged_not_stored(conn, ids)))
-    return [(sid, stored, staged) for sid, (stored, staged) in both.items()]
-
-
-def _versions(conn: sqlite3.Connection, ids: list[str]) -> dict[str, tuple[Json | None, Json]]:
-    """Staged sessions ``ids`` as JSON: (the database's version or ``None``, the staged one)."""
-    stored = _rows_where(conn, "main", f"s.id {_IN_IDS}", (json.dumps(ids),), "")
-    return {sid: (assemble_rows(stored[sid]) if sid in stored else None, assemble_rows(rows))
-            for sid, rows in staged_rows(conn, ids).items()}
-
-
-def start_import_run(conn: sqlite3.Connection, started_at: str, source_dir: str,
-                     overwrite: bool, backup_path: str | None) -> int:
-    cur = conn.execute(
-        "INSERT INTO import_runs (started_at, source_dir, overwrite, backup_path, state)"
-        " VALUES (?, ?, ?, ?, 'running')", (started_at, source_dir, int(overwrite), backup_path))
-    return int(cur.lastrowid or 0)
-
-
-def finish_import_run(conn: sqlite3.Connection, run_id: int, finished_at: str, state: str,
-                      summary: Json) -> None:
-    conn.execute("UPDATE import_runs SET finished_at = ?, state = ?, summary = ? WHERE id = ?",
-                 (finished_at, state, json.dumps(summary, ensure_ascii=False), run_id))
-
-
-def last_backup(conn: sqlite3.Connection, source_dir: str) -> str | None:
-    """The backup made before an earlier real import of ``source_dir``, if any."""
-    row = conn.execute(
-        "SELECT backup_path FROM import_runs WHERE source_dir = ? AND backup_path IS NOT NULL"
-        " ORDER BY id DESC LIMIT 1", (source_dir,)).fetchone()
-    return None if row is None else str(row[0])
+# The import writes and reads back rows in ``import_rows``' column order.
+SESSION_ROW_COLUMNS = _S_ROW
+INSTANCE_ROW_COLUMNS = _I_ROW
+MESSAGE_ROW_COLUMNS = _M_ROW
+INSERT_SESSION = _INSERT_SESSION
+INSERT_INSTANCE = _INSERT_INSTANCE
+INSERT_MESSAGE = _INSERT_MESSAGE
 
 
 async def record_dual_event(conn: aiosqlite.Connection, at: str, command: str, ws_hash: str,
-                      session_id: str | None, kind: str, database_outcome: str,
-                      json_outcome: str, detail: Any) -> int:
+                            session_id: str | None, kind: str, database_outcome: str,
+                            json_outcome: str, detail: Any) -> int:
     cur = await conn.execute(
         "INSERT INTO dual_write_events (at, command, workspace_hash, session_id, kind,"
         " database_outcome, json_outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -879,7 +636,7 @@ def assemble_rows(rows: Rows) -> Json:
 
 
 async def stored_rows(conn: aiosqlite.Connection, ws_hash: str, *,
-                newest_first: bool = False) -> dict[str, Rows]:
+                      newest_first: bool = False) -> dict[str, Rows]:
     """Every session of a workspace as rows, in the column order ``import_rows`` writes.
 
     The session row is the first 17 columns (what reads select); instance and
@@ -887,34 +644,28 @@ async def stored_rows(conn: aiosqlite.Connection, ws_hash: str, *,
     of sessions. ``newest_first``: sessions by ``updatedAt``, newest first.
     """
     order = " ORDER BY s.updated_key DESC, s.id DESC" if newest_first else ""
-    return await _rows_where(conn, "main", "s.workspace_hash = ?", (ws_hash,), order)
+    return await _rows_where(conn, "s.workspace_hash = ?", (ws_hash,), order)
 
 
-async def staged_rows(conn: aiosqlite.Connection, ids: list[str]) -> dict[str, Rows]:
-    """Sessions of the attached scratch copy (see ``stage_rows``), as ``stored_rows`` gives them."""
-    return await _rows_where(conn, "staged", f"s.id {_IN_IDS}", (json.dumps(ids),), "")
-
-
-async def _rows_where(conn: aiosqlite.Connection, schema: str, where: str, params: tuple[Any, ...],
-                order: str) -> dict[str, Rows]:
+async def _rows_where(conn: aiosqlite.Connection, where: str, params: tuple[Any, ...],
+                      order: str) -> dict[str, Rows]:
     out: dict[str, Rows] = {}
     for row in await conn.execute_fetchall(
-            f"SELECT {_qualified('s', _S_COLS)} FROM {schema}.sessions s"
+            f"SELECT {_qualified('s', _S_COLS)} FROM sessions s"
             f" WHERE {where}{order}", params):
         out[row[0]] = (row, [], [])
     if not out:
         return out
     for row in await conn.execute_fetchall(
-        f"SELECT {_qualified('i', _I_ROW)} FROM {schema}.sessions s"
-        f" JOIN {schema}.instances i ON i.session_id = s.id"
+        f"SELECT {_qualified('i', _I_ROW)} FROM sessions s"
+        f" JOIN instances i ON i.session_id = s.id"
         f" WHERE {where} ORDER BY i.session_id, i.instance_id", params
     ):
         out[row[0]][1].append(row)
-    # rowid is seq in the database, insertion order in a copy
     for row in await conn.execute_fetchall(
-        f"SELECT {_qualified('m', _M_ROW)} FROM {schema}.sessions s"
-        f" JOIN {schema}.chat_messages m ON m.session_id = s.id"
-        f" WHERE {where} ORDER BY m.session_id, m.ts_key, m.rowid", params
+        f"SELECT {_qualified('m', _M_ROW)} FROM sessions s"
+        f" JOIN chat_messages m ON m.session_id = s.id"
+        f" WHERE {where} ORDER BY m.session_id, m.ts_key, m.seq", params
     ):
         out[row[0]][2].append(row)
     return out

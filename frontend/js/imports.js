@@ -423,7 +423,8 @@ function renderSummary(summary) {
   else title = summary.ok ? 'Import complete: every session arrived' : 'Import finished with problems';
   if (!summary.ok) title += ` (${plural(issueCount, 'issue')})`;
   const fileLine = `${plural(files.found || 0, 'file')} found: ${formatNumber(files.imported || 0)} imported, `
-    + `${formatNumber(files.unchanged || 0)} unchanged, ${formatNumber(files.skipped || 0)} skipped.`;
+    + `${formatNumber(files.unchanged || 0)} unchanged, ${formatNumber(files.empty || 0)} empty, `
+    + `${formatNumber(files.skipped || 0)} skipped.`;
   const checkLine = `${plural(summary.verified || 0, 'session')} read back equal to their JSON; `
     + `counts read vs written ${summary.countsMatch ? 'match' : 'DO NOT match'}`
     + (summary.elapsedSeconds !== undefined ? ` · took ${formatElapsed(summary.elapsedSeconds)}` : '');
