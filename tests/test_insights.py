@@ -246,7 +246,7 @@ def test_the_runs_follow_every_write(svc: Any, planted: str, db_path: str) -> No
 
 def test_grouping_reads_in_index_order(svc: Any, planted: str, db_path: str) -> None:
     """No sort and no join for any filter: the GROUP BYs follow insight_runs' key and
-    the week index; a median is a walk along its group's index."""
+    the week index."""
     from ait42_session import insights
 
     def plan(sql: str, *params: Any) -> str:
@@ -258,30 +258,31 @@ def test_grouping_reads_in_index_order(svc: Any, planted: str, db_path: str) -> 
             for sql in (insights._GROUPS, insights._ALL_WEEKS):
                 steps = plan(sql.format(where=where))
                 assert "TEMP B-TREE" not in steps and "instances" not in steps, steps
-            steps = plan(insights._MIDDLE.format(dim="model", column="model", where=where),
-                         "opus", 3)
-            assert "COVERING INDEX idx_insight_runs_model_duration (model=?" in steps, steps
     finally:
         conn.close()
 
 
-def test_medians_walked_along_the_indexes_equal_the_listed_ones(
-        svc: Any, planted: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Few durations are listed and sorted in Python, many walked to along the indexes."""
-    from ait42_session import insights
-
-    for k in range(7):  # odd and even counts per group, ties, one workspace and all
-        svc.create_session_sqlite(planted, sess(f"more{k}", [
+def test_medians_over_workspaces_odd_and_even(svc: Any, planted: str, tmp_path: Path) -> None:
+    """A group's durations come from several workspaces' rows, merged, odd and even counts."""
+    for k in range(7):
+        ws = planted if k % 2 else str(tmp_path / f"ws{k}")
+        svc.create_session_sqlite(ws, sess(f"more{k}", [
             inst(0, "alice", runtime="claude", startTime="2026-01-13T10:00:00Z",
                  endTime=f"2026-01-13T10:0{k % 4}:0{k}.25Z"),
             inst(1, "bob", startTime="2026-01-13T10:00:00Z", endTime="2026-01-13T11:00:00Z"),
         ], winnerId=k % 2))
-    options = [None, {"workspacePath": planted, "type": "competition"},
-               {"updatedBefore": "2026-01-13T12:00:01Z"}]
-    listed = [svc.get_insights(o) for o in options]
-    monkeypatch.setattr(insights, "_LIST_AT_MOST", -1)
-    assert [svc.get_insights(o) for o in options] == listed
-    assert by(listed[0]["agents"], "agentName")["alice"]["medianDurationSeconds"] == 61.25
+    # alice: 60, 30 and .25, 61.25, 122.25, 183.25, 4.25, 65.25, 126.25 seconds
+    everywhere = by(svc.get_insights(None)["agents"], "agentName")
+    assert everywhere["alice"]["medianDurationSeconds"] == 61.25
+    assert everywhere["bob"]["medianDurationSeconds"] == 3600.0  # 120.5 and seven hours
+    here = by(svc.get_insights({"workspacePath": planted})["agents"], "agentName")
+    # 60, 30, 61.25, 183.25, 65.25: the middle one
+    assert here["alice"]["medianDurationSeconds"] == 61.25
+    # bob here: 120.5 and three of 3600: an even count of four, the middle two's mean
+    assert here["bob"]["medianDurationSeconds"] == 3600.0
+    runtimes = by(svc.get_insights(None)["runtimes"], "runtime")
+    # claude: alice's runs but the one without a runtime: 60, 30 and the seven above
+    assert runtimes["claude"]["medianDurationSeconds"] == 61.25
 
 
 async def test_the_migration_fills_the_runs_of_an_existing_database(tmp_path: Path) -> None:
@@ -316,15 +317,11 @@ def test_command_line_table_and_json(planted: str, db_path: str,
     assert "2025-12-29" not in table and "2026-01-12" in table
 
 
-def test_the_benchmark_runs_and_both_ways_agree(capsys: pytest.CaptureFixture[str],
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_benchmark_runs_and_both_ways_agree(capsys: pytest.CaptureFixture[str]) -> None:
     """tools/insights_bench.py at a tiny size: random sessions (runs with and without a
-    winner, runtime, model, lines or end time) give the same answer both ways, the
-    medians walked along the indexes as on 100,000 sessions."""
-    from ait42_session import insights
+    winner, runtime, model, lines or end time) give the same answer both ways."""
     from tools import insights_bench
 
-    monkeypatch.setattr(insights, "_LIST_AT_MOST", -1)
     assert insights_bench.main(["--sessions", "400", "--repeat", "1",
                                 "--output-bytes", "100", "--messages", "1"]) == 0
     out = capsys.readouterr().out

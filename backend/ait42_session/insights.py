@@ -14,11 +14,10 @@ left the ``sessions`` table (and their runs with them), so they never count.
 
 Durations are ``endTime - startTime`` as SQLite's ``julianday`` reads them,
 to the millisecond (offsets and any number of fraction digits are understood).
-Each group's median is a walk along an index of (name, duration) to the
-middle (``_indexed_median``). RFC 3339's lowercase ``t`` and ``z``, which the
-models accept and SQLite's date functions do not read, leave a run timed but
-without a duration; when there are any, every duration is listed and
-those few are parsed in Python (``_all_durations``).
+The GROUP BY lists each group's durations; Python sorts them and takes the
+medians. RFC 3339's lowercase ``t``, which the models accept and SQLite's
+date functions do not read, leaves a run timed but without a duration; those
+few runs' times are read and parsed in Python (``_unread_durations``).
 """
 
 # No ``from __future__ import annotations``: the registry resolves the command's
@@ -76,29 +75,14 @@ InsightsOptionsArg = Annotated[InsightsOptions,
 
 
 # One row per (workspace, agent, runtime, model) of the chosen runs, read from
-# migration 6's ``insight_runs`` in its key order (grouped as read, no sort).
+# migration 6's ``insight_runs`` in its key order (grouped as read, no sort),
+# with its durations in milliseconds.
 _GROUPS = """
 SELECT agent_name, runtime, model, count(*), sum(won), sum(decided),
        sum(status = 'completed'), sum(status = 'failed'), sum(lines_added),
-       sum(lines_deleted), sum(timed AND duration_ms IS NULL), sum(duration_ms IS NOT NULL)
+       sum(lines_deleted), sum(timed AND duration_ms IS NULL), group_concat(duration_ms)
 FROM insight_runs r WHERE {where}
 GROUP BY workspace_hash, agent_name, runtime, model
-"""
-
-# A group's middle durations: a walk along its (name, duration) index.
-_MIDDLE = """
-SELECT duration_ms FROM insight_runs r INDEXED BY idx_insight_runs_{dim}_duration
-WHERE r.{column} = ? AND r.duration_ms IS NOT NULL AND {where}
-ORDER BY r.duration_ms LIMIT 2 OFFSET ?
-"""
-_COLUMNS = ("agent_name", "runtime", "model")
-_LIST_AT_MOST = 30_000
-_INDEXES = ("agent", "runtime", "model")
-
-# Every duration, when some must come from Python's parse (see the module's note).
-_DURATIONS = """
-SELECT agent_name, runtime, model, duration_ms FROM insight_runs r
-WHERE {where} AND duration_ms IS NOT NULL
 """
 
 # The runs whose times SQLite could not read, with the text to parse in Python.
@@ -146,24 +130,22 @@ def _milliseconds(start: str, end: str) -> int | None:
     return round(delta / 1000)
 
 
-async def _all_durations(conn: aiosqlite.Connection, where: str, params: list[Any],
-                         ) -> dict[tuple[str, str, str], list[int]]:
-    """Every run's duration by (agent, runtime, model), those SQLite could not read
-    parsed by Python: the slow path, taken only when there are such times."""
+async def _unread_durations(conn: aiosqlite.Connection, where: str, params: list[Any],
+                            ) -> dict[tuple[str, str, str], list[int]]:
+    """Durations Python reads where SQLite could not, by (agent, runtime, model)."""
     found: dict[tuple[str, str, str], list[int]] = defaultdict(list)
-    for agent, runtime, model, ms in await conn.execute_fetchall(
-            _DURATIONS.format(where=where), params):
-        found[(agent, runtime, model)].append(ms)
     for agent, runtime, model, start, end in await conn.execute_fetchall(
             _UNREAD.format(where=where), params):
-        parsed = _milliseconds(start, end)
-        if parsed is not None:
-            found[(agent, runtime, model)].append(parsed)
+        ms = _milliseconds(start, end)
+        if ms is not None:
+            found[(agent, runtime, model)].append(ms)
     return found
 
 
-def _median_seconds(values: list[int]) -> float | None:
-    """The median of sorted milliseconds, in seconds (exact to the half millisecond)."""
+def _median_seconds(runs: list[list[int]]) -> float | None:
+    """The median in seconds of sorted runs of milliseconds; exact to the half
+    millisecond. Sorting runs that are each sorted costs timsort about n log(runs)."""
+    values = sorted([v for run in runs for v in run]) if len(runs) > 1 else (runs or [[]])[0]
     n = len(values)
     if not n:
         return None
@@ -171,48 +153,29 @@ def _median_seconds(values: list[int]) -> float | None:
     return middle / 1000
 
 
-async def _indexed_median(conn: aiosqlite.Connection, dim: int, name: str, count: int,
-                          where: str, params: list[Any]) -> float | None:
-    """The median of a group's ``count`` durations, walked to along its index."""
-    if not count:
-        return None
-    rows = await conn.execute_fetchall(
-        _MIDDLE.format(dim=_INDEXES[dim], column=_COLUMNS[dim], where=where),
-        [name, *params, (count - 1) // 2])
-    values: list[int] = [r[0] for r in rows]  # the middle one, or the middle two
-    middle = values[0] if count % 2 else (values[0] + values[1]) / 2
-    return middle / 1000
-
-
 async def insights(conn: aiosqlite.Connection, opts: InsightsOptions) -> Json:
     """The contract's insights over the sessions ``opts`` chooses (one read snapshot)."""
     where, params = _where(opts)
     rows = await conn.execute_fetchall(_GROUPS.format(where=where), params)
-    unread = sum(r[10] for r in rows)
-    # A few thousand durations (one workspace) are listed in one statement and
-    # sorted here; many are walked to along the indexes instead.
-    small = sum(r[11] for r in rows) <= _LIST_AT_MOST
-    exact = await _all_durations(conn, where, params) if unread or small else None
+    runs: list[tuple[tuple[str, str, str], list[int]]] = [
+        ((r[0], r[1], r[2]), sorted(map(int, r[11].split(",")))) for r in rows if r[11]]
+    if any(r[10] for r in rows):  # times in a form SQLite's date functions do not read
+        runs += [(names, sorted(values)) for names, values
+                 in (await _unread_durations(conn, where, params)).items()]
     result: Json = {}
     for dim, (name, key) in enumerate(zip(DIMENSIONS, KEYS, strict=True)):
         totals: dict[str, list[int]] = {}
-        timed: dict[str, int] = defaultdict(int)
         for r in rows:
             total = totals.setdefault(r[dim], [0] * len(_COUNTS))
             for k, value in enumerate(r[3:10]):
                 total[k] += value
-            timed[r[dim]] += r[11]
-        items = []
-        for group, total in sorted(totals.items(), key=lambda item: (-item[1][0], item[0])):
-            if exact is None:
-                median = await _indexed_median(conn, dim, group, timed[group], where, params)
-            else:
-                median = _median_seconds(sorted(
-                    ms for names, values in exact.items() if names[dim] == group
-                    for ms in values))
-            items.append({key: group, **dict(zip(_COUNTS, total, strict=True)),
-                          "medianDurationSeconds": median})
-        result[name] = items
+        runs_of: dict[str, list[list[int]]] = defaultdict(list)
+        for names, values in runs:
+            runs_of[names[dim]].append(values)
+        ordered = sorted(totals.items(), key=lambda item: (-item[1][0], item[0]))
+        result[name] = [{key: g, **dict(zip(_COUNTS, total, strict=True)),
+                         "medianDurationSeconds": _median_seconds(runs_of[g])}
+                        for g, total in ordered]
     weeks_sql = _WEEKS if opts.workspace_path is not None else _ALL_WEEKS
     weeks = [{"weekStart": w[0], "sessions": w[1], **dict(zip(TYPES, w[2:], strict=True))}
              for w in await conn.execute_fetchall(weeks_sql.format(where=where), params)]
