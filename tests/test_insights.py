@@ -326,3 +326,23 @@ def test_the_benchmark_runs_and_both_ways_agree(capsys: pytest.CaptureFixture[st
                                 "--output-bytes", "100", "--messages", "1"]) == 0
     out = capsys.readouterr().out
     assert "answers equal: True" in out and "ratio:" in out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_median_of_many_sorted_runs_is_the_median_of_all(seed: int) -> None:
+    """The binary search over values (runs of 2,000 and more values) agrees with sorting
+    everything: odd and even counts, ties, negative durations (end before start)."""
+    import random
+    import statistics
+
+    from ait42_session.insights import _median_seconds
+
+    rng = random.Random(seed)
+    runs = [sorted(rng.randrange(-5_000, 3_600_000 if seed % 2 else 50) for _ in
+                   range(rng.randrange(0, 400))) for _ in range(rng.randrange(8, 40))]
+    runs.append([7] * (seed + 1))
+    everything = [v for run in runs for v in run]
+    assert len(everything) >= 2_000 or seed == 0
+    assert _median_seconds(runs) == statistics.median(everything) / 1000
+    assert _median_seconds([*runs, [10**9]]) == statistics.median([*everything, 10**9]) / 1000
+    assert _median_seconds([[], []]) is None
