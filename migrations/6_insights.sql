@@ -5,9 +5,9 @@
 -- model, workspace, type, time) and a sort to group: most of a second. Here
 -- each instance has a row that already holds what the counting needs, with
 -- the contract's folding done once (no runtime: 'unknown'; no model: the
--- session's, else 'unknown'), in (workspace, agent, runtime, model, outcome)
--- order, so a GROUP BY reads the rows in order and never sorts, and never
--- touches an instance's output. The triggers keep it equal to the sessions and instances
+-- session's, else 'unknown'), in (workspace, agent, runtime, model) order, so
+-- a GROUP BY reads the rows in order and never sorts, and never touches an
+-- instance's output. The triggers keep it equal to the sessions and instances
 -- tables on every write, whichever command or import makes it; a session
 -- deleted (or moved to the trash) takes its rows with it through the
 -- instances' ON DELETE CASCADE.
@@ -32,9 +32,7 @@ CREATE TABLE insight_runs (
     lines_deleted  INTEGER NOT NULL,
     timed          INTEGER NOT NULL,   -- startTime and endTime both set
     duration_ms    INTEGER,
-    -- the outcome in the key too: the GROUP BY counts outcomes as rows, no sum()
-    PRIMARY KEY (workspace_hash, agent_name, runtime, model, decided, won, status,
-                 session_id, instance_id)
+    PRIMARY KEY (workspace_hash, agent_name, runtime, model, session_id, instance_id)
 ) WITHOUT ROWID;
 
 CREATE INDEX idx_insight_runs_session ON insight_runs (session_id, instance_id);

@@ -79,14 +79,15 @@ InsightsOptionsArg = Annotated[InsightsOptions,
                                BeforeValidator(lambda v: {} if v is None else v)]
 
 
-# One row per (workspace, agent, runtime, model, outcome) of the chosen runs,
-# read from migration 6's ``insight_runs`` in its key order (grouped as read,
-# no sort), with its durations in milliseconds.
+# One row per (workspace, agent, runtime, model) of the chosen runs, read from
+# migration 6's ``insight_runs`` in its key order (grouped as read, no sort),
+# with its durations in milliseconds.
 _GROUPS = """
-SELECT agent_name, runtime, model, decided, won, status, count(*), sum(lines_added),
+SELECT agent_name, runtime, model, count(*), sum(won), sum(decided),
+       sum(status = 'completed'), sum(status = 'failed'), sum(lines_added),
        sum(lines_deleted), sum(timed AND duration_ms IS NULL), group_concat(duration_ms)
 FROM insight_runs r WHERE {where}
-GROUP BY workspace_hash, agent_name, runtime, model, decided, won, status
+GROUP BY workspace_hash, agent_name, runtime, model
 """
 
 # The runs whose times SQLite could not read, with the text to parse in Python.
@@ -180,8 +181,8 @@ async def insights(conn: aiosqlite.Connection, opts: InsightsOptions) -> Json:
     where, params = _where(opts)
     rows = await conn.execute_fetchall(_GROUPS.format(where=where), params)
     runs: list[tuple[tuple[str, str, str], list[int]]] = [
-        ((r[0], r[1], r[2]), sorted(json.loads(f"[{r[10]}]"))) for r in rows if r[10]]
-    if any(r[9] for r in rows):  # times in a form SQLite's date functions do not read
+        ((r[0], r[1], r[2]), sorted(json.loads(f"[{r[11]}]"))) for r in rows if r[11]]
+    if any(r[10] for r in rows):  # times in a form SQLite's date functions do not read
         runs += [(names, sorted(values)) for names, values
                  in (await _unread_durations(conn, where, params)).items()]
     result: Json = {}
@@ -189,14 +190,8 @@ async def insights(conn: aiosqlite.Connection, opts: InsightsOptions) -> Json:
         totals: dict[str, list[int]] = {}
         for r in rows:
             total = totals.setdefault(r[dim], [0] * len(_COUNTS))
-            n = r[6]
-            total[0] += n
-            total[1] += n if r[4] else 0  # won
-            total[2] += n if r[3] else 0  # decided
-            total[3] += n if r[5] == "completed" else 0
-            total[4] += n if r[5] == "failed" else 0
-            total[5] += r[7]
-            total[6] += r[8]
+            for k, value in enumerate(r[3:10]):
+                total[k] += value
         runs_of: dict[str, list[list[int]]] = defaultdict(list)
         for names, values in runs:
             runs_of[names[dim]].append(values)
