@@ -50,6 +50,15 @@ _I_KEYS = ("instanceId", "worktreePath", "branch", "agentName", "status", "tmuxS
 
 _M_COLS = "id, role, content, timestamp, instance_id, extra"
 
+# An instance's output as reads see it: the stored value, then what
+# append_instance_output added since it was last folded in (migration 5).
+_APPENDS_OF_I = ("FROM output_appends a WHERE a.session_id = i.session_id"
+                 " AND a.instance_id = i.instance_id")
+OUTPUT_OF_I = (f"CASE WHEN EXISTS (SELECT 1 {_APPENDS_OF_I}) THEN coalesce(i.output, '')"
+               f" || (SELECT group_concat(text, '') FROM (SELECT a.text {_APPENDS_OF_I}"
+               " ORDER BY a.seq)) ELSE i.output END")
+FOLD_AFTER = 32  # appends kept apart before they are folded into the output
+
 _SUMMARY_COLS = ("id, type, task, status, created_at, updated_at, completed_at, model, "
                  "total_duration, total_files_changed, total_lines_added, total_lines_deleted, "
                  "runtime_mix, winner_id, instance_count, message_count")
@@ -158,6 +167,8 @@ def _message_row(session_id: str, m: ChatMessage) -> tuple[Any, ...]:
 _S_ROW = f"{_S_COLS}, workspace_hash, created_key, updated_key, instance_count, message_count"
 _I_ROW = f"session_id, {_I_COLS}"
 _M_ROW = f"session_id, ts_key, {_M_COLS}"
+# The instance columns of _I_ROW as reads select them (alias i), output merged.
+_I_READ = _qualified("i", _I_ROW).replace("i.output", OUTPUT_OF_I)
 _INSERT_SESSION = f"INSERT INTO sessions ({_S_ROW}) VALUES (" + ", ".join("?" * 22) + ")"
 _INSERT_INSTANCE = f"INSERT INTO instances ({_I_ROW}) VALUES (" + ", ".join("?" * 17) + ")"
 _INSERT_MESSAGE = f"INSERT INTO chat_messages ({_M_ROW}) VALUES (" + ", ".join("?" * 8) + ")"
@@ -203,8 +214,8 @@ async def _write_children(conn: aiosqlite.Connection, rows: Rows) -> None:
 # the order rows reach json_group_array, so the rows carry their sort keys.
 _SESSION_WHOLE = (
     f"SELECT {_qualified('s', _S_COLS)},"
-    f" (SELECT json_group_array(json_array({_I_ROW})) FROM instances"
-    "   WHERE session_id = s.id),"
+    f" (SELECT json_group_array(json_array({_I_READ})) FROM instances i"
+    "   WHERE i.session_id = s.id),"
     f" (SELECT json_group_array(json_array({_M_ROW}, seq)) FROM chat_messages"
     "   WHERE session_id = s.id)"
     " FROM sessions s WHERE s.id = ? AND s.workspace_hash = ?"
@@ -318,15 +329,30 @@ async def update_instance_status(conn: aiosqlite.Connection, ws: Workspace, sess
 
 async def append_instance_output(conn: aiosqlite.Connection, ws: Workspace, session_id: str,
                                  instance_id: int, text: str) -> Json:
-    """Append to one instance's output in place: the session is not rewritten."""
+    """Append to one instance's output as a row of its own: nothing is rewritten.
+
+    Every ``FOLD_AFTER`` appends, the rows are folded into the output in one
+    rewrite, so reads join a short list and the cost is shared out.
+    """
     await _bump(conn, ws, session_id, 0)
-    length = await scalar(
-        conn, "UPDATE instances SET output = coalesce(output, '') || ?"
-        " WHERE session_id = ? AND instance_id = ? RETURNING length(output)",
-        (text, session_id, instance_id))
-    if length is None:
+    cur = await conn.execute(
+        "INSERT INTO output_appends (session_id, instance_id, text) SELECT ?, ?, ?"
+        " WHERE EXISTS (SELECT 1 FROM instances WHERE session_id = ? AND instance_id = ?)",
+        (session_id, instance_id, text, session_id, instance_id))
+    if cur.rowcount == 0:
         raise NotFoundError(f"session {session_id!r} has no instance {instance_id}")
-    return {"outputLength": length}
+    key = (session_id, instance_id)
+    rows = list(await conn.execute_fetchall(
+        f"SELECT length(coalesce(i.output, '')), (SELECT count(*) {_APPENDS_OF_I}),"
+        f" (SELECT sum(length(a.text)) {_APPENDS_OF_I})"
+        " FROM instances i WHERE i.session_id = ? AND i.instance_id = ?", key))
+    stored, appends, appended = rows[0]
+    if appends >= FOLD_AFTER:
+        await conn.execute(f"UPDATE instances AS i SET output = {OUTPUT_OF_I}"
+                           " WHERE i.session_id = ? AND i.instance_id = ?", key)
+        await conn.execute("DELETE FROM output_appends WHERE session_id = ? AND instance_id = ?",
+                           key)
+    return {"outputLength": stored + appended}
 
 
 # --------------------------------------------------------------------------
@@ -653,7 +679,7 @@ async def _rows_where(conn: aiosqlite.Connection, where: str, params: tuple[Any,
     if not out:
         return out
     for row in await conn.execute_fetchall(
-        f"SELECT {_qualified('i', _I_ROW)} FROM sessions s"
+        f"SELECT {_I_READ} FROM sessions s"
         f" JOIN instances i ON i.session_id = s.id"
         f" WHERE {where} ORDER BY i.session_id, i.instance_id", params
     ):
