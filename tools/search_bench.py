@@ -281,10 +281,10 @@ async def write_cost(folder: Path, count: int) -> tuple[float, float]:
             for s in sessions:
                 svc.create_session_sqlite("/bench/writes", s)
             for s in sessions:
-                s2 = dict(s, task=s["task"] + " updated")
+                s2 = dict(s, task=str(s["task"]) + " updated")
                 svc.update_session_sqlite("/bench/writes", s2)
             results.append(time.perf_counter() - t)
-        search.index_sessions = original  # type: ignore[assignment]
+        search.index_sessions = original
     return results[0], results[1]
 
 
@@ -307,7 +307,8 @@ def main() -> None:
     db_path = folder / "sessions.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
-    say = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
+    def say(text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
     say(f"building {args.sessions} sessions in {folder} ...")
     chars, built = build(db_path, args)
     say(f"  {built:.1f} s, {chars / 1e6:.0f} M characters of text")
