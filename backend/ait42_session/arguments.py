@@ -94,6 +94,8 @@ class BoardQuery(Options):
     limit: Annotated[int, Field(gt=0, le=MAX_PAGE)] = 50
     cursor: str | None = None
     sessionIds: Annotated[list[str], Field(max_length=MAX_PAGE)] | None = None
+    archived: Annotated[Literal["exclude", "include", "only"],
+                        BeforeValidator(lambda v: "exclude" if v in (None, "") else v)] = "exclude"
 
 
 BoardQueryArg = Annotated[BoardQuery, BeforeValidator(lambda v: {} if v is None else v)]

@@ -61,10 +61,11 @@ FOLD_AFTER = 32  # appends kept apart before they are folded into the output
 
 _SUMMARY_COLS = ("id, type, task, status, created_at, updated_at, completed_at, model, "
                  "total_duration, total_files_changed, total_lines_added, total_lines_deleted, "
-                 "runtime_mix, winner_id, instance_count, message_count")
+                 "runtime_mix, winner_id, instance_count, message_count, archived_at")
 _SUMMARY_KEYS = ("id", "type", "task", "status", "createdAt", "updatedAt", "completedAt",
                  "model", "totalDuration", "totalFilesChanged", "totalLinesAdded",
-                 "totalLinesDeleted", "runtimeMix", "winnerId", "instanceCount", "messageCount")
+                 "totalLinesDeleted", "runtimeMix", "winnerId", "instanceCount", "messageCount",
+                 "archivedAt")
 
 def _qualified(alias: str, cols: str) -> str:
     """``"a, b"`` as ``"x.a, x.b"``: a column list for a join."""
@@ -282,10 +283,19 @@ async def get_all_sessions(conn: aiosqlite.Connection, ws: Workspace) -> list[Js
 
 
 async def delete_session(conn: aiosqlite.Connection, ws: Workspace, session_id: str) -> None:
-    cur = await conn.execute("DELETE FROM sessions WHERE id = ? AND workspace_hash = ?",
-                             (session_id, ws.hash))
-    if cur.rowcount == 0:
-        raise NotFoundError(f"no session {session_id!r} in workspace {ws.path}")
+    """Move the session to the trash, whole, in this transaction (see ``trash``).
+
+    The trash keeps the JSON ``get_session`` returns, so a restore gives back
+    exactly what was deleted; only ``purge_trash`` destroys.
+    """
+    session = await get_session(conn, ws, session_id)  # NOT_FOUND
+    await conn.execute(
+        "INSERT INTO trash (workspace_hash, workspace_path, session_id, task, type, status,"
+        " deleted_at, session) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (ws.hash, ws.path, session_id, session["task"], session["type"], session["status"],
+         now_rfc3339(), _EXTRA_TEXT(session)))
+    await conn.execute("DELETE FROM sessions WHERE id = ? AND workspace_hash = ?",
+                       (session_id, ws.hash))
     await search.unindex_sessions(conn, [session_id])
 
 
@@ -390,16 +400,22 @@ def _decode_cursor(cursor: str) -> tuple[Any, str]:
     return value, session_id
 
 
+_ARCHIVED = {"exclude": "archived_at IS NULL", "only": "archived_at IS NOT NULL"}
+
+
 async def list_session_summaries(conn: aiosqlite.Connection, ws: Workspace, status: str | None,
                                  type_: str | None, text: str | None, sort: str, limit: int,
                                  cursor: str | None, session_ids: list[str] | None = None,
-                                 ) -> Json:
+                                 archived: str = "exclude") -> Json:
+    """``archived``: ``exclude`` (archived sessions hidden), ``include`` or ``only``."""
     col = _SORTS[sort]
     where = ["workspace_hash = ?"]
     params: list[Any] = [ws.hash]
     if session_ids is not None:  # the live board asks which changed sessions it shows
         where.append("id IN (SELECT value FROM json_each(?))")
         params.append(json.dumps(session_ids))
+    if archived in _ARCHIVED:
+        where.append(_ARCHIVED[archived])
     if status is not None:
         where.append("status = ?")
         params.append(status)
@@ -453,8 +469,9 @@ async def database_stats(conn: aiosqlite.Connection, path: str) -> Json:
     counts, pages = list(await conn.execute_fetchall(
         "SELECT (SELECT count(*) FROM sessions), (SELECT count(*) FROM instances),"
         " (SELECT count(*) FROM chat_messages), (SELECT count(*) FROM workspaces),"
-        " (SELECT max(version) FROM migration_metadata)"
-        " UNION ALL SELECT page_size, page_count, freelist_count, 0, 0"
+        " (SELECT max(version) FROM migration_metadata), (SELECT count(*) FROM trash),"
+        " (SELECT count(*) FROM sessions WHERE archived_at IS NOT NULL)"
+        " UNION ALL SELECT page_size, page_count, freelist_count, 0, 0, 0, 0"
         " FROM pragma_page_size, pragma_page_count, pragma_freelist_count"
     ))
     page_size, page_count, freelist = pages[0], pages[1], pages[2]
@@ -467,6 +484,7 @@ async def database_stats(conn: aiosqlite.Connection, path: str) -> Json:
     return {
         "sessionCount": counts[0], "instanceCount": counts[1], "messageCount": counts[2],
         "workspaceCount": counts[3], "schemaVersion": counts[4],
+        "trashedSessionCount": counts[5], "archivedSessionCount": counts[6],
         "databaseSizeBytes": page_size * page_count + wal, "walSizeBytes": wal,
         "pageSize": page_size, "pageCount": page_count, "freePages": freelist,
         "databasePath": path,
