@@ -211,7 +211,10 @@ class Session(Shape):
             if not isinstance(value, str):
                 raise ValueError(f"archivedAt must be an RFC 3339 date-time or null, "
                                  f"got {type(value).__name__}")
-            timestamp_key(value)
+            try:
+                timestamp_key(value)
+            except ValueError as exc:
+                raise ValueError(f"archivedAt: {exc}") from None
         return self
 
 
