@@ -192,7 +192,8 @@ def test_import_merges_reports_and_refuses(db_path: str, workspace: str,
         (tmp_path / "text.json").write_text("{not json")
         with pytest.raises(JsonError):
             svc.import_bundle(str(tmp_path / "text.json"), None)
-        for head in ({"format": "other"}, {"version": 2}, {"workspaces": {}}):
+        heads: list[dict[str, Any]] = [{"format": "other"}, {"version": 2}, {"workspaces": {}}]
+        for head in heads:
             with pytest.raises(ValidationError):
                 svc.import_bundle(_bundle(tmp_path / "h.json", [], **head), None)
         with pytest.raises(ValidationError):
