@@ -11,6 +11,7 @@ import { ImportView } from './imports.js';
 import { WorkspacePicker } from './workspace.js';
 import { follow, keepAgesFresh, liveState, throttle } from './live.js';
 import { SearchView } from './search.js';
+import { TrashView, BackupsPanel } from './keep.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -50,6 +51,8 @@ let imports;
 let picker;
 let searchView;
 let beforeSearch = 'board';
+let trash;
+let backups;
 
 async function openSession(sessionId, focus = null) {
   showView('detail');
@@ -99,6 +102,17 @@ async function start() {
       board.reload();
     },
     onChanged: () => {},
+    onRestored: () => {
+      if (app.view === 'board') board.reload();
+      if (app.view === 'trash') trash.load();
+    },
+  });
+  trash = new TrashView({ getWorkspace: () => app.workspace, onRestored: () => {} });
+  backups = new BackupsPanel({
+    onRestored: async () => {
+      await database.load();
+      await board.reload();
+    },
   });
   searchView = new SearchView({
     getWorkspace: () => app.workspace,
@@ -115,7 +129,11 @@ async function start() {
   for (const tab of document.querySelectorAll('.tab')) {
     tab.addEventListener('click', () => {
       showView(tab.dataset.view);
-      if (tab.dataset.view === 'database') database.load();
+      if (tab.dataset.view === 'database') {
+        database.load();
+        backups.load();
+      }
+      if (tab.dataset.view === 'trash') trash.load();
       if (tab.dataset.view === 'import') imports.load();
       if (tab.dataset.view === 'board') board.reload();
     });
@@ -179,7 +197,8 @@ window.ait42 = Object.freeze({
   chooseWorkspace: (path) => picker.choose(path),
   showView: (view) => {
     showView(view);
-    if (view === 'database') return database.load();
+    if (view === 'database') return Promise.all([database.load(), backups.load()]);
+    if (view === 'trash') return trash.load();
     if (view === 'import') return imports.load();
     if (view === 'board') return board.reload();
     return undefined;
