@@ -255,3 +255,22 @@ def test_trash_keeps_the_json_text_whole(db_path: str, workspace: str) -> None:
     with sqlite3.connect(db_path) as conn:
         [(text,)] = conn.execute("SELECT session FROM trash").fetchall()
     assert json.loads(text) == stored
+
+
+def test_search_leaves_archived_and_trashed_sessions_out_unless_asked(
+        db_path: str, workspace: str) -> None:
+    with Service.open(db_path) as svc:
+        for sid in ("live", "filed", "gone"):
+            svc.create_session_sqlite(workspace, make_session(sid, task=f"zebra crossing {sid}"))
+        svc.archive_session(workspace, "filed", True)
+        svc.delete_session_sqlite(workspace, "gone")
+
+        def found(archived: str) -> list[str]:
+            hits = svc.search_sessions("zebra", {"archived": archived})["items"]
+            return sorted(h["sessionId"] for h in hits)
+
+        assert found("exclude") == ["live"]
+        assert found("include") == ["filed", "live"]
+        assert found("only") == ["filed"]
+        svc.restore_session(workspace, "gone")
+        assert found("exclude") == ["gone", "live"]  # indexed again on restore

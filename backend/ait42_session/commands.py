@@ -340,7 +340,9 @@ async def bind_workspace(ctx: Context, workspace_hash: a.WorkspaceHash,
 
 
 # Commands declared beside the code they need, registered by importing them.
-from . import live  # noqa: E402  (live streaming: changes_since, append_instance_output)
-from . import keep  # noqa: E402  (trash, archive, backups, export: issue 11)
+from . import (  # noqa: E402
+    keep,  # noqa: F401  (trash, archive, backups, export and import: issue 11)
+    live,  # live streaming: changes_since, append_instance_output
+)
 
 COMMANDS: tuple[str, ...] = tuple(REGISTRY)
