@@ -3,6 +3,7 @@ before a migration, an import or a purge, restored in place with the store still
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
@@ -213,3 +214,24 @@ def test_command_line(db_path: str, workspace: str, tmp_path: Path,
     assert "restored" in capsys.readouterr().out
     assert main(["--db", db_path, "restore", str(tmp_path / "nope.db")]) == 1
     assert "VALIDATION" in capsys.readouterr().err
+
+
+def test_a_legacy_import_backs_the_database_up_first(db_path: str, workspace: str,
+                                                     tmp_path: Path) -> None:
+    from ait42_session.workspace import legacy_hash
+
+    folder = tmp_path / "legacy"
+    folder.mkdir()
+    (folder / f"{legacy_hash(workspace)}.json").write_text(
+        json.dumps([make_session("legacy1")]), encoding="utf-8")
+    with Service.open(db_path) as svc:
+        svc.create_session_sqlite(workspace, make_session("before"))
+        assert main(["--db", db_path, "import-json", str(folder), "--dry-run"]) == 0
+        assert svc.list_backups() == []
+    assert main(["--db", db_path, "import-json", str(folder), "--no-backup"]) == 0
+    with Service.open(db_path) as svc:
+        [made] = svc.list_backups()
+        assert made["reason"] == "import"
+        assert svc.get_session_sqlite(workspace, "legacy1")["id"] == "legacy1"
+    with sqlite3.connect(made["path"]) as conn:  # the database before the import wrote
+        assert conn.execute("SELECT id FROM sessions").fetchall() == [("before",)]
