@@ -96,7 +96,11 @@ def test_a_foreign_connection_writing_sql_is_seen_too(db_path: str, workspace: s
         mid = svc.changes_since(token, 0)
         assert _ids(mid) == [("a", "deleted")]
         svc.create_session_sqlite(workspace, make_session("b"))
-        raw.execute("INSERT OR IGNORE INTO sessions SELECT * FROM sessions WHERE id = 'b'")
+        # (not SELECT *: it includes the generated column archived_at, which no INSERT takes)
+        cols = "id, workspace_hash, type, task, status, created_at, created_key, updated_at," \
+               " updated_key"
+        raw.execute(f"INSERT OR IGNORE INTO sessions ({cols}) SELECT {cols} FROM sessions"
+                    " WHERE id = 'b'")
         raw.commit()
         raw.close()
         assert _ids(svc.changes_since(mid["token"], 0)) == [("b", "upserted")]
