@@ -235,3 +235,20 @@ def test_a_legacy_import_backs_the_database_up_first(db_path: str, workspace: st
         assert svc.get_session_sqlite(workspace, "legacy1")["id"] == "legacy1"
     with sqlite3.connect(made["path"]) as conn:  # the database before the import wrote
         assert conn.execute("SELECT id FROM sessions").fetchall() == [("before",)]
+
+
+def test_a_restore_moves_the_change_log_on_never_back(db_path: str, workspace: str) -> None:
+    """A page following changes_since before the restore sees what the restore changed."""
+    with Service.open(db_path) as svc:
+        svc.create_session_sqlite(workspace, make_session("kept"))
+        made = svc.create_backup(None)
+        for k in range(5):
+            svc.create_session_sqlite(workspace, make_session(f"later{k}"))
+        token = svc.changes_since(None, 0)["token"]
+        svc.restore_backup(made["path"])
+        seen = svc.changes_since(token, 0)
+        assert int(seen["token"]) > int(token) and not seen["reset"]
+        kinds = {c["sessionId"]: c["kind"] for c in seen["changes"]}
+        assert kinds == {"kept": "upserted"} | {f"later{k}": "deleted" for k in range(5)}
+        svc.create_session_sqlite(workspace, make_session("new"))
+        assert [c["sessionId"] for c in svc.changes_since(seen["token"], 0)["changes"]] == ["new"]

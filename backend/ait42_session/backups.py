@@ -231,4 +231,45 @@ async def restore(db: Database, path: str) -> None:
     if db.path != ":memory:" and source.resolve() == Path(db.path).resolve():
         raise ValidationError("that file is the database itself")
     await before(db, "restore")
+    was = await db.read(_change_log_state)
     await db.replace_with(str(source))
+    await db.write(_relog, was)
+
+
+# The change log the window follows (migration 5): its sequence must not go back
+# when an older database is restored, or a page holding a token of before the
+# restore would miss the changes after it. So the restore carries the sequence
+# on and logs every session it changed: upserted for those it holds, deleted for
+# those only the replaced database had.
+
+async def _change_log_state(conn: aiosqlite.Connection) -> tuple[int, str] | None:
+    if not await _has_change_log(conn):
+        return None
+    rows = list(await conn.execute_fetchall(
+        "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'session_changes'),"
+        " 0), coalesce((SELECT max(seq) FROM session_changes), 0)),"
+        " (SELECT json_group_array(json_array(id, workspace_hash)) FROM sessions)"))
+    return int(rows[0][0]), str(rows[0][1])
+
+
+async def _relog(conn: aiosqlite.Connection, was: tuple[int, str] | None) -> None:
+    if was is None or not await _has_change_log(conn):
+        return
+    last, before = was
+    await conn.execute("DELETE FROM sqlite_sequence WHERE name = 'session_changes'")
+    await conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('session_changes', ?)",
+                       (last,))
+    await conn.execute("DELETE FROM session_changes")
+    await conn.execute("INSERT INTO session_changes (session_id, workspace_hash, kind)"
+                       " SELECT id, workspace_hash, 'upserted' FROM sessions")
+    await conn.execute(
+        "INSERT INTO session_changes (session_id, workspace_hash, kind)"
+        " SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), 'deleted'"
+        " FROM json_each(?) WHERE json_extract(value, '$[0]') NOT IN (SELECT id FROM sessions)",
+        (before,))
+
+
+async def _has_change_log(conn: aiosqlite.Connection) -> bool:
+    rows = await conn.execute_fetchall(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'session_changes'")
+    return bool(list(rows))
