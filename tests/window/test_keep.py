@@ -4,6 +4,7 @@ backups restored while the window is open, Export."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,34 @@ import pytest
 from ait42_session.bridge import Bridge
 from ait42_session.errors import NotFoundError
 
-from .conftest import XSS, RemotePage, WindowData, _session
+from .conftest import XSS, RemotePage, WindowData, _session, seed_sessions
 
 pytestmark = pytest.mark.window
+
+
+@pytest.fixture(scope="module")
+def window_data(tmp_path_factory: pytest.TempPathFactory) -> WindowData:
+    """A database of this module's own: its restore must not roll back what the other
+    window modules' shared database holds."""
+    root = tmp_path_factory.mktemp("keep-window")
+    ws, ws2, home = root / "repo-main", root / "repo-other", root / "home"
+    for folder in (ws, ws2, home):
+        folder.mkdir()
+    db = str(root / "data" / "sessions.db")
+    sessions = seed_sessions()
+    with Bridge.open(db) as bridge:
+        bridge.create_session_sqlite(str(ws2), _session("w2-a", "debate", "completed",
+                                                        "Other workspace session"))
+        for s in sessions:
+            bridge.create_session_sqlite(str(ws), s)
+    return WindowData(db, str(ws), str(ws2), home, [s["id"] for s in sessions])
+
+
+@pytest.fixture(scope="module")
+def check(window_data: WindowData) -> Iterator[Bridge]:
+    """A second bridge on this module's database."""
+    with Bridge.open(window_data.db) as bridge:
+        yield bridge
 
 
 def board_ids(page: RemotePage) -> list[str]:
