@@ -345,24 +345,29 @@ async def append_instance_output(conn: aiosqlite.Connection, ws: Workspace, sess
     rewrite, so reads join a short list and the cost is shared out.
     """
     await _bump(conn, ws, session_id, 0)
-    cur = await conn.execute(
-        "INSERT INTO output_appends (session_id, instance_id, text) SELECT ?, ?, ?"
-        " WHERE EXISTS (SELECT 1 FROM instances WHERE session_id = ? AND instance_id = ?)",
-        (session_id, instance_id, text, session_id, instance_id))
-    if cur.rowcount == 0:
-        raise NotFoundError(f"session {session_id!r} has no instance {instance_id}")
-    key = (session_id, instance_id)
+    # One statement adds the row and tells the output's length and how many rows
+    # wait to be folded (those before it, counted by seq, plus this one).
+    before = ("FROM output_appends a WHERE a.session_id = output_appends.session_id"
+              " AND a.instance_id = output_appends.instance_id AND a.seq < output_appends.seq")
     rows = list(await conn.execute_fetchall(
-        f"SELECT length(coalesce(i.output, '')), (SELECT count(*) {_APPENDS_OF_I}),"
-        f" (SELECT sum(length(a.text)) {_APPENDS_OF_I})"
-        " FROM instances i WHERE i.session_id = ? AND i.instance_id = ?", key))
-    stored, appends, appended = rows[0]
+        "INSERT INTO output_appends (session_id, instance_id, text) SELECT ?, ?, ?"
+        " WHERE EXISTS (SELECT 1 FROM instances WHERE session_id = ? AND instance_id = ?)"
+        " RETURNING (SELECT length(coalesce(i.output, '')) FROM instances i"
+        "   WHERE i.session_id = output_appends.session_id"
+        "   AND i.instance_id = output_appends.instance_id)"
+        f" + (SELECT coalesce(sum(length(a.text)), 0) {before}) + length(text),"
+        f" (SELECT count(*) {before}) + 1",
+        (session_id, instance_id, text, session_id, instance_id)))
+    if not rows:
+        raise NotFoundError(f"session {session_id!r} has no instance {instance_id}")
+    length, appends = rows[0]
     if appends >= FOLD_AFTER:
+        key = (session_id, instance_id)
         await conn.execute(f"UPDATE instances AS i SET output = {OUTPUT_OF_I}"
                            " WHERE i.session_id = ? AND i.instance_id = ?", key)
         await conn.execute("DELETE FROM output_appends WHERE session_id = ? AND instance_id = ?",
                            key)
-    return {"outputLength": stored + appended}
+    return {"outputLength": length}
 
 
 # --------------------------------------------------------------------------
