@@ -111,7 +111,7 @@ def has_words(text: str) -> bool:
     return _WORD_RUN.search(text) is not None
 
 
-def _pieces(text: str) -> list[tuple[bool, str, bool]]:
+def pieces(text: str) -> list[tuple[bool, str, bool]]:
     """(is CJK, text, glued to the previous piece) for each piece of the term."""
     pieces: list[tuple[bool, str, bool]] = []
     for run in _WORD_RUN.findall(text):
@@ -129,17 +129,17 @@ def _pattern(text: str, prefix: bool, flags: int) -> re.Pattern[str]:
     for that literal quickly: this runs over every matching field of a page of
     hits, some of them hundreds of kilobytes of output."""
     parts: list[str] = []
-    pieces = _pieces(text.lower() if not flags else text)
-    for k, (cjk, piece, _glued) in enumerate(pieces):
+    parts_of = pieces(text.lower() if not flags else text)
+    for k, (cjk, piece, _glued) in enumerate(parts_of):
         if k:
-            both_latin = not cjk and not pieces[k - 1][0]
+            both_latin = not cjk and not parts_of[k - 1][0]
             parts.append(r"[\W_]+" if both_latin else r"[\W_]*")
         if cjk:
             parts.append(re.escape(piece))
             continue
         literal = re.escape(piece)
         parts.append(f"{literal}(?<!{_WORDCHAR}{literal})" if k == 0 else literal)
-        last = k == len(pieces) - 1
+        last = k == len(parts_of) - 1
         parts.append(f"{_WORDCHAR}*" if (prefix and last) else f"(?!{_WORDCHAR})")
     return re.compile("".join(parts) or r"(?!)", flags)
 

@@ -1,0 +1,200 @@
+"""Excerpts of a page of hits without reading megabytes as text.
+
+A hit's output can be hundreds of kilobytes, and a page has up to 200 hits.
+Decoding, removing ANSI codes from and lower-casing all of it (what
+``search_text.field_excerpt`` does) costs milliseconds per field, and Python's
+case-insensitive regular expressions scan at about 10 ns a character. So the
+first place worth showing is found on the raw UTF-8 bytes instead: SQLite hands
+them over undecoded, ``bytes.lower`` folds ASCII case in C, and ``bytes.find``
+looks for the longest literal piece of each query word at memory speed. Only a
+few lines around a candidate are decoded, cleaned of ANSI codes and checked with
+the exact expressions of ``search_text``; that window gives the excerpt.
+
+When the fast path finds nothing in a field that FTS5 says matched (a word
+broken by a colour code, a letter whose case ASCII folding does not know), the
+slow, exact path reads the whole field.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aiosqlite
+
+from . import search_text
+from .search_text import Term
+
+Json = dict[str, Any]
+
+# Bytes kept on each side of a candidate (cut at line ends when there are some).
+WINDOW = 1200
+MAX_CANDIDATES = 64  # candidates tried per field before the exact path takes over
+
+
+def needle(term: Term) -> bytes | None:
+    """The longest literal piece of ``term`` as lower-cased UTF-8, or None when
+    ASCII case folding cannot find it (a cased letter outside ASCII)."""
+    pieces = [piece.lower().encode() for _cjk, piece, _glued in search_text.pieces(term.text)]
+    if not pieces:
+        return None
+    longest = max(pieces, key=len)
+    if not longest.isascii() and longest.decode().upper() != longest.decode():
+        return None  # a cased letter outside ASCII (é, Ä): bytes.lower does not fold it
+    return longest
+
+
+class Finder:
+    """The query's needles, made once per page."""
+
+    def __init__(self, terms: list[Term]) -> None:
+        self.terms = terms
+        found = [needle(t) for t in terms]
+        self.needles: list[bytes] | None = (
+            None if any(n is None for n in found) else [n for n in found if n is not None])
+
+    def excerpt(self, raw: bytes) -> tuple[str, list[list[int]]] | None:
+        """The excerpt of one field given as UTF-8 bytes, None when the fast path
+        finds no term in it (the field may still hold one: see the module)."""
+        if self.needles is None:
+            return None
+        low = raw.lower()
+        candidates: list[int] = []
+        for n in self.needles:
+            at = low.find(n)
+            count = 0
+            while at != -1 and count < MAX_CANDIDATES:
+                candidates.append(at)
+                count += 1
+                at = low.find(n, at + len(n))
+        if not candidates:
+            return None
+        candidates.sort()
+        tried_until = -1
+        for at in candidates[:MAX_CANDIDATES]:
+            if at < tried_until:
+                continue  # inside a window already checked
+            start, end = _window(raw, at)
+            tried_until = end - len(max(self.needles, key=len))
+            text = search_text.clean(raw[start:end].decode("utf-8", "replace"))
+            spans = search_text.find(text, self.terms)
+            if spans:
+                return search_text.excerpt(text, spans, cut_before=start > 0,
+                                           cut_after=end < len(raw))
+        return None
+
+
+def _window(raw: bytes, at: int) -> tuple[int, int]:
+    """Byte offsets of the lines around ``at``: about WINDOW bytes each side,
+    on line ends (or at least on character boundaries)."""
+    lo = max(0, at - WINDOW)
+    if lo:
+        newline = raw.find(b"\n", lo, at)
+        lo = newline + 1 if newline != -1 else _boundary(raw, lo)
+    hi = min(len(raw), at + WINDOW)
+    if hi < len(raw):
+        newline = raw.rfind(b"\n", at, hi)
+        hi = newline if newline != -1 else _boundary(raw, hi)
+    return lo, hi
+
+
+def _boundary(raw: bytes, at: int) -> int:
+    """The nearest character start at or after ``at`` (UTF-8 continuation bytes
+    are 0b10xxxxxx)."""
+    while at < len(raw) and raw[at] & 0xC0 == 0x80:
+        at += 1
+    return at
+
+
+def field_excerpt(raw: bytes | str, finder: Finder, exact: bool,
+                  ) -> tuple[str, list[list[int]]] | None:
+    """The excerpt of a field, fast path first; ``exact``: read the whole field
+    when the fast path finds nothing (FTS5 says the field's column matched)."""
+    data = raw.encode() if isinstance(raw, str) else raw
+    found = finder.excerpt(data)
+    if found is not None or not exact:
+        return found
+    text = raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
+    return search_text.field_excerpt(text, finder.terms)
+
+
+_CHAT_MATCHES = 3  # chat messages excerpted per hit
+
+
+async def _columns_matching(conn: aiosqlite.Connection, column: str, docids: list[int],
+                            terms: list[Term]) -> set[int]:
+    """Which of these index rows hold any of ``terms`` in ``column`` (FTS5 answers
+    for each row by its rowid: no doclist is read whole)."""
+    if not docids:
+        return set()
+    expression = "{" + column + "} : (" + " OR ".join(t.fts() for t in terms) + ")"
+    rows = await conn.execute_fetchall(
+        "SELECT f.rowid FROM json_each(?) AS j CROSS JOIN search_fts AS f"
+        " WHERE f.search_fts MATCH ? AND f.rowid = j.value",
+        (json.dumps(docids), expression))
+    return {int(r[0]) for r in rows}
+
+
+async def matches(conn: aiosqlite.Connection, hits: list[tuple[str, int, str]],
+                  query: search_text.Query) -> dict[str, list[Json]]:
+    """One excerpt per field of each hit (``(session id, index row, task)``) that
+    holds a required word; output and chat only where FTS5 says they match."""
+    terms = query.terms()
+    found: dict[str, list[Json]] = {sid: [] for sid, _d, _t in hits}
+    if not hits or not terms:
+        return found
+    finder = Finder(terms)
+
+    def add(sid: str, field: str, text: str | bytes, exact: bool = True, **where: Any) -> bool:
+        got = field_excerpt(text, finder, exact)
+        if got is None:
+            return False
+        found[sid].append({"field": field, **where, "text": got[0], "highlights": got[1]})
+        return True
+
+    docids = [d for _s, d, _t in hits]
+    by_doc = {d: sid for sid, d, _t in hits}
+    in_output = [by_doc[d] for d in await _columns_matching(conn, "output", docids, terms)]
+    in_chat = [by_doc[d] for d in await _columns_matching(conn, "chat", docids, terms)]
+    for sid, _d, task in hits:
+        add(sid, "task", task)
+    everyone = json.dumps([sid for sid, _d, _t in hits])
+    outputs: dict[str, list[tuple[int, bytes]]] = {}
+    if in_output:
+        for sid, iid, raw in await conn.execute_fetchall(
+                "SELECT session_id, instance_id, CAST(output AS BLOB) FROM instances"
+                " WHERE session_id IN (SELECT value FROM json_each(?)) AND output IS NOT NULL"
+                " ORDER BY session_id, instance_id", (json.dumps(in_output),)):
+            outputs.setdefault(sid, []).append((iid, raw))
+    for sid, got in outputs.items():
+        # fast path over every instance; the exact one only if none found a word
+        if not any([add(sid, "output", raw, False, instanceId=iid) for iid, raw in got]):
+            for iid, raw in got:
+                add(sid, "output", raw, True, instanceId=iid)
+    for sid, iid, branch, agent in await conn.execute_fetchall(
+            "SELECT session_id, instance_id, branch, agent_name FROM instances"
+            " WHERE session_id IN (SELECT value FROM json_each(?))"
+            " ORDER BY session_id, instance_id", (everyone,)):
+        add(sid, "branch", branch, instanceId=iid)
+        add(sid, "agentName", agent, instanceId=iid)
+    _order_instance_fields(found)
+    if in_chat:
+        shown: dict[str, int] = {}
+        for sid, mid, content in await conn.execute_fetchall(
+                "SELECT session_id, id, content FROM chat_messages"
+                " WHERE session_id IN (SELECT value FROM json_each(?))"
+                " ORDER BY session_id, ts_key, seq", (json.dumps(in_chat),)):
+            if shown.get(sid, 0) < _CHAT_MATCHES and add(sid, "chat", content, messageId=mid):
+                shown[sid] = shown.get(sid, 0) + 1
+    return found
+
+
+_FIELD_ORDER = {"task": 0, "output": 1, "branch": 1, "agentName": 1, "chat": 2}
+
+
+def _order_instance_fields(found: dict[str, list[Json]]) -> None:
+    """Task first, then each instance's output, branch and agent name, as before."""
+    for items in found.values():
+        items.sort(key=lambda m: (_FIELD_ORDER[m["field"]], m.get("instanceId", -1),
+                                  ("output", "branch", "agentName", "task", "chat")
+                                  .index(m["field"])))
