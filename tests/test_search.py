@@ -288,6 +288,32 @@ def test_paging_has_no_duplicates_or_gaps(s: Searcher, workspace: str) -> None:
         s.search("paging", {"limit": 5, "cursor": first, "type": "debate"})
 
 
+def test_small_pages_agree_with_one_long_page(s: Searcher, workspace: str,
+                                              tmp_path: Path) -> None:
+    """A page is ranked from the best few index rows first (a few pages' worth);
+    with ties at its edge or filters that leave too few, every match is ranked.
+    Either way the pages are the long page cut in pieces."""
+    other = tmp_path / "other"
+    other.mkdir()
+    for k in range(40):  # varied scores, many ties (same text, other dates), two workspaces
+        put(s, workspace if k % 3 else str(other), f"s{k:02d}",
+            task="otter " * (1 + k % 4) + f"n{k}", output="otter" if k % 5 == 0 else "",
+            updated=f"2026-01-{1 + k % 9:02d}T00:00:00Z", type=("competition", "ensemble")[k % 2])
+    for options in ({}, {"workspacePath": str(other)}, {"type": "ensemble"}):
+        everything = s.ids("otter", {**options, "limit": 200})
+        assert len(everything) == len(set(everything)) > 10
+        for limit in (1, 2, 3, 7):
+            seen: list[str] = []
+            cursor = None
+            while True:
+                page = s.search("otter", {**options, "limit": limit, "cursor": cursor})
+                seen += [h["sessionId"] for h in page["items"]]
+                cursor = page["nextCursor"]
+                if cursor is None:
+                    break
+            assert seen == everything, (options, limit)
+
+
 def test_default_limit_is_fifty(s: Searcher, workspace: str) -> None:
     for k in range(52):
         put(s, workspace, f"s{k}", task="many")
