@@ -379,6 +379,40 @@ def test_another_programs_writes_are_picked_up(s: Searcher, workspace: str,
     assert s.ids("second") == ["s1"] and s.ids("first") == []
 
 
+def test_a_message_added_after_another_programs_change(s: Searcher, workspace: str,
+                                                        db_path: str) -> None:
+    """A message is added to the session's index text as stored, unless the
+    session waits to be reindexed: then the whole session is indexed again."""
+    put(s, workspace, "s1", task="first words", chat=("hello",))
+    put(s, workspace, "s2", task="other words")
+    s.bridge.add_chat_message_sqlite(workspace, "s2", {
+        "id": "late", "role": "user", "content": "mention axolotl",
+        "timestamp": "2026-01-14T00:00:00Z"})
+    assert s.ids("axolotl") == ["s2"] and s.ids("other") == ["s2"]
+    conn = sqlite3.connect(db_path)  # a program without this code: only the triggers run
+    conn.execute("UPDATE sessions SET task = 'second words' WHERE id = 's1'")
+    conn.commit()
+    conn.close()
+    s.bridge.add_chat_message_sqlite(workspace, "s1", {
+        "id": "late", "role": "user", "content": "mention capybara",
+        "timestamp": "2026-01-14T00:00:00Z"})
+    assert s.ids("capybara") == ["s1"] and s.ids("second") == ["s1"] and s.ids("first") == []
+    assert s.bridge.build_search_index(100) == {"indexed": 0, "pending": 0}
+    assert s.verify() == []
+
+
+def test_an_update_that_changes_no_text(s: Searcher, workspace: str) -> None:
+    stored = put(s, workspace, "s1", task="steady heron", output="out \x1b[1mtext\x1b[0m",
+                 chat=("words",))
+    stored["status"] = "failed"
+    s.bridge.update_session_sqlite(workspace, stored)
+    assert s.ids("heron", {"status": "failed"}) == ["s1"]
+    stored["instances"][0]["output"] += " more"
+    s.bridge.update_session_sqlite(workspace, stored)
+    assert s.ids("text more") == ["s1"]
+    assert s.verify() == []
+
+
 def test_verify_finds_a_broken_index(s: Searcher, workspace: str) -> None:
     put(s, workspace, "s1", task="intact")
     put(s, workspace, "s2", task="intact too")

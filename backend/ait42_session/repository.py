@@ -246,7 +246,7 @@ async def create_session(conn: aiosqlite.Connection, ws: Workspace, s: Session) 
     await _touch_workspace(conn, ws, now_rfc3339())
     await conn.execute(_INSERT_SESSION, rows[0])
     await _write_children(conn, rows)
-    await search.index_sessions(conn, [s.id])
+    await search.index_session(conn, s)
     return assemble_rows(rows)
 
 
@@ -260,7 +260,7 @@ async def update_session(conn: aiosqlite.Connection, ws: Workspace, s: Session) 
     await conn.execute("DELETE FROM instances WHERE session_id = ?", (s.id,))
     await conn.execute("DELETE FROM chat_messages WHERE session_id = ?", (s.id,))
     await _write_children(conn, rows)
-    await search.index_sessions(conn, [s.id])
+    await search.index_session(conn, s)
     return assemble_rows(rows)
 
 
@@ -314,6 +314,7 @@ async def _bump(conn: aiosqlite.Connection, ws: Workspace, session_id: str,
 async def add_chat_message(conn: aiosqlite.Connection, ws: Workspace, session_id: str,
                            m: ChatMessage) -> Json:
     await _bump(conn, ws, session_id, 1)
+    stale = await search.is_pending(conn, session_id)
     try:
         await conn.execute(_INSERT_MESSAGE, _message_row(session_id, m))
     except sqlite3.IntegrityError as exc:
@@ -322,7 +323,7 @@ async def add_chat_message(conn: aiosqlite.Connection, ws: Workspace, session_id
                 f"message {m.id!r} already exists in session {session_id!r}"
             ) from None
         raise
-    await search.index_sessions(conn, [session_id])
+    await search.index_message(conn, session_id, m.content, stale)
     return await get_session(conn, ws, session_id)
 
 

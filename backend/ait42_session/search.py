@@ -25,7 +25,7 @@ from pydantic import BeforeValidator, Field, Strict
 
 from . import search_excerpt, search_text
 from .errors import DatabaseError, ValidationError
-from .models import timestamp_key
+from .models import Session, timestamp_key
 from .workspace import resolve
 
 Json = dict[str, Any]
@@ -42,7 +42,8 @@ _TYPES = ("competition", "ensemble", "debate")
 _STATUSES = ("running", "completed", "failed", "paused")
 _ARCHIVED = ("exclude", "include", "only")
 # The index upkeep the writes call (the benchmark turns them off to compare).
-UPKEEP = ("index_sessions", "unindex_sessions")
+UPKEEP = ("index_sessions", "unindex_sessions", "index_session", "index_message",
+          "is_pending")
 _OPTIONS = {"workspacePath", "type", "status", "archived", "updatedAfter", "updatedBefore",
             "limit", "cursor"}
 
@@ -90,6 +91,70 @@ async def index_sessions(conn: aiosqlite.Connection, session_ids: Iterable[str])
             await conn.executemany(_ADD_DOC, [(r[0],) for r in rows])
             await conn.executemany(_ADD_ROW, _fts_rows(rows))
         await conn.execute(_DONE, (chunk,))
+
+
+def _columns_of(s: Session) -> tuple[str, str, str, str, str]:
+    """The prepared text of each indexed column, from the validated session
+    (the same text ``_TEXTS`` would read back once it is stored)."""
+    insts = sorted(s.instances, key=lambda i: i.instance_id)
+    prep = search_text.index_text
+    return (prep(s.task), prep("\n".join(i.output or "" for i in insts)),
+            prep("\n".join(i.branch for i in insts)),
+            prep("\n".join(i.agent_name for i in insts)),
+            prep("\n".join(m.content for m in s.chat_history)))
+
+
+_ROW_OF = ("SELECT d.docid, f.task, f.output, f.branch, f.agent_name, f.chat FROM search_docs d"
+           " LEFT JOIN search_fts f ON f.rowid = d.docid WHERE d.session_id = ?")
+_DELETE_ROW = "DELETE FROM search_fts WHERE rowid = ?"
+_INSERT_ROW = ("INSERT INTO search_fts (rowid, task, output, branch, agent_name, chat)"
+               " VALUES (?, ?, ?, ?, ?, ?)")
+_DONE_ONE = "DELETE FROM search_pending WHERE session_id = ?"
+
+
+async def index_session(conn: aiosqlite.Connection, s: Session) -> None:
+    """Index a session just created or replaced whole, from its model (no read
+    back). A replacement whose indexed text did not change (a status, a count)
+    leaves the index alone: FTS5 would tokenize the whole session twice."""
+    columns = _columns_of(s)
+    rows = list(await conn.execute_fetchall(_ROW_OF, (s.id,)))
+    if rows:
+        docid, *old = rows[0]
+        if tuple(old) == columns:
+            await conn.execute(_DONE_ONE, (s.id,))
+            return
+        if old[0] is not None:
+            await conn.execute(_DELETE_ROW, (docid,))
+    else:
+        cursor = await conn.execute(_ADD_DOC, (s.id,))
+        docid = cursor.lastrowid
+    await conn.execute(_INSERT_ROW, (docid, *columns))
+    await conn.execute(_DONE_ONE, (s.id,))
+
+
+async def is_pending(conn: aiosqlite.Connection, session_id: str) -> bool:
+    """Whether the session waits to be reindexed (another program changed it):
+    its index row is then not a base to add a message to."""
+    rows = await conn.execute_fetchall(
+        "SELECT 1 FROM search_pending WHERE session_id = ?", (session_id,))
+    return bool(list(rows))
+
+
+async def index_message(conn: aiosqlite.Connection, session_id: str, content: str,
+                        stale: bool) -> None:
+    """Index one chat message just added: the session's stored index text with
+    the message's added to its chat (nothing else is read or prepared again).
+    ``stale`` (:func:`is_pending` before the write): reindex the whole session."""
+    rows = list(await conn.execute_fetchall(_ROW_OF, (session_id,)))
+    if stale or not rows or rows[0][1] is None:
+        await index_sessions(conn, [session_id])
+        return
+    docid, task, output, branch, agent, chat = rows[0]
+    text = search_text.index_text(content)
+    await conn.execute(_DELETE_ROW, (docid,))
+    await conn.execute(_INSERT_ROW, (docid, task, output, branch, agent,
+                                     f"{chat}\n{text}" if chat else text))
+    await conn.execute(_DONE_ONE, (session_id,))
 
 
 async def unindex_sessions(conn: aiosqlite.Connection, session_ids: Iterable[str]) -> None:
