@@ -18,25 +18,31 @@ import random
 from dataclasses import dataclass
 
 # Most frequent first: prose, then the words of builds, tests and services.
-COMMON = """the to of and a in is that for it with as on be this are not you at by or
-from we have an but can will if all was do so use what which there their when
-one more need also should now here then just like only new make first get add
-error file test function build run failed code data value type return name set
-update check change fix line using user server module config version request
-response output input path message default list call class method object string
-import install package support time start status result key model found passed
-warning info debug log command process service client session token cache index
-query table database schema migration column field record api endpoint route
-handler event state component render page view form button style layout window
-commit branch merge rebase push pull release deploy rollback pipeline job step
-image container cluster node pod network port host socket connection timeout
-retry refused closed reset deadlock lock thread memory leak heap stack trace
-exception panic crash abort signal exit code warning deprecated missing invalid
-unexpected undefined null empty expected actual assert mock fixture coverage
-lint format compile compiler linker binary library dependency upgrade lockfile
-auth login logout password secret permission denied forbidden unauthorized
-refresh jwt oauth header cookie redirect url query param body payload json yaml
-""".split()
+COMMON = (
+    "the", "to", "of", "and", "a", "in", "is", "that", "for", "it", "with", "as", "on", "be",
+    "this", "are", "not", "you", "at", "by", "or", "from", "we", "have", "an", "but", "can",
+    "will", "if", "all", "was", "do", "so", "use", "what", "which", "there", "their", "when",
+    "one", "more", "need", "also", "should", "now", "here", "then", "just", "like", "only", "new",
+    "make", "first", "get", "add", "error", "file", "test", "function", "build", "run", "failed",
+    "code", "data", "value", "type", "return", "name", "set", "update", "check", "change", "fix",
+    "line", "using", "user", "server", "module", "config", "version", "request", "response",
+    "output", "input", "path", "message", "default", "list", "call", "class", "method", "object",
+    "string", "import", "install", "package", "support", "time", "start", "status", "result",
+    "key", "model", "found", "passed", "warning", "info", "debug", "log", "command", "process",
+    "service", "client", "session", "token", "cache", "index", "query", "table", "database",
+    "schema", "migration", "column", "field", "record", "api", "endpoint", "route", "handler",
+    "event", "state", "component", "render", "page", "view", "form", "button", "style", "layout",
+    "window", "commit", "branch", "merge", "rebase", "push", "pull", "release", "deploy",
+    "rollback", "pipeline", "job", "step", "image", "container", "cluster", "node", "pod",
+    "network", "port", "host", "socket", "connection", "timeout", "retry", "refused", "closed",
+    "reset", "deadlock", "lock", "thread", "memory", "leak", "heap", "stack", "trace", "exception",
+    "panic", "crash", "abort", "signal", "exit", "code", "warning", "deprecated", "missing",
+    "invalid", "unexpected", "undefined", "null", "empty", "expected", "actual", "assert", "mock",
+    "fixture", "coverage", "lint", "format", "compile", "compiler", "linker", "binary", "library",
+    "dependency", "upgrade", "lockfile", "auth", "login", "logout", "password", "secret",
+    "permission", "denied", "forbidden", "unauthorized", "refresh", "jwt", "oauth", "header",
+    "cookie", "redirect", "url", "query", "param", "body", "payload", "json", "yaml"
+)
 
 AGENTS = ("backend-developer", "frontend-developer", "test-engineer", "devops-engineer",
           "security-reviewer", "database-architect", "docs-writer", "refactoring-expert",
@@ -50,8 +56,11 @@ JAPANESE = ("JWT認証を追加", "ログイン画面のバグを修正", "デ�
 LEVELS = ("INFO", "WARN", "ERROR", "DEBUG", "TRACE")
 COLOURS = ("\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[1m", "\x1b[36m", "\x1b[2m")
 EXTS = ("ts", "py", "rs", "go", "js", "tsx", "md", "sql", "toml", "yaml")
-SYLLABLES = ("ka ri to ne mo sa lu vi den por tal gri fen ax ol um ber dex qua zen "
-             "pli tro mar sil ven cor nus lek dor bal fi ga hu ja ki").split()
+SYLLABLES = (
+    "ka", "ri", "to", "ne", "mo", "sa", "lu", "vi", "den", "por", "tal", "gri", "fen", "ax", "ol",
+    "um", "ber", "dex", "qua", "zen", "pli", "tro", "mar", "sil", "ven", "cor", "nus", "lek",
+    "dor", "bal", "fi", "ga", "hu", "ja", "ki"
+)
 
 
 def zipf_cum(n: int, s: float = 1.07, q: float = 2.7) -> list[float]:
@@ -167,7 +176,7 @@ def _line(c: Corpus) -> str:
         return f"modified:   {c.path()}" if rng.random() < 0.5 else \
             f"  {c.ident()}({c.ident()}, {rng.randint(0, 9)}) -> {c.ident()}"
     if r < 0.88:
-        return rng.choice(JAPANESE) + rng.choice(("。", "", " ", "：")) + \
+        return rng.choice(JAPANESE) + rng.choice(("。", "", " ", "\uff1a")) + \
             (" " + c.ident() if rng.random() < 0.3 else "")
     colour = rng.choice(COLOURS)
     return f"{colour}{rng.choice(('PASS', 'FAIL', 'ok', '✓', '✗'))}\x1b[0m " + \
