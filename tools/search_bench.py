@@ -217,54 +217,68 @@ def write_sessions(c: Corpus, count: int, big_every: int) -> list[dict[str, Any]
     return sessions
 
 
-def write_cost(folder: Path, c: Corpus, count: int, big_every: int,
+def write_cost(folder: Path, c: Corpus, count: int, big_every: int, rounds: int = 2,
                ) -> dict[str, tuple[float, float]]:
     """Seconds for ``count`` creates, updates (task and status changed) and
     chat messages through the service, with search and on a database without
     it (its search triggers dropped and its index upkeep a no-op)."""
-    from ait42_session.service import Service
-
     sessions = write_sessions(c, count, big_every)
     patched = {name: getattr(search, name) for name in search.UPKEEP}
+    best: dict[tuple[str, bool], float] = {}
+    for round_ in range(rounds):  # alternated, best of each: the machine's noise
+        for with_index in (True, False):
+            path = folder / f"write_{with_index}_{round_}.db"
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+            for kind, seconds in _writes(path, c, sessions, with_index, patched).items():
+                best[kind, with_index] = min(best.get((kind, with_index), seconds), seconds)
+    kinds = ("create", "update", "status", "chat")
+    return {kind: (best[kind, True], best[kind, False]) for kind in kinds}
+
+
+def _writes(path: Path, c: Corpus, sessions: list[dict[str, Any]], with_index: bool,
+            patched: dict[str, Any]) -> dict[str, float]:
+    from ait42_session.service import Service
 
     async def nothing(*_args: Any) -> None:
         return None
 
-    results: dict[str, list[float]] = {"create": [], "update": [], "chat": []}
-    for with_index in (True, False):
-        path = folder / f"write_{with_index}.db"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        with Service.open(str(path)) as svc:
-            if not with_index:
-                for name in patched:
-                    setattr(search, name, nothing)
-                conn = sqlite3.connect(path)
-                for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type ="
-                                            " 'trigger' AND name LIKE 'search%'").fetchall():
-                    conn.execute(f"DROP TRIGGER {name}")
-                conn.commit()
-                conn.close()
-            try:
-                t = time.perf_counter()
-                for s in sessions:
-                    svc.create_session_sqlite("/bench/writes", s)
-                results["create"].append(time.perf_counter() - t)
-                t = time.perf_counter()
-                for s in sessions:
-                    svc.update_session_sqlite("/bench/writes", dict(
-                        s, task=s["task"] + " (updated)", status="completed"))
-                results["update"].append(time.perf_counter() - t)
-                t = time.perf_counter()
-                for n, s in enumerate(sessions):
-                    svc.add_chat_message_sqlite("/bench/writes", s["id"], {
-                        "id": "late", "role": "assistant", "content": c.messages[n],
-                        "timestamp": "2026-01-02T00:00:00Z"})
-                results["chat"].append(time.perf_counter() - t)
-            finally:
-                for name, fn in patched.items():
-                    setattr(search, name, fn)
-    return {k: (v[0], v[1]) for k, v in results.items()}
+    out: dict[str, float] = {}
+    with Service.open(str(path)) as svc:
+        if not with_index:
+            for name in patched:
+                setattr(search, name, nothing)
+            conn = sqlite3.connect(path)
+            for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type ="
+                                        " 'trigger' AND name LIKE 'search%'").fetchall():
+                conn.execute(f"DROP TRIGGER {name}")
+            conn.commit()
+            conn.close()
+        try:
+            t = time.perf_counter()
+            for s in sessions:
+                svc.create_session_sqlite("/bench/writes", s)
+            out["create"] = time.perf_counter() - t
+            t = time.perf_counter()
+            for s in sessions:
+                svc.update_session_sqlite("/bench/writes", dict(
+                    s, task=s["task"] + " (updated)", status="completed"))
+            out["update"] = time.perf_counter() - t
+            t = time.perf_counter()
+            for s in sessions:  # what the shell does most: the whole session, a new status
+                svc.update_session_sqlite("/bench/writes", dict(
+                    s, task=s["task"] + " (updated)", status="failed"))
+            out["status"] = time.perf_counter() - t
+            t = time.perf_counter()
+            for n, s in enumerate(sessions):
+                svc.add_chat_message_sqlite("/bench/writes", s["id"], {
+                    "id": "late", "role": "assistant", "content": c.messages[n],
+                    "timestamp": "2026-01-02T00:00:00Z"})
+            out["chat"] = time.perf_counter() - t
+        finally:
+            for name, fn in patched.items():
+                setattr(search, name, fn)
+    return out
 
 
 class _Db:
@@ -354,13 +368,12 @@ def main(argv: list[str] | None = None) -> int:
           f" ({index_bytes / chars:.2f} bytes per character); database {total / 1e6:.0f} MB")
     if args.writes:
         cost = write_cost(folder, corpus, args.writes, args.big_every)
-        total_with = sum(v[0] for v in cost.values())
-        total_without = sum(v[1] for v in cost.values())
         for kind, (a, b) in cost.items():
             print(f"{args.writes} x {kind}: {a:.2f} s with search, {b:.2f} s without"
                   f" ({a / b:.2f}x)")
-        print(f"all writes: {total_with:.2f} s with search, {total_without:.2f} s without"
-              f" ({total_with / total_without:.2f}x)")
+        a = cost["create"][0] + cost["update"][0]
+        b = cost["create"][1] + cost["update"][1]
+        print(f"create + update: {a:.2f} s with search, {b:.2f} s without ({a / b:.2f}x)")
     return 0
 
 

@@ -73,9 +73,15 @@ def _pairs(match: re.Match[str]) -> str:
 def index_text(text: str) -> str:
     """What FTS5 indexes for ``text``: ANSI removed, CJK runs as overlapping pairs."""
     text = clean(text)
-    if _CJK_ONE.search(text) is None:
+    if text.isascii() or _CJK_ONE.search(text) is None:
         return text
-    return _CJK_RUN.sub(_pairs, text)
+    # Only lines with a character outside ASCII can hold CJK: scanning every
+    # character of long output with a character class costs more than this.
+    lines = text.split("\n")
+    for k, line in enumerate(lines):
+        if not line.isascii():
+            lines[k] = _CJK_RUN.sub(_pairs, line)
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True, slots=True)
