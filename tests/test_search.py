@@ -234,6 +234,24 @@ def test_highlights_point_at_the_words_in_long_output(s: Searcher, workspace: st
     assert [m["messageId"] for m in hit["matches"] if m["field"] == "chat"] == ["m0"]
 
 
+def test_excerpts_of_long_output_on_every_path(s: Searcher, workspace: str) -> None:
+    """Long output: a word past the first chunks, in capitals, with a non-ASCII
+    capital (no ASCII folding finds it), or broken by a colour code (only the
+    exact path, over the whole field, finds it). Each gets its excerpt."""
+    filler = "\x1b[32mok\x1b[0m lorem ipsum dolor\n" * 6000  # ~170 KB
+    put(s, workspace, "far", output=filler + "then QUETZAL appeared\n" + filler)
+    put(s, workspace, "accent", output=filler + "the ÉCLAIR step failed\n" + filler)
+    put(s, workspace, "broken", output=filler + "a mar\x1b[1mmoset\x1b[0m here\n" + filler)
+    for query, sid, word in (("quetzal", "far", "QUETZAL"), ("éclair", "accent", "ÉCLAIR"),
+                             ("marmoset", "broken", "marmoset")):
+        [hit] = s.search(query)["items"]
+        assert hit["sessionId"] == sid
+        [out] = [m for m in hit["matches"] if m["field"] == "output"]
+        assert [out["text"][a:b] for a, b in out["highlights"]] == [word], query
+        assert out["text"].startswith("…") and out["text"].endswith("…")
+        assert "\x1b" not in out["text"] and len(out["text"]) <= 310
+
+
 def test_filters(s: Searcher, workspace: str, tmp_path: Path) -> None:
     other = tmp_path / "other"
     other.mkdir()
