@@ -10,14 +10,17 @@ looks for the longest literal piece of each query word at memory speed. Only a
 few lines around a candidate are decoded, cleaned of ANSI codes and checked with
 the exact expressions of ``search_text``; that window gives the excerpt.
 
-When the fast path finds nothing in a field that FTS5 says matched (a word
-broken by a colour code, a letter whose case ASCII folding does not know), the
-slow, exact path reads the whole field.
+When the raw bytes show no word, the same search runs over the bytes with
+their escape codes removed (a word a colour code breaks); only when needles
+cannot decide (a cased letter outside ASCII, too many false candidates) is the
+whole field read as text. FTS5 is not asked which columns matched: with a
+column filter it reads on past a row that fails it, to the next that holds.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import aiosqlite
@@ -53,6 +56,7 @@ class Finder:
         found = [needle(t) for t in terms]
         self.needles: list[bytes] | None = (
             None if any(n is None for n in found) else [n for n in found if n is not None])
+        self.exhausted = False  # the last excerpt() gave up before the field's end
 
     def excerpt(self, raw: bytes) -> tuple[str, list[list[int]]] | None:
         """The excerpt of one field given as UTF-8 bytes, None when the fast path
@@ -64,6 +68,7 @@ class Finder:
             return None
         overlap = max(len(n) for n in self.needles) - 1
         pos, tries = 0, 0
+        self.exhausted = False
         while pos < len(raw) and tries < MAX_CANDIDATES:
             low = raw[pos:pos + CHUNK + overlap].lower()
             hits = [at for at in (low.find(n) for n in self.needles) if at != -1]
@@ -78,6 +83,7 @@ class Finder:
                 return search_text.excerpt(text, spans, cut_before=start > 0,
                                            cut_after=end < len(raw))
             pos = max(end, pos + min(hits) + 1)
+        self.exhausted = tries >= MAX_CANDIDATES
         return None
 
 
@@ -103,14 +109,29 @@ def _boundary(raw: bytes, at: int) -> int:
     return at
 
 
-def field_excerpt(raw: bytes | str, finder: Finder, exact: bool,
-                  ) -> tuple[str, list[list[int]]] | None:
-    """The excerpt of a field, fast path first; ``exact``: read the whole field
-    when the fast path finds nothing (FTS5 says the field's column matched)."""
+# ``search_text``'s ANSI expression for UTF-8 bytes (U+009B is C2 9B there).
+_ANSI_BYTES = re.compile(
+    rb"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])"
+    rb"|\xc2\x9b[0-?]*[ -/]*[@-~]")
+
+
+def field_excerpt(raw: bytes | str, finder: Finder) -> tuple[str, list[list[int]]] | None:
+    """The excerpt of a field, None when no term is in it.
+
+    The raw bytes first; then, if the field has escape codes (a word may be
+    broken by one), the bytes without them, which are the text excerpts are cut
+    from; the whole field as text only when the needles cannot decide (a cased
+    letter outside ASCII, or too many candidates that were not the word)."""
     data = raw.encode() if isinstance(raw, str) else raw
     found = finder.excerpt(data)
-    if found is not None or not exact:
+    if found is not None:
         return found
+    if not finder.exhausted and finder.needles is not None:
+        if b"\x1b" not in data and b"\xc2\x9b" not in data:
+            return None
+        found = finder.excerpt(_ANSI_BYTES.sub(b"", data))
+        if found is not None or not finder.exhausted:
+            return found
     text = raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
     return search_text.field_excerpt(text, finder.terms)
 
@@ -118,56 +139,31 @@ def field_excerpt(raw: bytes | str, finder: Finder, exact: bool,
 _CHAT_MATCHES = 3  # chat messages excerpted per hit
 
 
-async def _columns_matching(conn: aiosqlite.Connection, column: str, docids: list[int],
-                            terms: list[Term]) -> set[int]:
-    """Which of these index rows hold any of ``terms`` in ``column`` (FTS5 answers
-    for each row by its rowid: no doclist is read whole)."""
-    if not docids:
-        return set()
-    expression = "{" + column + "} : (" + " OR ".join(t.fts() for t in terms) + ")"
-    rows = await conn.execute_fetchall(
-        "SELECT f.rowid FROM json_each(?) AS j CROSS JOIN search_fts AS f"
-        " WHERE f.search_fts MATCH ? AND f.rowid = j.value",
-        (json.dumps(docids), expression))
-    return {int(r[0]) for r in rows}
-
-
 async def matches(conn: aiosqlite.Connection, hits: list[tuple[str, int, str]],
                   query: search_text.Query) -> dict[str, list[Json]]:
     """One excerpt per field of each hit (``(session id, index row, task)``) that
-    holds a required word; output and chat only where FTS5 says they match."""
+    holds a required word."""
     terms = query.terms()
     found: dict[str, list[Json]] = {sid: [] for sid, _d, _t in hits}
     if not hits or not terms:
         return found
     finder = Finder(terms)
 
-    def add(sid: str, field: str, text: str | bytes, exact: bool = True, **where: Any) -> bool:
-        got = field_excerpt(text, finder, exact)
+    def add(sid: str, field: str, text: str | bytes, **where: Any) -> bool:
+        got = field_excerpt(text, finder)
         if got is None:
             return False
         found[sid].append({"field": field, **where, "text": got[0], "highlights": got[1]})
         return True
 
-    docids = [d for _s, d, _t in hits]
-    by_doc = {d: sid for sid, d, _t in hits}
-    in_output = [by_doc[d] for d in await _columns_matching(conn, "output", docids, terms)]
-    in_chat = [by_doc[d] for d in await _columns_matching(conn, "chat", docids, terms)]
     for sid, _d, task in hits:
         add(sid, "task", task)
     everyone = json.dumps([sid for sid, _d, _t in hits])
-    outputs: dict[str, list[tuple[int, bytes]]] = {}
-    if in_output:
-        for sid, iid, raw in await conn.execute_fetchall(
-                "SELECT session_id, instance_id, CAST(output AS BLOB) FROM instances"
-                " WHERE session_id IN (SELECT value FROM json_each(?)) AND output IS NOT NULL"
-                " ORDER BY session_id, instance_id", (json.dumps(in_output),)):
-            outputs.setdefault(sid, []).append((iid, raw))
-    for sid, got in outputs.items():
-        # fast path over every instance; the exact one only if none found a word
-        if not any([add(sid, "output", raw, False, instanceId=iid) for iid, raw in got]):
-            for iid, raw in got:
-                add(sid, "output", raw, True, instanceId=iid)
+    for sid, iid, raw in await conn.execute_fetchall(
+            "SELECT session_id, instance_id, CAST(output AS BLOB) FROM instances"
+            " WHERE session_id IN (SELECT value FROM json_each(?)) AND output IS NOT NULL"
+            " ORDER BY session_id, instance_id", (everyone,)):
+        add(sid, "output", raw, instanceId=iid)
     for sid, iid, branch, agent in await conn.execute_fetchall(
             "SELECT session_id, instance_id, branch, agent_name FROM instances"
             " WHERE session_id IN (SELECT value FROM json_each(?))"
@@ -175,14 +171,13 @@ async def matches(conn: aiosqlite.Connection, hits: list[tuple[str, int, str]],
         add(sid, "branch", branch, instanceId=iid)
         add(sid, "agentName", agent, instanceId=iid)
     _order_instance_fields(found)
-    if in_chat:
-        shown: dict[str, int] = {}
-        for sid, mid, content in await conn.execute_fetchall(
-                "SELECT session_id, id, content FROM chat_messages"
-                " WHERE session_id IN (SELECT value FROM json_each(?))"
-                " ORDER BY session_id, ts_key, seq", (json.dumps(in_chat),)):
-            if shown.get(sid, 0) < _CHAT_MATCHES and add(sid, "chat", content, messageId=mid):
-                shown[sid] = shown.get(sid, 0) + 1
+    shown: dict[str, int] = {}
+    for sid, mid, content in await conn.execute_fetchall(
+            "SELECT session_id, id, content FROM chat_messages"
+            " WHERE session_id IN (SELECT value FROM json_each(?))"
+            " ORDER BY session_id, ts_key, seq", (everyone,)):
+        if shown.get(sid, 0) < _CHAT_MATCHES and add(sid, "chat", content, messageId=mid):
+            shown[sid] = shown.get(sid, 0) + 1
     return found
 
 
