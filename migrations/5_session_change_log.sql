@@ -32,3 +32,18 @@ CREATE TRIGGER session_changes_on_delete AFTER DELETE ON sessions BEGIN
     INSERT INTO session_changes (session_id, workspace_hash, kind)
     VALUES (old.id, old.workspace_hash, 'deleted');
 END;
+
+-- Streaming output: append_instance_output adds a row here instead of rewriting
+-- the instance's whole output (a 100 KB value spans many pages); reads join the
+-- rows to the output in order, and the writer folds them into the output now
+-- and then (repository.append_instance_output), so the list stays short.
+CREATE TABLE output_appends (
+    seq         INTEGER PRIMARY KEY,
+    session_id  TEXT NOT NULL,
+    instance_id INTEGER NOT NULL,
+    text        TEXT NOT NULL,
+    FOREIGN KEY (session_id, instance_id) REFERENCES instances (session_id, instance_id)
+        ON DELETE CASCADE
+);
+
+CREATE INDEX idx_output_appends ON output_appends (session_id, instance_id, seq);

@@ -209,6 +209,7 @@ def test_stats_optimize_verify(bridge: Bridge, workspace: str, db_path: str) -> 
     assert full["messageCount"] == 40 and full["databasePath"] == os.path.realpath(db_path)
     for i in range(20):
         bridge.delete_session_sqlite(workspace, f"s{i}")
+    bridge.purge_trash(None, None)  # the trash keeps them until purged
     assert bridge.optimize_database() is None
     after = bridge.get_database_stats()
     # incremental auto-vacuum gives the deleted outputs' pages back to the file system

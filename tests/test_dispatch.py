@@ -90,8 +90,10 @@ def test_listing_is_exactly_the_commands(window: tuple[Any, Page]) -> None:
     win, page = window
     win.js_api_endpoint = None  # set by a started GUI; this window never starts
     util.inject_pywebview("qt", win)
-    wait_until(lambda: any("_createApi" in s and "func" in s for s in page.scripts),
-               "pywebview to list the commands", timeout=10, interval=0.05)
+    # pywebview runs its own script first, then the one listing the functions
+    # ('"func"' entries): wait for that one, not for the first.
+    wait_until(lambda: any('"func"' in s for s in page.scripts),
+               "pywebview to list the commands", timeout=30, interval=0.05)
     finish = next(s for s in page.scripts if '"func"' in s)
     listed = json.loads(finish[finish.index("[{"): finish.rindex("}]") + 2])
     assert sorted(f["func"] for f in listed) == sorted(COMMANDS)

@@ -96,7 +96,11 @@ def test_a_foreign_connection_writing_sql_is_seen_too(db_path: str, workspace: s
         mid = svc.changes_since(token, 0)
         assert _ids(mid) == [("a", "deleted")]
         svc.create_session_sqlite(workspace, make_session("b"))
-        raw.execute("INSERT OR IGNORE INTO sessions SELECT * FROM sessions WHERE id = 'b'")
+        # (not SELECT *: it includes the generated column archived_at, which no INSERT takes)
+        cols = "id, workspace_hash, type, task, status, created_at, created_key, updated_at," \
+               " updated_key"
+        raw.execute(f"INSERT OR IGNORE INTO sessions ({cols}) SELECT {cols} FROM sessions"
+                    " WHERE id = 'b'")
         raw.commit()
         raw.close()
         assert _ids(svc.changes_since(mid["token"], 0)) == [("b", "upserted")]
@@ -206,4 +210,35 @@ def test_the_contract_example_keeps_its_shape_after_many_appends(
             svc.append_instance_output(workspace, "a", 1, f"line {n}\n")
         out = svc.get_session_sqlite(workspace, "a")["instances"][1]["output"]
         assert out.endswith("line 198\nline 199\n")
+        assert svc.verify_database_integrity() is True
+
+
+def test_appended_output_is_whole_in_every_read_and_goes_with_its_instance(
+        db_path: str, workspace: str) -> None:
+    """Appends are kept apart and folded in every FOLD_AFTER: every read sees one output,
+    before and after a fold, and a replace or delete of the session takes them along."""
+    from ait42_session.repository import FOLD_AFTER
+
+    with Service.open(db_path) as svc:
+        base = svc.create_session_sqlite(workspace, make_session("a"))
+        old = base["instances"][0].get("output", "")
+        expected = old
+        for n in range(FOLD_AFTER + 3):  # past one fold
+            expected += f"[{n}]"
+            svc.append_instance_output(workspace, "a", 0, f"[{n}]")
+            if n in (0, FOLD_AFTER - 2, FOLD_AFTER - 1, FOLD_AFTER + 2):
+                got = svc.get_session_sqlite(workspace, "a")["instances"][0]["output"]
+                assert got == expected
+                listed = svc.get_all_sessions_sqlite(workspace)[0]["instances"][0]["output"]
+                assert listed == expected
+        raw = sqlite3.connect(db_path)
+        assert raw.execute("SELECT count(*) FROM output_appends").fetchone()[0] == 3
+        replaced = dict(base, task="replaced whole")
+        svc.update_session_sqlite(workspace, replaced)
+        assert svc.get_session_sqlite(workspace, "a")["instances"][0].get("output", "") == old
+        assert raw.execute("SELECT count(*) FROM output_appends").fetchone()[0] == 0
+        svc.append_instance_output(workspace, "a", 1, "tail")
+        svc.delete_session_sqlite(workspace, "a")
+        assert raw.execute("SELECT count(*) FROM output_appends").fetchone()[0] == 0
+        raw.close()
         assert svc.verify_database_integrity() is True

@@ -234,6 +234,24 @@ def test_highlights_point_at_the_words_in_long_output(s: Searcher, workspace: st
     assert [m["messageId"] for m in hit["matches"] if m["field"] == "chat"] == ["m0"]
 
 
+def test_excerpts_of_long_output_on_every_path(s: Searcher, workspace: str) -> None:
+    """Long output: a word past the first chunks, in capitals, with a non-ASCII
+    capital (no ASCII folding finds it), or broken by a colour code (only the
+    exact path, over the whole field, finds it). Each gets its excerpt."""
+    filler = "\x1b[32mok\x1b[0m lorem ipsum dolor\n" * 6000  # ~170 KB
+    put(s, workspace, "far", output=filler + "then QUETZAL appeared\n" + filler)
+    put(s, workspace, "accent", output=filler + "the ÉCLAIR step failed\n" + filler)
+    put(s, workspace, "broken", output=filler + "a mar\x1b[1mmoset\x1b[0m here\n" + filler)
+    for query, sid, word in (("quetzal", "far", "QUETZAL"), ("éclair", "accent", "ÉCLAIR"),
+                             ("marmoset", "broken", "marmoset")):
+        [hit] = s.search(query)["items"]
+        assert hit["sessionId"] == sid
+        [out] = [m for m in hit["matches"] if m["field"] == "output"]
+        assert [out["text"][a:b] for a, b in out["highlights"]] == [word], query
+        assert out["text"].startswith("…") and out["text"].endswith("…")
+        assert "\x1b" not in out["text"] and len(out["text"]) <= 310
+
+
 def test_filters(s: Searcher, workspace: str, tmp_path: Path) -> None:
     other = tmp_path / "other"
     other.mkdir()
@@ -286,6 +304,32 @@ def test_paging_has_no_duplicates_or_gaps(s: Searcher, workspace: str) -> None:
     with pytest.raises(ValidationError):  # a cursor of another search
         first = s.search("paging", {"limit": 5})["nextCursor"]
         s.search("paging", {"limit": 5, "cursor": first, "type": "debate"})
+
+
+def test_small_pages_agree_with_one_long_page(s: Searcher, workspace: str,
+                                              tmp_path: Path) -> None:
+    """A page is ranked from the best few index rows first (a few pages' worth);
+    with ties at its edge or filters that leave too few, every match is ranked.
+    Either way the pages are the long page cut in pieces."""
+    other = tmp_path / "other"
+    other.mkdir()
+    for k in range(40):  # varied scores, many ties (same text, other dates), two workspaces
+        put(s, workspace if k % 3 else str(other), f"s{k:02d}",
+            task="otter " * (1 + k % 4) + f"n{k}", output="otter" if k % 5 == 0 else "",
+            updated=f"2026-01-{1 + k % 9:02d}T00:00:00Z", type=("competition", "ensemble")[k % 2])
+    for options in ({}, {"workspacePath": str(other)}, {"type": "ensemble"}):
+        everything = s.ids("otter", {**options, "limit": 200})
+        assert len(everything) == len(set(everything)) > 10
+        for limit in (1, 2, 3, 7):
+            seen: list[str] = []
+            cursor = None
+            while True:
+                page = s.search("otter", {**options, "limit": limit, "cursor": cursor})
+                seen += [h["sessionId"] for h in page["items"]]
+                cursor = page["nextCursor"]
+                if cursor is None:
+                    break
+            assert seen == everything, (options, limit)
 
 
 def test_default_limit_is_fifty(s: Searcher, workspace: str) -> None:
@@ -351,6 +395,40 @@ def test_another_programs_writes_are_picked_up(s: Searcher, workspace: str,
     conn.close()
     assert s.bridge.build_search_index(100) == {"indexed": 1, "pending": 0}
     assert s.ids("second") == ["s1"] and s.ids("first") == []
+
+
+def test_a_message_added_after_another_programs_change(s: Searcher, workspace: str,
+                                                        db_path: str) -> None:
+    """A message is added to the session's index text as stored, unless the
+    session waits to be reindexed: then the whole session is indexed again."""
+    put(s, workspace, "s1", task="first words", chat=("hello",))
+    put(s, workspace, "s2", task="other words")
+    s.bridge.add_chat_message_sqlite(workspace, "s2", {
+        "id": "late", "role": "user", "content": "mention axolotl",
+        "timestamp": "2026-01-14T00:00:00Z"})
+    assert s.ids("axolotl") == ["s2"] and s.ids("other") == ["s2"]
+    conn = sqlite3.connect(db_path)  # a program without this code: only the triggers run
+    conn.execute("UPDATE sessions SET task = 'second words' WHERE id = 's1'")
+    conn.commit()
+    conn.close()
+    s.bridge.add_chat_message_sqlite(workspace, "s1", {
+        "id": "late", "role": "user", "content": "mention capybara",
+        "timestamp": "2026-01-14T00:00:00Z"})
+    assert s.ids("capybara") == ["s1"] and s.ids("second") == ["s1"] and s.ids("first") == []
+    assert s.bridge.build_search_index(100) == {"indexed": 0, "pending": 0}
+    assert s.verify() == []
+
+
+def test_an_update_that_changes_no_text(s: Searcher, workspace: str) -> None:
+    stored = put(s, workspace, "s1", task="steady heron", output="out \x1b[1mtext\x1b[0m",
+                 chat=("words",))
+    stored["status"] = "failed"
+    s.bridge.update_session_sqlite(workspace, stored)
+    assert s.ids("heron", {"status": "failed"}) == ["s1"]
+    stored["instances"][0]["output"] += " more"
+    s.bridge.update_session_sqlite(workspace, stored)
+    assert s.ids("text more") == ["s1"]
+    assert s.verify() == []
 
 
 def test_verify_finds_a_broken_index(s: Searcher, workspace: str) -> None:

@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
-from tools import bench, import_bench, window_bench
+from tools import bench, import_bench, search_bench, window_bench
 
 
 def test_the_tight_loop_benchmark_runs_and_the_stores_agree(
@@ -31,6 +32,18 @@ def test_the_import_benchmark_counts_everything_and_measures_memory(
     assert timing["importSeconds"] > 0 and timing["rawExecutemanyPerFileSeconds"] > 0
     assert memory["ok"] and memory["largestFileBytes"] >= 1_000_000
     assert memory["verified"] == memory["sessions"] > 0 and memory["peakRssBytes"] > 0
+
+
+def test_the_search_benchmark_runs_every_query_and_both_write_paths(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert search_bench.main(["--sessions", "40", "--workspaces", "3", "--big-every", "20",
+                              "--big-output-kb", "8", "--writes", "3", "--reps", "1",
+                              "--dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n| `") == 20  # every query, with grep's time beside it
+    assert "search p50" in out and "grep p50" in out and "bytes per character" in out
+    for kind in ("create", "update", "status", "chat"):
+        assert f"3 x {kind}:" in out
 
 
 @pytest.mark.window

@@ -109,6 +109,8 @@ def measure_window(sessions: int, changes: int, idle: float) -> dict[str, Any]:
                 for n in range(changes):
                     s = typical_session(sessions + n, time.time())
                     s["id"] = f"live_{n:04d}"
+                    # newest of all, so the board must draw it as a card at the top
+                    s["updatedAt"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
                     svc.create_session_sqlite(str(workspace), s)
                     committed[s["id"]] = time.time() * 1000
                     time.sleep(0.3)
@@ -127,6 +129,8 @@ def measure_window(sessions: int, changes: int, idle: float) -> dict[str, Any]:
         missing = sorted(set(committed) - set(applied))
         latencies = [applied[sid] - committed[sid] for sid in committed if sid in applied]
         cards = result["cards"]
+        if cards != changes:
+            raise RuntimeError(f"{changes - cards} of the new sessions never became cards")
         return {"sessions": sessions, "changes": changes, "seen": len(latencies),
                 "missing": missing, "cards_shown": cards, "latency": stats(latencies),
                 "idle_seconds": idle, "idle_cpu_share": idle_share}

@@ -105,6 +105,8 @@ class BoardQuery(Options):
     created_after: Annotated[models.Timestamp | None, Field(alias="createdAfter")] = None
     created_before: Annotated[models.Timestamp | None, Field(alias="createdBefore")] = None
     sessionIds: Annotated[list[str], Field(max_length=MAX_PAGE)] | None = None
+    archived: Annotated[Literal["exclude", "include", "only"],
+                        BeforeValidator(lambda v: "exclude" if v in (None, "") else v)] = "exclude"
 
 
 BoardQueryArg = Annotated[BoardQuery, BeforeValidator(lambda v: {} if v is None else v)]

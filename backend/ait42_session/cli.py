@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import consistency, importer, migrations, search
+from . import consistency, importer, keep_cli, migrations, search
 from .db import default_path
 from .errors import SessionError
 from .service import Service
@@ -223,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     find.add_argument("--limit", type=int, default=20, help="hits to show (1-200, default 20)")
     find.add_argument("--json", action="store_true", help="print the result as JSON")
     find.set_defaults(func=cmd_search)
+    keep_cli.add_commands(sub)  # prune, backup, restore, backups, export, import-bundle
     return parser
 
 

@@ -136,7 +136,7 @@ async def get_all_sessions_sqlite(ctx: Context, workspace_path: a.ListingArg) ->
 @command(writes=True)
 async def delete_session_sqlite(ctx: Context, workspace_path: a.WorkspaceArg,
                                 session_id: a.Text) -> None:
-    """Delete a session with its instances and chat."""
+    """Move a session to the trash (``restore_session`` brings it back)."""
     await ctx.db.write(repository.delete_session, workspace_path, session_id)
 
 
@@ -192,13 +192,14 @@ async def list_session_summaries(ctx: Context, workspace_path: a.WorkspaceArg,
                                  query: a.BoardQueryArg) -> Json:
     """A page of the board: summaries (no output, no chat), filtered and sorted.
 
-    ``query`` (or null): ``{status?, type?, text?, sort?, limit?, cursor?}``, and the
-    Insights view's ``{agent?, runtime?, model?, instanceStatus?, won?, createdAfter?,
-    createdBefore?}``.
+    ``query`` (or null): ``{status?, type?, text?, sort?, limit?, cursor?, archived?}``;
+    ``archived``: ``exclude`` (default), ``include`` or ``only``; and the Insights view's
+    ``{agent?, runtime?, model?, instanceStatus?, won?, createdAfter?, createdBefore?}``.
     """
     q = query
     return await ctx.db.read(repository.list_session_summaries, workspace_path, q.status,
                              q.type, q.text or None, q.sort, q.limit, q.cursor, q.sessionIds,
+                             q.archived,
                              _insights.board_filter(q))  # imported below (it imports this)
 
 
@@ -342,6 +343,9 @@ async def bind_workspace(ctx: Context, workspace_hash: a.WorkspaceHash,
 
 # Commands declared beside the code they need, registered by importing them.
 from . import insights as _insights  # noqa: E402  (get_insights; the board's figure filters)
-from . import live  # noqa: E402  (live streaming: changes_since, append_instance_output)
+from . import (  # noqa: E402
+    keep,  # noqa: F401  (trash, archive, backups, export and import: issue 11)
+    live,  # live streaming: changes_since, append_instance_output
+)
 
 COMMANDS: tuple[str, ...] = tuple(REGISTRY)

@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 import aiosqlite
 
-from . import migrations
+from . import backups, migrations
 from .errors import ConflictError, DatabaseError, SessionError, ValidationError
 
 P = ParamSpec("P")
@@ -255,6 +255,30 @@ class Database:
             return await self.write_outside_transaction(fn, *args, **kwargs)
         return await self.read_one(fn, *args, **kwargs)
 
+    async def replace_with(self, source: str) -> None:
+        """Replace the whole database with the database file ``source``, in place.
+
+        SQLite's backup API copies ``source`` into this database through the
+        open writer, as one write transaction: this process's readers, and
+        other programs with the file open, see the old database or the new
+        one, never a file swapped under an open connection, and no connection
+        needs reopening. Pending migrations are then applied to the restored
+        data, as on open. The caller checks ``source`` first (``backups``).
+        """
+        self._check_open()
+        async with self._write_lock:
+            self._check_open()
+            async with _errors(self.path):
+                src = await aiosqlite.connect(f"file:{quote(source)}?mode=ro", uri=True)
+                try:
+                    await src.backup(self._writer)
+                finally:
+                    await src.close()
+                if self.path != ":memory:":
+                    keeper = await asyncio.to_thread(_migrate, self.path, False,
+                                                     migrations.load(), BUSY_TIMEOUT_MS)
+                    keeper.close()
+
     async def close(self) -> None:
         """Wait for running work, run ``PRAGMA optimize``, close every connection."""
         if self._closed:
@@ -304,6 +328,8 @@ def _migrate(target: str, memory: bool, mig: list[migrations.Migration],
             if str(mode).lower() != "wal":
                 raise DatabaseError(
                     f"could not switch the database to WAL (journal_mode={mode})")
+        if not memory:
+            backups.before_migration(conn, target, mig)
         migrations.apply_pending(conn, mig)
     except BaseException:
         conn.close()

@@ -202,6 +202,21 @@ class Session(Shape):
             seen_msgs.add(msg.id)
         return self
 
+    @pydantic.model_validator(mode="after")
+    def _archived_at(self) -> Session:
+        """``archivedAt`` stays a field of the JSON (kept with the unknown ones), but the
+        board and search read it as a column: null or an RFC 3339 date-time only."""
+        value = (self.__pydantic_extra__ or {}).get("archivedAt")
+        if value is not None:
+            if not isinstance(value, str):
+                raise ValueError(f"archivedAt must be an RFC 3339 date-time or null, "
+                                 f"got {type(value).__name__}")
+            try:
+                timestamp_key(value)
+            except ValueError as exc:
+                raise ValueError(f"archivedAt: {exc}") from None
+        return self
+
 
 def _describe(err: Any) -> str:
     where = ".".join(

@@ -50,12 +50,22 @@ _I_KEYS = ("instanceId", "worktreePath", "branch", "agentName", "status", "tmuxS
 
 _M_COLS = "id, role, content, timestamp, instance_id, extra"
 
+# An instance's output as reads see it: the stored value, then what
+# append_instance_output added since it was last folded in (migration 5).
+_APPENDS_OF_I = ("FROM output_appends a WHERE a.session_id = i.session_id"
+                 " AND a.instance_id = i.instance_id")
+OUTPUT_OF_I = (f"CASE WHEN EXISTS (SELECT 1 {_APPENDS_OF_I}) THEN coalesce(i.output, '')"
+               f" || (SELECT group_concat(text, '') FROM (SELECT a.text {_APPENDS_OF_I}"
+               " ORDER BY a.seq)) ELSE i.output END")
+FOLD_AFTER = 32  # appends kept apart before they are folded into the output
+
 _SUMMARY_COLS = ("id, type, task, status, created_at, updated_at, completed_at, model, "
                  "total_duration, total_files_changed, total_lines_added, total_lines_deleted, "
-                 "runtime_mix, winner_id, instance_count, message_count")
+                 "runtime_mix, winner_id, instance_count, message_count, archived_at")
 _SUMMARY_KEYS = ("id", "type", "task", "status", "createdAt", "updatedAt", "completedAt",
                  "model", "totalDuration", "totalFilesChanged", "totalLinesAdded",
-                 "totalLinesDeleted", "runtimeMix", "winnerId", "instanceCount", "messageCount")
+                 "totalLinesDeleted", "runtimeMix", "winnerId", "instanceCount", "messageCount",
+                 "archivedAt")
 
 def _qualified(alias: str, cols: str) -> str:
     """``"a, b"`` as ``"x.a, x.b"``: a column list for a join."""
@@ -158,6 +168,8 @@ def _message_row(session_id: str, m: ChatMessage) -> tuple[Any, ...]:
 _S_ROW = f"{_S_COLS}, workspace_hash, created_key, updated_key, instance_count, message_count"
 _I_ROW = f"session_id, {_I_COLS}"
 _M_ROW = f"session_id, ts_key, {_M_COLS}"
+# The instance columns of _I_ROW as reads select them (alias i), output merged.
+_I_READ = _qualified("i", _I_ROW).replace("i.output", OUTPUT_OF_I)
 _INSERT_SESSION = f"INSERT INTO sessions ({_S_ROW}) VALUES (" + ", ".join("?" * 22) + ")"
 _INSERT_INSTANCE = f"INSERT INTO instances ({_I_ROW}) VALUES (" + ", ".join("?" * 17) + ")"
 _INSERT_MESSAGE = f"INSERT INTO chat_messages ({_M_ROW}) VALUES (" + ", ".join("?" * 8) + ")"
@@ -203,8 +215,8 @@ async def _write_children(conn: aiosqlite.Connection, rows: Rows) -> None:
 # the order rows reach json_group_array, so the rows carry their sort keys.
 _SESSION_WHOLE = (
     f"SELECT {_qualified('s', _S_COLS)},"
-    f" (SELECT json_group_array(json_array({_I_ROW})) FROM instances"
-    "   WHERE session_id = s.id),"
+    f" (SELECT json_group_array(json_array({_I_READ})) FROM instances i"
+    "   WHERE i.session_id = s.id),"
     f" (SELECT json_group_array(json_array({_M_ROW}, seq)) FROM chat_messages"
     "   WHERE session_id = s.id)"
     " FROM sessions s WHERE s.id = ? AND s.workspace_hash = ?"
@@ -234,7 +246,7 @@ async def create_session(conn: aiosqlite.Connection, ws: Workspace, s: Session) 
     await _touch_workspace(conn, ws, now_rfc3339())
     await conn.execute(_INSERT_SESSION, rows[0])
     await _write_children(conn, rows)
-    await search.index_sessions(conn, [s.id])
+    await search.index_session(conn, s)
     return assemble_rows(rows)
 
 
@@ -248,7 +260,7 @@ async def update_session(conn: aiosqlite.Connection, ws: Workspace, s: Session) 
     await conn.execute("DELETE FROM instances WHERE session_id = ?", (s.id,))
     await conn.execute("DELETE FROM chat_messages WHERE session_id = ?", (s.id,))
     await _write_children(conn, rows)
-    await search.index_sessions(conn, [s.id])
+    await search.index_session(conn, s)
     return assemble_rows(rows)
 
 
@@ -271,10 +283,19 @@ async def get_all_sessions(conn: aiosqlite.Connection, ws: Workspace) -> list[Js
 
 
 async def delete_session(conn: aiosqlite.Connection, ws: Workspace, session_id: str) -> None:
-    cur = await conn.execute("DELETE FROM sessions WHERE id = ? AND workspace_hash = ?",
-                             (session_id, ws.hash))
-    if cur.rowcount == 0:
-        raise NotFoundError(f"no session {session_id!r} in workspace {ws.path}")
+    """Move the session to the trash, whole, in this transaction (see ``trash``).
+
+    The trash keeps the JSON ``get_session`` returns, so a restore gives back
+    exactly what was deleted; only ``purge_trash`` destroys.
+    """
+    session = await get_session(conn, ws, session_id)  # NOT_FOUND
+    await conn.execute(
+        "INSERT INTO trash (workspace_hash, workspace_path, session_id, task, type, status,"
+        " deleted_at, session) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (ws.hash, ws.path, session_id, session["task"], session["type"], session["status"],
+         now_rfc3339(), _EXTRA_TEXT(session)))
+    await conn.execute("DELETE FROM sessions WHERE id = ? AND workspace_hash = ?",
+                       (session_id, ws.hash))
     await search.unindex_sessions(conn, [session_id])
 
 
@@ -293,6 +314,7 @@ async def _bump(conn: aiosqlite.Connection, ws: Workspace, session_id: str,
 async def add_chat_message(conn: aiosqlite.Connection, ws: Workspace, session_id: str,
                            m: ChatMessage) -> Json:
     await _bump(conn, ws, session_id, 1)
+    stale = await search.is_pending(conn, session_id)
     try:
         await conn.execute(_INSERT_MESSAGE, _message_row(session_id, m))
     except sqlite3.IntegrityError as exc:
@@ -301,7 +323,7 @@ async def add_chat_message(conn: aiosqlite.Connection, ws: Workspace, session_id
                 f"message {m.id!r} already exists in session {session_id!r}"
             ) from None
         raise
-    await search.index_sessions(conn, [session_id])
+    await search.index_message(conn, session_id, m.content, stale)
     return await get_session(conn, ws, session_id)
 
 
@@ -318,14 +340,34 @@ async def update_instance_status(conn: aiosqlite.Connection, ws: Workspace, sess
 
 async def append_instance_output(conn: aiosqlite.Connection, ws: Workspace, session_id: str,
                                  instance_id: int, text: str) -> Json:
-    """Append to one instance's output in place: the session is not rewritten."""
+    """Append to one instance's output as a row of its own: nothing is rewritten.
+
+    Every ``FOLD_AFTER`` appends, the rows are folded into the output in one
+    rewrite, so reads join a short list and the cost is shared out.
+    """
     await _bump(conn, ws, session_id, 0)
-    length = await scalar(
-        conn, "UPDATE instances SET output = coalesce(output, '') || ?"
-        " WHERE session_id = ? AND instance_id = ? RETURNING length(output)",
-        (text, session_id, instance_id))
-    if length is None:
+    # One statement adds the row and tells the output's length and how many rows
+    # wait to be folded (those before it, counted by seq, plus this one).
+    before = ("FROM output_appends a WHERE a.session_id = output_appends.session_id"
+              " AND a.instance_id = output_appends.instance_id AND a.seq < output_appends.seq")
+    rows = list(await conn.execute_fetchall(
+        "INSERT INTO output_appends (session_id, instance_id, text) SELECT ?, ?, ?"
+        " WHERE EXISTS (SELECT 1 FROM instances WHERE session_id = ? AND instance_id = ?)"
+        " RETURNING (SELECT length(coalesce(i.output, '')) FROM instances i"
+        "   WHERE i.session_id = output_appends.session_id"
+        "   AND i.instance_id = output_appends.instance_id)"
+        f" + (SELECT coalesce(sum(length(a.text)), 0) {before}) + length(text),"
+        f" (SELECT count(*) {before}) + 1",
+        (session_id, instance_id, text, session_id, instance_id)))
+    if not rows:
         raise NotFoundError(f"session {session_id!r} has no instance {instance_id}")
+    length, appends = rows[0]
+    if appends >= FOLD_AFTER:
+        key = (session_id, instance_id)
+        await conn.execute(f"UPDATE instances AS i SET output = {OUTPUT_OF_I}"
+                           " WHERE i.session_id = ? AND i.instance_id = ?", key)
+        await conn.execute("DELETE FROM output_appends WHERE session_id = ? AND instance_id = ?",
+                           key)
     return {"outputLength": length}
 
 
@@ -364,17 +406,25 @@ def _decode_cursor(cursor: str) -> tuple[Any, str]:
     return value, session_id
 
 
+_ARCHIVED = {"exclude": "archived_at IS NULL", "only": "archived_at IS NOT NULL"}
+
+
 async def list_session_summaries(conn: aiosqlite.Connection, ws: Workspace, status: str | None,
                                  type_: str | None, text: str | None, sort: str, limit: int,
                                  cursor: str | None, session_ids: list[str] | None = None,
+                                 archived: str = "exclude",
                                  more: Sequence[tuple[str, Sequence[Any]]] = ()) -> Json:
-    """``more``: further (condition, parameters) on ``sessions`` (``insights.board_filter``)."""
+    """``archived``: ``exclude`` (archived sessions hidden), ``include`` or ``only``.
+    ``more``: further (condition, parameters) on ``sessions`` (``insights.board_filter``).
+    """
     col = _SORTS[sort]
     where = ["workspace_hash = ?"]
     params: list[Any] = [ws.hash]
     if session_ids is not None:  # the live board asks which changed sessions it shows
         where.append("id IN (SELECT value FROM json_each(?))")
         params.append(json.dumps(session_ids))
+    if archived in _ARCHIVED:
+        where.append(_ARCHIVED[archived])
     for sql, values in more:
         where.append(sql)
         params.extend(values)
@@ -431,8 +481,9 @@ async def database_stats(conn: aiosqlite.Connection, path: str) -> Json:
     counts, pages = list(await conn.execute_fetchall(
         "SELECT (SELECT count(*) FROM sessions), (SELECT count(*) FROM instances),"
         " (SELECT count(*) FROM chat_messages), (SELECT count(*) FROM workspaces),"
-        " (SELECT max(version) FROM migration_metadata)"
-        " UNION ALL SELECT page_size, page_count, freelist_count, 0, 0"
+        " (SELECT max(version) FROM migration_metadata), (SELECT count(*) FROM trash),"
+        " (SELECT count(*) FROM sessions WHERE archived_at IS NOT NULL)"
+        " UNION ALL SELECT page_size, page_count, freelist_count, 0, 0, 0, 0"
         " FROM pragma_page_size, pragma_page_count, pragma_freelist_count"
     ))
     page_size, page_count, freelist = pages[0], pages[1], pages[2]
@@ -445,6 +496,7 @@ async def database_stats(conn: aiosqlite.Connection, path: str) -> Json:
     return {
         "sessionCount": counts[0], "instanceCount": counts[1], "messageCount": counts[2],
         "workspaceCount": counts[3], "schemaVersion": counts[4],
+        "trashedSessionCount": counts[5], "archivedSessionCount": counts[6],
         "databaseSizeBytes": page_size * page_count + wal, "walSizeBytes": wal,
         "pageSize": page_size, "pageCount": page_count, "freePages": freelist,
         "databasePath": path,
@@ -657,7 +709,7 @@ async def _rows_where(conn: aiosqlite.Connection, where: str, params: tuple[Any,
     if not out:
         return out
     for row in await conn.execute_fetchall(
-        f"SELECT {_qualified('i', _I_ROW)} FROM sessions s"
+        f"SELECT {_I_READ} FROM sessions s"
         f" JOIN instances i ON i.session_id = s.id"
         f" WHERE {where} ORDER BY i.session_id, i.instance_id", params
     ):

@@ -23,9 +23,9 @@ from typing import Annotated, Any, Protocol, TypeVar
 import aiosqlite
 from pydantic import BeforeValidator, Field, Strict
 
-from . import search_text
+from . import search_excerpt, search_text
 from .errors import DatabaseError, ValidationError
-from .models import timestamp_key
+from .models import Session, timestamp_key
 from .workspace import resolve
 
 Json = dict[str, Any]
@@ -38,10 +38,12 @@ DEFAULT_LIMIT = 50
 # says more about the session than the same word in pages of output.
 _WEIGHTS = "5.0, 1.0, 3.0, 2.0, 2.0"
 _CHUNK = 500  # sessions per statement when (re)indexing
-_CHAT_MATCHES = 3  # chat messages excerpted per hit
 _TYPES = ("competition", "ensemble", "debate")
 _STATUSES = ("running", "completed", "failed", "paused")
 _ARCHIVED = ("exclude", "include", "only")
+# The index upkeep the writes call (the benchmark turns them off to compare).
+UPKEEP = ("index_sessions", "unindex_sessions", "index_session", "index_message",
+          "is_pending")
 _OPTIONS = {"workspacePath", "type", "status", "archived", "updatedAfter", "updatedBefore",
             "limit", "cursor"}
 
@@ -89,6 +91,70 @@ async def index_sessions(conn: aiosqlite.Connection, session_ids: Iterable[str])
             await conn.executemany(_ADD_DOC, [(r[0],) for r in rows])
             await conn.executemany(_ADD_ROW, _fts_rows(rows))
         await conn.execute(_DONE, (chunk,))
+
+
+def _columns_of(s: Session) -> tuple[str, str, str, str, str]:
+    """The prepared text of each indexed column, from the validated session
+    (the same text ``_TEXTS`` would read back once it is stored)."""
+    insts = sorted(s.instances, key=lambda i: i.instance_id)
+    prep = search_text.index_text
+    return (prep(s.task), prep("\n".join(i.output or "" for i in insts)),
+            prep("\n".join(i.branch for i in insts)),
+            prep("\n".join(i.agent_name for i in insts)),
+            prep("\n".join(m.content for m in s.chat_history)))
+
+
+_ROW_OF = ("SELECT d.docid, f.task, f.output, f.branch, f.agent_name, f.chat FROM search_docs d"
+           " LEFT JOIN search_fts f ON f.rowid = d.docid WHERE d.session_id = ?")
+_DELETE_ROW = "DELETE FROM search_fts WHERE rowid = ?"
+_INSERT_ROW = ("INSERT INTO search_fts (rowid, task, output, branch, agent_name, chat)"
+               " VALUES (?, ?, ?, ?, ?, ?)")
+_DONE_ONE = "DELETE FROM search_pending WHERE session_id = ?"
+
+
+async def index_session(conn: aiosqlite.Connection, s: Session) -> None:
+    """Index a session just created or replaced whole, from its model (no read
+    back). A replacement whose indexed text did not change (a status, a count)
+    leaves the index alone: FTS5 would tokenize the whole session twice."""
+    columns = _columns_of(s)
+    rows = list(await conn.execute_fetchall(_ROW_OF, (s.id,)))
+    if rows:
+        docid, *old = rows[0]
+        if tuple(old) == columns:
+            await conn.execute(_DONE_ONE, (s.id,))
+            return
+        if old[0] is not None:
+            await conn.execute(_DELETE_ROW, (docid,))
+    else:
+        cursor = await conn.execute(_ADD_DOC, (s.id,))
+        docid = cursor.lastrowid
+    await conn.execute(_INSERT_ROW, (docid, *columns))
+    await conn.execute(_DONE_ONE, (s.id,))
+
+
+async def is_pending(conn: aiosqlite.Connection, session_id: str) -> bool:
+    """Whether the session waits to be reindexed (another program changed it):
+    its index row is then not a base to add a message to."""
+    rows = await conn.execute_fetchall(
+        "SELECT 1 FROM search_pending WHERE session_id = ?", (session_id,))
+    return bool(list(rows))
+
+
+async def index_message(conn: aiosqlite.Connection, session_id: str, content: str,
+                        stale: bool) -> None:
+    """Index one chat message just added: the session's stored index text with
+    the message's added to its chat (nothing else is read or prepared again).
+    ``stale`` (:func:`is_pending` before the write): reindex the whole session."""
+    rows = list(await conn.execute_fetchall(_ROW_OF, (session_id,)))
+    if stale or not rows or rows[0][1] is None:
+        await index_sessions(conn, [session_id])
+        return
+    docid, task, output, branch, agent, chat = rows[0]
+    text = search_text.index_text(content)
+    await conn.execute(_DELETE_ROW, (docid,))
+    await conn.execute(_INSERT_ROW, (docid, task, output, branch, agent,
+                                     f"{chat}\n{text}" if chat else text))
+    await conn.execute(_DONE_ONE, (session_id,))
 
 
 async def unindex_sessions(conn: aiosqlite.Connection, session_ids: Iterable[str]) -> None:
@@ -317,19 +383,38 @@ async def run(conn: aiosqlite.Connection, parsed: search_text.Query, opts: Optio
     if match is None and excluded is None:
         return {"items": [], "nextCursor": None}
     archived = await _archived_expr(conn)
+    rows = None
+    if match is not None:
+        rows = await _ranked_first(conn, match, opts, after, archived)
+    if rows is None:
+        rows = await _ranked_all(conn, match, excluded, opts, after, archived)
+    more = len(rows) > opts.limit
+    rows = rows[:opts.limit]
+    found = await search_excerpt.matches(
+        conn, [(str(r[0]), int(r[10]), str(r[3])) for r in rows], parsed)
+    items = [{
+        "workspacePath": r[2], "workspaceHash": r[1], "sessionId": r[0], "task": r[3],
+        "type": r[4], "status": r[5], "updatedAt": r[6], "archivedAt": r[8],
+        "score": -float(r[9]) if r[9] else 0.0, "matches": found.get(str(r[0]), []),
+    } for r in rows]
+    last = rows[-1] if rows else None
+    cursor = (_encode_cursor(float(last[9]), int(last[7]), str(last[0]), print_)
+              if more and last is not None else None)
+    return {"items": items, "nextCursor": cursor}
+
+
+_HIT = ("SELECT s.id, s.workspace_hash, w.path, s.task, s.type, s.status, s.updated_at,"
+        " s.updated_key, {archived}, m.score, m.docid FROM {source}"
+        " JOIN search_docs d ON d.docid = m.docid JOIN sessions s ON s.id = d.session_id"
+        " JOIN workspaces w ON w.hash = s.workspace_hash")
+_ORDER = " ORDER BY m.score, s.updated_key DESC, s.id LIMIT ?"
+_OVERFETCH = 4  # the first pass takes this many times a page, for the filters to drop
+
+
+def _filters(opts: Options, after: tuple[float, int, str] | None,
+             archived: str) -> tuple[list[str], list[Any]]:
     where: list[str] = []
     params: list[Any] = []
-    if match is not None:
-        source = ("(SELECT d.session_id AS sid, bm25(search_fts, " + _WEIGHTS + ") AS score"
-                  " FROM search_fts JOIN search_docs d ON d.docid = search_fts.rowid"
-                  " WHERE search_fts MATCH ?) m JOIN sessions s ON s.id = m.sid")
-        params.append(match)
-    else:  # only exclusions: every session without those words, newest first
-        source = "(SELECT 0.0 AS score) m JOIN sessions s"
-        where.append("s.id NOT IN (SELECT d.session_id FROM search_fts"
-                     " JOIN search_docs d ON d.docid = search_fts.rowid"
-                     " WHERE search_fts MATCH ?)")
-        params.append(excluded)
     for sql, value in (("s.workspace_hash = ?", opts.workspace_hash), ("s.type = ?", opts.type),
                        ("s.status = ?", opts.status), ("s.updated_key >= ?", opts.updated_after),
                        ("s.updated_key < ?", opts.updated_before)):
@@ -344,60 +429,58 @@ async def run(conn: aiosqlite.Connection, parsed: search_text.Query, opts: Optio
         where.append("(m.score > ? OR (m.score = ? AND (s.updated_key < ?"
                      " OR (s.updated_key = ? AND s.id > ?))))")
         params += [after[0], after[0], after[1], after[1], after[2]]
-    sql = (f"SELECT s.id, s.workspace_hash, w.path, s.task, s.type, s.status, s.updated_at,"
-           f" s.updated_key, {archived}, m.score FROM {source}"
-           " JOIN workspaces w ON w.hash = s.workspace_hash"
-           + (" WHERE " + " AND ".join(where) if where else "")
-           + " ORDER BY m.score, s.updated_key DESC, s.id LIMIT ?")
-    params.append(opts.limit + 1)
-    rows = list(await conn.execute_fetchall(sql, params))
-    more = len(rows) > opts.limit
-    rows = rows[:opts.limit]
-    matches = await _matches(conn, [str(r[0]) for r in rows], parsed)
-    items = [{
-        "workspacePath": r[2], "workspaceHash": r[1], "sessionId": r[0], "task": r[3],
-        "type": r[4], "status": r[5], "updatedAt": r[6], "archivedAt": r[8],
-        "score": -float(r[9]) if r[9] else 0.0, "matches": matches.get(str(r[0]), []),
-    } for r in rows]
-    last = rows[-1] if rows else None
-    cursor = (_encode_cursor(float(last[9]), int(last[7]), str(last[0]), print_)
-              if more and last is not None else None)
-    return {"items": items, "nextCursor": cursor}
+    return where, params
 
 
-async def _matches(conn: aiosqlite.Connection, ids: list[str],
-                   query: search_text.Query) -> dict[str, list[Json]]:
-    """One excerpt per field of each session that holds a required word."""
-    terms = query.terms()
-    found: dict[str, list[Json]] = {sid: [] for sid in ids}
-    if not ids or not terms:
-        return found
-    chunk = json.dumps(ids)
+async def _ranked_first(conn: aiosqlite.Connection, match: str, opts: Options,
+                        after: tuple[float, int, str] | None, archived: str) -> list[Any] | None:
+    """The page from the best few index rows alone: FTS5 scores every match (in
+    C, cheaply) and keeps the best ``_OVERFETCH`` pages' worth with SQLite's
+    top-N sort; only those are joined with their sessions and filtered. None
+    when that cannot be sure to be the same answer as :func:`_ranked_all`: the
+    filters left too few, or rows beyond what was taken score the same as the
+    page's last (ties are ordered by ``updatedAt``, which the index does not
+    know)."""
+    take = (opts.limit + 1) * _OVERFETCH
+    floor = "" if after is None else " WHERE score >= ?"
+    top = list(await conn.execute_fetchall(
+        "SELECT docid, score FROM (SELECT rowid AS docid,"
+        f" bm25(search_fts, {_WEIGHTS}) AS score FROM search_fts"
+        f" WHERE search_fts MATCH ? LIMIT -1){floor} ORDER BY score LIMIT ?",
+        [match, *(() if after is None else (after[0],)), take]))
+    if not top:
+        return []
+    # The scores go back as bound parameters (exact doubles), not through JSON.
+    source = ("(SELECT column1 AS docid, column2 AS score FROM (VALUES "
+              + ", ".join(["(?, ?)"] * len(top)) + ")) m")
+    where, more = _filters(opts, after, archived)
+    rows = list(await conn.execute_fetchall(
+        _HIT.format(archived=archived, source=source)
+        + (" WHERE " + " AND ".join(where) if where else "") + _ORDER,
+        [*(v for row in top for v in row), *more, opts.limit + 1]))
+    if len(top) < take:
+        return rows  # every match was taken: the answer is exact
+    if len(rows) <= opts.limit or float(rows[-1][9]) >= float(top[-1][1]):
+        return None
+    return rows
 
-    def add(sid: str, field: str, text: str, **where: Any) -> bool:
-        found_in = search_text.field_excerpt(text, terms)
-        if found_in is None:
-            return False
-        excerpt, marks = found_in
-        found[sid].append({"field": field, **where, "text": excerpt, "highlights": marks})
-        return True
 
-    for sid, task in await conn.execute_fetchall(
-            "SELECT s.id, s.task FROM json_each(?) j JOIN sessions s ON s.id = j.value",
-            (chunk,)):
-        add(sid, "task", task)
-    for sid, iid, branch, agent, output in await conn.execute_fetchall(
-            "SELECT session_id, instance_id, branch, agent_name, output FROM instances"
-            " WHERE session_id IN (SELECT value FROM json_each(?))"
-            " ORDER BY session_id, instance_id", (chunk,)):
-        add(sid, "output", output or "", instanceId=iid)
-        add(sid, "branch", branch, instanceId=iid)
-        add(sid, "agentName", agent, instanceId=iid)
-    shown: dict[str, int] = {}
-    for sid, mid, content in await conn.execute_fetchall(
-            "SELECT session_id, id, content FROM chat_messages"
-            " WHERE session_id IN (SELECT value FROM json_each(?))"
-            " ORDER BY session_id, ts_key, seq", (chunk,)):
-        if shown.get(sid, 0) < _CHAT_MATCHES and add(sid, "chat", content, messageId=mid):
-            shown[sid] = shown.get(sid, 0) + 1
-    return found
+async def _ranked_all(conn: aiosqlite.Connection, match: str | None, excluded: str | None,
+                      opts: Options, after: tuple[float, int, str] | None,
+                      archived: str) -> list[Any]:
+    """The page from every match, each joined with its session and filtered."""
+    params: list[Any] = []
+    where: list[str] = []
+    if match is not None:
+        source = (f"(SELECT rowid AS docid, bm25(search_fts, {_WEIGHTS}) AS score"
+                  " FROM search_fts WHERE search_fts MATCH ?) m")
+        params.append(match)
+    else:  # only exclusions: every session without those words, newest first
+        source = "(SELECT d.docid AS docid, 0.0 AS score FROM search_docs d) m"
+        where.append("m.docid NOT IN (SELECT rowid FROM search_fts WHERE search_fts MATCH ?)")
+        params.append(excluded)
+    more_where, more = _filters(opts, after, archived)
+    where += more_where
+    sql = (_HIT.format(archived=archived, source=source)
+           + (" WHERE " + " AND ".join(where) if where else "") + _ORDER)
+    return list(await conn.execute_fetchall(sql, [*params, *more, opts.limit + 1]))

@@ -73,9 +73,15 @@ def _pairs(match: re.Match[str]) -> str:
 def index_text(text: str) -> str:
     """What FTS5 indexes for ``text``: ANSI removed, CJK runs as overlapping pairs."""
     text = clean(text)
-    if _CJK_ONE.search(text) is None:
+    if text.isascii() or _CJK_ONE.search(text) is None:
         return text
-    return _CJK_RUN.sub(_pairs, text)
+    # Only lines with a character outside ASCII can hold CJK: scanning every
+    # character of long output with a character class costs more than this.
+    lines = text.split("\n")
+    for k, line in enumerate(lines):
+        if not line.isascii():
+            lines[k] = _CJK_RUN.sub(_pairs, line)
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +117,7 @@ def has_words(text: str) -> bool:
     return _WORD_RUN.search(text) is not None
 
 
-def _pieces(text: str) -> list[tuple[bool, str, bool]]:
+def pieces(text: str) -> list[tuple[bool, str, bool]]:
     """(is CJK, text, glued to the previous piece) for each piece of the term."""
     pieces: list[tuple[bool, str, bool]] = []
     for run in _WORD_RUN.findall(text):
@@ -129,17 +135,17 @@ def _pattern(text: str, prefix: bool, flags: int) -> re.Pattern[str]:
     for that literal quickly: this runs over every matching field of a page of
     hits, some of them hundreds of kilobytes of output."""
     parts: list[str] = []
-    pieces = _pieces(text.lower() if not flags else text)
-    for k, (cjk, piece, _glued) in enumerate(pieces):
+    parts_of = pieces(text.lower() if not flags else text)
+    for k, (cjk, piece, _glued) in enumerate(parts_of):
         if k:
-            both_latin = not cjk and not pieces[k - 1][0]
+            both_latin = not cjk and not parts_of[k - 1][0]
             parts.append(r"[\W_]+" if both_latin else r"[\W_]*")
         if cjk:
             parts.append(re.escape(piece))
             continue
         literal = re.escape(piece)
         parts.append(f"{literal}(?<!{_WORDCHAR}{literal})" if k == 0 else literal)
-        last = k == len(pieces) - 1
+        last = k == len(parts_of) - 1
         parts.append(f"{_WORDCHAR}*" if (prefix and last) else f"(?!{_WORDCHAR})")
     return re.compile("".join(parts) or r"(?!)", flags)
 

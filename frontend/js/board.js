@@ -4,6 +4,7 @@ import { el, setChildren, relativeTime, formatDateTime, formatDuration, formatNu
 import { call, withButton } from './feedback.js';
 import { invoke } from './invoke.js';
 import { prefs } from './prefs.js';
+import { exportDialog } from './keep.js';
 
 export const STATUSES = ['running', 'completed', 'failed', 'paused'];
 const STATUS_LABELS = { running: 'Running', completed: 'Completed', failed: 'Failed', paused: 'Paused' };
@@ -33,7 +34,8 @@ export class Board {
         this.reload();
       }
     });
-    for (const id of ['filter-type', 'filter-status']) {
+    $('board-export').addEventListener('click', () => this.exportShown());
+    for (const id of ['filter-type', 'filter-status', 'filter-archived']) {
       $(id).addEventListener('change', () => this.reload());
     }
     $('sort').addEventListener('change', () => {
@@ -73,12 +75,40 @@ export class Board {
     if (type) query.type = type;
     if (status) query.status = status;
     if (text) query.text = text;
+    query.archived = $('filter-archived').value || 'exclude';
     return query;
   }
 
   hasFilters() {
-    return Boolean(this.figure || $('filter-type').value || $('filter-status').value
-      || $('filter-text').value.trim());
+    return Boolean(this.figure || $('filter-type').value || $('filter-status').value || $('filter-text').value.trim()
+      || $('filter-archived').value !== 'exclude');
+  }
+
+  /** Export every session the current filters show (all pages, not only those loaded). */
+  async exportShown() {
+    const workspacePath = this.getWorkspace();
+    if (!workspacePath) return;
+    await withButton($('board-export'), async () => {
+      const ids = [];
+      let cursor = null;
+      try {
+        do {
+          const page = await call('list_session_summaries',
+            { workspacePath, query: { ...this.query(cursor), limit: 500 } }, 'listing what to export');
+          ids.push(...page.items.map((s) => s.id));
+          cursor = page.nextCursor;
+        } while (cursor);
+      } catch {
+        return;
+      }
+      if (!ids.length) return;
+      await exportDialog({
+        title: `Export ${ids.length} session${ids.length === 1 ? '' : 's'}`,
+        what: this.hasFilters() ? 'The sessions the board’s filters show.' : 'Every session of the board.',
+        selection: { workspacePath, sessionIds: ids, includeArchived: true },
+        name: 'ait42-sessions',
+      });
+    });
   }
 
   /** Load the first page again with the current filters. */
@@ -286,13 +316,14 @@ export function renderCard(s) {
   const deleted = s.totalLinesDeleted;
   const hasLines = added !== undefined && added !== null || deleted !== undefined && deleted !== null;
   return el('article', {
-    class: ['card', `card-${s.status}`],
-    dataset: { sessionId: s.id, status: s.status, type: s.type },
+    class: ['card', `card-${s.status}`, s.archivedAt ? 'card-archived' : null],
+    dataset: { sessionId: s.id, status: s.status, type: s.type, archived: s.archivedAt ? 'true' : null },
     attrs: { tabindex: '0', role: 'button', 'aria-label': `Open session: ${s.task}` },
   },
   el('div', { class: 'card-top' },
     el('span', { class: ['badge', `type-${s.type}`], text: s.type }),
     s.model ? el('span', { class: 'card-model', text: s.model }) : null,
+    s.archivedAt ? el('span', { class: 'badge badge-archived', text: 'archived' }) : null,
     el('time', {
       class: 'card-time',
       attrs: { datetime: s.updatedAt, title: `Updated ${formatDateTime(s.updatedAt)}` },

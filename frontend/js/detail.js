@@ -11,14 +11,15 @@
 import { el, setChildren, linkify, relativeTime, formatDateTime, formatDuration, formatNumber, formatBytes, newId } from './dom.js';
 import { call, withButton, toast } from './feedback.js';
 import { invoke } from './invoke.js';
-import { confirmDialog } from './dialog.js';
+import { undoToast, exportDialog } from './keep.js';
 
 export const INSTANCE_STATUSES = ['idle', 'running', 'completed', 'failed', 'paused', 'archived'];
 
 const $ = (id) => document.getElementById(id);
 
 export class Detail {
-  constructor({ getWorkspace, onBack, onDeleted, onChanged, onCompare }) {
+  constructor({ getWorkspace, onBack, onDeleted, onChanged, onCompare, onRestored = () => {} }) {
+    this.onRestored = onRestored;
     this.getWorkspace = getWorkspace;
     this.onCompare = onCompare;
     this.picked = new Set(); // instances ticked for the compare view
@@ -32,6 +33,11 @@ export class Detail {
     $('detail-back').addEventListener('click', () => this.onBack());
     $('detail-reload').addEventListener('click', () => withButton($('detail-reload'), () => this.reload()));
     $('detail-delete').addEventListener('click', () => this.deleteSession());
+    $('detail-archive').addEventListener('click', () => this.toggleArchive());
+    $('detail-export').addEventListener('click', () => {
+      const s = this.session;
+      if (s) exportDialog({ title: 'Export this session', what: s.task, selection: { workspacePath: this.getWorkspace(), sessionIds: [s.id] }, name: `session-${s.id}`.replace(/[^\w.-]+/g, '_') });
+    });
     $('chat-form').addEventListener('submit', (event) => {
       event.preventDefault();
       this.sendMessage();
@@ -161,6 +167,8 @@ export class Detail {
     view.dataset.sessionId = session.id;
     view.dataset.loaded = 'true';
     view.dataset.updatedAt = session.updatedAt;
+    view.dataset.archived = session.archivedAt ? 'true' : 'false';
+    $('detail-archive').textContent = session.archivedAt ? 'Unarchive' : 'Archive';
   }
 
   /**
@@ -256,7 +264,7 @@ export class Detail {
   }
 
   setEnabled(enabled) {
-    for (const id of ['detail-delete', 'detail-reload', 'chat-send', 'chat-input', 'chat-role', 'chat-instance']) {
+    for (const id of ['detail-delete', 'detail-archive', 'detail-export', 'detail-reload', 'chat-send', 'chat-input', 'chat-role', 'chat-instance']) {
       $(id).disabled = !enabled;
     }
   }
@@ -527,22 +535,42 @@ export class Detail {
     });
   }
 
+  /** Move the session to the trash at once; the toast's Undo brings it back whole. */
   async deleteSession() {
     const s = this.session;
     if (!s) return;
-    const ok = await confirmDialog({
-      title: 'Delete this session?',
-      text: `“${s.task}” and its ${(s.instances || []).length} instances and ${(s.chatHistory || []).length} messages will be removed from the database. This cannot be undone.`,
-      confirm: 'Delete session',
-    });
-    if (!ok) return;
+    const workspacePath = this.getWorkspace();
     await withButton($('detail-delete'), async () => {
       try {
-        await call('delete_session_sqlite', { workspacePath: this.getWorkspace(), sessionId: s.id },
-          'deleting the session');
-        toast('Session deleted');
+        await call('delete_session_sqlite', { workspacePath, sessionId: s.id }, 'moving the session to the trash');
         this.session = null;
         this.onDeleted(s.id);
+        undoToast(`Moved “${s.task}” to the trash`, async () => {
+          try {
+            await call('restore_session', { workspacePath, sessionId: s.id }, 'restoring the session');
+            toast(`Restored “${s.task}”`);
+            this.onRestored(s.id);
+          } catch {
+            /* shown in the banner (CONFLICT: a new session took the id) */
+          }
+        });
+      } catch {
+        /* shown in the banner */
+      }
+    });
+  }
+
+  async toggleArchive() {
+    const s = this.session;
+    if (!s) return;
+    const archived = !s.archivedAt;
+    await withButton($('detail-archive'), async () => {
+      try {
+        const session = await call('archive_session', { workspacePath: this.getWorkspace(), sessionId: s.id, archived },
+          archived ? 'archiving the session' : 'unarchiving the session');
+        this.show(session);
+        this.onChanged(session);
+        toast(archived ? 'Archived: hidden from the board unless the filter shows archived sessions' : 'Unarchived');
       } catch {
         /* shown in the banner */
       }

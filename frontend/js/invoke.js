@@ -45,6 +45,16 @@ export const COMMANDS = Object.freeze({
   // live: the change log, streaming output
   changes_since: ['token', 'waitMs'],
   append_instance_output: ['workspacePath', 'sessionId', 'instanceId', 'text'],
+  // issue 11: archive, trash, backups, export and import
+  archive_session: ['workspacePath', 'sessionId', 'archived'],
+  list_trash: ['workspacePath'],
+  restore_session: ['workspacePath', 'sessionId'],
+  purge_trash: ['workspacePath', 'sessionIds'],
+  create_backup: ['path'],
+  list_backups: [],
+  restore_backup: ['path'],
+  export_sessions: ['selection', 'format', 'path'],
+  import_bundle: ['path', 'options'],
 });
 
 /** Arguments that may be left out (sent as null). */
@@ -54,6 +64,11 @@ const OPTIONAL = Object.freeze({
   start_import: ['sourceDir', 'options'],
   get_insights: ['options'],
   changes_since: ['token'],
+  list_trash: ['workspacePath'],
+  purge_trash: ['workspacePath', 'sessionIds'],
+  create_backup: ['path'],
+  export_sessions: ['selection'],
+  import_bundle: ['options'],
 });
 
 /** Python exception class name -> the contract's error code. */

@@ -13,6 +13,7 @@ import { CompareView } from './compare.js';
 import { InsightsView } from './insights.js';
 import { follow, keepAgesFresh, liveState, throttle } from './live.js';
 import { SearchView } from './search.js';
+import { TrashView, BackupsPanel } from './keep.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -54,6 +55,8 @@ let compare;
 let insights;
 let searchView;
 let beforeSearch = 'board';
+let trash;
+let backups;
 
 async function openSession(sessionId, focus = null) {
   showView('detail');
@@ -120,6 +123,10 @@ async function start() {
     },
     onChanged: () => {},
     onCompare: (sessionId, ids) => openCompare(sessionId, ids),
+    onRestored: () => {
+      if (app.view === 'board') board.reload();
+      if (app.view === 'trash') trash.load();
+    },
   });
   compare = new CompareView({
     getWorkspace: () => app.workspace,
@@ -133,6 +140,13 @@ async function start() {
   $('board-figure-clear').addEventListener('click', () => {
     board.setFigure(null);
     board.reload();
+  });
+  trash = new TrashView({ getWorkspace: () => app.workspace, onRestored: () => {} });
+  backups = new BackupsPanel({
+    onRestored: async () => {
+      await database.load();
+      await board.reload();
+    },
   });
   searchView = new SearchView({
     getWorkspace: () => app.workspace,
@@ -149,7 +163,11 @@ async function start() {
   for (const tab of document.querySelectorAll('.tab')) {
     tab.addEventListener('click', () => {
       showView(tab.dataset.view);
-      if (tab.dataset.view === 'database') database.load();
+      if (tab.dataset.view === 'database') {
+        database.load();
+        backups.load();
+      }
+      if (tab.dataset.view === 'trash') trash.load();
       if (tab.dataset.view === 'import') imports.load();
       if (tab.dataset.view === 'insights') insights.load();
       if (tab.dataset.view === 'board') board.reload();
@@ -221,7 +239,8 @@ window.ait42 = Object.freeze({
   chooseWorkspace: (path) => picker.choose(path),
   showView: (view) => {
     showView(view);
-    if (view === 'database') return database.load();
+    if (view === 'database') return Promise.all([database.load(), backups.load()]);
+    if (view === 'trash') return trash.load();
     if (view === 'import') return imports.load();
     if (view === 'insights') return insights.load();
     if (view === 'board') return board.reload();

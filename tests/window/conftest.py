@@ -275,7 +275,7 @@ document.getElementById('workspace-menu').hidden = true;
 document.getElementById('errors').replaceChildren();
 localStorage.removeItem('ait42.pageSize');
 for (const [id, value] of [['filter-text', ''], ['filter-type', ''], ['filter-status', ''],
-                           ['sort', 'updated']]) {
+                           ['sort', 'updated'], ['filter-archived', 'exclude']]) {
   document.getElementById(id).value = value;
 }
 if (window.ait42.workspace !== WORKSPACE) window.ait42.chooseWorkspace(WORKSPACE);

@@ -280,19 +280,8 @@ def test_changing_a_status_from_the_keyboard_keeps_the_focus(page: RemotePage,
 def test_delete_asks_then_removes(page: RemotePage, window_data: WindowData,
                                   check: Bridge) -> None:
     open_detail(page, "s-delete")
-    page.click("#detail-delete")
-    page.wait_for("document.getElementById('confirm-dialog').open")
-    assert "Session to delete" in (page.text("#confirm-text") or "")
-    page.click("#confirm-cancel")
-    page.wait_for("!document.getElementById('confirm-dialog').open")
-    time.sleep(0.2)
-    page.wait_idle()
-    assert check.get_session_sqlite(window_data.workspace, "s-delete")["id"] == "s-delete"
-    assert page.js("window.ait42.view") == "detail"
-
-    page.click("#detail-delete")
-    page.wait_for("document.getElementById('confirm-dialog').open")
-    page.click("#confirm-ok")
+    assert page.text("#detail-delete") == "Move to trash"
+    page.click("#detail-delete")  # undoable (tests/window/test_keep.py), so not confirmed
     page.wait_for("window.ait42.view === 'board'")
     page.wait_idle()
     assert "s-delete" not in board_ids(page)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from .. import repository, search
+from .. import backups, repository, search
 from ..consistency import field_diff
 from ..db import Database
 from ..errors import FileError
@@ -145,6 +145,7 @@ class Importer:
         if not opts.dry_run:
             if opts.backup and self._run(self.db.read(writing.last_backup, info.source)) is None:
                 info.backup, info.backup_skipped = make_backup(self.source)
+            self._run(backups.before(self.db, "import"))  # the database, as the folder above
             run_id = self._run(self.db.write(writing.start_run, info.started_at, info.source,
                                              opts.overwrite, info.backup))
         for entry in passed:

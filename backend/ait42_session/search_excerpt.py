@@ -1,0 +1,192 @@
+"""Excerpts of a page of hits without reading megabytes as text.
+
+A hit's output can be hundreds of kilobytes, and a page has up to 200 hits.
+Decoding, removing ANSI codes from and lower-casing all of it (what
+``search_text.field_excerpt`` does) costs milliseconds per field, and Python's
+case-insensitive regular expressions scan at about 10 ns a character. So the
+first place worth showing is found on the raw UTF-8 bytes instead: SQLite hands
+them over undecoded, ``bytes.lower`` folds ASCII case in C, and ``bytes.find``
+looks for the longest literal piece of each query word at memory speed. Only a
+few lines around a candidate are decoded, cleaned of ANSI codes and checked with
+the exact expressions of ``search_text``; that window gives the excerpt.
+
+When the raw bytes show no word, the same search runs over the bytes with
+their escape codes removed (a word a colour code breaks); only when needles
+cannot decide (a cased letter outside ASCII, too many false candidates) is the
+whole field read as text. FTS5 is not asked which columns matched: with a
+column filter it reads on past a row that fails it, to the next that holds.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import aiosqlite
+
+from . import search_text
+from .search_text import Term
+
+Json = dict[str, Any]
+
+# Bytes kept on each side of a candidate (cut at line ends when there are some).
+WINDOW = 1200
+MAX_CANDIDATES = 64  # candidates tried per field before the exact path takes over
+CHUNK = 16_384  # bytes lower-cased at a time
+
+
+def needle(term: Term) -> bytes | None:
+    """The longest literal piece of ``term`` as lower-cased UTF-8, or None when
+    ASCII case folding cannot find it (a cased letter outside ASCII)."""
+    pieces = [piece.lower().encode() for _cjk, piece, _glued in search_text.pieces(term.text)]
+    if not pieces:
+        return None
+    longest = max(pieces, key=len)
+    if not longest.isascii() and longest.decode().upper() != longest.decode():
+        return None  # a cased letter outside ASCII (é, Ä): bytes.lower does not fold it
+    return longest
+
+
+class Finder:
+    """The query's needles, made once per page."""
+
+    def __init__(self, terms: list[Term]) -> None:
+        self.terms = terms
+        found = [needle(t) for t in terms]
+        self.needles: list[bytes] | None = (
+            None if any(n is None for n in found) else [n for n in found if n is not None])
+        self.exhausted = False  # the last excerpt() gave up before the field's end
+
+    def excerpt(self, raw: bytes) -> tuple[str, list[list[int]]] | None:
+        """The excerpt of one field given as UTF-8 bytes, None when the fast path
+        finds no term in it (the field may still hold one: see the module).
+
+        The field is lower-cased a chunk at a time, so a word near its start
+        (the usual case) costs a few microseconds however long the field is."""
+        if not self.needles:
+            return None
+        overlap = max(len(n) for n in self.needles) - 1
+        pos, tries = 0, 0
+        self.exhausted = False
+        while pos < len(raw) and tries < MAX_CANDIDATES:
+            low = raw[pos:pos + CHUNK + overlap].lower()
+            hits = [at for at in (low.find(n) for n in self.needles) if at != -1]
+            if not hits:
+                pos += CHUNK
+                continue
+            tries += 1
+            start, end = _window(raw, pos + min(hits))
+            text = search_text.clean(raw[start:end].decode("utf-8", "replace"))
+            spans = search_text.find(text, self.terms)
+            if spans:
+                return search_text.excerpt(text, spans, cut_before=start > 0,
+                                           cut_after=end < len(raw))
+            pos = max(end, pos + min(hits) + 1)
+        self.exhausted = tries >= MAX_CANDIDATES
+        return None
+
+
+def _window(raw: bytes, at: int) -> tuple[int, int]:
+    """Byte offsets of the lines around ``at``: about WINDOW bytes each side,
+    on line ends (or at least on character boundaries)."""
+    lo = max(0, at - WINDOW)
+    if lo:
+        newline = raw.find(b"\n", lo, at)
+        lo = newline + 1 if newline != -1 else _boundary(raw, lo)
+    hi = min(len(raw), at + WINDOW)
+    if hi < len(raw):
+        newline = raw.rfind(b"\n", at, hi)
+        hi = newline if newline != -1 else _boundary(raw, hi)
+    return lo, hi
+
+
+def _boundary(raw: bytes, at: int) -> int:
+    """The nearest character start at or after ``at`` (UTF-8 continuation bytes
+    are 0b10xxxxxx)."""
+    while at < len(raw) and raw[at] & 0xC0 == 0x80:
+        at += 1
+    return at
+
+
+# ``search_text``'s ANSI expression for UTF-8 bytes (U+009B is C2 9B there).
+_ANSI_BYTES = re.compile(
+    rb"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])"
+    rb"|\xc2\x9b[0-?]*[ -/]*[@-~]")
+
+
+def field_excerpt(raw: bytes | str, finder: Finder) -> tuple[str, list[list[int]]] | None:
+    """The excerpt of a field, None when no term is in it.
+
+    The raw bytes first; then, if the field has escape codes (a word may be
+    broken by one), the bytes without them, which are the text excerpts are cut
+    from; the whole field as text only when the needles cannot decide (a cased
+    letter outside ASCII, or too many candidates that were not the word)."""
+    data = raw.encode() if isinstance(raw, str) else raw
+    found = finder.excerpt(data)
+    if found is not None:
+        return found
+    if not finder.exhausted and finder.needles is not None:
+        if b"\x1b" not in data and b"\xc2\x9b" not in data:
+            return None
+        found = finder.excerpt(_ANSI_BYTES.sub(b"", data))
+        if found is not None or not finder.exhausted:
+            return found
+    text = raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
+    return search_text.field_excerpt(text, finder.terms)
+
+
+_CHAT_MATCHES = 3  # chat messages excerpted per hit
+
+
+async def matches(conn: aiosqlite.Connection, hits: list[tuple[str, int, str]],
+                  query: search_text.Query) -> dict[str, list[Json]]:
+    """One excerpt per field of each hit (``(session id, index row, task)``) that
+    holds a required word."""
+    terms = query.terms()
+    found: dict[str, list[Json]] = {sid: [] for sid, _d, _t in hits}
+    if not hits or not terms:
+        return found
+    finder = Finder(terms)
+
+    def add(sid: str, field: str, text: str | bytes, **where: Any) -> bool:
+        got = field_excerpt(text, finder)
+        if got is None:
+            return False
+        found[sid].append({"field": field, **where, "text": got[0], "highlights": got[1]})
+        return True
+
+    for sid, _d, task in hits:
+        add(sid, "task", task)
+    everyone = json.dumps([sid for sid, _d, _t in hits])
+    for sid, iid, raw in await conn.execute_fetchall(
+            "SELECT session_id, instance_id, CAST(output AS BLOB) FROM instances"
+            " WHERE session_id IN (SELECT value FROM json_each(?)) AND output IS NOT NULL"
+            " ORDER BY session_id, instance_id", (everyone,)):
+        add(sid, "output", raw, instanceId=iid)
+    for sid, iid, branch, agent in await conn.execute_fetchall(
+            "SELECT session_id, instance_id, branch, agent_name FROM instances"
+            " WHERE session_id IN (SELECT value FROM json_each(?))"
+            " ORDER BY session_id, instance_id", (everyone,)):
+        add(sid, "branch", branch, instanceId=iid)
+        add(sid, "agentName", agent, instanceId=iid)
+    _order_instance_fields(found)
+    shown: dict[str, int] = {}
+    for sid, mid, content in await conn.execute_fetchall(
+            "SELECT session_id, id, content FROM chat_messages"
+            " WHERE session_id IN (SELECT value FROM json_each(?))"
+            " ORDER BY session_id, ts_key, seq", (everyone,)):
+        if shown.get(sid, 0) < _CHAT_MATCHES and add(sid, "chat", content, messageId=mid):
+            shown[sid] = shown.get(sid, 0) + 1
+    return found
+
+
+_FIELD_ORDER = {"task": 0, "output": 1, "branch": 1, "agentName": 1, "chat": 2}
+
+
+def _order_instance_fields(found: dict[str, list[Json]]) -> None:
+    """Task first, then each instance's output, branch and agent name, as before."""
+    for items in found.values():
+        items.sort(key=lambda m: (_FIELD_ORDER[m["field"]], m.get("instanceId", -1),
+                                  ("output", "branch", "agentName", "task", "chat")
+                                  .index(m["field"])))

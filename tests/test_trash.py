@@ -1,0 +1,276 @@
+"""Trash and archive: a delete keeps the session whole until a purge, archiving hides it
+from the board only, and every refusal changes nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ait42_session.cli import main
+from ait42_session.errors import ConflictError, NotFoundError, ValidationError
+from ait42_session.service import Service
+
+from .conftest import make_session, run_threads
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def odd_session(session_id: str = "s1") -> dict[str, Any]:
+    """A session with unknown fields, nulls and chat ties: what must survive the trash."""
+    s = make_session(session_id, instances=2, messages=3, evaluation={"scores": [1, None]},
+                     integrationPhase=None, model=None)
+    s["chatHistory"].append({"id": "tie", "role": "system", "content": "same instant",
+                             "timestamp": s["chatHistory"][0]["timestamp"], "extra": None})
+    s["instances"][0]["testsPassed"] = None
+    return s
+
+
+def test_delete_moves_to_trash_and_restore_gives_back_the_same(db_path: str,
+                                                               workspace: str) -> None:
+    with Service.open(db_path) as svc:
+        svc.create_session_sqlite(workspace, odd_session())
+        svc.create_session_sqlite(workspace, make_session("s2"))
+        stored = svc.get_session_sqlite(workspace, "s1")
+        before = svc.get_database_stats()
+        svc.delete_session_sqlite(workspace, "s1")
+        with pytest.raises(NotFoundError):
+            svc.get_session_sqlite(workspace, "s1")
+        after = svc.get_database_stats()
+        assert after["sessionCount"] == before["sessionCount"] - 1
+        assert after["instanceCount"] == before["instanceCount"] - 2
+        assert after["messageCount"] == before["messageCount"] - 4
+        assert after["trashedSessionCount"] == 1
+        [entry] = svc.list_trash(workspace)
+        assert entry["sessionId"] == "s1" and entry["workspacePath"] == workspace
+        assert set(entry) == {"workspacePath", "workspaceHash", "sessionId", "task", "type",
+                              "status", "deletedAt"}
+        assert svc.list_trash(None) == [entry]
+        assert svc.restore_session(workspace, "s1") == stored
+        assert svc.get_session_sqlite(workspace, "s1") == stored
+        assert svc.list_trash(None) == []
+        assert svc.get_database_stats()["instanceCount"] == before["instanceCount"]
+
+
+def test_the_id_is_free_again_and_restore_then_conflicts(db_path: str, workspace: str) -> None:
+    with Service.open(db_path) as svc:
+        svc.create_session_sqlite(workspace, make_session("s1", task="old"))
+        svc.delete_session_sqlite(workspace, "s1")
+        svc.create_session_sqlite(workspace, make_session("s1", task="new"))
+        with pytest.raises(ConflictError, match="live session"):
+            svc.restore_session(workspace, "s1")
+        assert svc.get_session_sqlite(workspace, "s1")["task"] == "new"
+        assert len(svc.list_trash(workspace)) == 1  # the refused restore changed nothing
+        svc.delete_session_sqlite(workspace, "s1")
+        assert [e["task"] for e in svc.list_trash(workspace)] == ["new", "old"]
+        assert svc.restore_session(workspace, "s1")["task"] == "new"  # the newest copy
+        assert [e["task"] for e in svc.list_trash(workspace)] == ["old"]
+
+
+def test_restore_and_purge_refusals(db_path: str, workspace: str, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    with Service.open(db_path) as svc:
+        svc.create_session_sqlite(workspace, make_session("s1"))
+        svc.delete_session_sqlite(workspace, "s1")
+        with pytest.raises(NotFoundError):
+            svc.restore_session(str(other), "s1")  # trashed under another workspace
+        with pytest.raises(NotFoundError):
+            svc.restore_session(workspace, "nope")
+        with pytest.raises(NotFoundError):
+            svc.delete_session_sqlite(workspace, "s1")  # already in the trash
+        for bad in (("", None), (workspace, "s1"), (workspace, [""]), (workspace, [1])):
+            with pytest.raises(ValidationError):
+                svc.purge_trash(*bad)
+        with pytest.raises(ValidationError):
+            svc.list_trash(5)
+        with pytest.raises(ValidationError):
+            svc.archive_session(workspace, "s1", "yes")
+        assert len(svc.list_trash(None)) == 1
+
+
+def test_purge_by_workspace_and_ids_backs_up_first(db_path: str, workspace: str,
+                                                   tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    with Service.open(db_path) as svc:
+        for sid in ("a", "b", "c"):
+            svc.create_session_sqlite(workspace, make_session(sid))
+            svc.delete_session_sqlite(workspace, sid)
+        svc.create_session_sqlite(str(other), make_session("d"))
+        svc.delete_session_sqlite(str(other), "d")
+        assert svc.purge_trash(workspace, ["a", "zzz"]) == {"purged": 1}
+        [backup] = svc.list_backups()
+        assert backup["reason"] == "purge"
+        with sqlite3.connect(backup["path"]) as copy:  # it holds what was purged
+            assert copy.execute("SELECT count(*) FROM trash WHERE session_id = 'a'"
+                                ).fetchone() == (1,)
+        assert svc.purge_trash(str(other), None) == {"purged": 1}
+        assert svc.purge_trash(None, ["nothing"]) == {"purged": 0}
+        assert len(svc.list_backups()) == 2  # nothing to purge: no backup
+        assert sorted(e["sessionId"] for e in svc.list_trash(None)) == ["b", "c"]
+        assert svc.purge_trash(None, None) == {"purged": 2}
+        assert svc.get_database_stats()["trashedSessionCount"] == 0
+
+
+def test_json_era_delete_goes_to_the_trash_in_sqlite_and_dual_modes(
+        db_path: str, workspace: str, sessions_dir: Path) -> None:
+    with Service.open(db_path, sessions_dir=sessions_dir) as svc:
+        for mode in ("sqlite", "dual"):
+            svc.set_storage_mode(mode)
+            svc.create_session(workspace, make_session(f"{mode}1"))
+            svc.delete_session(workspace, f"{mode}1")
+            assert svc.list_trash(workspace)[0]["sessionId"] == f"{mode}1"
+            assert svc.restore_session(workspace, f"{mode}1")["id"] == f"{mode}1"
+
+
+def test_archive_hides_from_the_board_only(db_path: str, workspace: str) -> None:
+    with Service.open(db_path) as svc:
+        for k in range(3):
+            svc.create_session_sqlite(workspace, make_session(f"s{k}"))
+        archived = svc.archive_session(workspace, "s1", True)
+        at = archived["archivedAt"]
+        assert at.endswith("Z") and archived["updatedAt"] == "2026-01-13T12:30:00Z"
+        assert svc.archive_session(workspace, "s1", True)["archivedAt"] == at  # kept
+        assert svc.get_session_sqlite(workspace, "s1")["archivedAt"] == at
+
+        def ids(archived: str | None) -> list[str]:
+            page = svc.list_session_summaries(workspace, {"archived": archived})
+            assert page["total"] == len(page["items"])
+            return sorted(i["id"] for i in page["items"])
+
+        assert ids(None) == ids("exclude") == ["s0", "s2"]
+        assert ids("include") == ["s0", "s1", "s2"]
+        assert ids("only") == ["s1"]
+        assert svc.list_session_summaries(workspace, {"archived": "only"}
+                                          )["items"][0]["archivedAt"] == at
+        assert len(svc.get_all_sessions_sqlite(workspace)) == 3  # still a session
+        assert svc.get_database_stats()["archivedSessionCount"] == 1
+        cleared = svc.archive_session(workspace, "s1", False)
+        assert "archivedAt" not in cleared
+        assert cleared == svc.get_session_sqlite(workspace, "s1")
+        assert ids(None) == ["s0", "s1", "s2"]
+        with pytest.raises(NotFoundError):
+            svc.archive_session(workspace, "nope", True)
+        with pytest.raises(ValidationError, match="archived"):
+            svc.list_session_summaries(workspace, {"archived": "yes"})
+
+
+def test_a_callers_archived_at_round_trips_and_update_decides(db_path: str,
+                                                              workspace: str) -> None:
+    """update_session_sqlite replaces the session whole: its archivedAt is what the caller
+    sends (kept as written), absent un-archives; anything but null or RFC 3339 is refused."""
+    with Service.open(db_path) as svc:
+        s = make_session("s1", archivedAt="2026-02-01T10:00:00+09:00")
+        assert svc.create_session_sqlite(workspace, s)["archivedAt"] == s["archivedAt"]
+        assert svc.list_session_summaries(workspace, {"archived": "only"})["total"] == 1
+        fetched = svc.get_session_sqlite(workspace, "s1")
+        assert svc.update_session_sqlite(workspace, dict(fetched, task="t2")) == \
+            dict(fetched, task="t2")
+        assert svc.update_session_sqlite(workspace, dict(s, archivedAt=None))["archivedAt"] \
+            is None
+        assert svc.list_session_summaries(workspace, None)["total"] == 1
+        for bad in ("yesterday", 5, {"at": 1}):
+            with pytest.raises(ValidationError, match="archivedAt"):
+                svc.update_session_sqlite(workspace, dict(s, archivedAt=bad))
+        assert svc.get_session_sqlite(workspace, "s1")["archivedAt"] is None
+
+
+def test_trash_restore_purge_under_concurrent_writes(db_path: str, workspace: str) -> None:
+    """Threads of this process and another process write while sessions go to the trash,
+    come back and are purged: every session ends where its last command put it."""
+    with Service.open(db_path) as svc:
+        for k in range(40):
+            svc.create_session_sqlite(workspace, make_session(f"t{k}", instances=1))
+        writer = subprocess.Popen(
+            [sys.executable, "-c", _OTHER_PROCESS, db_path, workspace],
+            env=dict(os.environ, PYTHONPATH=f"{ROOT / 'backend'}:{ROOT}"), cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True)
+
+        def churn(k: int) -> None:
+            for j in range(k, 40, 4):
+                sid = f"t{j}"
+                svc.delete_session_sqlite(workspace, sid)
+                if j % 2 == 0:
+                    svc.restore_session(workspace, sid)
+                    svc.add_chat_message_sqlite(workspace, sid, {
+                        "id": "after", "role": "user", "content": "back",
+                        "timestamp": "2026-01-14T00:00:00Z"})
+                else:
+                    svc.purge_trash(workspace, [sid])
+
+        assert run_threads(churn, 4) == []
+        out, _ = writer.communicate(timeout=120)
+        assert writer.returncode == 0, out
+        live = {s["id"] for s in svc.get_all_sessions_sqlite(workspace)}
+        assert live == {f"t{j}" for j in range(0, 40, 2)} | {f"p{k}" for k in range(30)}
+        assert svc.list_trash(workspace) == []
+        assert all(len(svc.get_session_sqlite(workspace, f"t{j}")["chatHistory"]) == 3
+                   for j in range(0, 40, 2))
+        assert svc.verify_database_integrity()
+
+
+_OTHER_PROCESS = """
+import sys
+from ait42_session.service import Service
+from tests.conftest import make_session
+with Service.open(sys.argv[1]) as svc:
+    for k in range(30):
+        svc.create_session_sqlite(sys.argv[2], make_session(f"p{k}", instances=1))
+print("ok")
+"""
+
+
+def test_prune_moves_old_sessions_to_the_trash(db_path: str, workspace: str,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    with Service.open(db_path) as svc:
+        svc.create_session_sqlite(workspace, make_session("old", updated="2020-01-01T00:00:00Z"))
+        svc.create_session_sqlite(workspace, make_session(
+            "oldrun", updated="2020-01-01T00:00:00Z", status="running"))
+        svc.create_session_sqlite(workspace, make_session("new", updated="2999-01-01T00:00:00Z"))
+    assert main(["--db", db_path, "prune", "--older-than", "90d", "--dry-run"]) == 0
+    assert "2 session(s) would move" in capsys.readouterr().out
+    assert main(["--db", db_path, "prune", "--older-than", "90d", "--status", "completed",
+                 "--workspace", workspace]) == 0
+    out = capsys.readouterr().out
+    assert "moved  old " in out and "oldrun" not in out
+    assert main(["--db", db_path, "prune", "--older-than", "ninety"]) == 1
+    with Service.open(db_path) as svc:
+        assert [e["sessionId"] for e in svc.list_trash(None)] == ["old"]
+        assert {s["id"] for s in svc.get_all_sessions_sqlite(workspace)} == {"oldrun", "new"}
+
+
+def test_trash_keeps_the_json_text_whole(db_path: str, workspace: str) -> None:
+    with Service.open(db_path) as svc:
+        svc.create_session_sqlite(workspace, odd_session())
+        stored = svc.get_session_sqlite(workspace, "s1")
+        svc.delete_session_sqlite(workspace, "s1")
+    with sqlite3.connect(db_path) as conn:
+        [(text,)] = conn.execute("SELECT session FROM trash").fetchall()
+    assert json.loads(text) == stored
+
+
+def test_search_leaves_archived_and_trashed_sessions_out_unless_asked(
+        db_path: str, workspace: str) -> None:
+    with Service.open(db_path) as svc:
+        for sid in ("live", "filed", "gone"):
+            svc.create_session_sqlite(workspace, make_session(sid, task=f"zebra crossing {sid}"))
+        svc.archive_session(workspace, "filed", True)
+        svc.delete_session_sqlite(workspace, "gone")
+
+        def found(archived: str) -> list[str]:
+            hits = svc.search_sessions("zebra", {"archived": archived})["items"]
+            return sorted(h["sessionId"] for h in hits)
+
+        assert found("exclude") == ["live"]
+        assert found("include") == ["filed", "live"]
+        assert found("only") == ["filed"]
+        svc.restore_session(workspace, "gone")
+        assert found("exclude") == ["gone", "live"]  # indexed again on restore
