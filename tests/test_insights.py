@@ -238,6 +238,14 @@ def test_the_runs_follow_every_write(svc: Any, planted: str, db_path: str) -> No
     svc.update_session_sqlite(planted, dict(PLANTED[1], instances=[
         inst(5, "zed", runtime="codex", model="opus")]))
     assert runs_agree(db_path) == 5
+    svc.delete_session_sqlite(planted, "won2")  # to the trash: its runs leave
+    assert runs_agree(db_path) == 4
+    assert "haiku" not in by(svc.get_insights(None)["models"], "model")
+    svc.restore_session(planted, "won2")  # back whole: counted again
+    assert runs_agree(db_path) == 5
+    assert by(svc.get_insights(None)["models"], "model")["haiku"]["wins"] == 1
+    svc.archive_session(planted, "won2", True)  # archived is still a session: it counts
+    assert by(svc.get_insights(None)["models"], "model")["haiku"]["wins"] == 1
     svc.delete_session_sqlite(planted, "won2")
     assert runs_agree(db_path) == 4
     assert {g["agentName"] for g in svc.get_insights(None)["agents"]} == {"alice", "bob", "zed",
