@@ -253,8 +253,8 @@ def test_the_runs_follow_every_write(svc: Any, planted: str, db_path: str) -> No
 
 
 def test_grouping_reads_in_index_order(svc: Any, planted: str, db_path: str) -> None:
-    """No sort and no join for any filter: the GROUP BYs follow insight_runs' key and
-    the week index."""
+    """No sort and no join for any filter: the GROUP BY follows insight_runs' key; the
+    weeks read the sessions' narrow index only."""
     from ait42_session import insights
 
     def plan(sql: str, *params: Any) -> str:
@@ -263,9 +263,10 @@ def test_grouping_reads_in_index_order(svc: Any, planted: str, db_path: str) -> 
     conn = sqlite3.connect(db_path)
     try:
         for where in ("1", "r.workspace_hash = 'x'", "r.type = 'debate' AND r.updated_key >= 0"):
-            for sql in (insights._GROUPS, insights._ALL_WEEKS):
-                steps = plan(sql.format(where=where))
-                assert "TEMP B-TREE" not in steps and "instances" not in steps, steps
+            steps = plan(insights._GROUPS.format(where=where))
+            assert "TEMP B-TREE" not in steps and "instances" not in steps, steps
+            steps = plan(insights._WEEKS.format(where=where))
+            assert "COVERING INDEX idx_sessions_insights" in steps, steps
     finally:
         conn.close()
 
