@@ -11,9 +11,8 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from ait42_session.db import READERS, Database
+from ait42_session.db import READERS, Database, scalar
 from ait42_session.errors import DatabaseError, NotFoundError, SessionError, ValidationError
-from ait42_session.repository import scalar
 from ait42_session.service import Service
 
 from .conftest import make_session, run_threads

@@ -30,10 +30,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ait42_session import migrations, repository
+from ait42_session import migrations
 from ait42_session.importer import legacy_session, write_legacy_folder
 from ait42_session.legacy_store import list_files
 from ait42_session.models import Session
+from ait42_session.rows import INSERT_INSTANCE, INSERT_MESSAGE, INSERT_SESSION, import_rows
 from ait42_session.service import Service
 from ait42_session.workspace import legacy_hash
 
@@ -48,7 +49,7 @@ def raw_executemany(db_path: str, folder: Path, *, per_file: bool) -> float:
         i_rows: list[Any] = []
         m_rows: list[Any] = []
         for raw in json.loads(path.read_text(encoding="utf-8")):
-            srow, irows, mrows = repository.import_rows(path.stem, Session.model_validate(raw))
+            srow, irows, mrows = import_rows(path.stem, Session.model_validate(raw))
             s_rows.append(srow)
             i_rows.extend(irows)
             m_rows.extend(mrows)
@@ -68,9 +69,9 @@ def raw_executemany(db_path: str, folder: Path, *, per_file: bool) -> float:
         for ws_rows, s_rows, i_rows, m_rows in per:
             conn.execute("BEGIN IMMEDIATE")
             conn.executemany("INSERT INTO workspaces VALUES (?, ?, ?, ?)", ws_rows)
-            conn.executemany(repository.INSERT_SESSION, s_rows)
-            conn.executemany(repository.INSERT_INSTANCE, i_rows)
-            conn.executemany(repository.INSERT_MESSAGE, m_rows)
+            conn.executemany(INSERT_SESSION, s_rows)
+            conn.executemany(INSERT_INSTANCE, i_rows)
+            conn.executemany(INSERT_MESSAGE, m_rows)
             conn.execute("COMMIT")
         return time.perf_counter() - started
     finally:

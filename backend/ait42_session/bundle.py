@@ -30,10 +30,10 @@ from typing import IO, Any
 import aiosqlite
 
 from . import backups, models, render, repository
-from .db import Database
+from .db import Database, scalar
 from .errors import ConflictError, FileError, JsonError, NotFoundError, ValidationError
 from .models import Session, now_rfc3339
-from .repository import Json, scalar
+from .rows import Json, assemble_rows, import_rows
 from .workspace import Workspace, legacy_hash
 
 FORMAT = "ait42-session-bundle"
@@ -226,7 +226,7 @@ async def _merge_one(conn: aiosqlite.Connection, ws: Workspace, s: Session, over
         return "skipped", (f"the id is taken by a session of another workspace ({owner}) "
                            "in this database")
     stored = await repository.get_session(conn, ws, s.id)
-    if stored == repository.assemble_rows(repository.import_rows(ws.hash, s)):
+    if stored == assemble_rows(import_rows(ws.hash, s)):
         return "unchanged", None
     if not overwrite:
         return "skipped", "differs from the database; import with overwrite to replace it"

@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Any, TypeVar, get_type_hints
 import pydantic
 
 from . import arguments as a
-from . import consistency, importer, repository, search, storage
+from . import consistency, importer, records, repository, search, storage
 from .db import Database
 from .errors import ValidationError
 from .metrics import Metrics
-from .repository import Json
+from .rows import Json
 
 if TYPE_CHECKING:
     from . import live
@@ -338,7 +338,7 @@ async def bind_workspace(ctx: Context, workspace_hash: a.WorkspaceHash,
             f"{path.path} hashes to {path.hash}, not {workspace_hash}: it is not the folder "
             "whose sessions are in that file (the hash is of the folder's path when the "
             "sessions were made)")
-    return await ctx.db.write(repository.bind_workspace, path)
+    return await ctx.db.write(records.bind_workspace, path)
 
 
 # Commands declared beside the code they need, registered by importing them.

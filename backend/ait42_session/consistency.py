@@ -28,6 +28,7 @@ from .legacy_store import (
     validate_raw,
 )
 from .models import now_rfc3339
+from .records import dual_events, session_workspaces, workspace_paths
 from .workspace import Workspace
 
 MAX_SHOWN = 200  # characters of a value shown in a difference
@@ -131,7 +132,7 @@ async def check(db: Database, sessions_dir: Path, *, max_events: int = 100,
     called (on the loop's thread) after each workspace, for the command line.
     """
     files = {p.stem: p for p in await asyncio.to_thread(list_files, sessions_dir)}
-    known = await db.read(repository.workspace_paths)
+    known = await db.read(workspace_paths)
     report: list[Json] = []
     totals = {"workspaces": 0, "sessionsInJson": 0, "sessionsInDatabase": 0, "same": 0,
               "missingInDatabase": 0, "missingInJson": 0, "different": 0, "invalidInJson": 0}
@@ -145,7 +146,7 @@ async def check(db: Database, sessions_dir: Path, *, max_events: int = 100,
             in_json, invalid, file_error = {}, [], None
         in_db = {s["id"]: s for s in await db.read(repository.get_all_sessions, ws)}
         missing_db = [sid for sid in in_json if sid not in in_db]
-        elsewhere = await db.read(repository.session_workspaces, missing_db) if missing_db \
+        elsewhere = await db.read(session_workspaces, missing_db) if missing_db \
             else {}
         different = []
         same = 0
@@ -187,7 +188,7 @@ async def check(db: Database, sessions_dir: Path, *, max_events: int = 100,
         totals["invalidInJson"] += len(invalid) + (1 if file_error else 0)
         if progress is not None:
             progress(done, len(hashes), totals["sessionsInJson"] + len(missing_json))
-    events = await db.read(repository.dual_events, max_events)
+    events = await db.read(dual_events, max_events)
     events["fallbackLogs"] = [
         {"path": str(log), "entries": await asyncio.to_thread(_count_lines, log)}
         for log in (fallback_log, spare_log_path(sessions_dir)) if log is not None]

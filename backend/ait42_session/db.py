@@ -14,10 +14,10 @@ import contextlib
 import os
 import sqlite3
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import quote
 
 import aiosqlite
@@ -362,3 +362,11 @@ def _refuse_foreign_file(path: str) -> None:
 def default_path() -> str:
     """``$AIT42_DB``, else ``~/.ait42/sessions.db``."""
     return os.environ.get("AIT42_DB") or str(Path.home() / ".ait42" / "sessions.db")
+
+
+async def scalar(conn: aiosqlite.Connection, sql: str,
+                 params: Sequence[Any] = ()) -> Any:
+    """The first column of the first row, or ``None`` when there is no row."""
+    for row in await conn.execute_fetchall(sql, params):
+        return row[0]
+    return None

@@ -14,7 +14,7 @@ from . import arguments as a
 from . import backups, bundle, repository, trash, workspace
 from .commands import Context, command
 from .errors import ValidationError
-from .repository import Json
+from .rows import Json
 from .workspace import Workspace
 
 

@@ -23,7 +23,7 @@ from . import repository
 from .commands import Context, command
 from .db import Database
 from .errors import SessionError
-from .repository import Json
+from .rows import Json
 
 POLL_SECONDS = 0.2
 MAX_CHANGES = 500  # more than this since the token: the page reloads instead

@@ -15,48 +15,34 @@ import json
 import operator
 import os
 import sqlite3
-from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 import aiosqlite
 
 from . import search
-from .db import Database
+from .db import Database, scalar
 from .errors import ConflictError, NotFoundError, ValidationError
-from .models import ChatMessage, Instance, Session, now_rfc3339, timestamp_key
+from .models import ChatMessage, Session, now_rfc3339, timestamp_key
+from .records import stored_rows
+from .rows import (
+    I_READ,
+    INSERT_INSTANCE,
+    INSERT_MESSAGE,
+    INSERT_SESSION,
+    JSON_TEXT,
+    M_ROW,
+    OUTPUT_OF_I,
+    S_COLS,
+    UPDATE_SESSION,
+    Json,
+    Rows,
+    assemble_rows,
+    import_rows,
+    message_row,
+    qualified,
+)
 from .workspace import Workspace
 
-Json = dict[str, Any]
-# One session as rows: (session row, instance rows, message rows), as inserted.
-Row = Sequence[Any]  # a tuple as sqlite3 returns it
-Rows = tuple[Row, list[Row], list[Row]]
-
-# --------------------------------------------------------------------------
-# Columns, in the order reads select them; the same order builds the dicts.
-# --------------------------------------------------------------------------
-
-_S_COLS = ("id, type, task, status, created_at, updated_at, completed_at, model, "
-           "timeout_seconds, preserve_worktrees, winner_id, runtime_mix, total_duration, "
-           "total_files_changed, total_lines_added, total_lines_deleted, extra")
-_S_KEYS = ("completedAt", "model", "timeoutSeconds")  # row[6..8]
-_S_TOTALS = ("totalDuration", "totalFilesChanged", "totalLinesAdded", "totalLinesDeleted")
-
-_I_COLS = ("instance_id, worktree_path, branch, agent_name, status, tmux_session_id, output, "
-           "start_time, end_time, files_changed, lines_added, lines_deleted, runtime, model, "
-           "runtime_label, extra")
-_I_KEYS = ("instanceId", "worktreePath", "branch", "agentName", "status", "tmuxSessionId",
-           "output", "startTime", "endTime", "filesChanged", "linesAdded", "linesDeleted",
-           "runtime", "model", "runtimeLabel")
-
-_M_COLS = "id, role, content, timestamp, instance_id, extra"
-
-# An instance's output as reads see it: the stored value, then what
-# append_instance_output added since it was last folded in (migration 5).
-_APPENDS_OF_I = ("FROM output_appends a WHERE a.session_id = i.session_id"
-                 " AND a.instance_id = i.instance_id")
-OUTPUT_OF_I = (f"CASE WHEN EXISTS (SELECT 1 {_APPENDS_OF_I}) THEN coalesce(i.output, '')"
-               f" || (SELECT group_concat(text, '') FROM (SELECT a.text {_APPENDS_OF_I}"
-               " ORDER BY a.seq)) ELSE i.output END")
 FOLD_AFTER = 32  # appends kept apart before they are folded into the output
 
 _SUMMARY_COLS = ("id, type, task, status, created_at, updated_at, completed_at, model, "
@@ -67,9 +53,6 @@ _SUMMARY_KEYS = ("id", "type", "task", "status", "createdAt", "updatedAt", "comp
                  "totalLinesDeleted", "runtimeMix", "winnerId", "instanceCount", "messageCount",
                  "archivedAt")
 
-def _qualified(alias: str, cols: str) -> str:
-    """``"a, b"`` as ``"x.a, x.b"``: a column list for a join."""
-    return ", ".join(f"{alias}.{c.strip()}" for c in cols.split(","))
 
 
 _SORTS = {  # board sort name -> column (each has an index led by workspace_hash)
@@ -78,114 +61,6 @@ _SORTS = {  # board sort name -> column (each has an index led by workspace_hash
     "duration": "total_duration",
     "filesChanged": "total_files_changed",
 }
-
-
-# Encoders made once: json.dumps with any non-default option builds a new
-# encoder on every call, which an import makes four times per session.
-_EXTRA_TEXT = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
-
-
-def _extra(value: dict[str, Any] | None) -> str | None:
-    """Unknown fields as JSON text; refuse what JSON cannot hold (NaN, sets, bytes...)."""
-    if not value:
-        return None
-    try:
-        return _EXTRA_TEXT(value)
-    except (ValueError, TypeError, RecursionError) as exc:
-        raise ValidationError(
-            f"unknown field(s) {', '.join(map(repr, value))} hold a value JSON cannot store "
-            f"({exc})"
-        ) from None
-
-
-def _session_dict(row: Row) -> Json:
-    out: Json = {"id": row[0], "type": row[1], "task": row[2], "status": row[3],
-                 "createdAt": row[4], "updatedAt": row[5]}
-    for key, value in zip(_S_KEYS, row[6:9], strict=True):
-        if value is not None:
-            out[key] = value
-    if row[9] is not None:
-        out["preserveWorktrees"] = bool(row[9])
-    if row[10] is not None:
-        out["winnerId"] = row[10]
-    if row[11] is not None:
-        out["runtimeMix"] = json.loads(row[11])
-    for key, value in zip(_S_TOTALS, row[12:16], strict=True):
-        if value is not None:
-            out[key] = value
-    if row[16] is not None:
-        out.update(json.loads(row[16]))
-    return out
-
-
-# Child rows are read whole, as inserted (session_id first; a message's ts_key
-# next), and indexed in place: slicing each row first cost an import a tuple
-# per row.
-def _instance_dict(row: Row) -> Json:
-    out: Json = {key: value for key, value in zip(_I_KEYS, row[1:16], strict=True)
-                 if value is not None}
-    if row[16] is not None:
-        out.update(json.loads(row[16]))
-    return out
-
-
-def _message_dict(row: Row) -> Json:
-    out: Json = {"id": row[2], "role": row[3], "content": row[4], "timestamp": row[5]}
-    if row[6] is not None:
-        out["instanceId"] = row[6]
-    if row[7] is not None:
-        out.update(json.loads(row[7]))
-    return out
-
-
-# --------------------------------------------------------------------------
-# Models to rows
-# --------------------------------------------------------------------------
-
-def _session_row(s: Session) -> tuple[Any, ...]:
-    """The session's columns in ``_S_COLS`` order."""
-    return (s.id, s.type_, s.task, s.status, s.created_at, s.updated_at, s.completed_at,
-            s.model, s.timeout_seconds,
-            None if s.preserve_worktrees is None else int(s.preserve_worktrees),
-            s.winner_id, None if s.runtime_mix is None else json.dumps(s.runtime_mix),
-            s.total_duration, s.total_files_changed, s.total_lines_added,
-            s.total_lines_deleted, _extra(s.__pydantic_extra__))
-
-
-def _instance_row(session_id: str, i: Instance) -> tuple[Any, ...]:
-    return (session_id, i.instance_id, i.worktree_path, i.branch, i.agent_name, i.status,
-            i.tmux_session_id, i.output, i.start_time, i.end_time, i.files_changed,
-            i.lines_added, i.lines_deleted, i.runtime, i.model, i.runtime_label,
-            _extra(i.__pydantic_extra__))
-
-
-def _message_row(session_id: str, m: ChatMessage) -> tuple[Any, ...]:
-    return (session_id, timestamp_key(m.timestamp), m.id, m.role, m.content, m.timestamp,
-            m.instance_id, _extra(m.__pydantic_extra__))
-
-
-# Each table's columns in the order ``import_rows`` builds its rows.
-_S_ROW = f"{_S_COLS}, workspace_hash, created_key, updated_key, instance_count, message_count"
-_I_ROW = f"session_id, {_I_COLS}"
-_M_ROW = f"session_id, ts_key, {_M_COLS}"
-# The instance columns of _I_ROW as reads select them (alias i), output merged.
-_I_READ = _qualified("i", _I_ROW).replace("i.output", OUTPUT_OF_I)
-_INSERT_SESSION = f"INSERT INTO sessions ({_S_ROW}) VALUES (" + ", ".join("?" * 22) + ")"
-_INSERT_INSTANCE = f"INSERT INTO instances ({_I_ROW}) VALUES (" + ", ".join("?" * 17) + ")"
-_INSERT_MESSAGE = f"INSERT INTO chat_messages ({_M_ROW}) VALUES (" + ", ".join("?" * 8) + ")"
-_UPDATE_SESSION = (
-    "UPDATE sessions SET " + ", ".join(f"{c.strip()} = ?" for c in _S_COLS.split(",")[1:])
-    + ", created_key = ?, updated_key = ?, instance_count = ?, message_count = ?"
-    " WHERE id = ? AND workspace_hash = ?"
-)
-
-
-async def scalar(conn: aiosqlite.Connection, sql: str,
-                 params: Sequence[Any] = ()) -> Any:
-    """The first column of the first row, or ``None`` when there is no row."""
-    for row in await conn.execute_fetchall(sql, params):
-        return row[0]
-    return None
 
 
 async def _touch_workspace(conn: aiosqlite.Connection, ws: Workspace, now: str) -> None:
@@ -201,9 +76,9 @@ async def _write_children(conn: aiosqlite.Connection, rows: Rows) -> None:
     """Insert a session's instance and message rows (from ``import_rows``)."""
     _srow, inst_rows, msg_rows = rows
     if inst_rows:
-        await conn.executemany(_INSERT_INSTANCE, inst_rows)
+        await conn.executemany(INSERT_INSTANCE, inst_rows)
     if msg_rows:
-        await conn.executemany(_INSERT_MESSAGE, msg_rows)
+        await conn.executemany(INSERT_MESSAGE, msg_rows)
 
 
 # --------------------------------------------------------------------------
@@ -214,10 +89,10 @@ async def _write_children(conn: aiosqlite.Connection, rows: Rows) -> None:
 # messages each as one JSON array of rows. SQLite before 3.44 does not promise
 # the order rows reach json_group_array, so the rows carry their sort keys.
 _SESSION_WHOLE = (
-    f"SELECT {_qualified('s', _S_COLS)},"
-    f" (SELECT json_group_array(json_array({_I_READ})) FROM instances i"
+    f"SELECT {qualified('s', S_COLS)},"
+    f" (SELECT json_group_array(json_array({I_READ})) FROM instances i"
     "   WHERE i.session_id = s.id),"
-    f" (SELECT json_group_array(json_array({_M_ROW}, seq)) FROM chat_messages"
+    f" (SELECT json_group_array(json_array({M_ROW}, seq)) FROM chat_messages"
     "   WHERE session_id = s.id)"
     " FROM sessions s WHERE s.id = ? AND s.workspace_hash = ?"
 )
@@ -244,7 +119,7 @@ async def create_session(conn: aiosqlite.Connection, ws: Workspace, s: Session) 
                             f"workspace ({owner}); session ids are unique across workspaces, "
                             "so give this session another id")
     await _touch_workspace(conn, ws, now_rfc3339())
-    await conn.execute(_INSERT_SESSION, rows[0])
+    await conn.execute(INSERT_SESSION, rows[0])
     await _write_children(conn, rows)
     await search.index_session(conn, s)
     return assemble_rows(rows)
@@ -252,8 +127,8 @@ async def create_session(conn: aiosqlite.Connection, ws: Workspace, s: Session) 
 
 async def update_session(conn: aiosqlite.Connection, ws: Workspace, s: Session) -> Json:
     rows = import_rows(ws.hash, s)
-    srow = rows[0]  # _S_COLS, workspace_hash, created_key, updated_key, counts
-    cur = await conn.execute(_UPDATE_SESSION, (*srow[1:17], *srow[18:], s.id, ws.hash))
+    srow = rows[0]  # S_COLS, workspace_hash, created_key, updated_key, counts
+    cur = await conn.execute(UPDATE_SESSION, (*srow[1:17], *srow[18:], s.id, ws.hash))
     if cur.rowcount == 0:
         raise NotFoundError(f"no session {s.id!r} in workspace {ws.path}")
     await _touch_workspace(conn, ws, now_rfc3339())
@@ -293,7 +168,7 @@ async def delete_session(conn: aiosqlite.Connection, ws: Workspace, session_id: 
         "INSERT INTO trash (workspace_hash, workspace_path, session_id, task, type, status,"
         " deleted_at, session) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (ws.hash, ws.path, session_id, session["task"], session["type"], session["status"],
-         now_rfc3339(), _EXTRA_TEXT(session)))
+         now_rfc3339(), JSON_TEXT(session)))
     await conn.execute("DELETE FROM sessions WHERE id = ? AND workspace_hash = ?",
                        (session_id, ws.hash))
     await search.unindex_sessions(conn, [session_id])
@@ -316,7 +191,7 @@ async def add_chat_message(conn: aiosqlite.Connection, ws: Workspace, session_id
     await _bump(conn, ws, session_id, 1)
     stale = await search.is_pending(conn, session_id)
     try:
-        await conn.execute(_INSERT_MESSAGE, _message_row(session_id, m))
+        await conn.execute(INSERT_MESSAGE, message_row(session_id, m))
     except sqlite3.IntegrityError as exc:
         if getattr(exc, "sqlite_errorname", "") == "SQLITE_CONSTRAINT_UNIQUE":
             raise ConflictError(
@@ -571,153 +446,3 @@ class SqliteSessionRepository:
         return await self.db.write(update_instance_status, ws, session_id, instance_id, status)
 
 
-# ==========================================================================
-# Settings, workspaces by hash, dual-write events, sessions as rows: used by
-# storage.py, consistency.py, the command line and the import package (whose
-# own SQL lives in importer/writing.py and importer/checking.py).
-# ==========================================================================
-
-async def get_setting(conn: aiosqlite.Connection, key: str) -> str | None:
-    rows = list(await conn.execute_fetchall("SELECT value FROM settings WHERE key = ?", (key,)))
-    return None if not rows else str(rows[0][0])
-
-
-async def set_setting(conn: aiosqlite.Connection, key: str, value: str) -> str | None:
-    """Store a setting; return its previous value."""
-    previous = await get_setting(conn, key)
-    await conn.execute("INSERT INTO settings (key, value) VALUES (?, ?)"
-                       " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
-    return previous
-
-
-async def workspace_paths(conn: aiosqlite.Connection) -> dict[str, str | None]:
-    """Every known workspace: hash -> real path (``None`` while unknown)."""
-    return {str(r[0]): r[1]
-            for r in await conn.execute_fetchall("SELECT hash, path FROM workspaces")}
-
-
-async def bind_workspace(conn: aiosqlite.Connection, ws: Workspace) -> Json:
-    """Fill in (or correct) the real path of a workspace known by its hash."""
-    cur = await conn.execute("UPDATE workspaces SET path = ? WHERE hash = ?", (ws.path, ws.hash))
-    if cur.rowcount == 0:
-        raise NotFoundError(
-            f"no workspace {ws.hash} in the database; import its {ws.hash}.json file first"
-        )
-    count = await scalar(conn, "SELECT count(*) FROM sessions WHERE workspace_hash = ?",
-                         (ws.hash,))
-    return {"workspaceHash": ws.hash, "path": ws.path, "sessionCount": count}
-
-
-async def session_workspaces(conn: aiosqlite.Connection, ids: Iterable[str]) -> dict[str, str]:
-    """session id -> workspace hash, for those of ``ids`` the database holds."""
-    found: dict[str, str] = {}
-    batch = list(ids)
-    for start in range(0, len(batch), 500):  # fixed-size lists: within every build's limit
-        chunk = batch[start:start + 500]
-        marks = ", ".join("?" * len(chunk))
-        for row in await conn.execute_fetchall(
-            f"SELECT id, workspace_hash FROM sessions WHERE id IN ({marks})", chunk
-        ):
-            found[str(row[0])] = str(row[1])
-    return found
-
-
-_BY_SECOND = operator.itemgetter(1)
-
-
-def import_rows(ws_hash: str, s: Session) -> Rows:
-    """The rows of one session (session, instances, messages) as the import inserts them."""
-    session_row = (*_session_row(s), ws_hash, timestamp_key(s.created_at),
-                   timestamp_key(s.updated_at), len(s.instances), len(s.chat_history))
-    insts: list[Row] = [_instance_row(s.id, i) for i in s.instances]
-    insts.sort(key=_BY_SECOND)  # instance_id
-    msgs: list[Row] = [_message_row(s.id, m) for m in s.chat_history]
-    msgs.sort(key=_BY_SECOND)  # ts_key; stable: ties keep file order, as reads return them
-    return session_row, insts, msgs
-
-
-# The import writes and reads back rows in ``import_rows``' column order.
-SESSION_ROW_COLUMNS = _S_ROW
-INSTANCE_ROW_COLUMNS = _I_ROW
-MESSAGE_ROW_COLUMNS = _M_ROW
-INSERT_SESSION = _INSERT_SESSION
-INSERT_INSTANCE = _INSERT_INSTANCE
-INSERT_MESSAGE = _INSERT_MESSAGE
-
-
-async def record_dual_event(conn: aiosqlite.Connection, at: str, command: str, ws_hash: str,
-                            session_id: str | None, kind: str, database_outcome: str,
-                            json_outcome: str, detail: Any) -> int:
-    cur = await conn.execute(
-        "INSERT INTO dual_write_events (at, command, workspace_hash, session_id, kind,"
-        " database_outcome, json_outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (at, command, ws_hash, session_id, kind, database_outcome, json_outcome,
-         None if detail is None else json.dumps(detail, ensure_ascii=False)),
-    )
-    return int(cur.lastrowid or 0)
-
-
-async def dual_events(conn: aiosqlite.Connection, limit: int) -> Json:
-    """The latest dual-write events, newest first, and how many there are."""
-    total = await scalar(conn, "SELECT count(*) FROM dual_write_events")
-    rows = await conn.execute_fetchall(
-        "SELECT id, at, command, workspace_hash, session_id, kind, database_outcome,"
-        " json_outcome, detail FROM dual_write_events ORDER BY id DESC LIMIT ?", (limit,)
-    )
-    keys = ("id", "at", "command", "workspaceHash", "sessionId", "kind", "databaseOutcome",
-            "jsonOutcome", "detail")
-    events = []
-    for row in rows:
-        event = dict(zip(keys, row, strict=True))
-        event["detail"] = None if row[8] is None else json.loads(row[8])
-        events.append(event)
-    return {"total": total, "events": events}
-
-
-def assemble_rows(rows: Rows) -> Json:
-    """The session dict reads build from these rows (what ``get_session`` would return).
-
-    The session row's first 17 columns are read (the import's rows have 22);
-    instance and message rows are whole.
-    """
-    srow, irows, mrows = rows
-    out = _session_dict(srow)
-    out["instances"] = [_instance_dict(r) for r in irows]
-    out["chatHistory"] = [_message_dict(r) for r in mrows]
-    return out
-
-
-async def stored_rows(conn: aiosqlite.Connection, ws_hash: str, *,
-                      newest_first: bool = False) -> dict[str, Rows]:
-    """Every session of a workspace as rows, in the column order ``import_rows`` writes.
-
-    The session row is the first 17 columns (what reads select); instance and
-    message rows are whole, in read order. Three queries, whatever the number
-    of sessions. ``newest_first``: sessions by ``updatedAt``, newest first.
-    """
-    order = " ORDER BY s.updated_key DESC, s.id DESC" if newest_first else ""
-    return await _rows_where(conn, "s.workspace_hash = ?", (ws_hash,), order)
-
-
-async def _rows_where(conn: aiosqlite.Connection, where: str, params: tuple[Any, ...],
-                      order: str) -> dict[str, Rows]:
-    out: dict[str, Rows] = {}
-    for row in await conn.execute_fetchall(
-            f"SELECT {_qualified('s', _S_COLS)} FROM sessions s"
-            f" WHERE {where}{order}", params):
-        out[row[0]] = (row, [], [])
-    if not out:
-        return out
-    for row in await conn.execute_fetchall(
-        f"SELECT {_I_READ} FROM sessions s"
-        f" JOIN instances i ON i.session_id = s.id"
-        f" WHERE {where} ORDER BY i.session_id, i.instance_id", params
-    ):
-        out[row[0]][1].append(row)
-    for row in await conn.execute_fetchall(
-        f"SELECT {_qualified('m', _M_ROW)} FROM sessions s"
-        f" JOIN chat_messages m ON m.session_id = s.id"
-        f" WHERE {where} ORDER BY m.session_id, m.ts_key, m.seq", params
-    ):
-        out[row[0]][2].append(row)
-    return out

@@ -21,7 +21,7 @@ from .db import BUSY_TIMEOUT_MS, Database, default_path
 from .errors import DatabaseError, FileError, SessionError
 from .loop import Loop
 from .metrics import Metrics
-from .repository import Json
+from .rows import Json
 
 T = TypeVar("T")
 

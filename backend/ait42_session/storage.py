@@ -52,7 +52,9 @@ from .legacy_store import (
     spare_log_path,
 )
 from .models import ChatMessage, Session, now_rfc3339
-from .repository import Json, SessionRepository, SqliteSessionRepository
+from .records import get_setting, record_dual_event, set_setting
+from .repository import SessionRepository, SqliteSessionRepository
+from .rows import Json
 from .workspace import Workspace
 
 T = TypeVar("T")
@@ -142,7 +144,7 @@ class DualWriteStore:
             if result is not None:
                 diffs = field_diff(normalize(raw), result)
                 if diffs:
-                    await repository.record_dual_event(
+                    await record_dual_event(
                         conn, now_rfc3339(), command, ws.hash, session_id, "difference",
                         "ok", "ok", {"fields": diffs[:50], "fieldCount": len(diffs)})
             return result
@@ -190,7 +192,7 @@ class DualWriteStore:
                       db_out: str, json_out: str) -> str:
         at = now_rfc3339()
         try:
-            event_id = await self.db.write(repository.record_dual_event, at, command, ws.hash,
+            event_id = await self.db.write(record_dual_event, at, command, ws.hash,
                                            session_id, kind, db_out, json_out, None)
             return f"dual-write event #{event_id}"
         except SessionError as record_exc:
@@ -231,7 +233,7 @@ class Storage:
         return self.json.directory
 
     async def mode(self) -> str:
-        value = await self.db.read(repository.get_setting, MODE_KEY)
+        value = await self.db.read(get_setting, MODE_KEY)
         return value if value in MODES else DEFAULT_MODE
 
     async def describe(self) -> Json:
@@ -240,7 +242,7 @@ class Storage:
     async def set_mode(self, mode: object) -> Json:
         if mode not in MODES:
             raise ValidationError(f"storage mode must be one of {', '.join(MODES)}, got {mode!r}")
-        previous = await self.db.write(repository.set_setting, MODE_KEY, str(mode))
+        previous = await self.db.write(set_setting, MODE_KEY, str(mode))
         return {"mode": mode, "previous": previous if previous in MODES else DEFAULT_MODE,
                 "sessionsDir": str(self.sessions_dir)}
 

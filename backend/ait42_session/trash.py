@@ -20,9 +20,10 @@ from typing import Any
 import aiosqlite
 
 from . import models, repository
+from .db import scalar
 from .errors import ConflictError, NotFoundError
 from .models import Session, now_rfc3339, timestamp_key
-from .repository import Json, scalar
+from .rows import Json
 from .workspace import Workspace
 
 _TRASH_KEYS = ("workspacePath", "workspaceHash", "sessionId", "task", "type", "status",

@@ -1,6 +1,6 @@
 """Reading written sessions back, and comparing them with what the file holds.
 
-Each session is read back as rows, in the column order ``repository.import_rows``
+Each session is read back as rows, in the column order ``import_rows``
 builds them, and compared with the rows inserted. Those rows were proved to
 render, through the reads' own code, to exactly the normalized JSON (see
 ``reading.prepare``), so equal rows mean the stored session equals its JSON.
@@ -13,17 +13,22 @@ from typing import Any
 
 import aiosqlite
 
-from .. import repository
 from ..consistency import field_diff
-from ..repository import Rows
+from ..rows import (
+    INSTANCE_ROW_COLUMNS,
+    MESSAGE_ROW_COLUMNS,
+    SESSION_ROW_COLUMNS,
+    Rows,
+    assemble_rows,
+)
 
 Json = dict[str, Any]
 
 _IDS = "IN (SELECT value FROM json_each(?))"
-_SESSIONS = f"SELECT {repository.SESSION_ROW_COLUMNS} FROM sessions WHERE id {_IDS}"
-_INSTANCES = (f"SELECT {repository.INSTANCE_ROW_COLUMNS} FROM instances WHERE session_id {_IDS}"
+_SESSIONS = f"SELECT {SESSION_ROW_COLUMNS} FROM sessions WHERE id {_IDS}"
+_INSTANCES = (f"SELECT {INSTANCE_ROW_COLUMNS} FROM instances WHERE session_id {_IDS}"
               " ORDER BY session_id, instance_id")
-_MESSAGES = (f"SELECT {repository.MESSAGE_ROW_COLUMNS} FROM chat_messages WHERE session_id {_IDS}"
+_MESSAGES = (f"SELECT {MESSAGE_ROW_COLUMNS} FROM chat_messages WHERE session_id {_IDS}"
              " ORDER BY session_id, ts_key, seq")
 
 
@@ -49,16 +54,16 @@ def same(stored: Rows, new: Rows) -> bool:
 
 def versions(stored: Rows, new: Rows) -> tuple[Json, Json]:
     """The two sessions as JSON: the database's, the file's."""
-    return repository.assemble_rows(stored), repository.assemble_rows(new)
+    return assemble_rows(stored), assemble_rows(new)
 
 
 _MARKS = ("SELECT (SELECT max(rowid) FROM sessions), (SELECT max(rowid) FROM instances),"
           " (SELECT max(seq) FROM chat_messages)")
-_SINCE = (f"SELECT {repository.SESSION_ROW_COLUMNS} FROM sessions WHERE rowid > ?"
+_SINCE = (f"SELECT {SESSION_ROW_COLUMNS} FROM sessions WHERE rowid > ?"
           " ORDER BY rowid",
-          f"SELECT {repository.INSTANCE_ROW_COLUMNS} FROM instances WHERE rowid > ?"
+          f"SELECT {INSTANCE_ROW_COLUMNS} FROM instances WHERE rowid > ?"
           " ORDER BY rowid",
-          f"SELECT {repository.MESSAGE_ROW_COLUMNS} FROM chat_messages WHERE seq > ?"
+          f"SELECT {MESSAGE_ROW_COLUMNS} FROM chat_messages WHERE seq > ?"
           " ORDER BY seq")
 
 

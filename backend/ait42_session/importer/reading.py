@@ -21,12 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from .. import repository
 from ..consistency import field_diff
 from ..errors import SessionError
 from ..legacy_store import normalize_owned, validate_raw
 from ..models import Session
-from ..repository import Rows
+from ..rows import Rows, assemble_rows, import_rows
 from .files import derive_path, kind_of
 
 CHUNK = 1 << 20  # bytes read at a time
@@ -259,7 +258,7 @@ def prepare(stream: SessionStream, state: FileState) -> Batch | None:
     """The file's next batch of sessions, validated and proved; ``None`` after the last.
 
     Each valid session's rows are rendered back through the reads' own code
-    (``repository.assemble_rows``) and must equal the normalized JSON, or the
+    (``assemble_rows``) and must equal the normalized JSON, or the
     session is not imported: only rows that read back as their JSON are written.
     """
     batch = Batch()
@@ -301,11 +300,11 @@ def _problem(raw: Any, index: int, state: FileState, batch: Batch,
         return ("duplicate", index, model.id, f"the id appears again in the same file (first "
                                               f"at #{first}); the first one is imported")
     try:
-        rows = repository.import_rows(state.ws_hash, model)
+        rows = import_rows(state.ws_hash, model)
     except SessionError as exc:
         return ("invalid", index, model.id, str(exc))
     norm = normalize_owned(raw)  # the parsed values are ours to change
-    rendered = repository.assemble_rows(rows)
+    rendered = assemble_rows(rows)
     if rendered != norm:  # the rows would not read back as the JSON: never write them
         fields = field_diff(norm, rendered)
         return ("readback", index, model.id, "its rows would not read back equal to its JSON "

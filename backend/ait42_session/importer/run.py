@@ -19,11 +19,12 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from .. import backups, repository, search
+from .. import backups, search
 from ..consistency import field_diff
 from ..db import Database
 from ..errors import FileError
 from ..models import now_rfc3339
+from ..records import workspace_paths
 from . import writing
 from .backup import make_backup
 from .checking import marks, read_back
@@ -133,7 +134,7 @@ class Importer:
         files, passed = discover(self.source)
         self.progress.files_total = len(files)
         self.progress.bytes_total = sum(f.size for f in files)
-        known: dict[str, str | None] = self._run(self.db.read(repository.workspace_paths))
+        known: dict[str, str | None] = self._run(self.db.read(workspace_paths))
         for ws_hash, path in known.items():
             if path:
                 self.hints.offer(path, "database", ws_hash)

@@ -20,7 +20,7 @@ from typing import Any
 
 import aiosqlite
 
-from .. import repository
+from ..rows import INSERT_INSTANCE, INSERT_MESSAGE, INSERT_SESSION
 from .checking import rows_of, same, versions
 from .reading import Ready
 
@@ -92,10 +92,10 @@ async def insert(conn: aiosqlite.Connection, ws_hash: str, batch: list[Ready],
         gone = [(r.sid, ws_hash) for r in sessions if r.sid in replace]
         if gone:  # its instances and messages go with it (ON DELETE CASCADE)
             await conn.executemany(_DELETE, gone)
-        await conn.executemany(repository.INSERT_SESSION, [r.rows[0] for r in sessions])
-        await conn.executemany(repository.INSERT_INSTANCE,
+        await conn.executemany(INSERT_SESSION, [r.rows[0] for r in sessions])
+        await conn.executemany(INSERT_INSTANCE,
                                [row for r in sessions for row in r.rows[1]])
-        await conn.executemany(repository.INSERT_MESSAGE,
+        await conn.executemany(INSERT_MESSAGE,
                                [row for r in sessions for row in r.rows[2]])
 
     if await _refused(conn, lambda: write(new)) is None:
