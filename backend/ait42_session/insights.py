@@ -37,7 +37,7 @@ from pydantic.alias_generators import to_camel
 from . import models, workspace
 from .arguments import BoardQuery, Options
 from .commands import Context, command
-from .repository import Json
+from .rows import Json
 
 DIMENSIONS = ("agents", "runtimes", "models")
 KEYS = ("agentName", "runtime", "model")

@@ -15,6 +15,7 @@ import json
 import operator
 import os
 import sqlite3
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 import aiosqlite
