@@ -14,7 +14,7 @@ import contextlib
 import os
 import sqlite3
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -115,7 +115,9 @@ async def _errors(path: str) -> AsyncIterator[None]:
 
 
 @asynccontextmanager
-async def _transaction(conn: aiosqlite.Connection, begin: str) -> AsyncIterator[None]:
+async def transaction(conn: aiosqlite.Connection, begin: str = "BEGIN IMMEDIATE",
+                      ) -> AsyncIterator[None]:
+    """``begin`` ... ``COMMIT`` on ``conn``; rolled back when the block fails."""
     await conn.execute(begin)
     try:
         yield
@@ -149,8 +151,14 @@ class Database:
     @classmethod
     async def open(cls, path: str | os.PathLike[str], readers: int = READERS,
                    migrations_dir: Path | None = None,
-                   busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Database:
-        """Open (creating) the file, apply pending migrations, open the readers."""
+                   busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+                   functions: Mapping[str, tuple[int, Callable[..., Any]]] | None = None,
+                   ) -> Database:
+        """Open (creating) the file, apply pending migrations, open the readers.
+
+        ``functions``: SQL functions (name: (number of arguments, function)) the
+        writer offers to the schema's triggers.
+        """
         text = os.fspath(path)
         if not text.strip():
             raise ValidationError("the database path is empty; give a file name")
@@ -175,6 +183,8 @@ class Database:
                 keeper = await asyncio.to_thread(_migrate, text, memory, mig, busy_timeout_ms)
                 try:
                     opened.append(await _connect(text, memory, busy_timeout_ms))
+                    for name, (narg, fn) in (functions or {}).items():
+                        await opened[0].create_function(name, narg, fn, deterministic=True)
                 finally:
                     keeper.close()  # for :memory:, the writer now keeps it alive
                 for _ in range(readers):
@@ -196,7 +206,7 @@ class Database:
         self._check_open()
         async with self._write_lock:
             self._check_open()
-            async with _errors(self.path), _transaction(self._writer, "BEGIN IMMEDIATE"):
+            async with _errors(self.path), transaction(self._writer, "BEGIN IMMEDIATE"):
                 yield self._writer
 
     @asynccontextmanager
@@ -217,7 +227,7 @@ class Database:
         try:
             async with _errors(self.path):
                 if snapshot:
-                    async with _transaction(conn, "BEGIN"):
+                    async with transaction(conn, "BEGIN"):
                         yield conn
                 else:
                     yield conn

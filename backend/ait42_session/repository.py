@@ -20,8 +20,8 @@ from typing import Any, Protocol
 
 import aiosqlite
 
-from . import search
-from .db import Database, scalar
+from . import search, search_stream
+from .db import Database, scalar, transaction
 from .errors import ConflictError, NotFoundError, ValidationError
 from .models import ChatMessage, Session, now_rfc3339, timestamp_key
 from .records import stored_rows
@@ -44,7 +44,7 @@ from .rows import (
 )
 from .workspace import Workspace
 
-FOLD_AFTER = 32  # appends kept apart before they are folded into the output
+FOLD_AFTER = 128  # appends kept apart before they are folded into the output
 
 _SUMMARY_COLS = ("id, type, task, status, created_at, updated_at, completed_at, model, "
                  "total_duration, total_files_changed, total_lines_added, total_lines_deleted, "
@@ -137,6 +137,7 @@ async def update_session(conn: aiosqlite.Connection, ws: Workspace, s: Session) 
     await conn.execute("DELETE FROM chat_messages WHERE session_id = ?", (s.id,))
     await _write_children(conn, rows)
     await search.index_session(conn, s)
+    await search_stream.forget(conn, [s.id])
     return assemble_rows(rows)
 
 
@@ -173,6 +174,7 @@ async def delete_session(conn: aiosqlite.Connection, ws: Workspace, session_id: 
     await conn.execute("DELETE FROM sessions WHERE id = ? AND workspace_hash = ?",
                        (session_id, ws.hash))
     await search.unindex_sessions(conn, [session_id])
+    await search_stream.forget(conn, [session_id])
 
 
 async def _bump(conn: aiosqlite.Connection, ws: Workspace, session_id: str,
@@ -218,32 +220,46 @@ async def append_instance_output(conn: aiosqlite.Connection, ws: Workspace, sess
                                  instance_id: int, text: str) -> Json:
     """Append to one instance's output as a row of its own: nothing is rewritten.
 
-    Every ``FOLD_AFTER`` appends, the rows are folded into the output in one
-    rewrite, so reads join a short list and the cost is shared out.
+    Runs on the writer outside a transaction: the one INSERT is its own, and
+    its triggers (migration 9) touch the session's ``updatedAt`` and index the
+    chunk for search in it. Every ``FOLD_AFTER`` appends, a second transaction
+    folds the rows into the output and reindexes the session, so reads join a
+    short list and the cost is shared out.
     """
-    await _bump(conn, ws, session_id, 0)
-    # One statement adds the row and tells the output's length and how many rows
-    # wait to be folded (those before it, counted by seq, plus this one).
-    before = ("FROM output_appends a WHERE a.session_id = output_appends.session_id"
-              " AND a.instance_id = output_appends.instance_id AND a.seq < output_appends.seq")
+    now = now_rfc3339()
+    # The output's new length: the last append's total (else the stored output's
+    # length, counted once per fold), plus this text; and how many rows wait.
+    mine = "WHERE a.session_id = ? AND a.instance_id = ?"
     rows = list(await conn.execute_fetchall(
-        "INSERT INTO output_appends (session_id, instance_id, text) SELECT ?, ?, ?"
-        " WHERE EXISTS (SELECT 1 FROM instances WHERE session_id = ? AND instance_id = ?)"
-        " RETURNING (SELECT length(coalesce(i.output, '')) FROM instances i"
-        "   WHERE i.session_id = output_appends.session_id"
-        "   AND i.instance_id = output_appends.instance_id)"
-        f" + (SELECT coalesce(sum(length(a.text)), 0) {before}) + length(text),"
-        f" (SELECT count(*) {before}) + 1",
-        (session_id, instance_id, text, session_id, instance_id)))
+        "INSERT INTO output_appends (session_id, instance_id, text, at, at_key, total)"
+        " SELECT ?, ?, ?, ?, ?, coalesce("
+        f"   (SELECT a.total FROM output_appends a {mine} ORDER BY a.seq DESC LIMIT 1),"
+        "   (SELECT length(coalesce(i.output, '')) FROM instances i"
+        "    WHERE i.session_id = ? AND i.instance_id = ?)) + length(?)"
+        " WHERE EXISTS (SELECT 1 FROM instances i JOIN sessions s"
+        "   ON s.id = i.session_id WHERE i.session_id = ? AND i.instance_id = ?"
+        "   AND s.workspace_hash = ?)"
+        " RETURNING total, (SELECT count(*) FROM output_appends a"
+        "   WHERE a.session_id = output_appends.session_id"
+        "   AND a.instance_id = output_appends.instance_id AND a.seq <= output_appends.seq)",
+        (session_id, instance_id, text, now, timestamp_key(now), session_id, instance_id,
+         session_id, instance_id, text, session_id, instance_id, ws.hash)))
     if not rows:
+        if await scalar(conn, "SELECT 1 FROM sessions WHERE id = ? AND workspace_hash = ?",
+                        (session_id, ws.hash)) is None:
+            raise NotFoundError(f"no session {session_id!r} in workspace {ws.path}")
         raise NotFoundError(f"session {session_id!r} has no instance {instance_id}")
     length, appends = rows[0]
     if appends >= FOLD_AFTER:
         key = (session_id, instance_id)
-        await conn.execute(f"UPDATE instances AS i SET output = {OUTPUT_OF_I}"
-                           " WHERE i.session_id = ? AND i.instance_id = ?", key)
-        await conn.execute("DELETE FROM output_appends WHERE session_id = ? AND instance_id = ?",
-                           key)
+        async with transaction(conn):
+            await conn.execute(f"UPDATE instances AS i SET output = {OUTPUT_OF_I}"
+                               " WHERE i.session_id = ? AND i.instance_id = ?", key)
+            await conn.execute(
+                "DELETE FROM output_appends WHERE session_id = ? AND instance_id = ?", key)
+            # the session's own index row takes the whole output again
+            await search.index_sessions(conn, [session_id])
+            await search_stream.forget(conn, [session_id], instance_id)
     return {"outputLength": length}
 
 

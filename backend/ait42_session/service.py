@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from . import consistency, importer, live, storage
+from . import consistency, importer, live, search_stream, storage
 from .commands import REGISTRY, Context
 from .db import BUSY_TIMEOUT_MS, Database, default_path
 from .errors import DatabaseError, FileError, SessionError
@@ -52,7 +52,8 @@ class Service:
         loop = Loop()
         try:
             db = loop.run(Database.open(db_path if db_path is not None else default_path(),
-                                        busy_timeout_ms=busy_timeout_ms))
+                                        busy_timeout_ms=busy_timeout_ms,
+                                        functions=search_stream.SQL_FUNCTIONS))
         except BaseException:
             loop.stop()
             raise
