@@ -115,6 +115,18 @@ _ANSI_BYTES = re.compile(
     rb"|\xc2\x9b[0-?]*[ -/]*[@-~]")
 
 
+# An escape code (or a run of them) with a letter or digit on both sides: the
+# only place where removing codes can make a word the raw bytes do not hold
+# (a query word is letters and digits; any byte >= 0x80 counts, to be safe).
+# It starts with the literal ESC, so ``re`` scans for it at memory speed: 60 µs
+# for 100 KB, where removing the codes costs 900 µs. A code that starts with
+# C2 9B is rare: the field is then cleaned whole.
+_WORD_BYTE = rb"[0-9A-Za-z\x80-\xff]"
+_GLUED = re.compile(
+    rb"\x1b(?<=" + _WORD_BYTE + rb"\x1b)(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?"
+    rb"|[@-Z\\-_])(?:" + _ANSI_BYTES.pattern + rb")*(?=" + _WORD_BYTE + rb")")
+
+
 def field_excerpt(raw: bytes | str, finder: Finder) -> tuple[str, list[list[int]]] | None:
     """The excerpt of a field, None when no term is in it.
 
@@ -127,8 +139,8 @@ def field_excerpt(raw: bytes | str, finder: Finder) -> tuple[str, list[list[int]
     if found is not None:
         return found
     if not finder.exhausted and finder.needles is not None:
-        if b"\x1b" not in data and b"\xc2\x9b" not in data:
-            return None
+        if b"\xc2\x9b" not in data and _GLUED.search(data) is None:
+            return None  # no code inside a word: removing codes joins no word
         found = finder.excerpt(_ANSI_BYTES.sub(b"", data))
         if found is not None or not finder.exhausted:
             return found

@@ -46,7 +46,9 @@ _CJK_ONE = re.compile(f"[{_CJK_CHARS}]")
 # A letter or digit outside CJK: what unicode61 joins into one token.
 _WORDCHAR = f"[^\\W_{_CJK_CHARS}]"
 _WORD_RUN = re.compile(r"[^\W_]+")
-_SPACES = re.compile(r"\s+")
+# The whitespace runs an excerpt changes: at either end, two or more, or one
+# that is not a space (each is matched whole, from its first character).
+_SPACES_TO_CUT = re.compile(r"\A\s+|\s+\Z|\s{2,}|[^\S ]")
 
 EXCERPT_CHARS = 300
 # Long output is read a block at a time and the first block with a match gives
@@ -318,11 +320,12 @@ def excerpt(text: str, spans: list[tuple[int, int, int]], size: int = EXCERPT_CH
             end = space
     # Whitespace runs become one space (none at either end); offsets move left
     # by what was removed before them.
+    # Only runs that change are visited (a lone space between words is most).
     window = text[start:end]
     pieces: list[str] = []
     removed: list[tuple[int, int]] = []  # (offset in window, characters removed up to it)
     gone, at = 0, 0
-    for run in _SPACES.finditer(window):
+    for run in _SPACES_TO_CUT.finditer(window):
         pieces.append(window[at:run.start()])
         keep = " " if run.start() > 0 and run.end() < len(window) else ""
         pieces.append(keep)
