@@ -19,6 +19,7 @@ column filter it reads on past a row that fails it, to the next that holds.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from typing import Any
@@ -149,6 +150,12 @@ def field_excerpt(raw: bytes | str, finder: Finder) -> tuple[str, list[list[int]
 
 
 _CHAT_MATCHES = 3  # chat messages excerpted per hit
+_BATCH = 12  # instances fetched at a time
+_INSTANCES = ("SELECT session_id, instance_id, CAST(output AS BLOB), branch, agent_name"
+              " FROM instances WHERE session_id IN (SELECT value FROM json_each(?))"
+              " ORDER BY session_id, instance_id")
+_CHAT = ("SELECT session_id, id, content FROM chat_messages"
+         " WHERE session_id IN (SELECT value FROM json_each(?)) ORDER BY session_id, ts_key, seq")
 
 
 async def matches(conn: aiosqlite.Connection, hits: list[tuple[str, int, str]],
@@ -168,26 +175,32 @@ async def matches(conn: aiosqlite.Connection, hits: list[tuple[str, int, str]],
         found[sid].append({"field": field, **where, "text": got[0], "highlights": got[1]})
         return True
 
-    for sid, _d, task in hits:
-        add(sid, "task", task)
     everyone = json.dumps([sid for sid, _d, _t in hits])
-    for sid, iid, raw in await conn.execute_fetchall(
-            "SELECT session_id, instance_id, CAST(output AS BLOB) FROM instances"
-            " WHERE session_id IN (SELECT value FROM json_each(?)) AND output IS NOT NULL"
-            " ORDER BY session_id, instance_id", (everyone,)):
-        add(sid, "output", raw, instanceId=iid)
-    for sid, iid, branch, agent in await conn.execute_fetchall(
-            "SELECT session_id, instance_id, branch, agent_name FROM instances"
-            " WHERE session_id IN (SELECT value FROM json_each(?))"
-            " ORDER BY session_id, instance_id", (everyone,)):
-        add(sid, "branch", branch, instanceId=iid)
-        add(sid, "agentName", agent, instanceId=iid)
+    # The reader thread reads the next rows (SQLite releases the GIL while it
+    # reads a long output's pages) while this thread excerpts the rows it has:
+    # every fetch is asked for before the rows before it are worked on.
+    async with conn.execute(_INSTANCES, (everyone,)) as cursor:
+        batch = asyncio.ensure_future(cursor.fetchmany(_BATCH))
+        chat = asyncio.ensure_future(conn.execute_fetchall(_CHAT, (everyone,)))
+        try:
+            for sid, _d, task in hits:
+                add(sid, "task", task)
+            while rows := await batch:
+                batch = asyncio.ensure_future(cursor.fetchmany(_BATCH))
+                for sid, iid, raw, branch, agent in rows:
+                    if raw is not None:
+                        add(sid, "output", raw, instanceId=iid)
+                    add(sid, "branch", branch, instanceId=iid)
+                    add(sid, "agentName", agent, instanceId=iid)
+            chat_rows = await chat
+        except BaseException:
+            for pending in (batch, chat):  # nothing left waiting on the reader
+                pending.cancel()
+            await asyncio.gather(batch, chat, return_exceptions=True)
+            raise
     _order_instance_fields(found)
     shown: dict[str, int] = {}
-    for sid, mid, content in await conn.execute_fetchall(
-            "SELECT session_id, id, content FROM chat_messages"
-            " WHERE session_id IN (SELECT value FROM json_each(?))"
-            " ORDER BY session_id, ts_key, seq", (everyone,)):
+    for sid, mid, content in chat_rows:
         if shown.get(sid, 0) < _CHAT_MATCHES and add(sid, "chat", content, messageId=mid):
             shown[sid] = shown.get(sid, 0) + 1
     return found
