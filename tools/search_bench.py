@@ -187,6 +187,7 @@ def time_raw_fts(db_path: Path, qs: list[tuple[str, str]], reps: int,
 
     out: dict[str, list[float]] = {}
     conn = sqlite3.connect(db_path)
+    conn.execute("PRAGMA cache_size = -16000")  # as the command's readers have
     try:
         for q, _g in qs:
             match = search_text.parse_query(q).expression()
