@@ -20,6 +20,7 @@ column filter it reads on past a row that fails it, to the next that holds.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import json
 import re
 from typing import Any
@@ -86,6 +87,30 @@ class Finder:
             pos = max(end, pos + min(hits) + 1)
         self.exhausted = tries >= MAX_CANDIDATES
         return None
+
+
+    def which_may_hold(self, texts: list[str]) -> list[bool]:
+        """For many short fields at once (a page's chat, branches, agent
+        names): False for each one :func:`field_excerpt` would surely give None
+        (no needle in it and no escape code), found with one lower-casing and a
+        few ``bytes.find`` over them all joined, instead of a call per field."""
+        if not self.needles:
+            return [True] * len(texts)
+        encoded = [t.encode() for t in texts]
+        starts = [0]
+        for data in encoded:
+            starts.append(starts[-1] + len(data) + 1)
+        joined = b"\x00".join(encoded)  # NUL is in no needle: no match spans two
+        lowered = joined.lower()
+        marked = [False] * len(texts)
+        for haystack, needle in ([(lowered, n) for n in self.needles]
+                                 + [(joined, b"\x1b"), (joined, b"\xc2\x9b")]):
+            at = haystack.find(needle)
+            while at != -1:
+                k = bisect.bisect_right(starts, at) - 1
+                marked[k] = True
+                at = haystack.find(needle, starts[k + 1])
+        return marked
 
 
 def _window(raw: bytes, at: int) -> tuple[int, int]:
@@ -185,23 +210,31 @@ async def matches(conn: aiosqlite.Connection, hits: list[tuple[str, int, str]],
         try:
             for sid, _d, task in hits:
                 add(sid, "task", task)
+            names: list[tuple[str, int, str, str]] = []
             while rows := await batch:
                 batch = asyncio.ensure_future(cursor.fetchmany(_BATCH))
                 for sid, iid, raw, branch, agent in rows:
                     if raw is not None:
                         add(sid, "output", raw, instanceId=iid)
-                    add(sid, "branch", branch, instanceId=iid)
-                    add(sid, "agentName", agent, instanceId=iid)
+                    names.append((sid, iid, branch, agent))
             chat_rows = await chat
         except BaseException:
             for pending in (batch, chat):  # nothing left waiting on the reader
                 pending.cancel()
             await asyncio.gather(batch, chat, return_exceptions=True)
             raise
+    may = finder.which_may_hold([text for _s, _i, b, a in names for text in (b, a)])
+    for k, (sid, iid, branch, agent) in enumerate(names):
+        if may[2 * k]:
+            add(sid, "branch", branch, instanceId=iid)
+        if may[2 * k + 1]:
+            add(sid, "agentName", agent, instanceId=iid)
     _order_instance_fields(found)
     shown: dict[str, int] = {}
-    for sid, mid, content in chat_rows:
-        if shown.get(sid, 0) < _CHAT_MATCHES and add(sid, "chat", content, messageId=mid):
+    may = finder.which_may_hold([str(content) for _s, _m, content in chat_rows])
+    for (sid, mid, content), maybe in zip(chat_rows, may, strict=True):
+        if (maybe and shown.get(sid, 0) < _CHAT_MATCHES
+                and add(sid, "chat", content, messageId=mid)):
             shown[sid] = shown.get(sid, 0) + 1
     return found
 
