@@ -178,6 +178,34 @@ def time_queries(db_path: Path, qs: list[tuple[str, str]], reps: int,
     return out, hits
 
 
+def time_raw_fts(db_path: Path, qs: list[tuple[str, str]], reps: int,
+                 ) -> dict[str, list[float]]:
+    """Each query's own MATCH expression straight on the index with ``ORDER BY
+    rank LIMIT 50`` and nothing else (no filters, no sessions, no excerpts):
+    the floor under the command. A query with only exclusions has none."""
+    from ait42_session import search_text
+
+    out: dict[str, list[float]] = {}
+    conn = sqlite3.connect(db_path)
+    conn.execute("PRAGMA cache_size = -16000")  # as the command's readers have
+    try:
+        for q, _g in qs:
+            match = search_text.parse_query(q).expression()
+            if match is None:
+                continue
+            sql = "SELECT rowid FROM search_fts WHERE search_fts MATCH ? ORDER BY rank LIMIT 50"
+            conn.execute(sql, (match,)).fetchall()  # warm-up, as the command has
+            times = []
+            for _ in range(reps):
+                t = time.perf_counter()
+                conn.execute(sql, (match,)).fetchall()
+                times.append(time.perf_counter() - t)
+            out[q] = times
+    finally:
+        conn.close()
+    return out
+
+
 def time_grep(folder: Path, qs: list[tuple[str, str]], reps: int) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {}
     for q, word in qs:
@@ -346,22 +374,31 @@ def main(argv: list[str] | None = None) -> int:
     say(f"index built in {index_build:.1f} s; index {index_bytes / 1e6:.0f} MB,"
         f" database {total / 1e6:.0f} MB")
     fts, hits = time_queries(db_path, qs, args.reps)
+    raw = time_raw_fts(db_path, qs, args.reps)
     grep = time_grep(legacy, qs, args.grep_reps) if legacy is not None else None
     legacy_bytes = sum(p.stat().st_size for p in legacy.iterdir()) if legacy else 0
     print(f"\n{args.sessions} sessions, {chars / 1e6:.0f} M characters of text,"
           f" legacy JSON {legacy_bytes / 1e6:.0f} MB")
-    print("| query | hits (page) | search ms (median) | grep -rnF ms | grep pattern |")
-    print("|---|---:|---:|---:|---|")
+    print("| query | hits (page) | search ms (median) | raw FTS5 ms | grep -rnF ms"
+          " | grep pattern |")
+    print("|---|---:|---:|---:|---:|---|")
     for q, g in qs:
         gm = f"{statistics.median(grep[q]) * 1000:.0f}" if grep else "-"
-        print(f"| `{q}` | {hits[q]} | {statistics.median(fts[q]) * 1000:.1f} | {gm} | `{g}` |")
+        rm = f"{statistics.median(raw[q]) * 1000:.1f}" if q in raw else "-"
+        print(f"| `{q}` | {hits[q]} | {statistics.median(fts[q]) * 1000:.1f} | {rm} | {gm}"
+              f" | `{g}` |")
     all_fts = [v * 1000 for q, _g in qs for v in fts[q]]
+    all_raw = [v * 1000 for q, _g in qs for v in raw.get(q, [])]
     line = f"\nsearch p50 {pct(all_fts, .5):.1f} ms, p95 {pct(all_fts, .95):.1f} ms"
+    line += (f"; raw FTS5 p50 {pct(all_raw, .5):.1f} ms, p95 {pct(all_raw, .95):.1f} ms"
+             f" ({len(raw)} queries)")
     if grep:
         all_grep = [v * 1000 for q, _g in qs for v in grep[q]]
         line += (f"; grep p50 {pct(all_grep, .5):.0f} ms, p95 {pct(all_grep, .95):.0f} ms;"
                  f" ratio p50 {pct(all_grep, .5) / pct(all_fts, .5):.0f}x,"
-                 f" p95 {pct(all_grep, .95) / pct(all_fts, .95):.0f}x")
+                 f" p95 {pct(all_grep, .95) / pct(all_fts, .95):.0f}x;"
+                 f" raw FTS5 ratio p50 {pct(all_grep, .5) / pct(all_raw, .5):.0f}x,"
+                 f" p95 {pct(all_grep, .95) / pct(all_raw, .95):.0f}x")
     print(line)
     print(f"index build {index_build:.1f} s ({args.sessions / index_build:.0f} sessions/s);"
           f" index {index_bytes / 1e6:.0f} MB for {chars / 1e6:.0f} M characters"

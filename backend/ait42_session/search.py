@@ -404,7 +404,7 @@ async def run(conn: aiosqlite.Connection, parsed: search_text.Query, opts: Optio
 
 
 _HIT = ("SELECT s.id, s.workspace_hash, w.path, s.task, s.type, s.status, s.updated_at,"
-        " s.updated_key, {archived}, m.score, m.docid FROM {source}"
+        " s.updated_key, {archived}, m.score, m.docid{extra} FROM {source}"
         " JOIN search_docs d ON d.docid = m.docid JOIN sessions s ON s.id = d.session_id"
         " JOIN workspaces w ON w.hash = s.workspace_hash")
 _ORDER = " ORDER BY m.score, s.updated_key DESC, s.id LIMIT ?"
@@ -436,31 +436,31 @@ async def _ranked_first(conn: aiosqlite.Connection, match: str, opts: Options,
                         after: tuple[float, int, str] | None, archived: str) -> list[Any] | None:
     """The page from the best few index rows alone: FTS5 scores every match (in
     C, cheaply) and keeps the best ``_OVERFETCH`` pages' worth with SQLite's
-    top-N sort; only those are joined with their sessions and filtered. None
-    when that cannot be sure to be the same answer as :func:`_ranked_all`: the
-    filters left too few, or rows beyond what was taken score the same as the
-    page's last (ties are ordered by ``updatedAt``, which the index does not
-    know)."""
+    top-N sort; only those are joined with their sessions and filtered, in the
+    same statement (its text depends only on which filters are set, so it is
+    prepared once). None when that cannot be sure to be the same answer as
+    :func:`_ranked_all`: the filters left too few, or rows beyond what was taken
+    score the same as the page's last (ties are ordered by ``updatedAt``, which
+    the index does not know)."""
     take = (opts.limit + 1) * _OVERFETCH
     floor = "" if after is None else " WHERE score >= ?"
-    top = list(await conn.execute_fetchall(
-        "SELECT docid, score FROM (SELECT rowid AS docid,"
-        f" bm25(search_fts, {_WEIGHTS}) AS score FROM search_fts"
-        f" WHERE search_fts MATCH ? LIMIT -1){floor} ORDER BY score LIMIT ?",
-        [match, *(() if after is None else (after[0],)), take]))
-    if not top:
-        return []
-    # The scores go back as bound parameters (exact doubles), not through JSON.
-    source = ("(SELECT column1 AS docid, column2 AS score FROM (VALUES "
-              + ", ".join(["(?, ?)"] * len(top)) + ")) m")
+    # ``taken`` and ``worst``: how many index rows the top-N kept and the worst
+    # score among them, on every row (the filters may drop any of them).
+    source = ("(SELECT docid, score, count(*) OVER () AS taken, max(score) OVER () AS worst"
+              " FROM (SELECT docid, score FROM (SELECT rowid AS docid,"
+              f" bm25(search_fts, {_WEIGHTS}) AS score FROM search_fts"
+              f" WHERE search_fts MATCH ? LIMIT -1){floor} ORDER BY score LIMIT ?)) m")
     where, more = _filters(opts, after, archived)
     rows = list(await conn.execute_fetchall(
-        _HIT.format(archived=archived, source=source)
+        _HIT.format(archived=archived, source=source, extra=", m.taken, m.worst")
         + (" WHERE " + " AND ".join(where) if where else "") + _ORDER,
-        [*(v for row in top for v in row), *more, opts.limit + 1]))
-    if len(top) < take:
+        [match, *(() if after is None else (after[0],)), take, *more, opts.limit + 1]))
+    if not rows:
+        return None  # no match at all, or the filters dropped every row taken
+    taken, worst = int(rows[0][11]), float(rows[0][12])
+    if taken < take:
         return rows  # every match was taken: the answer is exact
-    if len(rows) <= opts.limit or float(rows[-1][9]) >= float(top[-1][1]):
+    if len(rows) <= opts.limit or float(rows[-1][9]) >= worst:
         return None
     return rows
 
@@ -481,6 +481,6 @@ async def _ranked_all(conn: aiosqlite.Connection, match: str | None, excluded: s
         params.append(excluded)
     more_where, more = _filters(opts, after, archived)
     where += more_where
-    sql = (_HIT.format(archived=archived, source=source)
+    sql = (_HIT.format(archived=archived, source=source, extra="")
            + (" WHERE " + " AND ".join(where) if where else "") + _ORDER)
     return list(await conn.execute_fetchall(sql, [*params, *more, opts.limit + 1]))

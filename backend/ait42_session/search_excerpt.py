@@ -19,6 +19,8 @@ column filter it reads on past a row that fails it, to the next that holds.
 
 from __future__ import annotations
 
+import asyncio
+import bisect
 import json
 import re
 from typing import Any
@@ -87,6 +89,30 @@ class Finder:
         return None
 
 
+    def which_may_hold(self, texts: list[str]) -> list[bool]:
+        """For many short fields at once (a page's chat, branches, agent
+        names): False for each one :func:`field_excerpt` would surely give None
+        (no needle in it and no escape code), found with one lower-casing and a
+        few ``bytes.find`` over them all joined, instead of a call per field."""
+        if not self.needles:
+            return [True] * len(texts)
+        encoded = [t.encode() for t in texts]
+        starts = [0]
+        for data in encoded:
+            starts.append(starts[-1] + len(data) + 1)
+        joined = b"\x00".join(encoded)  # NUL is in no needle: no match spans two
+        lowered = joined.lower()
+        marked = [False] * len(texts)
+        for haystack, needle in ([(lowered, n) for n in self.needles]
+                                 + [(joined, b"\x1b"), (joined, b"\xc2\x9b")]):
+            at = haystack.find(needle)
+            while at != -1:
+                k = bisect.bisect_right(starts, at) - 1
+                marked[k] = True
+                at = haystack.find(needle, starts[k + 1])
+        return marked
+
+
 def _window(raw: bytes, at: int) -> tuple[int, int]:
     """Byte offsets of the lines around ``at``: about WINDOW bytes each side,
     on line ends (or at least on character boundaries)."""
@@ -115,6 +141,18 @@ _ANSI_BYTES = re.compile(
     rb"|\xc2\x9b[0-?]*[ -/]*[@-~]")
 
 
+# An escape code (or a run of them) with a letter or digit on both sides: the
+# only place where removing codes can make a word the raw bytes do not hold
+# (a query word is letters and digits; any byte >= 0x80 counts, to be safe).
+# It starts with the literal ESC, so ``re`` scans for it at memory speed: 60 µs
+# for 100 KB, where removing the codes costs 900 µs. A code that starts with
+# C2 9B is rare: the field is then cleaned whole.
+_WORD_BYTE = rb"[0-9A-Za-z\x80-\xff]"
+_GLUED = re.compile(
+    rb"\x1b(?<=" + _WORD_BYTE + rb"\x1b)(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?"
+    rb"|[@-Z\\-_])(?:" + _ANSI_BYTES.pattern + rb")*(?=" + _WORD_BYTE + rb")")
+
+
 def field_excerpt(raw: bytes | str, finder: Finder) -> tuple[str, list[list[int]]] | None:
     """The excerpt of a field, None when no term is in it.
 
@@ -127,8 +165,8 @@ def field_excerpt(raw: bytes | str, finder: Finder) -> tuple[str, list[list[int]
     if found is not None:
         return found
     if not finder.exhausted and finder.needles is not None:
-        if b"\x1b" not in data and b"\xc2\x9b" not in data:
-            return None
+        if b"\xc2\x9b" not in data and _GLUED.search(data) is None:
+            return None  # no code inside a word: removing codes joins no word
         found = finder.excerpt(_ANSI_BYTES.sub(b"", data))
         if found is not None or not finder.exhausted:
             return found
@@ -137,6 +175,12 @@ def field_excerpt(raw: bytes | str, finder: Finder) -> tuple[str, list[list[int]
 
 
 _CHAT_MATCHES = 3  # chat messages excerpted per hit
+_BATCH = 12  # instances fetched at a time
+_INSTANCES = ("SELECT session_id, instance_id, CAST(output AS BLOB), branch, agent_name"
+              " FROM instances WHERE session_id IN (SELECT value FROM json_each(?))"
+              " ORDER BY session_id, instance_id")
+_CHAT = ("SELECT session_id, id, content FROM chat_messages"
+         " WHERE session_id IN (SELECT value FROM json_each(?)) ORDER BY session_id, ts_key, seq")
 
 
 async def matches(conn: aiosqlite.Connection, hits: list[tuple[str, int, str]],
@@ -156,27 +200,41 @@ async def matches(conn: aiosqlite.Connection, hits: list[tuple[str, int, str]],
         found[sid].append({"field": field, **where, "text": got[0], "highlights": got[1]})
         return True
 
-    for sid, _d, task in hits:
-        add(sid, "task", task)
     everyone = json.dumps([sid for sid, _d, _t in hits])
-    for sid, iid, raw in await conn.execute_fetchall(
-            "SELECT session_id, instance_id, CAST(output AS BLOB) FROM instances"
-            " WHERE session_id IN (SELECT value FROM json_each(?)) AND output IS NOT NULL"
-            " ORDER BY session_id, instance_id", (everyone,)):
-        add(sid, "output", raw, instanceId=iid)
-    for sid, iid, branch, agent in await conn.execute_fetchall(
-            "SELECT session_id, instance_id, branch, agent_name FROM instances"
-            " WHERE session_id IN (SELECT value FROM json_each(?))"
-            " ORDER BY session_id, instance_id", (everyone,)):
-        add(sid, "branch", branch, instanceId=iid)
-        add(sid, "agentName", agent, instanceId=iid)
+    # The reader thread reads the next rows (SQLite releases the GIL while it
+    # reads a long output's pages) while this thread excerpts the rows it has:
+    # every fetch is asked for before the rows before it are worked on.
+    async with conn.execute(_INSTANCES, (everyone,)) as cursor:
+        batch = asyncio.ensure_future(cursor.fetchmany(_BATCH))
+        chat = asyncio.ensure_future(conn.execute_fetchall(_CHAT, (everyone,)))
+        try:
+            for sid, _d, task in hits:
+                add(sid, "task", task)
+            names: list[tuple[str, int, str, str]] = []
+            while rows := await batch:
+                batch = asyncio.ensure_future(cursor.fetchmany(_BATCH))
+                for sid, iid, raw, branch, agent in rows:
+                    if raw is not None:
+                        add(sid, "output", raw, instanceId=iid)
+                    names.append((sid, iid, branch, agent))
+            chat_rows = await chat
+        except BaseException:
+            for pending in (batch, chat):  # nothing left waiting on the reader
+                pending.cancel()
+            await asyncio.gather(batch, chat, return_exceptions=True)
+            raise
+    may = finder.which_may_hold([text for _s, _i, b, a in names for text in (b, a)])
+    for k, (sid, iid, branch, agent) in enumerate(names):
+        if may[2 * k]:
+            add(sid, "branch", branch, instanceId=iid)
+        if may[2 * k + 1]:
+            add(sid, "agentName", agent, instanceId=iid)
     _order_instance_fields(found)
     shown: dict[str, int] = {}
-    for sid, mid, content in await conn.execute_fetchall(
-            "SELECT session_id, id, content FROM chat_messages"
-            " WHERE session_id IN (SELECT value FROM json_each(?))"
-            " ORDER BY session_id, ts_key, seq", (everyone,)):
-        if shown.get(sid, 0) < _CHAT_MATCHES and add(sid, "chat", content, messageId=mid):
+    may = finder.which_may_hold([str(content) for _s, _m, content in chat_rows])
+    for (sid, mid, content), maybe in zip(chat_rows, may, strict=True):
+        if (maybe and shown.get(sid, 0) < _CHAT_MATCHES
+                and add(sid, "chat", content, messageId=mid)):
             shown[sid] = shown.get(sid, 0) + 1
     return found
 

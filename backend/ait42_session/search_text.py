@@ -46,7 +46,10 @@ _CJK_ONE = re.compile(f"[{_CJK_CHARS}]")
 # A letter or digit outside CJK: what unicode61 joins into one token.
 _WORDCHAR = f"[^\\W_{_CJK_CHARS}]"
 _WORD_RUN = re.compile(r"[^\W_]+")
-_SPACES = re.compile(r"\s+")
+# The whitespace runs an excerpt changes, each whole from its first character:
+# two or more, or one that is not a space (a lone space at either end is
+# handled apart: an anchor in the expression makes ``re`` try it everywhere).
+_SPACES_TO_CUT = re.compile(r" ?[^\S ]\s*| {2,}\s*")
 
 EXCERPT_CHARS = 300
 # Long output is read a block at a time and the first block with a match gives
@@ -298,7 +301,10 @@ def excerpt(text: str, spans: list[tuple[int, int, int]], size: int = EXCERPT_CH
     start = 0
     if spans and len(text) > size:
         best, best_kinds = spans[0][0], 0
+        every = len({w for _s, _e, w in spans})  # no cluster can hold more kinds
         for k in range(min(len(spans), 20)):
+            if best_kinds == every:
+                break
             lo = max(0, spans[k][0] - size // 4)
             kinds = set()
             for _s, e, w in spans[k:]:
@@ -318,17 +324,23 @@ def excerpt(text: str, spans: list[tuple[int, int, int]], size: int = EXCERPT_CH
             end = space
     # Whitespace runs become one space (none at either end); offsets move left
     # by what was removed before them.
+    # Only runs that change are visited (a lone space between words is most).
     window = text[start:end]
     pieces: list[str] = []
     removed: list[tuple[int, int]] = []  # (offset in window, characters removed up to it)
     gone, at = 0, 0
-    for run in _SPACES.finditer(window):
-        pieces.append(window[at:run.start()])
-        keep = " " if run.start() > 0 and run.end() < len(window) else ""
+    runs = [m.span() for m in _SPACES_TO_CUT.finditer(window)]
+    if window[:1] == " " and (not runs or runs[0][0] != 0):
+        runs.insert(0, (0, 1))
+    if window[-1:] == " " and (not runs or runs[-1][1] != len(window)):
+        runs.append((len(window) - 1, len(window)))
+    for a, b in runs:
+        pieces.append(window[at:a])
+        keep = " " if a > 0 and b < len(window) else ""
         pieces.append(keep)
-        gone += len(run.group()) - len(keep)
-        removed.append((run.end(), gone))
-        at = run.end()
+        gone += b - a - len(keep)
+        removed.append((b, gone))
+        at = b
     pieces.append(window[at:])
     lead = "…" if start > 0 or cut_before else ""
     body = "".join(pieces)
