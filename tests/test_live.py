@@ -242,3 +242,48 @@ def test_appended_output_is_whole_in_every_read_and_goes_with_its_instance(
         assert raw.execute("SELECT count(*) FROM output_appends").fetchone()[0] == 0
         raw.close()
         assert svc.verify_database_integrity() is True
+
+
+def _found(svc: Service, query: str) -> list[str]:
+    return [hit["sessionId"] for hit in svc.search_sessions(query, None)["items"]]
+
+
+def test_streamed_output_is_searchable_when_the_append_returns(
+        db_path: str, workspace: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ait42_session import repository
+
+    monkeypatch.setattr(repository, "FOLD_AFTER", 4)
+    with Service.open(db_path) as svc:
+        base = svc.create_session_sqlite(workspace, make_session("a"))
+        svc.create_session_sqlite(workspace, make_session("b"))
+        svc.append_instance_output(workspace, "a", 0, "\nbuild failed: quuxerror in mod")
+        assert _found(svc, "quuxerror") == ["a"]
+        hit = svc.search_sessions("quuxerror", None)["items"][0]
+        output = [m for m in hit["matches"] if m["field"] == "output"]
+        assert output and output[0]["instanceId"] == 0
+        start, end = output[0]["highlights"][0]
+        assert output[0]["text"][start:end].lower() == "quuxerror"
+        # a word cut between two appends is one word; Japanese is found by two characters
+        svc.append_instance_output(workspace, "a", 1, " zorbl")
+        svc.append_instance_output(workspace, "a", 1, "ification 認証を追加")
+        assert _found(svc, "zorblification") == ["a"]
+        assert _found(svc, "認証") == ["a"]
+        assert _found(svc, "quuxerror -zorblification") == ["a"]  # excluded only in a chunk
+        # past the fold: the session's own index row holds it all
+        svc.append_instance_output(workspace, "a", 1, " more")
+        svc.append_instance_output(workspace, "a", 1, " again")  # the fourth: folded
+        raw = sqlite3.connect(db_path)
+        assert raw.execute("SELECT count(*) FROM search_stream WHERE instance_id = 1"
+                           ).fetchone()[0] == 0
+        assert _found(svc, "zorblification") == ["a"]
+        assert _found(svc, "quuxerror") == ["a"]
+        # replaced whole, then deleted: never found again
+        svc.update_session_sqlite(workspace, base)
+        assert _found(svc, "quuxerror") == []
+        assert raw.execute("SELECT count(*) FROM search_stream").fetchone()[0] == 0
+        svc.append_instance_output(workspace, "b", 0, " plonkword")
+        assert _found(svc, "plonkword") == ["b"]
+        svc.delete_session_sqlite(workspace, "b")
+        assert _found(svc, "plonkword") == []
+        raw.close()
+        assert svc.verify_database_integrity() is True

@@ -23,9 +23,10 @@ from typing import Annotated, Any, Protocol, TypeVar
 import aiosqlite
 from pydantic import BeforeValidator, Field, Strict
 
-from . import search_excerpt, search_text
+from . import search_excerpt, search_stream, search_text
 from .errors import DatabaseError, ValidationError
 from .models import Session, timestamp_key
+from .rows import OUTPUT_OF_I
 from .workspace import resolve
 
 Json = dict[str, Any]
@@ -50,9 +51,9 @@ _OPTIONS = {"workspacePath", "type", "status", "archived", "updatedAfter", "upda
 
 # --- the index -------------------------------------------------------------------
 
-_TEXTS = """
+_TEXTS = f"""
 SELECT s.id, s.task,
-       (SELECT group_concat(coalesce(i.output, ''), char(10)) FROM instances i
+       (SELECT group_concat(coalesce({OUTPUT_OF_I}, ''), char(10)) FROM instances i
          WHERE i.session_id = s.id),
        (SELECT group_concat(i.branch, char(10)) FROM instances i WHERE i.session_id = s.id),
        (SELECT group_concat(i.agent_name, char(10)) FROM instances i
@@ -388,6 +389,9 @@ async def run(conn: aiosqlite.Connection, parsed: search_text.Query, opts: Optio
         rows = await _ranked_first(conn, match, opts, after, archived)
     if rows is None:
         rows = await _ranked_all(conn, match, excluded, opts, after, archived)
+    if match is not None and await search_stream.any_rows(conn):
+        rows = search_stream.merge(
+            rows, await _streamed(conn, match, excluded, opts, after, archived), opts.limit + 1)
     more = len(rows) > opts.limit
     rows = rows[:opts.limit]
     found = await search_excerpt.matches(
@@ -401,6 +405,18 @@ async def run(conn: aiosqlite.Connection, parsed: search_text.Query, opts: Optio
     cursor = (_encode_cursor(float(last[9]), int(last[7]), str(last[0]), print_)
               if more and last is not None else None)
     return {"items": items, "nextCursor": cursor}
+
+
+async def _streamed(conn: aiosqlite.Connection, match: str, excluded: str | None,
+                    opts: Options, after: tuple[float, int, str] | None,
+                    archived: str) -> list[Any]:
+    """Hits among output appended since its last fold (``search_stream``)."""
+    source, params = search_stream.source(excluded)
+    where, more = _filters(opts, after, archived)
+    return list(await conn.execute_fetchall(
+        _HIT.format(archived=archived, source=source, extra="")
+        + (" WHERE " + " AND ".join(where) if where else "") + _ORDER,
+        [match, *params, *more, opts.limit + 1]))
 
 
 _HIT = ("SELECT s.id, s.workspace_hash, w.path, s.task, s.type, s.status, s.updated_at,"

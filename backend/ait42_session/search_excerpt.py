@@ -28,6 +28,7 @@ from typing import Any
 import aiosqlite
 
 from . import search_text
+from .rows import OUTPUT_OF_I
 from .search_text import Term
 
 Json = dict[str, Any]
@@ -176,8 +177,10 @@ def field_excerpt(raw: bytes | str, finder: Finder) -> tuple[str, list[list[int]
 
 _CHAT_MATCHES = 3  # chat messages excerpted per hit
 _BATCH = 12  # instances fetched at a time
-_INSTANCES = ("SELECT session_id, instance_id, CAST(output AS BLOB), branch, agent_name"
-              " FROM instances WHERE session_id IN (SELECT value FROM json_each(?))"
+# The output as reads see it: appends not folded in yet included (rows.OUTPUT_OF_I).
+_INSTANCES = (f"SELECT session_id, instance_id, CAST(({OUTPUT_OF_I}) AS BLOB), branch,"
+              " agent_name FROM instances i"
+              " WHERE session_id IN (SELECT value FROM json_each(?))"
               " ORDER BY session_id, instance_id")
 _CHAT = ("SELECT session_id, id, content FROM chat_messages"
          " WHERE session_id IN (SELECT value FROM json_each(?)) ORDER BY session_id, ts_key, seq")

@@ -69,7 +69,8 @@ def source(excluded: str | None) -> tuple[str, list[Any]]:
     excluded word are left out."""
     sql = ("(SELECT d.docid AS docid, min(st.score) AS score FROM"
            " (SELECT rowid AS seq, session_id, bm25(search_stream) AS score"
-           "  FROM search_stream WHERE search_stream MATCH ?) st"
+           "  FROM search_stream WHERE search_stream MATCH ? LIMIT -1) st"  # not flattened:
+           # bm25 needs its own FTS5 query
            " JOIN output_appends a ON a.seq = st.seq"
            " JOIN search_docs d ON d.session_id = st.session_id")
     params: list[Any] = []
