@@ -1,4 +1,4 @@
-"""The ``ait42-session`` command line: thin verbs over the bridge and the runner.
+"""The ``ait42-session`` command line: thin verbs over the ``Service`` and the runner.
 
 Each subcommand opens the database, calls the same function the page's command
 calls, prints the result, and turns a ``SessionError`` into a one-line reason
@@ -74,11 +74,11 @@ def cmd_migrate_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _with_bridge(call: Callable[[Service], Any], show: Callable[[Any], int]) -> Callable[
+def _with_service(call: Callable[[Service], Any], show: Callable[[Any], int]) -> Callable[
         [argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
-        with Service.open(args.db) as bridge:
-            return show(call(bridge))
+        with Service.open(args.db) as svc:
+            return show(call(svc))
     return run
 
 
@@ -203,13 +203,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("stats", help="print counts and sizes as JSON",
                    description="example: ait42-session stats").set_defaults(
-        func=_with_bridge(lambda b: b.get_database_stats(), _show_stats))
+        func=_with_service(lambda b: b.get_database_stats(), _show_stats))
     sub.add_parser("verify", help="check integrity and foreign keys (exit 1 when unsound)",
                    description="example: ait42-session verify").set_defaults(
-        func=_with_bridge(lambda b: b.verify_database_integrity(), _show_verify))
+        func=_with_service(lambda b: b.verify_database_integrity(), _show_verify))
     sub.add_parser("optimize", help="refresh statistics, reclaim space, truncate the WAL",
                    description="example: ait42-session optimize").set_defaults(
-        func=_with_bridge(lambda b: b.optimize_database(), _show_optimized))
+        func=_with_service(lambda b: b.optimize_database(), _show_optimized))
     add_phase2_commands(sub)
     find = sub.add_parser(
         "search", help="full-text search of tasks, outputs, branches, agents and chat",
@@ -232,7 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
 # --------------------------------------------------------------------------
 
 def cmd_import_json(args: argparse.Namespace) -> int:
-    """Import legacy JSON files: the bridge's start_import, polled for the progress bar."""
+    """Import legacy JSON files: the start_import command, polled for the progress bar."""
     db = args.db
     if args.dry_run and db != ":memory:" and not Path(db).expanduser().exists():
         db = ":memory:"  # a dry run creates nothing, not even the database file
@@ -240,12 +240,12 @@ def cmd_import_json(args: argparse.Namespace) -> int:
                "dryRun": args.dry_run, "overwrite": args.overwrite,
                "noBackup": args.no_backup}
     tty = sys.stderr.isatty()
-    with Service.open(db) as bridge:
-        job = bridge.start_import(args.dir, options)["jobId"]
+    with Service.open(db) as svc:
+        job = svc.start_import(args.dir, options)["jobId"]
         last_line = 0.0
         try:
             while True:
-                status = bridge.get_import_status(job)
+                status = svc.get_import_status(job)
                 running = status["state"] == "running"
                 now = time.monotonic()
                 if tty:
@@ -258,8 +258,8 @@ def cmd_import_json(args: argparse.Namespace) -> int:
                     break
                 time.sleep(0.1)
         except KeyboardInterrupt:
-            bridge.cancel_import(job)
-            while bridge.get_import_status(job)["state"] == "running":
+            svc.cancel_import(job)
+            while svc.get_import_status(job)["state"] == "running":
                 time.sleep(0.1)
             print("\ncancelled: the files imported before stay imported", file=sys.stderr)
             return 130
@@ -273,8 +273,8 @@ def cmd_import_json(args: argparse.Namespace) -> int:
 
 def cmd_workspace_bind(args: argparse.Namespace) -> int:
     """Give a workspace imported under its hash its real path."""
-    with Service.open(args.db) as bridge:
-        result = bridge.bind_workspace(args.hash, args.path)
+    with Service.open(args.db) as svc:
+        result = svc.bind_workspace(args.hash, args.path)
     print(f"bound {result['workspaceHash']} to {result['path']} "
           f"({result['sessionCount']} session(s))")
     return 0
@@ -282,8 +282,8 @@ def cmd_workspace_bind(args: argparse.Namespace) -> int:
 
 def cmd_workspace_list(args: argparse.Namespace) -> int:
     """List the workspaces of the database (unknown paths show as '-')."""
-    with Service.open(args.db) as bridge:
-        rows = bridge.list_workspaces()
+    with Service.open(args.db) as svc:
+        rows = svc.list_workspaces()
     for row in rows:
         print(f"{row['workspaceHash']}  {row['sessionCount']:>6}  {row['path'] or '-'}")
     return 0
@@ -305,18 +305,18 @@ def cmd_check_consistency(args: argparse.Namespace) -> int:
         print("\r" + line if tty else line, end="\n" if done == total or not tty else "",
               file=sys.stderr, flush=True)
 
-    with Service.open(args.db, sessions_dir=args.sessions_dir) as bridge:
-        report = bridge.consistency_report(progress)
+    with Service.open(args.db, sessions_dir=args.sessions_dir) as svc:
+        report = svc.consistency_report(progress)
     return _report(args, report, consistency.format_report)
 
 
 def cmd_storage_mode(args: argparse.Namespace) -> int:
     """Show or set the storage mode behind the JSON-era commands."""
-    with Service.open(args.db) as bridge:
+    with Service.open(args.db) as svc:
         if args.mode is None:
-            print(bridge.get_storage_mode()["mode"])
+            print(svc.get_storage_mode()["mode"])
         else:
-            result = bridge.set_storage_mode(args.mode)
+            result = svc.set_storage_mode(args.mode)
             print(f"storage mode: {result['mode']} (was {result['previous']})")
     return 0
 
