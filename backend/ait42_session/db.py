@@ -142,8 +142,9 @@ class Database:
         self._writer = writer
         self._write_lock = asyncio.Lock()
         self._readers = readers
-        # None is the closing signal: a reader waiting for a connection then gives up.
-        self._idle: asyncio.Queue[aiosqlite.Connection | None] = asyncio.Queue()
+        # Last in, first out: the reader used last has the warmest thread and
+        # page cache. None is the closing signal: a waiting read then gives up.
+        self._idle: asyncio.Queue[aiosqlite.Connection | None] = asyncio.LifoQueue()
         for reader in readers:
             self._idle.put_nowait(reader)
         self._closed = False
