@@ -152,9 +152,10 @@ def install_navigation_guard() -> None:
             return True
         parts = urlsplit(target)
         origin = f"{parts.scheme}://{parts.netloc}"
-        allowed = getattr(page, "_ait42_origin", None)
+        # Kept on the page with Qt's public dynamic properties.
+        allowed = page.property("ait42Origin") or None
         if allowed is None and (_is_local_origin(target) or parts.scheme == "file"):
-            page._ait42_origin = origin
+            page.setProperty("ait42Origin", origin)
             return True
         if origin == allowed:
             return True
