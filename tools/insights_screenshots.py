@@ -21,6 +21,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ait42_session.app import exit_if_stuck
+
 AGENTS = [("backend-developer", "claude", "Claude", "sonnet"),
           ("frontend-developer", "codex", "Codex", "gpt-5-codex"),
           ("test-engineer", "claude", "Claude", "opus"),
@@ -190,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args[0]) if args else Path(__file__).resolve().parent.parent / "docs" / "screenshots"
     for path in render(out):
         print(path)
+    sys.stdout.flush()
+    exit_if_stuck(0)  # the page's live wait is still in flight: end as the app does
     return 0
 
 

@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ait42_session.app import WindowUnavailable
+from ait42_session.app import WindowUnavailable, exit_if_stuck
 from ait42_session.bridge import Bridge
 from ait42_session.importer import write_legacy_folder
 from ait42_session.service import Service
@@ -354,6 +354,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     for p in paths:
         print(p)
+    sys.stdout.flush()
+    exit_if_stuck(0)  # the page's live wait is still in flight: end as the app does
     return 0
 
 

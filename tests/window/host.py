@@ -34,6 +34,7 @@ def main() -> int:
 
     webbrowser.open = record
 
+    from ait42_session.app import exit_if_stuck
     from ait42_session.bridge import Bridge
     from ait42_session.errors import SessionError
 
@@ -81,7 +82,11 @@ def main() -> int:
     conn.send(("closed", {"bridge_closed": bridge_closed, "failure": failure}))
     bridge.close()
     conn.close()
-    return 0 if failure is None else 1
+    code = 0 if failure is None else 1
+    # The page's live wait (changes_since) is a call in flight when the window
+    # closes: its pywebview thread never finishes. End as the app does.
+    exit_if_stuck(code)
+    return code
 
 
 if __name__ == "__main__":
