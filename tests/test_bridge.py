@@ -6,6 +6,7 @@ import copy
 import os
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -141,6 +142,20 @@ def test_create_twice_is_conflict_and_changes_nothing(bridge: Bridge, workspace:
     assert err.value.code == "CONFLICT"
     assert bridge.get_session_sqlite(workspace, "s1") == make_session()
     assert bridge.get_database_stats()["instanceCount"] == 2
+
+
+def test_an_id_taken_in_another_workspace_says_so(bridge: Bridge, workspace: str,
+                                                  tmp_path: Path) -> None:
+    """Issue 9, defect 10: 'use update_session_sqlite' would answer NOT_FOUND there."""
+    other = tmp_path / "other"
+    other.mkdir()
+    bridge.create_session_sqlite(workspace, make_session())
+    with pytest.raises(ConflictError, match="another workspace") as err:
+        bridge.create_session_sqlite(str(other), make_session())
+    assert workspace in str(err.value) and "update_session_sqlite" not in str(err.value)
+    with pytest.raises(ConflictError, match="use update_session_sqlite"):
+        bridge.create_session_sqlite(workspace, make_session())
+    assert bridge.get_all_sessions_sqlite(str(other)) == []
 
 
 def test_add_chat_message(bridge: Bridge, workspace: str) -> None:

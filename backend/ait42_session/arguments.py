@@ -17,7 +17,6 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict
 from . import models, workspace
 from .workspace import Workspace
 
-SORTS = ("updated", "created", "duration", "filesChanged")
 MAX_PAGE = 500
 
 

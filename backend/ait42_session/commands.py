@@ -325,8 +325,16 @@ def cancel_import(ctx: Context, job_id: a.Text) -> Json:
 @command(writes=False)
 async def check_consistency(ctx: Context) -> Json:
     """Compare every workspace's JSON file with the database, field by field."""
+    return await consistency_report(ctx)
+
+
+async def consistency_report(ctx: Context,
+                             progress: Callable[[int, int, int], None] | None = None) -> Json:
+    """``check_consistency``, with ``progress(done, total, sessions)`` after each
+    workspace for Python callers (the command line's progress line)."""
     st = ctx.storage
-    return await consistency.check(st.db, st.sessions_dir, fallback_log=st.dual.fallback_log)
+    return await consistency.check(st.db, st.sessions_dir, fallback_log=st.dual.fallback_log,
+                                   progress=progress)
 
 
 @command(writes=True)

@@ -101,26 +101,28 @@ _INSTANCE_ORDER = operator.itemgetter(1)  # instance_id
 _MESSAGE_ORDER = operator.itemgetter(1, 8)  # ts_key, seq
 
 
-async def _session_exists_elsewhere(conn: aiosqlite.Connection, session_id: str) -> str | None:
-    """The path (or hash) of the workspace that holds ``session_id``, if any."""
-    owner = await scalar(
-        conn, "SELECT coalesce(w.path, s.workspace_hash) FROM sessions s"
-        " JOIN workspaces w ON w.hash = s.workspace_hash WHERE s.id = ?", (session_id,))
-    return None if owner is None else str(owner)
+async def _conflict(conn: aiosqlite.Connection, ws: Workspace, session_id: str) -> ConflictError:
+    """What is true about an id that is taken: in this workspace, or in another."""
+    rows = list(await conn.execute_fetchall(
+        "SELECT s.workspace_hash, coalesce(w.path, s.workspace_hash) FROM sessions s"
+        " JOIN workspaces w ON w.hash = s.workspace_hash WHERE s.id = ?", (session_id,)))
+    if not rows or rows[0][0] == ws.hash:
+        return ConflictError(f"session {session_id!r} already exists in workspace {ws.path}; "
+                             "use update_session_sqlite to change it")
+    return ConflictError(f"session id {session_id!r} is already taken by a session of another "
+                         f"workspace ({rows[0][1]}); session ids are unique across workspaces, "
+                         "so give this session another id")
 
 
 async def create_session(conn: aiosqlite.Connection, ws: Workspace, s: Session) -> Json:
     rows = import_rows(ws.hash, s)
-    owner = await _session_exists_elsewhere(conn, s.id)
-    if owner is not None:
-        if owner in (ws.path, ws.hash):
-            raise ConflictError(f"session {s.id!r} already exists in workspace {ws.path}; "
-                                "use update_session_sqlite to change it")
-        raise ConflictError(f"session id {s.id!r} is already taken by a session of another "
-                            f"workspace ({owner}); session ids are unique across workspaces, "
-                            "so give this session another id")
     await _touch_workspace(conn, ws, now_rfc3339())
-    await conn.execute(INSERT_SESSION, rows[0])
+    try:
+        await conn.execute(INSERT_SESSION, rows[0])
+    except sqlite3.IntegrityError as exc:
+        if getattr(exc, "sqlite_errorname", "") != "SQLITE_CONSTRAINT_PRIMARYKEY":
+            raise
+        raise await _conflict(conn, ws, s.id) from None
     await _write_children(conn, rows)
     await search.index_session(conn, s)
     return assemble_rows(rows)

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from . import consistency, importer, live, search_stream, storage
+from . import commands, importer, live, search_stream, storage
 from .commands import REGISTRY, Context
 from .db import BUSY_TIMEOUT_MS, Database, default_path
 from .errors import DatabaseError, FileError, SessionError
@@ -105,9 +105,7 @@ class Service:
                            ) -> Json:
         """``check_consistency`` with ``progress(done, total, sessions)`` after each
         workspace (the command line's progress line)."""
-        st = self.context.storage
-        return self.run(consistency.check(st.db, st.sessions_dir,
-                                          fallback_log=st.dual.fallback_log, progress=progress))
+        return self.run(commands.consistency_report(self.context, progress))
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         if name in REGISTRY:
@@ -135,8 +133,6 @@ class Service:
 
 def _unexpected(name: str, exc: Exception) -> SessionError:
     """A failure no layer foresaw, as a contract error: the command changed nothing."""
-    if isinstance(exc, concurrent.futures.CancelledError):
-        return DatabaseError(f"{name}: the store closed while the command ran; open it again")
     if isinstance(exc, OSError):
         return FileError(f"{name}: {exc}")
     return SessionError(f"{name} failed unexpectedly ({type(exc).__name__}: {exc}); "
