@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from ait42_session import importer
 from ait42_session.bridge import Bridge
 from ait42_session.errors import ConflictError, NotFoundError, ValidationError
 from ait42_session.legacy_store import normalize
@@ -24,6 +23,7 @@ from ait42_session.workspace import legacy_hash
 
 from .conftest import import_finished, make_session
 from .legacy_files import shell_form, shell_text, worktree_session, write_shell_file
+from .legacy_sample import write_legacy_folder
 
 
 def run_import(bridge: Bridge, folder: Path | None, **options: Any) -> dict[str, Any]:
@@ -293,7 +293,7 @@ def test_a_backup_is_made_before_the_first_real_import_only(
 def test_default_folder_and_progress_bar(db_path: str, _private_home: Path,
                                          workspace: str) -> None:
     folder = _private_home / ".ait42" / "sessions"
-    importer.write_legacy_folder(folder, sessions=300, files=6, messages=3)
+    write_legacy_folder(folder, sessions=300, files=6, messages=3)
     out = cli(db_path, "import-json", "--no-backup", home=_private_home)
     assert out.returncode == 0, out.stderr
     last = out.stderr.strip().splitlines()[-1]
@@ -304,7 +304,7 @@ def test_default_folder_and_progress_bar(db_path: str, _private_home: Path,
 
 
 def test_import_status_shape_and_errors(bridge: Bridge, folder: Path) -> None:
-    importer.write_legacy_folder(folder, sessions=2000, files=20, messages=5)
+    write_legacy_folder(folder, sessions=2000, files=20, messages=5)
     job = bridge.start_import(str(folder), {"noBackup": True})["jobId"]
     with pytest.raises(ConflictError, match="still running"):
         bridge.start_import(str(folder), None)
@@ -332,7 +332,7 @@ def test_import_status_shape_and_errors(bridge: Bridge, folder: Path) -> None:
 
 
 def test_cancel_stops_between_files(bridge: Bridge, folder: Path) -> None:
-    importer.write_legacy_folder(folder, sessions=3000, files=30, messages=5)
+    write_legacy_folder(folder, sessions=3000, files=30, messages=5)
     job = bridge.start_import(str(folder), {"noBackup": True})["jobId"]
     bridge.cancel_import(job)
     status = import_finished(bridge, job)
@@ -347,7 +347,7 @@ def test_cancel_stops_between_files(bridge: Bridge, folder: Path) -> None:
 
 def _peak_import_memory(tmp: Path, files: int) -> int:
     folder = tmp / f"f{files}"
-    importer.write_legacy_folder(folder, sessions=files * 100, files=files, messages=10)
+    write_legacy_folder(folder, sessions=files * 100, files=files, messages=10)
     with Bridge.open(str(tmp / f"m{files}.db")) as bridge:
         tracemalloc.start()
         try:
@@ -379,7 +379,7 @@ def test_int_too_large_for_sqlite_is_reported_not_fatal(bridge: Bridge, folder: 
 
 def test_a_broken_file_beside_valid_ones_leaves_them_whole(
         bridge: Bridge, folder: Path) -> None:
-    importer.write_legacy_folder(folder, sessions=300, files=3, messages=4)
+    write_legacy_folder(folder, sessions=300, files=3, messages=4)
     (folder / f"{legacy_hash('/broken')}.json").write_text("[{", encoding="utf-8")
     summary = run_import(bridge, folder, noBackup=True)
     assert summary["verified"] == 300 and summary["countsMatch"]
@@ -419,7 +419,7 @@ def test_a_row_the_database_changed_after_insert_fails_the_read_back_check(
     inserted: that session, and only it, is reported as read back different,
     in the file's own report.
     """
-    importer.write_legacy_folder(folder, sessions=60, files=3, messages=3)
+    write_legacy_folder(folder, sessions=60, files=3, messages=3)
     with sqlite3.connect(db_path) as conn:
         conn.execute("CREATE TRIGGER tamper AFTER INSERT ON chat_messages"
                      " WHEN NEW.session_id = 'session_000031' AND NEW.id = 'msg_1'"
@@ -455,7 +455,7 @@ def test_a_row_sqlite_refuses_is_reported_and_the_rest_of_the_file_imported(
         bridge: Bridge, folder: Path) -> None:
     """A session whose rows SQLite refuses to store (an unknown field holding a lone
     surrogate, which is not UTF-8) is reported, the file's others imported."""
-    paths = importer.write_legacy_folder(folder, sessions=30, files=3, messages=2)
+    paths = write_legacy_folder(folder, sessions=30, files=3, messages=2)
     first = folder / f"{legacy_hash(paths[0])}.json"
     text = first.read_text(encoding="utf-8")
     first.write_text(text.replace('"notes": null', '"notes": "bad \\ud800 text"', 1),
@@ -481,7 +481,7 @@ def test_a_session_the_database_refuses_is_reported_and_an_old_copy_stays(
     one session (here a real trigger), it is copied again one session at a time:
     that one is reported as failed, the rest of the file arrives, and a session it
     was to replace (--overwrite) keeps its old version, children included."""
-    [ws] = importer.write_legacy_folder(folder, sessions=20, files=1, messages=2)
+    [ws] = write_legacy_folder(folder, sessions=20, files=1, messages=2)
     [path] = folder.iterdir()
     refuse(db_path, "chat_messages", "NEW.session_id = 'session_000007'")
     summary = run_import(bridge, folder, noBackup=True)
@@ -510,7 +510,7 @@ def test_a_full_disk_under_the_database_stops_the_import_with_whole_files_only(
     """Each file is one transaction: when the database's disk fills up, the import
     stops with a DATABASE error and the files imported before it stay whole."""
     small = tmpfs("3m")
-    importer.write_legacy_folder(folder, sessions=2000, files=20, messages=10)
+    write_legacy_folder(folder, sessions=2000, files=20, messages=10)
     with Bridge.open(str(small / "sessions.db")) as bridge:
         job = bridge.start_import(str(folder), {"noBackup": True})
         status = import_finished(bridge, job["jobId"])

@@ -20,11 +20,12 @@ from typing import Any
 import pytest
 
 from ait42_session.bridge import Bridge
-from ait42_session.importer import reading, write_legacy_folder
+from ait42_session.importer import reading
 from ait42_session.workspace import legacy_hash
 
 from .conftest import fill_disk, import_finished
 from .legacy_files import shell_form, shell_text, worktree_session, write_shell_file
+from .legacy_sample import write_legacy_folder
 from .test_import import cli, run_import
 
 

@@ -31,12 +31,12 @@ from pathlib import Path
 from typing import Any
 
 from ait42_session import migrations
-from ait42_session.importer import legacy_session, write_legacy_folder
 from ait42_session.legacy_store import list_files
 from ait42_session.models import Session
 from ait42_session.rows import INSERT_INSTANCE, INSERT_MESSAGE, INSERT_SESSION, import_rows
 from ait42_session.service import Service
 from ait42_session.workspace import legacy_hash
+from tests.legacy_sample import legacy_session, write_legacy_folder
 
 Json = dict[str, Any]
 

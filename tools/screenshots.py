@@ -26,9 +26,9 @@ from typing import Any
 
 from ait42_session.app import WindowUnavailable, exit_if_stuck
 from ait42_session.bridge import Bridge
-from ait42_session.importer import write_legacy_folder
 from ait42_session.service import Service
 from ait42_session.workspace import legacy_hash
+from tests.legacy_sample import write_legacy_folder
 from tests.window.driver import Page, drive
 
 AGENTS = [

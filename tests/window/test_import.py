@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 
 from ait42_session.bridge import Bridge
-from ait42_session.importer import write_legacy_folder
 from ait42_session.workspace import legacy_hash
 
 from ..legacy_files import shell_form, worktree_session, write_shell_file
+from ..legacy_sample import write_legacy_folder
 from .conftest import RemotePage, WindowData, _session, open_window
 
 pytestmark = pytest.mark.window

@@ -12,15 +12,12 @@ legacy JSON files"). The modules, in the order a file meets them:
 - ``checking``: written sessions read back and compared;
 - ``run``: one run over a folder; ``jobs``: runs in the background;
 - ``report``: progress and summary; ``options``: what a run is asked to do;
-- ``sample``: generated legacy files, for tests and benchmarks.
 """
 
 from .jobs import ImportJobs
 from .options import Cancelled, ImportOptions, options_from_json
 from .report import MAX_ISSUES, Progress, format_summary, render_progress
 from .run import Importer
-from .sample import legacy_session, write_legacy_folder
 
 __all__ = ["MAX_ISSUES", "Cancelled", "ImportJobs", "ImportOptions", "Importer", "Progress",
-           "format_summary", "legacy_session", "options_from_json", "render_progress",
-           "write_legacy_folder"]
+           "format_summary", "options_from_json", "render_progress"]
