@@ -296,9 +296,12 @@ def test_default_folder_and_progress_bar(db_path: str, _private_home: Path,
     write_legacy_folder(folder, sessions=300, files=6, messages=3)
     out = cli(db_path, "import-json", "--no-backup", home=_private_home)
     assert out.returncode == 0, out.stderr
-    last = out.stderr.strip().splitlines()[-1]
-    assert last.startswith("[########################] 6/6 files  300/300 sessions")
+    lines = out.stderr.strip().splitlines()
+    # first the sessions stored and proven, then made searchable, each with its progress
+    assert lines[-2].startswith("[########################] 6/6 files  300/300 sessions")
+    assert lines[-1].startswith("indexing the history for search: 300/300 sessions")
     assert "ok: 6 file(s) found, 6 imported" in out.stdout
+    assert "searchable: 300 session(s) indexed for search and insights in" in out.stdout
     assert "session(s) read back equal to their JSON" in out.stdout
     assert "/bench/workspace-005" in out.stdout  # found from the worktrees' parents
 

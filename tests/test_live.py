@@ -215,24 +215,31 @@ def test_the_contract_example_keeps_its_shape_after_many_appends(
 
 def test_appended_output_is_whole_in_every_read_and_goes_with_its_instance(
         db_path: str, workspace: str) -> None:
-    """Appends are kept apart and folded in every FOLD_AFTER: every read sees one output,
-    before and after a fold, and a replace or delete of the session takes them along."""
-    from ait42_session.repository import FOLD_AFTER
+    """Appends are kept apart, and the catch-up merges long runs of them into the output:
+    every read sees one output, before and after the merge, and a replace or delete of
+    the session takes them along."""
+    from ait42_session.catchup import FOLD_AFTER
 
-    with Service.open(db_path) as svc:
+    with Service.open(db_path, derived=False) as svc:
         base = svc.create_session_sqlite(workspace, make_session("a"))
         old = base["instances"][0].get("output", "")
         expected = old
-        for n in range(FOLD_AFTER + 3):  # past one fold
+        for n in range(FOLD_AFTER + 3):
             expected += f"[{n}]"
             svc.append_instance_output(workspace, "a", 0, f"[{n}]")
-            if n in (0, FOLD_AFTER - 2, FOLD_AFTER - 1, FOLD_AFTER + 2):
+            if n in (0, FOLD_AFTER - 2, FOLD_AFTER + 2):
                 got = svc.get_session_sqlite(workspace, "a")["instances"][0]["output"]
                 assert got == expected
                 listed = svc.get_all_sessions_sqlite(workspace)[0]["instances"][0]["output"]
                 assert listed == expected
         raw = sqlite3.connect(db_path)
-        assert raw.execute("SELECT count(*) FROM output_appends").fetchone()[0] == 3
+        assert raw.execute("SELECT count(*) FROM output_appends").fetchone()[0] == FOLD_AFTER + 3
+        before = svc.get_session_sqlite(workspace, "a")
+        assert svc.build_search_index(100) == {"indexed": 1, "pending": 0}  # merged here
+        assert raw.execute("SELECT count(*) FROM output_appends").fetchone()[0] == 0
+        assert svc.get_session_sqlite(workspace, "a") == before  # the same, updatedAt too
+        svc.append_instance_output(workspace, "a", 0, "+")
+        assert svc.get_session_sqlite(workspace, "a")["instances"][0]["output"] == expected + "+"
         replaced = dict(base, task="replaced whole")
         svc.update_session_sqlite(workspace, replaced)
         assert svc.get_session_sqlite(workspace, "a")["instances"][0].get("output", "") == old
@@ -249,10 +256,7 @@ def _found(svc: Service, query: str) -> list[str]:
 
 
 def test_streamed_output_is_searchable_when_the_append_returns(
-        db_path: str, workspace: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from ait42_session import repository
-
-    monkeypatch.setattr(repository, "FOLD_AFTER", 4)
+        db_path: str, workspace: str) -> None:
     with Service.open(db_path) as svc:
         base = svc.create_session_sqlite(workspace, make_session("a"))
         svc.create_session_sqlite(workspace, make_session("b"))
@@ -263,24 +267,22 @@ def test_streamed_output_is_searchable_when_the_append_returns(
         assert output and output[0]["instanceId"] == 0
         start, end = output[0]["highlights"][0]
         assert output[0]["text"][start:end].lower() == "quuxerror"
-        # a word cut between two appends is one word; Japanese is found by two characters
+        # a word cut between appends is one word; Japanese is found by two characters
         svc.append_instance_output(workspace, "a", 1, " zorbl")
         svc.append_instance_output(workspace, "a", 1, "ification 認証を追加")
         assert _found(svc, "zorblification") == ["a"]
         assert _found(svc, "認証") == ["a"]
-        assert _found(svc, "quuxerror -zorblification") == ["a"]  # excluded only in a chunk
-        # past the fold: the session's own index row holds it all
-        svc.append_instance_output(workspace, "a", 1, " more")
-        svc.append_instance_output(workspace, "a", 1, " again")  # the fourth: folded
+        assert _found(svc, "quuxerror -zorblification") == []  # the whole session excludes
+        # a word streamed one character per append is found when the last returns
+        for ch in " flumpwiggle ":
+            svc.append_instance_output(workspace, "a", 1, ch)
+        assert _found(svc, "flumpwiggle") == ["a"]
+        assert _found(svc, "zorblification flumpwiggle quuxerror") == ["a"]
+        assert len(svc.search_sessions("flumpwiggle", {"limit": 1})["items"]) == 1
         raw = sqlite3.connect(db_path)
-        assert raw.execute("SELECT count(*) FROM search_stream WHERE instance_id = 1"
-                           ).fetchone()[0] == 0
-        assert _found(svc, "zorblification") == ["a"]
-        assert _found(svc, "quuxerror") == ["a"]
         # replaced whole, then deleted: never found again
         svc.update_session_sqlite(workspace, base)
         assert _found(svc, "quuxerror") == []
-        assert raw.execute("SELECT count(*) FROM search_stream").fetchone()[0] == 0
         svc.append_instance_output(workspace, "b", 0, " plonkword")
         assert _found(svc, "plonkword") == ["b"]
         svc.delete_session_sqlite(workspace, "b")

@@ -19,7 +19,7 @@ from typing import Any
 import aiosqlite
 import pytest
 
-from ait42_session import search, search_text
+from ait42_session import catchup, search_text
 from ait42_session.bridge import Bridge
 from ait42_session.errors import ValidationError
 from ait42_session.service import Service
@@ -62,7 +62,7 @@ class Searcher:
     def verify(self) -> list[str]:
         async def run() -> list[str]:
             async with aiosqlite.connect(self.db_path, isolation_level=None) as conn:
-                return await search.verify_index(conn)
+                return await catchup.verify(conn)
         return asyncio.run(run())
 
 
@@ -349,22 +349,27 @@ def test_query_parser_makes_only_quoted_phrases() -> None:
 
 
 def test_index_of_an_existing_database_is_built_with_progress(
-        s: Searcher, workspace: str, db_path: str) -> None:
+        s: Searcher, workspace: str, db_path: str, monkeypatch: pytest.MonkeyPatch) -> None:
     for k in range(7):
         put(s, workspace, f"s{k}", task=f"existing {k}")
     s.bridge.close()
     conn = sqlite3.connect(db_path)
-    # a database from before the index: its history is listed by the migration
+    # a database whose history is not indexed yet (as after a bulk import)
     conn.execute("DELETE FROM search_fts")
     conn.execute("DELETE FROM search_docs")
-    conn.execute("INSERT INTO search_pending SELECT id FROM sessions")
+    conn.execute("UPDATE derived_position SET seq = 0")  # nothing derived yet
     conn.commit()
     conn.close()
-    with Service.open(db_path) as svc:
-        assert svc.search_sessions("existing", None)["items"] == []
+    monkeypatch.setattr(catchup, "READ_BOUND", 5)  # far behind: answers at once
+    monkeypatch.setattr(catchup, "BATCH", 3)
+    with Service.open(db_path, derived=False) as svc:
+        assert svc.search_sessions("existing", None) == {"items": [], "nextCursor": None,
+                                                         "pending": 7}
         steps: list[tuple[int, int]] = []
-        done = svc.run(search.backfill(svc.db, lambda d, t: steps.append((d, t)), batch=3))
+        done = svc.run(svc.context.derived.run_until_current(
+            progress=lambda d, t: steps.append((d, t))))
         assert done == 7 and steps == [(3, 7), (6, 7), (7, 7)]
+        assert "pending" not in svc.search_sessions("existing", None)
         assert len(svc.search_sessions("existing", None)["items"]) == 7
         assert svc.verify_database_integrity() is True
 
@@ -372,18 +377,20 @@ def test_index_of_an_existing_database_is_built_with_progress(
 def test_the_page_builds_the_index_in_steps(s: Searcher, workspace: str, db_path: str) -> None:
     for k in range(5):
         put(s, workspace, f"s{k}", task=f"older {k}")
+    s.bridge.close()
     conn = sqlite3.connect(db_path)
     conn.execute("DELETE FROM search_fts")
     conn.execute("DELETE FROM search_docs")
-    conn.execute("INSERT INTO search_pending SELECT id FROM sessions")
+    conn.execute("UPDATE derived_position SET seq = 0")  # nothing derived yet
     conn.commit()
     conn.close()
-    assert s.bridge.build_search_index(2) == {"indexed": 2, "pending": 3}
-    assert s.bridge.build_search_index(2) == {"indexed": 2, "pending": 1}
-    assert s.bridge.build_search_index(2) == {"indexed": 1, "pending": 0}
-    assert len(s.ids("older")) == 5
-    with pytest.raises(ValidationError):
-        s.bridge.build_search_index(0)
+    with Service.open(db_path, derived=False) as svc:  # no background catch-up
+        assert svc.build_search_index(2) == {"indexed": 2, "pending": 3}
+        assert svc.build_search_index(2) == {"indexed": 2, "pending": 1}
+        assert svc.build_search_index(2) == {"indexed": 1, "pending": 0}
+        assert len(svc.search_sessions("older", None)["items"]) == 5
+        with pytest.raises(ValidationError):
+            svc.build_search_index(0)
 
 
 def test_another_programs_writes_are_picked_up(s: Searcher, workspace: str,
@@ -393,14 +400,15 @@ def test_another_programs_writes_are_picked_up(s: Searcher, workspace: str,
     conn.execute("UPDATE sessions SET task = 'second words' WHERE id = 's1'")
     conn.commit()
     conn.close()
-    assert s.bridge.build_search_index(100) == {"indexed": 1, "pending": 0}
+    # the search itself catches up with the other program's committed write
     assert s.ids("second") == ["s1"] and s.ids("first") == []
+    assert s.bridge.build_search_index(100) == {"indexed": 0, "pending": 0}
 
 
 def test_a_message_added_after_another_programs_change(s: Searcher, workspace: str,
                                                         db_path: str) -> None:
-    """A message is added to the session's index text as stored, unless the
-    session waits to be reindexed: then the whole session is indexed again."""
+    """Another program's change and this program's message are both in the
+    session's index text: it is indexed whole from what is stored."""
     put(s, workspace, "s1", task="first words", chat=("hello",))
     put(s, workspace, "s2", task="other words")
     s.bridge.add_chat_message_sqlite(workspace, "s2", {
@@ -443,8 +451,11 @@ def test_verify_finds_a_broken_index(s: Searcher, workspace: str) -> None:
     conn.execute("DELETE FROM search_docs WHERE session_id = 's1'")
     conn.commit()
     conn.close()
-    assert any("neither indexed nor waiting" in p for p in s.verify())
+    assert any("sessions are not indexed" in p for p in s.verify())
     assert s.bridge.verify_database_integrity() is False
+    s.bridge.optimize_database()  # rebuilds what is out of step
+    assert s.ids("intact") == ["s2", "s1"] or sorted(s.ids("intact")) == ["s1", "s2"]
+    assert s.verify() == [] and s.bridge.verify_database_integrity() is True
 
 
 def test_copy_is_not_shared(s: Searcher, workspace: str) -> None:
@@ -506,7 +517,7 @@ def test_command_line_builds_the_index_with_progress(s: Searcher, workspace: str
     conn = sqlite3.connect(db_path)
     conn.execute("DELETE FROM search_fts")
     conn.execute("DELETE FROM search_docs")
-    conn.execute("INSERT INTO search_pending SELECT id FROM sessions")
+    conn.execute("UPDATE derived_position SET seq = 0")  # nothing derived yet
     conn.commit()
     conn.close()
     done = cli(db_path, "migrate", "run")

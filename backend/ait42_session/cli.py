@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import consistency, importer, keep_cli, migrations, search
+from . import consistency, importer, keep_cli, migrations
 from .db import default_path
 from .errors import SessionError
 from .service import Service
@@ -109,9 +109,10 @@ def cmd_window(args: argparse.Namespace) -> int:
     return run_window(args.db)
 
 
-def _build_search_index(svc: Service) -> None:
-    """Index the sessions not indexed yet (an older database's history), with
-    progress on stderr: a line rewritten on a terminal, a line a second in a log."""
+def _build_search_index(svc: Service) -> int:
+    """Bring search and insights up to date with every stored session (an older
+    database's history, an import just stored), with progress on stderr: a line
+    rewritten on a terminal, a line a second in a log. How many were indexed."""
     started = last = time.monotonic()
     tty = sys.stderr.isatty()
 
@@ -126,7 +127,7 @@ def _build_search_index(svc: Service) -> None:
         print("\r" + line if tty else line, end="\n" if done == total or not tty else "",
               file=sys.stderr, flush=True)
 
-    svc.run(search.backfill(svc.db, progress))
+    return svc.run(svc.context.derived.run_until_current(progress=progress))
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -240,7 +241,7 @@ def cmd_import_json(args: argparse.Namespace) -> int:
                "dryRun": args.dry_run, "overwrite": args.overwrite,
                "noBackup": args.no_backup}
     tty = sys.stderr.isatty()
-    with Service.open(db) as svc:
+    with Service.open(db, derived=False) as svc:
         job = svc.start_import(args.dir, options)["jobId"]
         last_line = 0.0
         try:
@@ -263,12 +264,28 @@ def cmd_import_json(args: argparse.Namespace) -> int:
                 time.sleep(0.1)
             print("\ncancelled: the files imported before stay imported", file=sys.stderr)
             return 130
+        if status["state"] == "done" and not args.dry_run:
+            status["summary"]["indexing"] = _index_after_import(svc)
     if status["state"] == "failed":
         error = status["error"]
         print(f"ait42-session: {error['name']} [{error['code']}]: {error['message']}",
               file=sys.stderr)
         return 1
     return _report(args, status["summary"], importer.format_summary)
+
+
+def _index_after_import(svc: Service) -> dict[str, Any]:
+    """The import's second phase: the stored sessions (already on the board)
+    made searchable and counted in insights. Ctrl+C here loses nothing: the
+    catch-up resumes in the next process that opens the database."""
+    started = time.monotonic()
+    try:
+        indexed = _build_search_index(svc)
+    except KeyboardInterrupt:
+        print("\nindexing interrupted: every session is stored; search catches up the "
+              "next time the database is opened", file=sys.stderr)
+        raise
+    return {"sessions": indexed, "seconds": round(time.monotonic() - started, 3)}
 
 
 def cmd_workspace_bind(args: argparse.Namespace) -> int:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, get_type_hints
 import pydantic
 
 from . import arguments as a
-from . import consistency, importer, records, repository, search, storage
+from . import catchup, consistency, importer, records, repository, search, storage
 from .db import Database
 from .errors import ValidationError
 from .metrics import Metrics
@@ -43,6 +43,8 @@ class Context:
     jobs: importer.ImportJobs
     metrics: Metrics
     feed: live.ChangeFeed
+    derived: catchup.CatchUp
+    pages: search.Pages
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,19 +166,24 @@ async def get_database_stats(ctx: Context) -> Json:
 
 @command(writes=True)
 async def optimize_database(ctx: Context) -> None:
-    """Refresh statistics, merge the search index, give deleted space back, truncate the WAL."""
+    """Rebuild derived data a check finds out of step (in the background), merge
+    the search index, refresh statistics, give deleted space back, truncate the WAL."""
+    if await ctx.db.write(catchup.verify):
+        await ctx.db.write(catchup.rebuild)
+        ctx.derived.poke()
     await ctx.db.write(search.optimize_index)
     await ctx.db.write_outside_transaction(repository.optimize)
 
 
 @command(writes=False)
 async def verify_database_integrity(ctx: Context) -> bool:
-    """True when the integrity, foreign-key and search-index checks find nothing."""
+    """True when the integrity and foreign-key checks find nothing and the
+    derived data (search index, insights rows) is in step with the sessions."""
     # No read transaction: on a damaged file its COMMIT would fail again.
     if not await ctx.db.read_outside_transaction(repository.verify):
         return False
     # FTS5's own check is an INSERT: it needs the writer (it changes nothing).
-    return not await ctx.db.write(search.verify_index)
+    return not await ctx.db.write(catchup.verify)
 
 
 # -- the board -----------------------------------------------------------------------
@@ -197,10 +204,12 @@ async def list_session_summaries(ctx: Context, workspace_path: a.WorkspaceArg,
     ``{agent?, runtime?, model?, instanceStatus?, won?, createdAfter?, createdBefore?}``.
     """
     q = query
+    figures = _insights.board_filter(q)  # imported below (it imports this)
+    if figures:  # they read the insights rows: derived data, caught up first
+        await ctx.derived.before_read()
     return await ctx.db.read(repository.list_session_summaries, workspace_path, q.status,
                              q.type, q.text or None, q.sort, q.limit, q.cursor, q.sessionIds,
-                             q.archived,
-                             _insights.board_filter(q))  # imported below (it imports this)
+                             q.archived, figures)
 
 
 @command(writes=False)
@@ -218,16 +227,24 @@ async def search_sessions(ctx: Context, query: search.QueryArg,
 
     ``query``: words (all required), ``"a phrase"``, ``-excluded``, ``prefix*``,
     ``a OR b``. ``options`` (or null): ``{workspacePath?, type?, status?,
-    archived?: exclude|include|only, updatedAfter?, updatedBefore?, limit?, cursor?}``.
+    archived?: exclude|include|only, updatedAfter?, updatedBefore?, limit?, cursor?,
+    sort?: relevance|newest}``. Reflects every write that has returned; carries
+    ``pending: n`` when it answered while a bulk backlog is being indexed.
     """
-    return await ctx.db.read(search.run, query, options)
+    waiting = await ctx.derived.before_read()
+    found = await ctx.db.read(search.run, query, options, ctx.pages, ctx.db.generation)
+    if waiting:
+        found["pending"] = waiting
+    return found
 
 
 @command(writes=True)
 async def build_search_index(ctx: Context, batch: search.BatchArg) -> Json:
-    """Index up to ``batch`` sessions not indexed yet (an older database's history,
-    another program's writes): ``{indexed, pending}``; call until ``pending`` is 0."""
-    return await ctx.db.write(search.index_step, batch)
+    """Bring the derived data (search index, insights) up to date with up to
+    ``batch`` changed sessions: ``{indexed, pending}``; call until ``pending`` is 0
+    (the background does the same by itself)."""
+    indexed = await ctx.derived.run_until_current(limit=batch)
+    return {"indexed": indexed, "pending": await ctx.db.read_one(catchup.pending)}
 
 
 # -- the shell's JSON-era commands, routed by the storage mode (json | dual | sqlite) --

@@ -14,7 +14,7 @@ import contextlib
 import os
 import sqlite3
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -148,18 +148,15 @@ class Database:
         for reader in readers:
             self._idle.put_nowait(reader)
         self._closed = False
+        # Bumped each time the whole database is replaced (a restore): what a
+        # caller remembers of the old one (a search's later pages) is void.
+        self.generation = 0
 
     @classmethod
     async def open(cls, path: str | os.PathLike[str], readers: int = READERS,
                    migrations_dir: Path | None = None,
-                   busy_timeout_ms: int = BUSY_TIMEOUT_MS,
-                   functions: Mapping[str, tuple[int, Callable[..., Any]]] | None = None,
-                   ) -> Database:
-        """Open (creating) the file, apply pending migrations, open the readers.
-
-        ``functions``: SQL functions (name: (number of arguments, function)) the
-        writer offers to the schema's triggers.
-        """
+                   busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Database:
+        """Open (creating) the file, apply pending migrations, open the readers."""
         text = os.fspath(path)
         if not text.strip():
             raise ValidationError("the database path is empty; give a file name")
@@ -184,8 +181,6 @@ class Database:
                 keeper = await asyncio.to_thread(_migrate, text, memory, mig, busy_timeout_ms)
                 try:
                     opened.append(await _connect(text, memory, busy_timeout_ms))
-                    for name, (narg, fn) in (functions or {}).items():
-                        await opened[0].create_function(name, narg, fn, deterministic=True)
                 finally:
                     keeper.close()  # for :memory:, the writer now keeps it alive
                 for _ in range(readers):
@@ -196,6 +191,11 @@ class Database:
                 await conn.close()
             raise
         return cls(shown, opened[0], opened[1:])
+
+    @property
+    def closed(self) -> bool:
+        """Whether ``close`` has begun: background work then ends quietly."""
+        return self._closed
 
     def _check_open(self) -> None:
         if self._closed:
@@ -289,6 +289,7 @@ class Database:
                     keeper = await asyncio.to_thread(_migrate, self.path, False,
                                                      migrations.load(), BUSY_TIMEOUT_MS)
                     keeper.close()
+                self.generation += 1
 
     async def close(self) -> None:
         """Wait for running work, run ``PRAGMA optimize``, close every connection."""

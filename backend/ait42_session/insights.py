@@ -234,8 +234,13 @@ async def get_insights(ctx: Context, options: InsightsOptionsArg) -> Json:
     median duration, lines; sessions per ISO week by type.
 
     ``options`` (or null): ``{workspacePath?, type?, updatedAfter?, updatedBefore?}``.
+    Reflects every write that has returned; ``pending: n`` while a bulk backlog waits.
     """
-    return await ctx.db.read(insights, options)
+    waiting = await ctx.derived.before_read()
+    found = await ctx.db.read(insights, options)
+    if waiting:
+        found["pending"] = waiting
+    return found
 
 
 def format_table(result: Json) -> str:

@@ -20,8 +20,7 @@ from typing import Any, Protocol
 
 import aiosqlite
 
-from . import search, search_stream
-from .db import Database, scalar, transaction
+from .db import Database, scalar
 from .errors import ConflictError, NotFoundError, ValidationError
 from .models import ChatMessage, Session, now_rfc3339, timestamp_key
 from .records import stored_rows
@@ -32,7 +31,6 @@ from .rows import (
     INSERT_SESSION,
     JSON_TEXT,
     M_ROW,
-    OUTPUT_OF_I,
     S_COLS,
     UPDATE_SESSION,
     Json,
@@ -43,8 +41,6 @@ from .rows import (
     qualified,
 )
 from .workspace import Workspace
-
-FOLD_AFTER = 128  # appends kept apart before they are folded into the output
 
 _SUMMARY_COLS = ("id, type, task, status, created_at, updated_at, completed_at, model, "
                  "total_duration, total_files_changed, total_lines_added, total_lines_deleted, "
@@ -124,7 +120,6 @@ async def create_session(conn: aiosqlite.Connection, ws: Workspace, s: Session) 
             raise
         raise await _conflict(conn, ws, s.id) from None
     await _write_children(conn, rows)
-    await search.index_session(conn, s)
     return assemble_rows(rows)
 
 
@@ -138,8 +133,6 @@ async def update_session(conn: aiosqlite.Connection, ws: Workspace, s: Session) 
     await conn.execute("DELETE FROM instances WHERE session_id = ?", (s.id,))
     await conn.execute("DELETE FROM chat_messages WHERE session_id = ?", (s.id,))
     await _write_children(conn, rows)
-    await search.index_session(conn, s)
-    await search_stream.forget(conn, [s.id])
     return assemble_rows(rows)
 
 
@@ -175,8 +168,6 @@ async def delete_session(conn: aiosqlite.Connection, ws: Workspace, session_id: 
          now_rfc3339(), JSON_TEXT(session)))
     await conn.execute("DELETE FROM sessions WHERE id = ? AND workspace_hash = ?",
                        (session_id, ws.hash))
-    await search.unindex_sessions(conn, [session_id])
-    await search_stream.forget(conn, [session_id])
 
 
 async def _bump(conn: aiosqlite.Connection, ws: Workspace, session_id: str,
@@ -194,7 +185,6 @@ async def _bump(conn: aiosqlite.Connection, ws: Workspace, session_id: str,
 async def add_chat_message(conn: aiosqlite.Connection, ws: Workspace, session_id: str,
                            m: ChatMessage) -> Json:
     await _bump(conn, ws, session_id, 1)
-    stale = await search.is_pending(conn, session_id)
     try:
         await conn.execute(INSERT_MESSAGE, message_row(session_id, m))
     except sqlite3.IntegrityError as exc:
@@ -203,7 +193,6 @@ async def add_chat_message(conn: aiosqlite.Connection, ws: Workspace, session_id
                 f"message {m.id!r} already exists in session {session_id!r}"
             ) from None
         raise
-    await search.index_message(conn, session_id, m.content, stale)
     return await get_session(conn, ws, session_id)
 
 
@@ -223,46 +212,35 @@ async def append_instance_output(conn: aiosqlite.Connection, ws: Workspace, sess
     """Append to one instance's output as a row of its own: nothing is rewritten.
 
     Runs on the writer outside a transaction: the one INSERT is its own, and
-    its triggers (migration 9) touch the session's ``updatedAt`` and index the
-    chunk for search in it. Every ``FOLD_AFTER`` appends, a second transaction
-    folds the rows into the output and reindexes the session, so reads join a
-    short list and the cost is shared out.
+    its trigger (migration 9) touches the session's ``updatedAt``, which logs
+    the change (migration 5). So a call that fails stored nothing, and one that
+    returns is stored whole; the catch-up indexes the session's whole current
+    text (a word split over any number of appends is one word) and merges long
+    runs of chunks into the output (``catchup``).
     """
     now = now_rfc3339()
     # The output's new length: the last append's total (else the stored output's
-    # length, counted once per fold), plus this text; and how many rows wait.
-    mine = "WHERE a.session_id = ? AND a.instance_id = ?"
+    # length: NULs replaced first, since SQLite's length() stops at one), plus
+    # this text's length in characters, counted here for the same reason.
     rows = list(await conn.execute_fetchall(
         "INSERT INTO output_appends (session_id, instance_id, text, at, at_key, total)"
         " SELECT ?, ?, ?, ?, ?, coalesce("
-        f"   (SELECT a.total FROM output_appends a {mine} ORDER BY a.seq DESC LIMIT 1),"
-        "   (SELECT length(coalesce(i.output, '')) FROM instances i"
-        "    WHERE i.session_id = ? AND i.instance_id = ?)) + length(?)"
+        "   (SELECT a.total FROM output_appends a WHERE a.session_id = ?"
+        "    AND a.instance_id = ? ORDER BY a.seq DESC LIMIT 1),"
+        "   (SELECT length(replace(coalesce(i.output, ''), char(0), ' ')) FROM instances i"
+        "    WHERE i.session_id = ? AND i.instance_id = ?)) + ?"
         " WHERE EXISTS (SELECT 1 FROM instances i JOIN sessions s"
         "   ON s.id = i.session_id WHERE i.session_id = ? AND i.instance_id = ?"
         "   AND s.workspace_hash = ?)"
-        " RETURNING total, (SELECT count(*) FROM output_appends a"
-        "   WHERE a.session_id = output_appends.session_id"
-        "   AND a.instance_id = output_appends.instance_id AND a.seq <= output_appends.seq)",
+        " RETURNING total",
         (session_id, instance_id, text, now, timestamp_key(now), session_id, instance_id,
-         session_id, instance_id, text, session_id, instance_id, ws.hash)))
+         session_id, instance_id, len(text), session_id, instance_id, ws.hash)))
     if not rows:
         if await scalar(conn, "SELECT 1 FROM sessions WHERE id = ? AND workspace_hash = ?",
                         (session_id, ws.hash)) is None:
             raise NotFoundError(f"no session {session_id!r} in workspace {ws.path}")
         raise NotFoundError(f"session {session_id!r} has no instance {instance_id}")
-    length, appends = rows[0]
-    if appends >= FOLD_AFTER:
-        key = (session_id, instance_id)
-        async with transaction(conn):
-            await conn.execute(f"UPDATE instances AS i SET output = {OUTPUT_OF_I}"
-                               " WHERE i.session_id = ? AND i.instance_id = ?", key)
-            await conn.execute(
-                "DELETE FROM output_appends WHERE session_id = ? AND instance_id = ?", key)
-            # the session's own index row takes the whole output again
-            await search.index_sessions(conn, [session_id])
-            await search_stream.forget(conn, [session_id], instance_id)
-    return {"outputLength": length}
+    return {"outputLength": int(rows[0][0])}
 
 
 # --------------------------------------------------------------------------

@@ -1,36 +1,35 @@
-"""Full-text search: the index's upkeep and the ``search_sessions`` command.
+"""Full-text search: the index and the ``search_sessions`` command.
 
 The index (``migrations/3_search.sql``) holds one FTS5 row per session, made
-from text prepared in Python (``search_text``). Every write path calls
-:func:`index_sessions` in its own transaction, so a command's change is
-searchable when it returns. SQL triggers list changed sessions in
-``search_pending``; whatever a write path did not index itself (the history of
-a database that existed before the migration, another process's writes) is
-indexed by :func:`backfill` at start-up.
+from text prepared in Python (``search_text``). No command writes it: the
+catch-up (``catchup``) re-indexes the sessions the change log names, in
+batches, and a search first brings it up to every write that has returned.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
 import json
-import math
-from collections.abc import Awaitable, Callable, Iterable
+import secrets
+import time
+from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Annotated, Any, Protocol, TypeVar
+from typing import Annotated, Any
 
 import aiosqlite
 from pydantic import BeforeValidator, Field, Strict
 
-from . import search_excerpt, search_stream, search_text
+from . import search_excerpt, search_text
 from .errors import DatabaseError, ValidationError
-from .models import Session, timestamp_key
+from .models import timestamp_key
 from .rows import OUTPUT_OF_I
 from .workspace import resolve
 
 Json = dict[str, Any]
-T = TypeVar("T")
 
 MAX_QUERY = 1000
 MAX_LIMIT = 200
@@ -42,11 +41,12 @@ _CHUNK = 500  # sessions per statement when (re)indexing
 _TYPES = ("competition", "ensemble", "debate")
 _STATUSES = ("running", "completed", "failed", "paused")
 _ARCHIVED = ("exclude", "include", "only")
-# The index upkeep the writes call (the benchmark turns them off to compare).
-UPKEEP = ("index_sessions", "unindex_sessions", "index_session", "index_message",
-          "is_pending")
+_SORTS = ("relevance", "newest")
 _OPTIONS = {"workspacePath", "type", "status", "archived", "updatedAfter", "updatedBefore",
-            "limit", "cursor"}
+            "limit", "cursor", "sort"}
+WINDOW = 2000  # relevance ranks the most recently indexed matches, this many at most
+PAGE_LIFE = 600.0  # seconds a first page's list of matches stays for its later pages
+PAGES_KEPT = 64  # first pages' lists kept at once (the oldest go first)
 
 
 # --- the index -------------------------------------------------------------------
@@ -70,7 +70,6 @@ _DROP_DOCS = "DELETE FROM search_docs WHERE session_id IN (SELECT value FROM jso
 _ADD_DOC = "INSERT INTO search_docs (session_id) VALUES (?)"
 _ADD_ROW = ("INSERT INTO search_fts (rowid, task, output, branch, agent_name, chat)"
             " SELECT docid, ?, ?, ?, ?, ? FROM search_docs WHERE session_id = ?")
-_DONE = "DELETE FROM search_pending WHERE session_id IN (SELECT value FROM json_each(?))"
 
 
 def _fts_rows(rows: Iterable[Any]) -> list[tuple[str, ...]]:
@@ -80,8 +79,11 @@ def _fts_rows(rows: Iterable[Any]) -> list[tuple[str, ...]]:
 
 async def index_sessions(conn: aiosqlite.Connection, session_ids: Iterable[str]) -> None:
     """Bring these sessions' index rows in line with their stored text (inside
-    the caller's write transaction); a session that no longer exists leaves the
-    index."""
+    the catch-up's write transaction); a session that no longer exists leaves
+    the index. Each session indexed gets a new, higher row number, so the
+    index's row order is the order sessions were last written in (the
+    relevance window walks it backwards). Preparing the text is CPU work: it
+    runs on a worker thread, leaving the event loop to other callers."""
     ids = list(dict.fromkeys(session_ids))
     for k in range(0, len(ids), _CHUNK):
         chunk = json.dumps(ids[k:k + _CHUNK])
@@ -90,135 +92,14 @@ async def index_sessions(conn: aiosqlite.Connection, session_ids: Iterable[str])
         rows = list(await conn.execute_fetchall(_TEXTS, (chunk,)))
         if rows:
             await conn.executemany(_ADD_DOC, [(r[0],) for r in rows])
-            await conn.executemany(_ADD_ROW, _fts_rows(rows))
-        await conn.execute(_DONE, (chunk,))
+            await conn.executemany(_ADD_ROW, await asyncio.to_thread(_fts_rows, rows))
 
 
-def _columns_of(s: Session) -> tuple[str, str, str, str, str]:
-    """The prepared text of each indexed column, from the validated session
-    (the same text ``_TEXTS`` would read back once it is stored)."""
-    insts = sorted(s.instances, key=lambda i: i.instance_id)
-    prep = search_text.index_text
-    return (prep(s.task), prep("\n".join(i.output or "" for i in insts)),
-            prep("\n".join(i.branch for i in insts)),
-            prep("\n".join(i.agent_name for i in insts)),
-            prep("\n".join(m.content for m in s.chat_history)))
-
-
-_ROW_OF = ("SELECT d.docid, f.task, f.output, f.branch, f.agent_name, f.chat FROM search_docs d"
-           " LEFT JOIN search_fts f ON f.rowid = d.docid WHERE d.session_id = ?")
-_DELETE_ROW = "DELETE FROM search_fts WHERE rowid = ?"
-_INSERT_ROW = ("INSERT INTO search_fts (rowid, task, output, branch, agent_name, chat)"
-               " VALUES (?, ?, ?, ?, ?, ?)")
-_DONE_ONE = "DELETE FROM search_pending WHERE session_id = ?"
-
-
-async def index_session(conn: aiosqlite.Connection, s: Session) -> None:
-    """Index a session just created or replaced whole, from its model (no read
-    back). A replacement whose indexed text did not change (a status, a count)
-    leaves the index alone: FTS5 would tokenize the whole session twice."""
-    columns = _columns_of(s)
-    rows = list(await conn.execute_fetchall(_ROW_OF, (s.id,)))
-    if rows:
-        docid, *old = rows[0]
-        if tuple(old) == columns:
-            await conn.execute(_DONE_ONE, (s.id,))
-            return
-        if old[0] is not None:
-            await conn.execute(_DELETE_ROW, (docid,))
-    else:
-        cursor = await conn.execute(_ADD_DOC, (s.id,))
-        docid = cursor.lastrowid
-    await conn.execute(_INSERT_ROW, (docid, *columns))
-    await conn.execute(_DONE_ONE, (s.id,))
-
-
-async def is_pending(conn: aiosqlite.Connection, session_id: str) -> bool:
-    """Whether the session waits to be reindexed (another program changed it):
-    its index row is then not a base to add a message to."""
-    rows = await conn.execute_fetchall(
-        "SELECT 1 FROM search_pending WHERE session_id = ?", (session_id,))
-    return bool(list(rows))
-
-
-async def index_message(conn: aiosqlite.Connection, session_id: str, content: str,
-                        stale: bool) -> None:
-    """Index one chat message just added: the session's stored index text with
-    the message's added to its chat (nothing else is read or prepared again).
-    ``stale`` (:func:`is_pending` before the write): reindex the whole session."""
-    rows = list(await conn.execute_fetchall(_ROW_OF, (session_id,)))
-    if stale or not rows or rows[0][1] is None:
-        await index_sessions(conn, [session_id])
-        return
-    docid, task, output, branch, agent, chat = rows[0]
-    text = search_text.index_text(content)
-    await conn.execute(_DELETE_ROW, (docid,))
-    await conn.execute(_INSERT_ROW, (docid, task, output, branch, agent,
-                                     f"{chat}\n{text}" if chat else text))
-    await conn.execute(_DONE_ONE, (session_id,))
-
-
-async def unindex_sessions(conn: aiosqlite.Connection, session_ids: Iterable[str]) -> None:
-    """Remove these sessions from the index (before or after they are deleted)."""
-    ids = list(dict.fromkeys(session_ids))
-    for k in range(0, len(ids), _CHUNK):
-        chunk = json.dumps(ids[k:k + _CHUNK])
-        await conn.execute(_DROP_ROWS, (chunk,))
-        await conn.execute(_DROP_DOCS, (chunk,))
-        await conn.execute(
-            "DELETE FROM search_pending WHERE session_id IN (SELECT value FROM json_each(?))"
-            " AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = search_pending.session_id)",
-            (chunk,))
-
-
-async def pending_count(conn: aiosqlite.Connection) -> int:
-    """How many sessions wait to be (re)indexed."""
-    rows = await conn.execute_fetchall("SELECT count(*) FROM search_pending")
-    return int(next(iter(rows))[0])
-
-
-async def index_pending(conn: aiosqlite.Connection, batch: int) -> int:
-    """Index up to ``batch`` waiting sessions; how many were taken."""
-    rows = await conn.execute_fetchall("SELECT session_id FROM search_pending LIMIT ?", (batch,))
-    ids = [str(r[0]) for r in rows]
-    await index_sessions(conn, ids)
-    return len(ids)
-
-
-class Store(Protocol):
-    """What :func:`backfill` needs of ``db.Database``."""
-
-    async def write(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T: ...
-    async def read(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T: ...
-
-
-async def backfill(db: Store, progress: Callable[[int, int], None] | None = None,
-                   batch: int = 200) -> int:
-    """Index every waiting session, ``batch`` per transaction so that commands
-    get in between; ``progress(done, total)`` after each. Returns how many."""
-    total = await db.read(pending_count)
-    done = 0
-    while total:
-        taken = await db.write(index_pending, batch)
-        if not taken:
-            break
-        done += taken
-        total = max(total, done)
-        if progress is not None:
-            progress(done, total)
-    return done
-
-
-async def index_step(conn: aiosqlite.Connection, batch: int) -> Json:
-    """One step of indexing an existing history: ``{indexed, pending}``."""
-    indexed = await index_pending(conn, batch)
-    return {"indexed": indexed, "pending": await pending_count(conn)}
-
-
-async def verify_index(conn: aiosqlite.Connection) -> list[str]:
-    """Problems of the index (empty when sound). Runs FTS5's own integrity
-    check, which needs the writer's connection, and checks that each session
-    is indexed once or waits to be."""
+async def verify_index(conn: aiosqlite.Connection, upto: int) -> list[str]:
+    """Problems of the index (empty when sound): FTS5's own integrity check
+    (it needs the writer's connection), and each session the catch-up has
+    reached (its change at or before ``upto``) indexed exactly once, and no
+    index row without its session."""
     problems: list[str] = []
     try:
         await conn.execute("INSERT INTO search_fts (search_fts) VALUES ('integrity-check')")
@@ -226,16 +107,17 @@ async def verify_index(conn: aiosqlite.Connection) -> list[str]:
         problems.append(f"search index: {exc}")
     rows = await conn.execute_fetchall(
         "SELECT"
-        " (SELECT count(*) FROM sessions s WHERE NOT EXISTS (SELECT 1 FROM search_docs d"
-        "   WHERE d.session_id = s.id) AND NOT EXISTS (SELECT 1 FROM search_pending p"
-        "   WHERE p.session_id = s.id)),"
-        " (SELECT count(*) FROM search_docs d WHERE NOT EXISTS (SELECT 1 FROM sessions s"
-        "   WHERE s.id = d.session_id) AND NOT EXISTS (SELECT 1 FROM search_pending p"
-        "   WHERE p.session_id = d.session_id)),"
-        " (SELECT count(*) FROM search_docs) - (SELECT count(*) FROM search_fts)")
+        " (SELECT count(*) FROM sessions s JOIN session_changes c ON c.session_id = s.id"
+        "   WHERE c.seq <= ? AND NOT EXISTS (SELECT 1 FROM search_docs d"
+        "   WHERE d.session_id = s.id)),"
+        " (SELECT count(*) FROM search_docs d JOIN session_changes c"
+        "   ON c.session_id = d.session_id WHERE c.seq <= ? AND NOT EXISTS"
+        "   (SELECT 1 FROM sessions s WHERE s.id = d.session_id)),"
+        " (SELECT count(*) FROM search_docs) - (SELECT count(*) FROM search_fts)",
+        (upto, upto))
     missing, stale, rows_off = next(iter(rows))
     if missing:
-        problems.append(f"search index: {missing} sessions are neither indexed nor waiting")
+        problems.append(f"search index: {missing} sessions are not indexed")
     if stale:
         problems.append(f"search index: {stale} index rows belong to no session")
     if rows_off:
@@ -263,11 +145,12 @@ class Options:
     updated_before: int | None = None
     limit: int = DEFAULT_LIMIT
     cursor: str | None = None
+    sort: str = "relevance"
 
     def key(self) -> str:
         """What a cursor is bound to besides the query."""
         return repr((self.workspace_hash, self.type, self.status, self.archived,
-                     self.updated_after, self.updated_before))
+                     self.updated_after, self.updated_before, self.sort))
 
 
 def _choice(options: Json, name: str, allowed: tuple[str, ...]) -> str | None:
@@ -277,6 +160,18 @@ def _choice(options: Json, name: str, allowed: tuple[str, ...]) -> str | None:
     if not isinstance(value, str) or value not in allowed:
         raise ValidationError(f"options.{name} must be one of {', '.join(allowed)} or null,"
                               f" got {value!r}")
+    return value
+
+
+def _status(options: Json) -> str | None:
+    """A session status to filter on: the contract's four, or one the shell's own
+    runner writes (``started``, ``round_<n>``), kept and filterable as written."""
+    value = options.get("status")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > 100:
+        raise ValidationError(f"options.status must be a session status such as "
+                              f"{', '.join(_STATUSES)} or null, got {value!r}")
     return value
 
 
@@ -314,10 +209,11 @@ def parse_options(options: object) -> Options:
         raise ValidationError("options.cursor must be the nextCursor of the previous page")
     return Options(
         workspace_hash=ws_hash, type=_choice(options, "type", _TYPES),
-        status=_choice(options, "status", _STATUSES),
+        status=_status(options),
         archived=_choice(options, "archived", _ARCHIVED) or "exclude",
         updated_after=_time(options, "updatedAfter"),
-        updated_before=_time(options, "updatedBefore"), limit=limit, cursor=cursor)
+        updated_before=_time(options, "updatedBefore"), limit=limit, cursor=cursor,
+        sort=_choice(options, "sort", _SORTS) or "relevance")
 
 
 def parse(query: object) -> search_text.Query:
@@ -337,27 +233,70 @@ OptionsArg = Annotated[Options, BeforeValidator(parse_options)]
 BatchArg = Annotated[int, Strict(), Field(ge=1, le=5000)]
 
 
+# --- paging ----------------------------------------------------------------------
+
+
+class Pages:
+    """The ordered matches of recent first pages, so that their later pages list
+    exactly those sessions, once each, whatever is written in between (bm25
+    scores move with every indexed write, so a score cannot be a cursor).
+
+    Kept in memory for ``PAGE_LIFE`` seconds, the newest ``PAGES_KEPT`` of
+    them; a relevance list holds at most ``WINDOW`` session ids."""
+
+    def __init__(self) -> None:
+        self._lists: OrderedDict[str, tuple[float, list[tuple[str, float]]]] = OrderedDict()
+
+    def keep(self, ranked: list[tuple[str, float]]) -> str:
+        """Remember a first page's whole list; the token later pages name it by."""
+        now = time.monotonic()
+        token = secrets.token_urlsafe(9)
+        self._lists[token] = (now, ranked)
+        while len(self._lists) > PAGES_KEPT:
+            self._lists.popitem(last=False)
+        return token
+
+    def get(self, token: str) -> list[tuple[str, float]] | None:
+        """The list of ``token``, None when it has expired or was never here."""
+        entry = self._lists.get(token)
+        if entry is None or time.monotonic() - entry[0] > PAGE_LIFE:
+            self._lists.pop(token, None)
+            return None
+        return entry[1]
+
+
 def _fingerprint(query: search_text.Query, opts: Options) -> str:
     return hashlib.sha256((query.key() + opts.key()).encode()).hexdigest()[:12]
 
 
-def _encode_cursor(score: float, updated_key: int, session_id: str, print_: str) -> str:
-    raw = json.dumps([score, updated_key, session_id, print_]).encode()
+def _encode_cursor(*parts: Any) -> str:
+    raw = json.dumps(list(parts)).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str, print_: str) -> tuple[float, int, str]:
+_STALE = ("options.cursor can no longer be followed (the search is over {minutes} minutes "
+          "old, the window was restarted or the database was restored); search again "
+          "without it")
+
+
+def _decode_cursor(cursor: str, print_: str, generation: int) -> list[Any]:
+    """``["r", token, offset]`` or ``["n", updated_key, session_id]``."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        score, updated_key, session_id, fp = json.loads(raw)
-        if (fp != print_ or not isinstance(session_id, str)
-                or not isinstance(updated_key, int) or not isinstance(score, (int, float))
-                or not math.isfinite(score)):
+        kind, a, b, fp, gen = json.loads(raw)
+        if (fp != print_ or not isinstance(gen, int) or kind not in ("r", "n")
+                or (kind == "r" and not (isinstance(a, str) and isinstance(b, int)))
+                or (kind == "n" and not (isinstance(a, int) and isinstance(b, str)))):
             raise ValueError
     except (ValueError, TypeError, binascii.Error):
         raise ValidationError("options.cursor is not the nextCursor of this search "
                               "(same query and filters); start again without it") from None
-    return float(score), updated_key, session_id
+    if gen != generation:
+        raise ValidationError(_STALE.format(minutes=int(PAGE_LIFE // 60)))
+    return [kind, a, b]
+
+
+# --- the search ------------------------------------------------------------------
 
 
 async def _archived_expr(conn: aiosqlite.Connection) -> str:
@@ -370,30 +309,42 @@ async def _archived_expr(conn: aiosqlite.Connection) -> str:
     return "CASE WHEN json_valid(s.extra) THEN json_extract(s.extra, '$.archivedAt') END"
 
 
-async def search_sessions(conn: aiosqlite.Connection, query: object, options: object) -> Json:
-    """The contract's ``search_sessions``: ranked hits with excerpts, one page."""
-    return await run(conn, parse(query), parse_options(options))
-
-
-async def run(conn: aiosqlite.Connection, parsed: search_text.Query, opts: Options) -> Json:
-    """:func:`search_sessions` with its arguments already validated."""
+async def run(conn: aiosqlite.Connection, parsed: search_text.Query, opts: Options,
+              pages: Pages, generation: int = 0) -> Json:
+    """``search_sessions`` with its arguments validated: one page of hits with
+    excerpts. Relevance: bm25 among the ``WINDOW`` most recently indexed
+    matching sessions, the whole list fixed by the first page (``pages``);
+    newest: by ``updatedAt``, paged by the last one shown."""
     print_ = _fingerprint(parsed, opts)
-    after = _decode_cursor(opts.cursor, print_) if opts.cursor else None
+    after = _decode_cursor(opts.cursor, print_, generation) if opts.cursor else None
     match = parsed.expression()
     excluded = parsed.excluded_fts()
     if match is None and excluded is None:
         return {"items": [], "nextCursor": None}
     archived = await _archived_expr(conn)
-    rows = None
-    if match is not None:
-        rows = await _ranked_first(conn, match, opts, after, archived)
-    if rows is None:
-        rows = await _ranked_all(conn, match, excluded, opts, after, archived)
-    if match is not None and await search_stream.any_rows(conn):
-        rows = search_stream.merge(
-            rows, await _streamed(conn, match, excluded, opts, after, archived), opts.limit + 1)
-    more = len(rows) > opts.limit
-    rows = rows[:opts.limit]
+    where, params = _filters(opts, archived)
+    if opts.sort == "newest" or match is None:
+        rows = await _newest(conn, match, excluded, opts, where, params, archived,
+                             None if after is None else (int(after[1]), str(after[2])))
+        more = len(rows) > opts.limit
+        rows = rows[:opts.limit]
+        cursor = (_encode_cursor("n", int(rows[-1][7]), str(rows[-1][0]), print_, generation)
+                  if more and rows else None)
+    else:
+        if after is None:
+            ranked = await _ranked(conn, match, where, params)
+            offset = 0
+        else:
+            kept = pages.get(str(after[1]))
+            if kept is None:
+                raise ValidationError(_STALE.format(minutes=int(PAGE_LIFE // 60)))
+            ranked, offset = kept, int(after[2])
+        page = ranked[offset:offset + opts.limit]
+        rows = await _hits(conn, page, archived)
+        cursor = None
+        if offset + opts.limit < len(ranked):
+            token = pages.keep(ranked) if after is None else str(after[1])
+            cursor = _encode_cursor("r", token, offset + opts.limit, print_, generation)
     found = await search_excerpt.matches(
         conn, [(str(r[0]), int(r[10]), str(r[3])) for r in rows], parsed)
     items = [{
@@ -401,34 +352,16 @@ async def run(conn: aiosqlite.Connection, parsed: search_text.Query, opts: Optio
         "type": r[4], "status": r[5], "updatedAt": r[6], "archivedAt": r[8],
         "score": -float(r[9]) if r[9] else 0.0, "matches": found.get(str(r[0]), []),
     } for r in rows]
-    last = rows[-1] if rows else None
-    cursor = (_encode_cursor(float(last[9]), int(last[7]), str(last[0]), print_)
-              if more and last is not None else None)
     return {"items": items, "nextCursor": cursor}
 
 
-async def _streamed(conn: aiosqlite.Connection, match: str, excluded: str | None,
-                    opts: Options, after: tuple[float, int, str] | None,
-                    archived: str) -> list[Any]:
-    """Hits among output appended since its last fold (``search_stream``)."""
-    source, params = search_stream.source(excluded)
-    where, more = _filters(opts, after, archived)
-    return list(await conn.execute_fetchall(
-        _HIT.format(archived=archived, source=source, extra="")
-        + (" WHERE " + " AND ".join(where) if where else "") + _ORDER,
-        [match, *params, *more, opts.limit + 1]))
-
-
 _HIT = ("SELECT s.id, s.workspace_hash, w.path, s.task, s.type, s.status, s.updated_at,"
-        " s.updated_key, {archived}, m.score, m.docid{extra} FROM {source}"
-        " JOIN search_docs d ON d.docid = m.docid JOIN sessions s ON s.id = d.session_id"
+        " s.updated_key, {archived}, {score}, d.docid FROM {source}"
+        " JOIN sessions s ON s.id = d.session_id"
         " JOIN workspaces w ON w.hash = s.workspace_hash")
-_ORDER = " ORDER BY m.score, s.updated_key DESC, s.id LIMIT ?"
-_OVERFETCH = 4  # the first pass takes this many times a page, for the filters to drop
 
 
-def _filters(opts: Options, after: tuple[float, int, str] | None,
-             archived: str) -> tuple[list[str], list[Any]]:
+def _filters(opts: Options, archived: str) -> tuple[list[str], list[Any]]:
     where: list[str] = []
     params: list[Any] = []
     for sql, value in (("s.workspace_hash = ?", opts.workspace_hash), ("s.type = ?", opts.type),
@@ -441,62 +374,61 @@ def _filters(opts: Options, after: tuple[float, int, str] | None,
         where.append(f"{archived} IS NULL")
     elif opts.archived == "only":
         where.append(f"{archived} IS NOT NULL")
-    if after is not None:
-        where.append("(m.score > ? OR (m.score = ? AND (s.updated_key < ?"
-                     " OR (s.updated_key = ? AND s.id > ?))))")
-        params += [after[0], after[0], after[1], after[1], after[2]]
     return where, params
 
 
-async def _ranked_first(conn: aiosqlite.Connection, match: str, opts: Options,
-                        after: tuple[float, int, str] | None, archived: str) -> list[Any] | None:
-    """The page from the best few index rows alone: FTS5 scores every match (in
-    C, cheaply) and keeps the best ``_OVERFETCH`` pages' worth with SQLite's
-    top-N sort; only those are joined with their sessions and filtered, in the
-    same statement (its text depends only on which filters are set, so it is
-    prepared once). None when that cannot be sure to be the same answer as
-    :func:`_ranked_all`: the filters left too few, or rows beyond what was taken
-    score the same as the page's last (ties are ordered by ``updatedAt``, which
-    the index does not know)."""
-    take = (opts.limit + 1) * _OVERFETCH
-    floor = "" if after is None else " WHERE score >= ?"
-    # ``taken`` and ``worst``: how many index rows the top-N kept and the worst
-    # score among them, on every row (the filters may drop any of them).
-    source = ("(SELECT docid, score, count(*) OVER () AS taken, max(score) OVER () AS worst"
-              " FROM (SELECT docid, score FROM (SELECT rowid AS docid,"
-              f" bm25(search_fts, {_WEIGHTS}) AS score FROM search_fts"
-              f" WHERE search_fts MATCH ? LIMIT -1){floor} ORDER BY score LIMIT ?)) m")
-    where, more = _filters(opts, after, archived)
-    rows = list(await conn.execute_fetchall(
-        _HIT.format(archived=archived, source=source, extra=", m.taken, m.worst")
-        + (" WHERE " + " AND ".join(where) if where else "") + _ORDER,
-        [match, *(() if after is None else (after[0],)), take, *more, opts.limit + 1]))
-    if not rows:
-        return None  # no match at all, or the filters dropped every row taken
-    taken, worst = int(rows[0][11]), float(rows[0][12])
-    if taken < take:
-        return rows  # every match was taken: the answer is exact
-    if len(rows) <= opts.limit or float(rows[-1][9]) >= worst:
-        return None
-    return rows
+async def _ranked(conn: aiosqlite.Connection, match: str, where: list[str],
+                  params: list[Any]) -> list[tuple[str, float]]:
+    """Every matching session of the window, best first: FTS5 walks its rows
+    newest first and stops after ``WINDOW`` that pass the filters, scoring only
+    those (bm25 weighted by field); ties go to the newest ``updatedAt``."""
+    rows = await conn.execute_fetchall(
+        "SELECT id, score FROM (SELECT s.id AS id, s.updated_key AS updated_key,"
+        f" bm25(search_fts, {_WEIGHTS}) AS score FROM search_fts"
+        " JOIN search_docs d ON d.docid = search_fts.rowid"
+        " JOIN sessions s ON s.id = d.session_id"
+        " WHERE search_fts MATCH ?" + "".join(f" AND {w}" for w in where)
+        + " ORDER BY search_fts.rowid DESC LIMIT ?)"
+        " ORDER BY score, updated_key DESC, id", [match, *params, WINDOW])
+    return [(str(r[0]), float(r[1])) for r in rows]
 
 
-async def _ranked_all(conn: aiosqlite.Connection, match: str | None, excluded: str | None,
-                      opts: Options, after: tuple[float, int, str] | None,
-                      archived: str) -> list[Any]:
-    """The page from every match, each joined with its session and filtered."""
-    params: list[Any] = []
-    where: list[str] = []
+async def _hits(conn: aiosqlite.Connection, page: list[tuple[str, float]],
+                archived: str) -> list[Any]:
+    """The hit rows of a page of ranked sessions, in its order; a session deleted
+    since the first page is left out."""
+    if not page:
+        return []
+    rows = await conn.execute_fetchall(
+        _HIT.format(archived=archived, score="p.value ->> '$[1]'",
+                    source="json_each(?) p"
+                           " JOIN search_docs d ON d.session_id = p.value ->> '$[0]'"),
+        (json.dumps(page),))
+    by_id = {str(r[0]): r for r in rows}
+    return [by_id[sid] for sid, _score in page if sid in by_id]
+
+
+async def _newest(conn: aiosqlite.Connection, match: str | None, excluded: str | None,
+                  opts: Options, where: list[str], params: list[Any], archived: str,
+                  after: tuple[int, str] | None) -> list[Any]:
+    """A page of matching sessions newest first (``sort: newest``, or a query of
+    exclusions only: every session without those words)."""
+    where = list(where)
+    params = list(params)
     if match is not None:
-        source = (f"(SELECT rowid AS docid, bm25(search_fts, {_WEIGHTS}) AS score"
-                  " FROM search_fts WHERE search_fts MATCH ?) m")
-        params.append(match)
-    else:  # only exclusions: every session without those words, newest first
-        source = "(SELECT d.docid AS docid, 0.0 AS score FROM search_docs d) m"
-        where.append("m.docid NOT IN (SELECT rowid FROM search_fts WHERE search_fts MATCH ?)")
+        source = "search_fts JOIN search_docs d ON d.docid = search_fts.rowid"
+        score = f"bm25(search_fts, {_WEIGHTS})"
+        where.insert(0, "search_fts MATCH ?")
+        params.insert(0, match)
+    else:
+        source = "search_docs d"
+        score = "0.0"
+        where.append("d.docid NOT IN (SELECT rowid FROM search_fts WHERE search_fts MATCH ?)")
         params.append(excluded)
-    more_where, more = _filters(opts, after, archived)
-    where += more_where
-    sql = (_HIT.format(archived=archived, source=source, extra="")
-           + (" WHERE " + " AND ".join(where) if where else "") + _ORDER)
-    return list(await conn.execute_fetchall(sql, [*params, *more, opts.limit + 1]))
+    if after is not None:
+        where.append("(s.updated_key < ? OR (s.updated_key = ? AND s.id > ?))")
+        params += [after[0], after[0], after[1]]
+    sql = (_HIT.format(archived=archived, score=score, source=source)
+           + (" WHERE " + " AND ".join(where) if where else "")
+           + " ORDER BY s.updated_key DESC, s.id LIMIT ?")
+    return list(await conn.execute_fetchall(sql, [*params, opts.limit + 1]))

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from . import commands, importer, live, search_stream, storage
+from . import catchup, commands, importer, live, search, storage
 from .commands import REGISTRY, Context
 from .db import BUSY_TIMEOUT_MS, Database, default_path
 from .errors import DatabaseError, FileError, SessionError
@@ -30,34 +30,40 @@ class Service:
     """Every command of the registry as a method; open with ``Service.open(db_path)``."""
 
     def __init__(self, loop: Loop, db: Database,
-                 sessions_dir: str | os.PathLike[str] | None = None) -> None:
+                 sessions_dir: str | os.PathLike[str] | None = None, *,
+                 derived: bool = True) -> None:
         self._loop = loop
         self.db = db
-        self.context = Context(db=db, storage=storage.Storage(db, sessions_dir),
-                               jobs=importer.ImportJobs(db, loop.run), metrics=Metrics(),
-                               feed=live.ChangeFeed(db))
+        jobs = importer.ImportJobs(db, loop.run)
+        self.context = Context(db=db, storage=storage.Storage(db, sessions_dir), jobs=jobs,
+                               metrics=Metrics(), feed=live.ChangeFeed(db),
+                               derived=catchup.CatchUp(db, enabled=derived,
+                                                       paused=jobs.running),
+                               pages=search.Pages())
+        loop.run(_started(self.context.derived))
         self._closed = False
         self._close_lock = threading.Lock()
 
     @classmethod
     def open(cls, db_path: str | os.PathLike[str] | None = None, *,
              sessions_dir: str | os.PathLike[str] | None = None,
-             busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Service:
+             busy_timeout_ms: int = BUSY_TIMEOUT_MS, derived: bool = True) -> Service:
         """Open the database (creating folders, applying migrations) and start the loop.
 
         ``sessions_dir``: the legacy JSON files (default ``$AIT42_SESSIONS_DIR``
         or ``~/.ait42/sessions``). ``busy_timeout_ms``: how long a write waits
-        for another program holding the database's lock.
+        for another program holding the database's lock. ``derived=False``: no
+        background catch-up of the search index and insights (benchmarks compare
+        writes with and without it); searches and insights still catch up first.
         """
         loop = Loop()
         try:
             db = loop.run(Database.open(db_path if db_path is not None else default_path(),
-                                        busy_timeout_ms=busy_timeout_ms,
-                                        functions=search_stream.SQL_FUNCTIONS))
+                                        busy_timeout_ms=busy_timeout_ms))
         except BaseException:
             loop.stop()
             raise
-        return cls(loop, db, sessions_dir)
+        return cls(loop, db, sessions_dir, derived=derived)
 
     def call(self, name: str, *args: Any) -> Any:
         """Validate ``args`` for the command ``name``, run it, record its figures."""
@@ -92,6 +98,7 @@ class Service:
             return await coro
         finally:
             self.context.feed.poke()
+            self.context.derived.poke()
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run a coroutine on the store's loop (for Python callers: reports with progress)."""
@@ -120,6 +127,7 @@ class Service:
             self._closed = True
             try:
                 self.context.jobs.shutdown()  # imports stop before the database closes
+                self._loop.run(self.context.derived.stop())
                 self._loop.run(self.db.close())
             finally:
                 self._loop.stop()
@@ -129,6 +137,10 @@ class Service:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+async def _started(derived: catchup.CatchUp) -> None:
+    derived.start()
 
 
 def _unexpected(name: str, exc: Exception) -> SessionError:

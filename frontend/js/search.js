@@ -117,6 +117,9 @@ export class SearchView {
       this.render();
       view.dataset.state = 'done';
       view.dataset.query = query;
+      // Far behind (a bulk import or restore): the answer is from what is indexed
+      // so far; say so, and follow the indexing with its progress.
+      if (result.pending > 0 && !this.indexing) this.buildIndex();
     } catch (error) {
       if (seq !== this.seq) return;
       view.dataset.state = 'failed';
@@ -243,8 +246,11 @@ export class SearchView {
     this.hooks.openHit(hit, target);
   }
 
-  /** Index what an older database holds, a batch at a time, with progress. */
+  /** Bring search up to date with what is stored (an older database's history,
+   * an import just stored), a batch at a time, showing how many sessions wait. */
   async buildIndex() {
+    if (this.indexing) return;
+    this.indexing = true;
     const badge = $('search-indexing');
     try {
       let step = await invoke('build_search_index', { batch: 1 });
@@ -252,7 +258,7 @@ export class SearchView {
       let done = step.indexed;
       while (step.pending > 0) {
         badge.hidden = false;
-        badge.textContent = `Indexing for search… ${Math.floor((100 * done) / total)}%`;
+        badge.textContent = `Indexing ${step.pending.toLocaleString()} sessions for search… ${Math.floor((100 * done) / Math.max(total, done + step.pending))}%`;
         badge.dataset.pending = String(step.pending);
         step = await invoke('build_search_index', { batch: 500 });
         done += step.indexed;
@@ -260,6 +266,7 @@ export class SearchView {
     } catch (error) {
       showError(error, 'indexing the history for search');
     } finally {
+      this.indexing = false;
       badge.hidden = true;
       badge.dataset.pending = '0';
     }

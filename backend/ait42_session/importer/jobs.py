@@ -88,6 +88,10 @@ class ImportJobs:
             if job.progress.finished is None:
                 job.progress.finished = time.monotonic()
 
+    def running(self) -> bool:
+        """Whether an import is writing now (the derived data's catch-up waits for it)."""
+        return any(j.state == "running" for j in list(self._jobs.values()))
+
     def status(self, job_id: str) -> Json:
         job = self._jobs.get(job_id)
         if job is None:

@@ -220,4 +220,8 @@ def format_summary(summary: Json, *, limit: int = 50) -> str:
         f"{summary['verified']} session(s) read back equal to their JSON; counts "
         f"{'match' if summary['countsMatch'] else 'DO NOT MATCH'} "
         f"(read = written + unchanged + skipped); {summary['elapsedSeconds']:.1f}s")
+    indexing = summary.get("indexing")
+    if indexing is not None:
+        lines.append(f"searchable: {indexing['sessions']} session(s) indexed for search and "
+                     f"insights in {indexing['seconds']:.1f}s more")
     return "\n".join(lines)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from .. import backups, search
+from .. import backups
 from ..consistency import field_diff
 from ..db import Database
 from ..errors import FileError
@@ -298,8 +298,6 @@ class Importer:
                 fields = field_diff(versions[1], versions[0]) if versions is not None else None
                 work.issue(status, why or status, ready.sid, None, fields)
         if written and not self.options.dry_run:
-            # Searchable when the import returns, as after any write (same transaction).
-            await search.index_sessions(conn, [sid for sid, _rows in written])
             differ = await read_back(conn, written, since)
             report["verified"] += len(written) - len(differ)
             for sid, fields in differ:
