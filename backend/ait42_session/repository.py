@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 import aiosqlite
 
-from .db import Database, scalar
+from .db import Database, scalar, transaction
 from .errors import ConflictError, NotFoundError, ValidationError
 from .models import ChatMessage, Session, now_rfc3339, timestamp_key
 from .records import stored_rows
@@ -211,36 +211,46 @@ async def append_instance_output(conn: aiosqlite.Connection, ws: Workspace, sess
                                  instance_id: int, text: str) -> Json:
     """Append to one instance's output as a row of its own: nothing is rewritten.
 
-    Runs on the writer outside a transaction: the one INSERT is its own, and
-    its trigger (migration 9) touches the session's ``updatedAt``, which logs
+    Runs on the writer outside a transaction: the one INSERT is its own (an
+    output holding NUL, first appended to, is counted in a short transaction of
+    its own), and its trigger (migration 9) touches the session's ``updatedAt``, which logs
     the change (migration 5). So a call that fails stored nothing, and one that
     returns is stored whole; the catch-up indexes the session's whole current
     text (a word split over any number of appends is one word) and merges long
     runs of chunks into the output (``catchup``).
     """
     now = now_rfc3339()
-    # The output's new length: the last append's total (else the stored output's
-    # length: NULs replaced first, since SQLite's length() stops at one), plus
-    # this text's length in characters, counted here for the same reason.
+    at = (session_id, instance_id, text, now, timestamp_key(now))
+    where = (session_id, instance_id, ws.hash)
+    # The output's new length: the last append's total, else the stored output's
+    # length (SQLite's length() stops at a NUL: such an output is counted here
+    # instead, below), plus this text's length in characters.
     rows = list(await conn.execute_fetchall(
         "INSERT INTO output_appends (session_id, instance_id, text, at, at_key, total)"
-        " SELECT ?, ?, ?, ?, ?, coalesce("
-        "   (SELECT a.total FROM output_appends a WHERE a.session_id = ?"
-        "    AND a.instance_id = ? ORDER BY a.seq DESC LIMIT 1),"
-        "   (SELECT length(replace(coalesce(i.output, ''), char(0), ' ')) FROM instances i"
-        "    WHERE i.session_id = ? AND i.instance_id = ?)) + ?"
-        " WHERE EXISTS (SELECT 1 FROM instances i JOIN sessions s"
-        "   ON s.id = i.session_id WHERE i.session_id = ? AND i.instance_id = ?"
-        "   AND s.workspace_hash = ?)"
-        " RETURNING total",
-        (session_id, instance_id, text, now, timestamp_key(now), session_id, instance_id,
-         session_id, instance_id, len(text), session_id, instance_id, ws.hash)))
-    if not rows:
-        if await scalar(conn, "SELECT 1 FROM sessions WHERE id = ? AND workspace_hash = ?",
-                        (session_id, ws.hash)) is None:
-            raise NotFoundError(f"no session {session_id!r} in workspace {ws.path}")
-        raise NotFoundError(f"session {session_id!r} has no instance {instance_id}")
-    return {"outputLength": int(rows[0][0])}
+        " SELECT ?, ?, ?, ?, ?, base + ? FROM (SELECT coalesce("
+        "   (SELECT a.total FROM output_appends a WHERE a.session_id = i.session_id"
+        "    AND a.instance_id = i.instance_id ORDER BY a.seq DESC LIMIT 1),"
+        "   CASE WHEN instr(CAST(coalesce(i.output, '') AS BLOB), x'00') = 0"
+        "   THEN length(coalesce(i.output, '')) END) AS base"
+        "   FROM instances i JOIN sessions s ON s.id = i.session_id"
+        "   WHERE i.session_id = ? AND i.instance_id = ? AND s.workspace_hash = ?)"
+        " WHERE base IS NOT NULL RETURNING total", (*at, len(text), *where)))
+    if rows:
+        return {"outputLength": int(rows[0][0])}
+    async with transaction(conn):
+        stored = list(await conn.execute_fetchall(
+            "SELECT coalesce(i.output, '') FROM instances i JOIN sessions s"
+            " ON s.id = i.session_id WHERE i.session_id = ? AND i.instance_id = ?"
+            " AND s.workspace_hash = ?", where))
+        if not stored:
+            if await scalar(conn, "SELECT 1 FROM sessions WHERE id = ? AND workspace_hash = ?",
+                            (session_id, ws.hash)) is None:
+                raise NotFoundError(f"no session {session_id!r} in workspace {ws.path}")
+            raise NotFoundError(f"session {session_id!r} has no instance {instance_id}")
+        total = len(stored[0][0]) + len(text)
+        await conn.execute("INSERT INTO output_appends (session_id, instance_id, text, at,"
+                           " at_key, total) VALUES (?, ?, ?, ?, ?, ?)", (*at, total))
+    return {"outputLength": total}
 
 
 # --------------------------------------------------------------------------
