@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 
 from . import arguments as a
 from . import repository
@@ -25,6 +26,7 @@ from .db import Database
 from .errors import SessionError
 from .rows import Json
 
+log = logging.getLogger(__name__)
 POLL_SECONDS = 0.2
 MAX_CHANGES = 500  # more than this since the token: the page reloads instead
 
@@ -92,6 +94,9 @@ class ChangeFeed:
                     self.poke()
         except SessionError:
             self.poke()  # the database closed or failed: waiters look and get the error
+        except Exception:
+            log.exception("the live watcher stopped")
+            self.poke()
         finally:
             self._watcher = None
 

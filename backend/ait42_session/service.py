@@ -9,13 +9,15 @@ a ``Service`` that pywebview may see.
 from __future__ import annotations
 
 import concurrent.futures
+import logging
 import os
 import threading
 import time
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any, TypeVar
 
-from . import catchup, commands, importer, live, search, storage
+from . import catchup, commands, importer, live, logs, search, storage
 from .commands import REGISTRY, Context
 from .db import BUSY_TIMEOUT_MS, Database, default_path
 from .errors import DatabaseError, FileError, SessionError
@@ -24,6 +26,7 @@ from .metrics import Metrics
 from .rows import Json
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class Service:
@@ -43,6 +46,7 @@ class Service:
         loop.run(_started(self.context.derived))
         self._closed = False
         self._close_lock = threading.Lock()
+        self.log_path = logs.attach(db.path)
 
     @classmethod
     def open(cls, db_path: str | os.PathLike[str] | None = None, *,
@@ -86,7 +90,8 @@ class Service:
             code = exc.code
             raise
         except Exception as exc:
-            error = _unexpected(name, exc)
+            error = _unexpected(name, exc, self.log_path)
+            log.exception("%s failed unexpectedly", name)
             code = error.code
             raise error from exc
         finally:
@@ -131,6 +136,7 @@ class Service:
                 self._loop.run(self.db.close())
             finally:
                 self._loop.stop()
+                logs.detach(self.log_path)
 
     def __enter__(self) -> Service:
         return self
@@ -143,9 +149,11 @@ async def _started(derived: catchup.CatchUp) -> None:
     derived.start()
 
 
-def _unexpected(name: str, exc: Exception) -> SessionError:
-    """A failure no layer foresaw, as a contract error: the command changed nothing."""
+def _unexpected(name: str, exc: Exception, log_file: Path | None) -> SessionError:
+    """A failure no layer foresaw, as a contract error: the command changed nothing.
+    Its traceback is in the log file, which the message names."""
+    details = f"; details in {log_file}" if log_file is not None else ""
     if isinstance(exc, OSError):
-        return FileError(f"{name}: {exc}")
+        return FileError(f"{name}: {exc}{details}")
     return SessionError(f"{name} failed unexpectedly ({type(exc).__name__}: {exc}); "
-                        "nothing was changed")
+                        f"nothing was changed{details}")

@@ -8,6 +8,7 @@ database's event loop); one import at a time per bridge.
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import threading
 import time
@@ -19,6 +20,8 @@ from ..errors import ConflictError, NotFoundError, SessionError
 from .options import Cancelled, ImportOptions
 from .report import Progress
 from .run import Importer, Runner
+
+log = logging.getLogger(__name__)
 
 Json = dict[str, Any]
 
@@ -78,8 +81,10 @@ class ImportJobs:
                 job.summary = run.summary  # the files imported before the cancel
             job.state = "failed"
         except Exception as exc:  # a job must end in a state the page sees
+            log.exception("import %s stopped on an unexpected error", job.job_id)
             job.error = {"name": type(exc).__name__, "code": "INTERNAL",
-                         "message": f"the import stopped on an unexpected error: {exc}"}
+                         "message": f"the import stopped on an unexpected error: {exc} "
+                                    "(its traceback is in the log file beside the database)"}
             job.state = "failed"
         else:
             job.summary = summary

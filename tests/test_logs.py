@@ -1,0 +1,52 @@
+"""An unforeseen error leaves its traceback in the log file beside the database."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import pytest
+
+from ait42_session import catchup, logs
+from ait42_session.errors import SessionError
+from ait42_session.service import Service
+
+from .conftest import make_session
+
+
+def test_an_internal_error_names_the_log_file_that_holds_its_traceback(
+        db_path: str, workspace: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def broken(*_args: object) -> int:
+        raise RuntimeError("a failure nobody foresaw")
+
+    with Service.open(db_path, derived=False) as svc:
+        svc.create_session_sqlite(workspace, make_session("s1"))
+        monkeypatch.setattr(catchup, "step", broken)  # the search's catch-up fails
+        with pytest.raises(SessionError) as caught:
+            svc.search_sessions("anything", None)
+        log_file = Path(db_path).parent / "logs" / "ait42-session.log"
+        assert caught.value.code == "INTERNAL"
+        assert f"details in {log_file}" in str(caught.value)
+    text = log_file.read_text(encoding="utf-8")
+    assert "search_sessions failed unexpectedly" in text
+    assert "Traceback (most recent call last)" in text and "a failure nobody foresaw" in text
+    # the store closed: its file is no longer attached to the package's logger
+    assert not [h for h in logs.LOGGER.handlers if isinstance(h, logging.FileHandler)]
+
+
+def test_a_background_failure_is_logged(db_path: str, workspace: str,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    async def broken(*_args: object) -> int:
+        raise RuntimeError("the catch-up broke")
+
+    monkeypatch.setattr(catchup, "step", broken)
+    monkeypatch.setattr(catchup, "DEBOUNCE_SECONDS", 0.0)
+    log_file = Path(db_path).parent / "logs" / "ait42-session.log"
+    with Service.open(db_path) as svc:
+        svc.create_session_sqlite(workspace, make_session("s1"))
+        for _ in range(200):
+            if log_file.exists() and "the catch-up broke" in log_file.read_text("utf-8"):
+                break
+            time.sleep(0.05)
+    assert "catch-up of derived data failed" in log_file.read_text("utf-8")
