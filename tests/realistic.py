@@ -264,7 +264,9 @@ def build(db_path: str | Path, *, sessions: int = 300, seed: int = 17, long_line
         # nothing in the file leads back to it. Imported under its hash alone.
         history.unknown_hash = legacy_hash(UNKNOWN_PATH)
         unknown = [_session(rng, n + k, "/mnt/backup/worktrees", now, age_hours=200 + k * 30,
-                          instances=2, lines=60) for k in range(3)]
+                          instances=2, lines=60,
+                          task=f"Quarterly revenue dashboard export, part {k + 1} (old laptop)")
+                   for k in range(3)]
         history.unknown_session = unknown[0]["id"]
     with Service.open(db) as service, tempfile.TemporaryDirectory() as tmp:
         # The shell's own statuses (round_2, timeout, ...) only come in through its files.

@@ -63,11 +63,49 @@ export class Board {
     });
     $('board').addEventListener('keydown', (event) => {
       const card = event.target instanceof Element ? event.target.closest('.card') : null;
-      if (card && (event.key === 'Enter' || event.key === ' ')) {
+      if (!card || event.ctrlKey || event.metaKey || event.altKey) return;
+      if (event.key === 'Enter' || event.key === ' ') {
         event.preventDefault();
         this.onOpen(card.dataset.sessionId);
+        return;
+      }
+      const next = this.neighbour(card, event.key);
+      if (next) {
+        event.preventDefault();
+        next.focus();
+        next.scrollIntoView({ block: 'nearest' });
       }
     });
+  }
+
+  /**
+   * The card a key moves to from ``card``: j / ArrowDown and k / ArrowUp within its
+   * column, h / ArrowLeft and l / ArrowRight to the same place in the next column
+   * that has cards. Null when the key is not one of those or there is nowhere to go.
+   */
+  neighbour(card, key) {
+    const cards = [...card.parentElement.children];
+    const at = cards.indexOf(card);
+    if (key === 'j' || key === 'ArrowDown') return cards[at + 1] || null;
+    if (key === 'k' || key === 'ArrowUp') return cards[at - 1] || null;
+    const step = key === 'l' || key === 'ArrowRight' ? 1 : key === 'h' || key === 'ArrowLeft' ? -1 : 0;
+    if (!step) return null;
+    const columns = [...$('board').querySelectorAll('.column-cards')];
+    for (let c = columns.indexOf(card.parentElement) + step; c >= 0 && c < columns.length; c += step) {
+      const other = columns[c].children;
+      if (other.length) return other[Math.min(at, other.length - 1)];
+    }
+    return null;
+  }
+
+  /** Put the keyboard on a card: the given session's, else the first. */
+  focusCard(sessionId = null) {
+    const card = (sessionId && this.cardOf(sessionId)) || $('board').querySelector('.card');
+    if (card) {
+      card.focus({ preventScroll: true });
+      card.scrollIntoView({ block: 'nearest' });
+    }
+    return Boolean(card);
   }
 
   /** Show only the sessions behind an Insights figure (null: all again). */
