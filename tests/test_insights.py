@@ -363,3 +363,12 @@ def test_the_median_of_many_sorted_runs_is_the_median_of_all(seed: int) -> None:
     assert _median_seconds(runs) == statistics.median(everything) / 1000
     assert _median_seconds([*runs, [10**9]]) == statistics.median([*everything, 10**9]) / 1000
     assert _median_seconds([[], []]) is None
+
+
+def test_command_line_durations_read_like_the_window() -> None:
+    """The table's median is written as the window's formatDuration writes it."""
+    from ait42_session.insights import format_duration
+    assert format_duration(7140.4) == "1h 59m"
+    assert format_duration(245) == "4m 05s"
+    assert format_duration(12.4) == "12s"
+    assert format_duration(None) == "-"

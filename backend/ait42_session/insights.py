@@ -243,6 +243,20 @@ async def get_insights(ctx: Context, options: InsightsOptionsArg) -> Json:
     return found
 
 
+def format_duration(seconds: float | None) -> str:
+    """A duration as the window writes it (dom.js formatDuration): 1h 59m, 4m 05s, 12s."""
+    if seconds is None:
+        return "-"
+    s = max(0, round(seconds))
+    h, s = divmod(s, 3600)
+    m, s = divmod(s, 60)
+    if h:
+        return f"{h}h {m:02d}m"
+    if m:
+        return f"{m}m {s:02d}s"
+    return f"{s}s"
+
+
 def format_table(result: Json) -> str:
     """The insights as aligned text tables (the command line without ``--json``)."""
     lines = [f"{result['sessions']:,} session(s)"]
@@ -257,7 +271,7 @@ def format_table(result: Json) -> str:
             rate = f"{100 * g['wins'] / g['decided']:.0f}%" if g["decided"] else "-"
             median = g["medianDurationSeconds"]
             cells = (g["instances"], g["wins"], g["decided"], rate, g["completed"], g["failed"],
-                     "-" if median is None else f"{median:,.1f}s", g["linesAdded"],
+                     format_duration(median), g["linesAdded"],
                      g["linesDeleted"])
             lines.append(f"{g[key]:<{width}}  " + "  ".join(
                 f"{c:>9,}" if isinstance(c, int) else f"{c:>9}" for c in cells))

@@ -126,14 +126,17 @@ export function stripAnsi(output) {
 }
 
 /** Fill `node` with one line's text: coloured runs as spans, all through textContent. */
-export function renderLine(node, line, coloured = true) {
+export function renderLine(node, line, coloured = true, textOf = null) {
+  // textOf(text) -> Node: how plain text becomes nodes (linkify); a text node by default
+  const plain = textOf || ((t) => document.createTextNode(t));
   if (!coloured || !line.runs.length) {
-    node.textContent = line.text;
+    if (textOf) node.append(plain(line.text));
+    else node.textContent = line.text;
     return;
   }
   let at = 0;
   for (const run of line.runs) {
-    if (run.start > at) node.append(document.createTextNode(line.text.slice(at, run.start)));
+    if (run.start > at) node.append(plain(line.text.slice(at, run.start)));
     const span = document.createElement('span');
     const classes = [];
     if (run.fg && run.fg.name) classes.push(`ansi-fg-${run.fg.name}`);
@@ -145,9 +148,9 @@ export function renderLine(node, line, coloured = true) {
     span.className = classes.join(' ');
     if (run.fg && run.fg.css) span.style.color = run.fg.css;
     if (run.bg && run.bg.css) span.style.backgroundColor = run.bg.css;
-    span.textContent = line.text.slice(run.start, run.end);
+    span.append(plain(line.text.slice(run.start, run.end)));
     node.append(span);
     at = run.end;
   }
-  if (at < line.text.length) node.append(document.createTextNode(line.text.slice(at)));
+  if (at < line.text.length) node.append(plain(line.text.slice(at)));
 }

@@ -11,11 +11,24 @@ const STATUS_LABELS = { running: 'Running', completed: 'Completed', failed: 'Fai
 
 const $ = (id) => document.getElementById(id);
 
+/** The column of a status: the shell's debate statuses (started, round_<n>) run. */
+export function columnOf(status) {
+  return status === 'started' || /^round_\d+$/.test(status) ? 'running' : status;
+}
+
+/** "Round 2" for round_2, "Starting" for started; null for the standard statuses. */
+export function roundLabel(status) {
+  const m = /^round_(\d+)$/.exec(status);
+  if (m) return `Round ${m[1]}`;
+  return status === 'started' ? 'Starting' : null;
+}
+
 export class Board {
   constructor({ getWorkspace, onOpen }) {
     this.getWorkspace = getWorkspace;
     this.onOpen = onOpen;
     this.items = [];
+    this.total = 0;
     this.nextCursor = null;
     this.seq = 0;
     this.loaded = false;
@@ -50,11 +63,49 @@ export class Board {
     });
     $('board').addEventListener('keydown', (event) => {
       const card = event.target instanceof Element ? event.target.closest('.card') : null;
-      if (card && (event.key === 'Enter' || event.key === ' ')) {
+      if (!card || event.ctrlKey || event.metaKey || event.altKey) return;
+      if (event.key === 'Enter' || event.key === ' ') {
         event.preventDefault();
         this.onOpen(card.dataset.sessionId);
+        return;
+      }
+      const next = this.neighbour(card, event.key);
+      if (next) {
+        event.preventDefault();
+        next.focus();
+        next.scrollIntoView({ block: 'nearest' });
       }
     });
+  }
+
+  /**
+   * The card a key moves to from ``card``: j / ArrowDown and k / ArrowUp within its
+   * column, h / ArrowLeft and l / ArrowRight to the same place in the next column
+   * that has cards. Null when the key is not one of those or there is nowhere to go.
+   */
+  neighbour(card, key) {
+    const cards = [...card.parentElement.children];
+    const at = cards.indexOf(card);
+    if (key === 'j' || key === 'ArrowDown') return cards[at + 1] || null;
+    if (key === 'k' || key === 'ArrowUp') return cards[at - 1] || null;
+    const step = key === 'l' || key === 'ArrowRight' ? 1 : key === 'h' || key === 'ArrowLeft' ? -1 : 0;
+    if (!step) return null;
+    const columns = [...$('board').querySelectorAll('.column-cards')];
+    for (let c = columns.indexOf(card.parentElement) + step; c >= 0 && c < columns.length; c += step) {
+      const other = columns[c].children;
+      if (other.length) return other[Math.min(at, other.length - 1)];
+    }
+    return null;
+  }
+
+  /** Put the keyboard on a card: the given session's, else the first. */
+  focusCard(sessionId = null) {
+    const card = (sessionId && this.cardOf(sessionId)) || $('board').querySelector('.card');
+    if (card) {
+      card.focus({ preventScroll: true });
+      card.scrollIntoView({ block: 'nearest' });
+    }
+    return Boolean(card);
   }
 
   /** Show only the sessions behind an Insights figure (null: all again). */
@@ -129,6 +180,7 @@ export class Board {
         { workspacePath, query: this.query(null) }, 'loading sessions');
       if (seq !== this.seq) return; // a newer request is on its way
       this.items = page.items;
+      this.total = Number.isInteger(page.total) ? page.total : page.items.length;
       this.nextCursor = page.nextCursor;
       this.loaded = true;
       this.render();
@@ -159,7 +211,9 @@ export class Board {
 
   /** Forget a session that was just deleted, without a round trip. */
   remove(sessionId) {
+    const before = this.items.length;
     this.items = this.items.filter((s) => s.id !== sessionId);
+    if (this.items.length < before) this.total = Math.max(this.items.length, this.total - 1);
     const card = $('board').querySelector(`.card[data-session-id="${CSS.escape(sessionId)}"]`);
     if (card) card.remove();
     this.updateCounts();
@@ -225,7 +279,7 @@ export class Board {
   }
 
   placeCard(summary) {
-    const column = this.columns.get(summary.status);
+    const column = this.columns.get(columnOf(summary.status));
     if (!column) return;
     const card = renderCard(summary);
     const next = [...column.cards.children].find((c) => {
@@ -287,10 +341,11 @@ export class Board {
   appendCards(items) {
     const fragments = new Map();
     for (const summary of items) {
-      const column = this.columns.get(summary.status);
+      const key = columnOf(summary.status);
+      const column = this.columns.get(key);
       if (!column) continue;
-      if (!fragments.has(summary.status)) fragments.set(summary.status, document.createDocumentFragment());
-      fragments.get(summary.status).append(renderCard(summary));
+      if (!fragments.has(key)) fragments.set(key, document.createDocumentFragment());
+      fragments.get(key).append(renderCard(summary));
     }
     for (const [status, fragment] of fragments) this.columns.get(status).cards.append(fragment);
   }
@@ -301,12 +356,22 @@ export class Board {
       column.cards.parentElement.classList.toggle('is-empty', column.cards.childElementCount === 0);
     }
     const shown = this.items.length;
-    $('board-count').textContent = this.getWorkspace() && this.loaded
-      ? `${formatNumber(shown)} session${shown === 1 ? '' : 's'}${this.nextCursor ? ' shown' : ''}`
+    const total = Math.max(this.total, shown);
+    const showing = this.getWorkspace() && this.loaded && shown > 0;
+    $('board-count').textContent = showing
+      ? (this.nextCursor ? `${formatNumber(shown)} of ${formatNumber(total)}`
+        : `${formatNumber(shown)} session${shown === 1 ? '' : 's'}`)
       : '';
+    $('board-end').textContent = showing
+      ? (this.nextCursor ? `Showing ${formatNumber(shown)} of ${formatNumber(total)} sessions`
+        : `All ${formatNumber(shown)} session${shown === 1 ? '' : 's'} shown`)
+      : '';
+    $('board-footer').hidden = !showing;
     $('load-more').hidden = !this.nextCursor;
+    if (this.nextCursor) $('load-more').textContent = `Load ${formatNumber(Math.min(prefs.pageSize, total - shown))} more`;
     const board = $('board');
     board.dataset.count = String(shown);
+    board.dataset.total = String(total);
     board.dataset.more = this.nextCursor ? 'true' : 'false';
   }
 }
@@ -322,6 +387,7 @@ export function renderCard(s) {
   },
   el('div', { class: 'card-top' },
     el('span', { class: ['badge', `type-${s.type}`], text: s.type }),
+    roundLabel(s.status) ? el('span', { class: 'badge badge-round', text: roundLabel(s.status) }) : null,
     s.model ? el('span', { class: 'card-model', text: s.model }) : null,
     s.archivedAt ? el('span', { class: 'badge badge-archived', text: 'archived' }) : null,
     el('time', {

@@ -8,6 +8,7 @@ import { parseAnsi } from './ansi.js';
 import { alignLines } from './diff.js';
 import { VirtualColumn } from './vlist.js';
 import { debateRounds } from './debate.js';
+import { undoToast } from './keep.js';
 
 const $ = (id) => document.getElementById(id);
 const present = (v) => v !== undefined && v !== null && v !== '';
@@ -263,19 +264,35 @@ export class CompareView {
     const sessionId = this.session.id;
     await withButton(button, async () => {
       try {
-        const fresh = await call('get_session_sqlite', { workspacePath, sessionId }, 'reading the session');
-        fresh.winnerId = instanceId;
-        fresh.updatedAt = new Date().toISOString();
-        const stored = await call('update_session_sqlite', { workspacePath, session: fresh }, 'marking the winner');
-        this.session = stored;
-        this.renderFacts();
-        this.renderOutputHeads();
-        toast(`Instance #${instanceId} is the winner`);
-        this.onChanged(stored);
+        await this.setWinner(workspacePath, sessionId, instanceId, 'marking the winner');
+        const before = this.previousWinner;
+        const was = before === null ? 'no winner' : `#${before} was`;
+        // An earlier winner is replaced without a question, but never beyond recall.
+        undoToast(`Instance #${instanceId} is the winner (${was} before)`, async () => {
+          await this.setWinner(workspacePath, sessionId, before, 'undoing the winner change').catch(() => {});
+          toast(before === null ? 'Winner cleared again' : `Instance #${before} is the winner again`);
+        });
       } catch {
         /* shown in the banner */
       }
     });
+  }
+
+  /** Store ``instanceId`` (null: none) as the session's winner; shows what was stored. */
+  async setWinner(workspacePath, sessionId, instanceId, what) {
+    const fresh = await call('get_session_sqlite', { workspacePath, sessionId }, 'reading the session');
+    this.previousWinner = present(fresh.winnerId) ? fresh.winnerId : null;
+    if (instanceId === null) delete fresh.winnerId;
+    else fresh.winnerId = instanceId;
+    fresh.updatedAt = new Date().toISOString();
+    const stored = await call('update_session_sqlite', { workspacePath, session: fresh }, what);
+    if (this.session && this.session.id === sessionId) {
+      this.session = stored;
+      this.renderFacts();
+      this.renderOutputHeads();
+    }
+    this.onChanged(stored);
+    return stored;
   }
 
   renderPairSelects() {

@@ -12,6 +12,8 @@ import { el, setChildren, linkify, relativeTime, formatDateTime, formatDuration,
 import { call, withButton, toast } from './feedback.js';
 import { invoke } from './invoke.js';
 import { undoToast, exportDialog } from './keep.js';
+import { parseAnsi, renderLine } from './ansi.js';
+import { VirtualColumn } from './vlist.js';
 
 export const INSTANCE_STATUSES = ['idle', 'running', 'completed', 'failed', 'paused', 'archived'];
 
@@ -246,7 +248,11 @@ export class Detail {
     setChildren($('detail-meta'));
     setChildren($('instances'), el('p', { class: 'muted placeholder', text: 'Loading instances…' }));
     setChildren($('chat'));
-    $('output').textContent = '';
+    if (this.outputColumn) {
+      this.outputColumn.destroy();
+      this.outputColumn = null;
+    }
+    $('output').replaceChildren();
     $('output-title').textContent = '';
     $('output-size').textContent = '';
     $('instances-count').textContent = '';
@@ -398,34 +404,54 @@ export class Detail {
     this.renderOutput();
   }
 
+  /**
+   * The selected instance's output as a terminal showed it: colours as spans (ansi.js,
+   * never HTML), every other escape removed, links clickable, and only the visible
+   * lines in the DOM (vlist.js), so a 100,000-line output opens at once.
+   */
   renderOutput() {
     const inst = (this.session.instances || []).find((i) => i.instanceId === this.selectedInstance);
     const out = $('output');
+    if (this.outputColumn) {
+      this.outputColumn.destroy();
+      this.outputColumn = null;
+    }
     if (inst) out.setAttribute('aria-labelledby', `instance-tab-${inst.instanceId}`);
     else out.removeAttribute('aria-labelledby');
     if (!inst) {
       $('output-title').textContent = '';
       $('output-size').textContent = '';
-      out.textContent = '';
+      out.replaceChildren();
       out.dataset.empty = 'true';
+      out.dataset.rows = '0';
       return;
     }
     $('output-title').textContent = `#${inst.instanceId} · ${inst.agentName}`;
     const text = typeof inst.output === 'string' ? inst.output : '';
-    $('output-size').textContent = text ? `${formatNumber(text.split('\n').length)} lines · ${formatBytes(new Blob([text]).size)}` : '';
     out.dataset.instanceId = String(inst.instanceId);
     out.dataset.empty = text ? 'false' : 'true';
-    const line = this.markLine && this.markLine.instanceId === inst.instanceId
-      ? lineOf(text, this.markLine.words) : -1;
-    if (line >= 0) {
-      const lines = text.split('\n');
-      const before = lines.slice(0, line).join('\n');
-      const after = lines.slice(line + 1).join('\n');
-      setChildren(out, linkify(before ? `${before}\n` : ''),
-        el('mark', { class: 'search-line', dataset: { line } }, linkify(lines[line])),
-        linkify(line < lines.length - 1 ? `\n${after}` : ''));
-    } else if (text) setChildren(out, linkify(text));
-    else setChildren(out, el('span', { class: 'muted', text: 'No output recorded for this instance.' }));
+    if (!text) {
+      $('output-size').textContent = '';
+      out.dataset.rows = '0';
+      out.replaceChildren(el('span', { class: 'muted output-none', text: 'No output recorded for this instance.' }));
+      return;
+    }
+    // Parsed once per output string: a live redraw of the same text costs nothing.
+    if (!this.parsed || this.parsed.source !== text) this.parsed = { source: text, lines: parseAnsi(text) };
+    const { lines } = this.parsed;
+    $('output-size').textContent = `${formatNumber(lines.length)} lines · ${formatBytes(new Blob([text]).size)}`;
+    const markRow = this.markLine && this.markLine.instanceId === inst.instanceId
+      ? lineOf(lines, this.markLine.words) : -1;
+    this.outputColumn = new VirtualColumn(out, {
+      count: lines.length,
+      rowAt: (r) => ({ text: lines[r].text, runs: lines[r].runs, number: r + 1, mark: '' }),
+      renderText: (span, row, r) => {
+        const target = r === markRow
+          ? span.appendChild(el('mark', { class: 'search-line', dataset: { line: r } })) : span;
+        renderLine(target, row, true, linkify);
+      },
+    });
+    out.dataset.markRow = String(markRow);
   }
 
   /** Scroll a search match into view and mark it: its chat message, its output line,
@@ -442,6 +468,8 @@ export class Detail {
         this.markLine = { instanceId: match.instanceId, words };
       }
       this.selectInstance(match.instanceId);
+      const row = Number($('output').dataset.markRow);
+      if (this.outputColumn && row >= 0) this.outputColumn.scrollToRow(row, 0.4);
       target = $('output').querySelector('mark.search-line')
         || [...$('instances').querySelectorAll('.instance')]
           .find((card) => Number(card.dataset.instanceId) === match.instanceId) || null;
@@ -605,15 +633,13 @@ function timeRange(start, end) {
   return `started ${relativeTime(start)}`;
 }
 
-const ANSI_RE = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])/g;
-
-/** The line of `text` (colour codes aside) holding most of `words`, -1 for none. */
-export function lineOf(text, words) {
+/** The line of parsed output `lines` holding most of `words`, -1 for none. */
+export function lineOf(lines, words) {
   const wanted = [...new Set(words)].filter(Boolean);
   let best = -1;
   let bestScore = 0;
-  text.split('\n').forEach((line, index) => {
-    const plain = line.replace(ANSI_RE, '').toLowerCase();
+  lines.forEach((line, index) => {
+    const plain = line.text.toLowerCase();
     const score = wanted.filter((w) => plain.includes(w)).length;
     if (score > bestScore) {
       best = index;

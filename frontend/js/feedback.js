@@ -21,7 +21,7 @@ const TITLES = {
 const MAX_BANNERS = 4;
 let inFlight = 0;
 
-function setBusy(delta) {
+export function setBusy(delta) {
   inFlight = Math.max(0, inFlight + delta);
   const busy = inFlight > 0;
   document.documentElement.dataset.busy = String(inFlight);
@@ -130,10 +130,21 @@ export function clearErrors() {
 }
 
 /** A short confirmation that fades away. */
-export function toast(text, kind = 'ok') {
+/** Put a toast up; at most two show at once (the oldest goes first). */
+export function addToast(node) {
   const host = document.getElementById('toasts');
-  const node = el('div', { class: ['toast', `toast-${kind}`], attrs: { role: 'status' }, text });
+  const shown = [...host.children].filter((t) => !t.classList.contains('leaving'));
+  for (const old of shown.slice(0, Math.max(0, shown.length - 1))) {
+    // an Undo toast gives way only to another one: its action must not vanish under a notice
+    if (old.classList.contains('toast-undo') && !node.classList.contains('toast-undo') && shown.length < 3) continue;
+    old.remove();
+  }
   host.append(node);
+}
+
+export function toast(text, kind = 'ok') {
+  const node = el('div', { class: ['toast', `toast-${kind}`], attrs: { role: 'status' }, text });
+  addToast(node);
   setTimeout(() => node.classList.add('leaving'), 2600);
   setTimeout(() => node.remove(), 3000);
   return node;

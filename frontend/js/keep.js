@@ -2,7 +2,8 @@
 // trash", the backups of the Database view and the Export dialog.
 // Stored text (tasks, paths) only ever becomes text nodes (el's `text`).
 import { el, setChildren, relativeTime, formatDateTime, formatBytes } from './dom.js';
-import { call, withButton, toast, whileLoading } from './feedback.js';
+import { call, withButton, toast, whileLoading, addToast, showError, setBusy } from './feedback.js';
+import { invoke } from './invoke.js';
 import { confirmDialog } from './dialog.js';
 
 const $ = (id) => document.getElementById(id);
@@ -24,7 +25,7 @@ export function undoToast(text, onUndo, ms = 8000) {
       leave();
     }
   }, { once: true });
-  $('toasts').append(node);
+  addToast(node);
   setTimeout(leave, ms);
   return node;
 }
@@ -195,11 +196,12 @@ export function exportDialog({ title, what, selection, name }) {
       const path = $('export-path').value.trim();
       await withButton($('export-ok'), async () => {
         try {
-          const out = await call('export_sessions', { selection, format, path }, 'exporting');
+          const out = await exportAsking(selection, format, path);
+          if (!out) return; // the person chose not to replace the file: the dialog stays
           toast(`Exported ${out.sessions} session${out.sessions === 1 ? '' : 's'} to ${out.path}`);
           finish(out);
-        } catch {
-          /* the banner says why; the dialog stays open to fix the path */
+        } catch (error) {
+          showError(error, 'exporting'); /* the dialog stays open to fix the path */
         }
       });
     };
@@ -208,4 +210,37 @@ export function exportDialog({ title, what, selection, name }) {
     $('export-cancel').addEventListener('click', onCancel);
     dialog.showModal();
   });
+}
+
+/**
+ * Export without replacing a file unasked: first with ``{replace: false}``; when the
+ * file exists (CONFLICT) ask, then again with ``{replace: true}``. Resolves to the
+ * result, or null when the person kept the file. A bridge that does not take the
+ * options yet (VALIDATION, "takes 3 argument(s)") is called as before.
+ */
+export async function exportAsking(selection, format, path) {
+  const attempt = async (options) => {
+    setBusy(+1);
+    try {
+      return await invoke('export_sessions', { selection, format, path, options });
+    } finally {
+      setBusy(-1);
+    }
+  };
+  try {
+    return await attempt({ replace: false });
+  } catch (error) {
+    if (error.name === 'ConflictError' || error.code === 'CONFLICT') {
+      const replace = await confirmDialog({
+        title: 'Replace the file?',
+        text: `${path} already exists. Replace it with this export? Its current content is lost.`,
+        confirm: 'Replace',
+      });
+      return replace ? attempt({ replace: true }) : null;
+    }
+    if (error.code === 'VALIDATION' && /takes 3 argument/.test(error.message || '')) {
+      return attempt(undefined); // an older bridge: it has no replace option yet
+    }
+    throw error;
+  }
 }

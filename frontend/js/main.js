@@ -14,6 +14,7 @@ import { InsightsView } from './insights.js';
 import { follow, keepAgesFresh, liveState, throttle } from './live.js';
 import { SearchView } from './search.js';
 import { TrashView, BackupsPanel } from './keep.js';
+import { Welcome } from './welcome.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -44,6 +45,14 @@ function showView(view) {
   }
   document.documentElement.dataset.view = view;
   window.scrollTo(0, 0);
+  $('main').scrollTop = 0;
+}
+
+/** Put the keyboard on a view's heading (after opening it), without scrolling. */
+function focusHeading(node) {
+  if (!node) return;
+  if (!node.hasAttribute('tabindex')) node.setAttribute('tabindex', '-1');
+  node.focus({ preventScroll: true });
 }
 
 let board;
@@ -57,24 +66,78 @@ let searchView;
 let beforeSearch = 'board';
 let trash;
 let backups;
+let welcome;
 
-async function openSession(sessionId, focus = null) {
+/** Open a session; ``from`` ('board' or 'search') is where Esc and "back" return to. */
+async function openSession(sessionId, focus = null, from = 'board') {
+  app.detailFrom = from;
+  app.lastOpened = sessionId;
+  $('detail-back').textContent = from === 'search' ? 'Search results' : 'Sessions';
   showView('detail');
-  await detail.open(sessionId, focus);
+  focusHeading($('detail-task'));
+  const ok = await detail.open(sessionId, focus);
+  if (app.view === 'detail' && !focus && document.activeElement === document.body) focusHeading($('detail-task'));
+  return ok;
+}
+
+/** Leave a session: back to the search results it was opened from, else the board. */
+async function backFromDetail() {
+  if (app.detailFrom === 'search' && $('search-input').value.trim()) {
+    showView('search');
+    searchView.focusActive();
+    return;
+  }
+  showView('board');
+  await board.reload();
+  if (!board.focusCard(app.lastOpened)) $('filter-text').focus();
 }
 
 /** Open a search hit in its own workspace, at the match (chat message, output line). */
 async function openHit(hit, match) {
   if (!hit.workspacePath) {
-    showError(new Error(`the folder of workspace ${hit.workspaceHash} is unknown; `
-      + 'bind it with `ait42-session workspace bind` to open its sessions'), 'opening a search hit');
+    // Imported from a legacy file whose folder is unknown: ask for it, then open.
+    await picker.promptBind(hit.workspaceHash, async (path) => {
+      app.workspace = path;
+      await openSession(hit.sessionId, match, 'search');
+    });
     return;
   }
   if (hit.workspacePath !== app.workspace) {
     app.workspace = hit.workspacePath;
     picker.set(hit.workspacePath);
   }
-  await openSession(hit.sessionId, match);
+  await openSession(hit.sessionId, match, 'search');
+}
+
+/** Keys that work wherever nothing typed into has the focus: j/k, arrows, Enter, Esc. */
+function onGlobalKey(event) {
+  if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (document.querySelector('dialog[open]') || !$('workspace-menu').hidden) return;
+  const target = event.target instanceof HTMLElement ? event.target : null;
+  const typing = target && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
+  if (typing) return;
+  const key = event.key;
+  if (key === 'Escape') {
+    if (app.view === 'detail') {
+      event.preventDefault();
+      backFromDetail();
+    } else if (app.view === 'compare') {
+      event.preventDefault();
+      $('view-compare').querySelector('.back, [data-action="back"]')?.click();
+    }
+    return;
+  }
+  const down = key === 'j' || key === 'ArrowDown';
+  const up = key === 'k' || key === 'ArrowUp';
+  if (app.view === 'board' && (down || up) && !(target && target.closest('.card, .column-cards'))) {
+    if (board.focusCard()) event.preventDefault();
+  } else if (app.view === 'search' && (down || up)) {
+    event.preventDefault();
+    searchView.move(down ? 1 : -1);
+  } else if (app.view === 'search' && key === 'Enter' && target && target.closest('#search-results')) {
+    event.preventDefault();
+    searchView.openActive();
+  }
 }
 
 async function openCompare(sessionId, instanceIds, pair) {
@@ -112,10 +175,7 @@ async function start() {
   board = new Board({ getWorkspace: () => app.workspace, onOpen: openSession });
   detail = new Detail({
     getWorkspace: () => app.workspace,
-    onBack: () => {
-      showView('board');
-      board.reload();
-    },
+    onBack: () => backFromDetail(),
     onDeleted: (sessionId) => {
       board.remove(sessionId);
       showView('board');
@@ -159,6 +219,19 @@ async function start() {
   });
   database = new DatabasePanel();
   imports = new ImportView();
+  welcome = new Welcome({
+    onImported: async () => {
+      await picker.loadKnown();
+      const path = picker.mostActive();
+      if (path) picker.choose(path);
+      else showView('board');
+    },
+    onOptions: () => {
+      showView('import');
+      imports.load();
+    },
+  });
+  document.addEventListener('keydown', onGlobalKey);
 
   for (const tab of document.querySelectorAll('.tab')) {
     tab.addEventListener('click', () => {
@@ -183,8 +256,19 @@ async function start() {
     document.documentElement.dataset.ready = 'error';
     return;
   }
+  let empty = false;
+  try {
+    empty = await Welcome.isEmpty();
+  } catch (error) {
+    showError(error, 'reading the database');
+  }
   app.workspace = await picker.initial();
   picker.set(app.workspace);
+  if (empty) {
+    showView('welcome');
+    focusHeading($('welcome-title'));
+    welcome.scan();
+  }
   await board.reload();
   app.timings.boardShown = Date.now();
   app.ready = true;
@@ -233,6 +317,8 @@ window.ait42 = Object.freeze({
   get timings() { return { ...app.timings }; },
   get live() { return { token: liveState.token, batches: liveState.batches, applied: Object.fromEntries(liveState.applied) }; },
   openSession: (id) => openSession(id),
+  get detailFrom() { return app.detailFrom || null; },
+  welcomeScan: () => welcome.scan(),
   openCompare: (id, instanceIds, pair) => openCompare(id, instanceIds, pair),
   get compareTimings() { return { ...compare.timings }; },
   search: () => searchView.run(false),

@@ -213,6 +213,30 @@ export class SearchView {
     $('search-input').setAttribute('aria-activedescendant', this.active >= 0 ? `hit-${this.active}` : '');
   }
 
+  /** Move the active hit by ``step`` (j/k and arrows outside the field); focus it. */
+  move(step) {
+    if (!this.hits.length) return;
+    this.active = Math.max(0, Math.min(this.hits.length - 1, this.active + step));
+    this.highlightActive(true);
+    this.focusActive();
+  }
+
+  /** Put the keyboard on the active hit (coming back from a session opened from it). */
+  focusActive() {
+    const node = $('search-results').querySelector(`.hit[data-index="${this.active}"]`)
+      || $('search-results').querySelector('.hit');
+    if (node) {
+      node.tabIndex = -1;
+      node.focus({ preventScroll: true });
+      node.scrollIntoView({ block: 'nearest' });
+    }
+  }
+
+  /** Open the active hit (Enter on the results). */
+  openActive() {
+    if (this.active >= 0) this.open(this.active, null);
+  }
+
   onKey(event) {
     if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
       if (!this.hits.length) return;

@@ -15,8 +15,9 @@ export class VirtualColumn {
    * @param {HTMLElement} host the scroller (overflow: auto)
    * @param {(index: number) => {text: string, runs: [], number: number|null, mark: string}} rowAt
    */
-  constructor(host, { count, rowAt, coloured = true, onScroll = null }) {
+  constructor(host, { count, rowAt, coloured = true, onScroll = null, renderText = null }) {
     this.host = host;
+    this.renderText = renderText; // (span, row, index): fills a row's text (default: renderLine)
     this.count = count;
     this.rowAt = rowAt;
     this.coloured = coloured;
@@ -77,7 +78,10 @@ export class VirtualColumn {
     gutter.textContent = row.number === null ? '' : String(row.number);
     const text = document.createElement('span');
     text.className = 'vtext';
-    if (row.text !== null) renderLine(text, row, this.coloured);
+    if (row.text !== null) {
+      if (this.renderText) this.renderText(text, row, r);
+      else renderLine(text, row, this.coloured);
+    }
     node.append(gutter, text);
     return node;
   }

@@ -176,6 +176,10 @@ class RemotePage:
     def grab(self, path: str) -> None:
         self._ask("grab", path)
 
+    def resize(self, width: int, height: int) -> None:
+        """Resize the window; returns once the page sees about that size."""
+        self._ask("resize", width, height)
+
     # conveniences for the DOM
 
     def click(self, selector: str) -> None:

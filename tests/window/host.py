@@ -58,6 +58,11 @@ def main() -> int:
                     value = page.wait_for(args[0], args[1])
                 elif kind == "opened":
                     value = list(opened)
+                elif kind == "resize":
+                    page.resize(args[0], args[1])
+                    value = page.wait_for(
+                        f"Math.abs(window.innerWidth - {args[0]}) < 24"
+                        f" && Math.abs(window.innerHeight - {args[1]}) < 40", 10)
                 elif kind == "grab":
                     page.grab(args[0])
                     value = None

@@ -113,8 +113,8 @@ def test_the_open_session_follows_without_losing_the_typed_message(
     assert not board.js("document.getElementById('chat-new').hidden")
     # output grows while the instance runs
     elsewhere(window_data, "append_instance_output", "live-d", 0, "\nstreamed line 1")
-    board.wait_for("document.getElementById('output').textContent.includes('streamed line 1')",
-                   LIMIT)
+    board.wait_for("Array.from(document.querySelectorAll('#output .vtext'))"
+                   ".some(e => e.textContent.includes('streamed line 1'))", LIMIT)
     # status changes elsewhere show in the instance card
     elsewhere(window_data, "update_instance_status_sqlite", "live-d", 1, "failed")
     board.wait_for("document.querySelector('#instances .instance[data-instance-id=\"1\"]')"

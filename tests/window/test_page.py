@@ -18,6 +18,11 @@ pytestmark = pytest.mark.window
 STATUSES = ("running", "completed", "failed", "paused")
 
 
+def output_text(page: RemotePage) -> str:
+    """The drawn lines of the session's output viewer (all of a short output)."""
+    return "\n".join(page.texts("#output .vtext"))
+
+
 def board_ids(page: RemotePage) -> list[str]:
     return page.attr_list("#board .card", "data-session-id")
 
@@ -137,11 +142,11 @@ def test_opening_a_session_shows_instances_output_and_chat(page: RemotePage,
     assert page.js("Array.from(document.querySelectorAll('#instances select.instance-status'))"
                    ".map(s => s.value)") == ["running"] * 3
     # the first instance's output, in the monospace viewer
-    assert page.text("#output") == stored["instances"][0]["output"]
+    assert output_text(page) == stored["instances"][0]["output"]
     assert "monospace" in page.js("getComputedStyle(document.getElementById('output')).fontFamily")
     page.click('#instances .instance[data-instance-id="2"]')
     page.wait_for("document.getElementById('output').dataset.instanceId === '2'")
-    assert page.text("#output") == stored["instances"][2]["output"]
+    assert output_text(page) == stored["instances"][2]["output"]
     # chat in stored order
     assert page.texts("#chat .message .message-content") == [
         m["content"] for m in stored["chatHistory"]]
@@ -235,7 +240,7 @@ def test_instance_tabs_work_from_the_keyboard(page: RemotePage, window_data: Win
     assert page.js("document.getElementById('output').dataset.instanceId") == "0"  # not yet
     press(page, "Enter")
     page.wait_for("document.getElementById('output').dataset.instanceId === '1'")
-    assert page.text("#output") == outputs["1"]
+    assert output_text(page) == outputs["1"]
     assert page.attr_list(tabs, "aria-selected") == ["false", "true", "false"]
     assert page.attr_list(tabs, "tabindex") == ["-1", "0", "-1"]
     assert page.js("document.getElementById('output').getAttribute('aria-labelledby')") == \
@@ -249,7 +254,7 @@ def test_instance_tabs_work_from_the_keyboard(page: RemotePage, window_data: Win
         assert focused_tab(page) == expected, key
     press(page, " ")
     page.wait_for("document.getElementById('output').dataset.instanceId === '2'")
-    assert page.text("#output") == outputs["2"]
+    assert output_text(page) == outputs["2"]
     assert page.attr_list(tabs, "aria-selected") == ["false", "false", "true"]
     press(page, "a")  # other keys are left alone
     assert focused_tab(page) == "2"
@@ -358,7 +363,7 @@ def test_stored_text_is_shown_as_text(page: RemotePage, window_data: WindowData,
     assert page.text(f"{card} .card-task") == XSS
     open_detail(page, "s-xss")
     assert page.text("#detail-task") == XSS
-    assert page.text("#output") == f"before {XSS} after"
+    assert output_text(page) == f"before {XSS} after"
     assert page.texts("#chat .message-content") == [XSS, XSS]
     # typed into the page, stored, shown back literally
     page.set_value("#chat-input", XSS + "<script>window.__pwned=2</script>", event="input")

@@ -1,0 +1,139 @@
+"""Every view of the window on a realistic history, at two sizes, light and dark.
+
+    python -m tools.gallery [OUT_DIR] [--sessions N]     (./dev screenshots [OUT_DIR])
+
+Builds a history with ``tests/realistic.py`` (default 2,800 sessions: about 1,400
+in the busiest workspace, ANSI outputs of thousands of lines, a session of 5
+instances, debates by round, long titles, Japanese, archived and trashed
+sessions, a workspace known by its hash) and legacy files for the welcome, opens
+the real window offscreen and writes ``{view}-{width}x{height}-{theme}.png`` for
+the board, a session (long coloured output, 5 instances), search, compare,
+insights, database, import, trash and the welcome, at 1400x1000 and 900x700.
+The default OUT_DIR is ``docs/screenshots``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from ait42_session.app import WindowUnavailable, exit_if_stuck
+from ait42_session.bridge import Bridge
+
+SIZES = ((1400, 1000), (900, 700))
+THEMES = ("light", "dark")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _js(value: object) -> str:
+    return json.dumps(value)
+
+
+def render(db: str, out_dir: Path, history: object) -> list[Path]:
+    from tests.realistic import History
+    from tests.window.driver import Page, drive
+
+    assert isinstance(history, History)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+
+    def settle(page: Page) -> None:
+        page.wait_idle(60)
+        page.js("document.activeElement && document.activeElement.blur && "
+                "document.activeElement.blur()")
+        page.run("await new Promise(r => requestAnimationFrame(() => "
+                 "requestAnimationFrame(() => setTimeout(r, 400))));")
+
+    def shoot(page: Page, name: str) -> None:
+        path = out_dir / f"{name}.png"
+        page.grab(path)
+        written.append(path)
+
+    def set_theme(page: Page, theme: str) -> None:
+        page.js(f"(function(){{var s=document.getElementById('theme-select');s.value="
+                f"{_js(theme)};s.dispatchEvent(new Event('change'));}})()")
+
+    def views(page: Page) -> list[tuple[str, str]]:
+        """(name, script that shows it) in the order shot."""
+        ws = _js(history.main)
+        return [
+            ("board", f"if (window.ait42.workspace !== {ws}) window.ait42.chooseWorkspace({ws});"
+                      "await window.ait42.showView('board');"),
+            ("detail", f"await window.ait42.openSession({_js(history.long_session)});"),
+            ("compare", f"await window.ait42.openCompare({_js(history.long_session)}, [0, 1, 2]);"),
+            ("search", "const i = document.getElementById('search-input'); i.value = 'JWT 認証';"
+                       "await window.ait42.search();"),
+            ("insights", "document.getElementById('search-input').value = '';"
+                         "await window.ait42.search(); await window.ait42.showView('insights');"),
+            ("database", "await window.ait42.showView('database');"
+                         "document.getElementById('db-verify').click();"),
+            ("import", "await window.ait42.showView('import');"),
+            ("trash", "await window.ait42.showView('trash');"),
+            ("welcome", "await window.ait42.showView('welcome');"
+                        "await window.ait42.welcomeScan();"),
+        ]
+
+    def driver(page: Page) -> None:
+        page.run(f"window.ait42.chooseWorkspace({_js(history.main)});")
+        page.wait_idle(60)
+        for width, height in SIZES:
+            page.resize(width, height)
+            page.wait_for(f"Math.abs(window.innerWidth - {width}) < 24", 10)
+            for name, script in views(page):
+                page.run(script, timeout=60)
+                if name == "compare":
+                    page.wait_for("document.getElementById('view-compare').dataset.loaded"
+                                  " === 'true'", 60)
+                if name == "search":
+                    page.wait_for("document.getElementById('view-search').dataset.state"
+                                  " === 'done'", 60)
+                if name == "insights":
+                    page.wait_for("document.getElementById('view-insights').dataset.loaded"
+                                  " === 'true'", 60)
+                for theme in THEMES:
+                    set_theme(page, theme)
+                    settle(page)
+                    shoot(page, f"{name}-{width}x{height}-{theme}")
+        set_theme(page, "auto")
+
+    with Bridge.open(db) as bridge:
+        drive(bridge, driver, width=SIZES[0][0], height=SIZES[0][1])
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.gallery",
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("out_dir", nargs="?", default=str(ROOT / "docs" / "screenshots"))
+    parser.add_argument("--sessions", type=int, default=2800)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    sys.path.insert(0, str(ROOT))
+    from tests.realistic import build, write_legacy_folder
+
+    with tempfile.TemporaryDirectory(prefix="ait42-gallery-") as tmp:
+        home = Path(tmp) / "home"
+        # the welcome's legacy history, in the window's own ~/.ait42/sessions
+        write_legacy_folder(home / ".ait42" / "sessions", sessions=400)
+        os.environ["HOME"] = str(home)
+        db = str(Path(tmp) / "data" / "sessions.db")
+        print(f"building a history of {args.sessions:,} sessions…", file=sys.stderr)
+        history = build(db, sessions=args.sessions, long_lines=3000)
+        try:
+            paths = render(db, Path(args.out_dir), history)
+        except WindowUnavailable as exc:
+            print(f"screenshots: {exc}", file=sys.stderr)
+            return 2
+    for p in paths:
+        print(p)
+    sys.stdout.flush()
+    exit_if_stuck(0)  # the page's live wait is still in flight: end as the app does
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
