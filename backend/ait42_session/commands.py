@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, get_type_hints
 import pydantic
 
 from . import arguments as a
-from . import consistency, importer, records, repository, search, storage
+from . import consistency, importer, records, repository, search, search_excerpt, storage
 from .db import Database
 from .errors import ValidationError
 from .metrics import Metrics
@@ -220,7 +220,8 @@ async def search_sessions(ctx: Context, query: search.QueryArg,
     ``a OR b``. ``options`` (or null): ``{workspacePath?, type?, status?,
     archived?: exclude|include|only, updatedAfter?, updatedBefore?, limit?, cursor?}``.
     """
-    return await ctx.db.read(search.run, query, options)
+    # moreMatches: until search.py builds it into each hit (issue 16 rewrites that module).
+    return search_excerpt.with_more(await ctx.db.read(search.run, query, options))
 
 
 @command(writes=True)
