@@ -108,6 +108,29 @@ def _finish(partial: Path, dest: Path) -> None:
     os.replace(partial, dest)
 
 
+def refuse_own_files(db_path: str, dest: Path, what: str) -> None:
+    """Refuse ``dest`` when it is the database, its ``-wal``/``-shm``/``-journal``,
+    or a file of its backups folder: writing there would replace live data or a
+    backup (``what`` names the writer in the message)."""
+    if db_path == ":memory:":
+        return
+    db = Path(db_path).expanduser().absolute()
+    own = [db.with_name(db.name + tail) for tail in ("", "-wal", "-shm", "-journal")]
+    target = dest.expanduser().absolute()
+    for path in own:
+        same = target.resolve() == path.resolve()
+        if not same and target.exists() and path.exists():
+            with contextlib.suppress(OSError):
+                same = os.path.samefile(target, path)  # a hard link or another name
+        if same:
+            raise ValidationError(f"{dest} is the database's own file {path.name}; "
+                                  f"{what} never writes over it: choose another file")
+    if target.resolve().parent == folder_for(str(db)).resolve():
+        raise ValidationError(f"{dest} is in the database's backups folder "
+                              f"{target.resolve().parent}; {what} never writes there: "
+                              "choose another folder")
+
+
 def _target(db_path: str, path: str | None, reason: str) -> Path:
     if path is None:
         dest = _new_path(db_path, reason)

@@ -51,6 +51,13 @@ class ImportOptions(a.Options):
     dry_run: Annotated[bool, Field(alias="dryRun")] = False
 
 
+class ExportOptions(a.Options):
+    """How ``export_sessions`` treats an existing file (absent or null: replace it)."""
+
+    replace: Flag = True
+
+
+ExportOptionsArg = Annotated[ExportOptions, BeforeValidator(lambda v: {} if v is None else v)]
 SelectionArg = Annotated[Selection, BeforeValidator(lambda v: {} if v is None else v)]
 ImportOptionsArg = Annotated[ImportOptions, BeforeValidator(lambda v: {} if v is None else v)]
 
@@ -116,12 +123,12 @@ async def restore_backup(ctx: Context, path: FilePath) -> Json:
 
 @command(writes=False)
 async def export_sessions(ctx: Context, selection: SelectionArg, format: Format,
-                          path: FilePath) -> Json:
+                          path: FilePath, options: ExportOptionsArg = None) -> Json:
     """Write sessions to one file (json bundle, markdown, html); ``{path, format, sessions,
-    bytes}``."""
+    bytes}``. ``options`` (or null): ``{replace?}``; false: CONFLICT when the file exists."""
     sel = selection
     return await bundle.export(ctx.db, sel.workspace_path, sel.session_ids,
-                               sel.include_archived, format, path)
+                               sel.include_archived, format, path, replace=options.replace)
 
 
 @command(writes=True)
