@@ -235,7 +235,7 @@ def test_export_never_writes_over_the_database_or_its_backups(db_path: str, work
         before = Path(backup).read_bytes()
         for target in (db_path, db_path + "-wal", db_path + "-shm", backup,
                        str(Path(db_path).parent / "backups" / "new.json")):
-            with pytest.raises(SessionError, match="database|backup") as err:
+            with pytest.raises(SessionError, match=r"database|backup") as err:
                 svc.export_sessions(None, "json", target)
             assert err.value.code == "VALIDATION"
         assert svc.get_session_sqlite(workspace, "s1")["id"] == "s1"

@@ -57,7 +57,6 @@ class ExportOptions(a.Options):
     replace: Flag = True
 
 
-ExportOptionsArg = Annotated[ExportOptions, BeforeValidator(lambda v: {} if v is None else v)]
 SelectionArg = Annotated[Selection, BeforeValidator(lambda v: {} if v is None else v)]
 ImportOptionsArg = Annotated[ImportOptions, BeforeValidator(lambda v: {} if v is None else v)]
 
@@ -123,12 +122,13 @@ async def restore_backup(ctx: Context, path: FilePath) -> Json:
 
 @command(writes=False)
 async def export_sessions(ctx: Context, selection: SelectionArg, format: Format,
-                          path: FilePath, options: ExportOptionsArg = None) -> Json:
+                          path: FilePath, options: ExportOptions | None = None) -> Json:
     """Write sessions to one file (json bundle, markdown, html); ``{path, format, sessions,
     bytes}``. ``options`` (or null): ``{replace?}``; false: CONFLICT when the file exists."""
     sel = selection
     return await bundle.export(ctx.db, sel.workspace_path, sel.session_ids,
-                               sel.include_archived, format, path, replace=options.replace)
+                               sel.include_archived, format, path,
+                               replace=options is None or options.replace)
 
 
 @command(writes=True)
