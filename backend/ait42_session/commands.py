@@ -71,11 +71,12 @@ class Command:
         try:
             parsed = self.model.model_validate(dict(zip(self.params, args, strict=False)))
         except pydantic.ValidationError as exc:
-            raise ValidationError(f"{self.name}: {_describe(exc)}") from None
+            raise ValidationError(f"{self.name}: {describe_errors(exc)}") from None
         return {p: getattr(parsed, p) for p in self.params}
 
 
-def _describe(exc: pydantic.ValidationError) -> str:
+def describe_errors(exc: pydantic.ValidationError) -> str:
+    """pydantic's errors in one line a person can act on (no URLs, no dumps)."""
     problems = []
     for err in exc.errors(include_url=False):
         where = ".".join(str(p) for p in err.get("loc", ()))

@@ -8,11 +8,12 @@ the work itself is in ``trash``, ``backups`` and ``bundle``.
 # as objects, since the types they name live in this module.
 from typing import Annotated, Literal
 
+import pydantic
 from pydantic import BeforeValidator, Field, Strict
 
 from . import arguments as a
 from . import backups, bundle, repository, trash, workspace
-from .commands import Context, command
+from .commands import Context, command, describe_errors
 from .errors import ValidationError
 from .rows import Json
 from .workspace import Workspace
@@ -141,5 +142,5 @@ def selection(value: object) -> Selection:
     """A selection from a caller other than the bridge (the command line), validated alike."""
     try:
         return Selection.model_validate(value)
-    except Exception as exc:
-        raise ValidationError(f"selection: {exc}") from None
+    except pydantic.ValidationError as exc:
+        raise ValidationError(f"selection: {describe_errors(exc)}") from None
