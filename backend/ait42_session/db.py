@@ -23,7 +23,7 @@ from urllib.parse import quote
 import aiosqlite
 
 from . import backups, migrations
-from .errors import ConflictError, DatabaseError, SessionError, ValidationError
+from .errors import ConflictError, DatabaseError, FileError, SessionError, ValidationError
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -279,6 +279,9 @@ class Database:
         self._check_open()
         async with self._write_lock:
             self._check_open()
+            if not os.path.isfile(source):  # else SQLite's error would name this database
+                raise FileError(f"the backup {source} is gone (moved or deleted); "
+                                "nothing was changed")
             async with _errors(self.path):
                 src = await aiosqlite.connect(f"file:{quote(source)}?mode=ro", uri=True)
                 try:
