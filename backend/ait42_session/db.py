@@ -391,8 +391,8 @@ def _refuse_foreign_tables(path: str) -> None:
                 "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
         finally:
             conn.close()
-    except sqlite3.Error as exc:
-        raise DatabaseError(f"cannot read the database {path}: {exc}") from exc
+    except sqlite3.Error:
+        return  # damaged or unreadable: opening it reports that, with what to do
     if names and not any(n in _OWN_TABLES for n in names):
         shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
         raise DatabaseError(
