@@ -252,3 +252,17 @@ def test_a_restore_moves_the_change_log_on_never_back(db_path: str, workspace: s
         assert kinds == {"kept": "upserted"} | {f"later{k}": "deleted" for k in range(5)}
         svc.create_session_sqlite(workspace, make_session("new"))
         assert [c["sessionId"] for c in svc.changes_since(seen["token"], 0)["changes"]] == ["new"]
+
+
+def test_restoring_the_oldest_kept_backup_never_deletes_it(db_path: str, workspace: str) -> None:
+    """Issue 18, defect 2: the restore's own backup pruned the file being restored."""
+    with Service.open(db_path) as svc:
+        svc.create_session_sqlite(workspace, make_session("old"))
+        made = [svc.run(backups.before(svc.db, "import")) for _ in range(backups.KEEP_AUTOMATIC)]
+        oldest = made[0]["path"]  # type: ignore[index]
+        svc.create_session_sqlite(workspace, make_session("new"))
+        stats = svc.restore_backup(oldest)
+        assert stats["sessionCount"] == 1
+        assert [s["id"] for s in svc.get_all_sessions_sqlite(workspace)] == ["old"]
+        assert Path(oldest).exists()
+        assert len([b for b in svc.list_backups() if b["automatic"]]) <= backups.KEEP_AUTOMATIC + 1

@@ -223,3 +223,70 @@ def test_command_line_export_and_import(db_path: str, workspace: str, tmp_path: 
     assert main(["--db", other, "export", "--session", "nope", "--format", "json",
                  "-o", str(tmp_path / "n.json")]) == 1
     assert "NOT_FOUND" in capsys.readouterr().err
+
+
+def test_export_never_writes_over_the_database_or_its_backups(db_path: str, workspace: str,
+                                                            tmp_path: Path) -> None:
+    """Issue 18, defect 1: ``export -o`` onto the database replaced the live database."""
+    from ait42_session.errors import SessionError
+    with Service.open(db_path) as svc:
+        svc.create_session_sqlite(workspace, make_session("s1"))
+        backup = svc.create_backup(None)["path"]
+        before = Path(backup).read_bytes()
+        for target in (db_path, db_path + "-wal", db_path + "-shm", backup,
+                       str(Path(db_path).parent / "backups" / "new.json")):
+            with pytest.raises(SessionError, match=r"database|backup") as err:
+                svc.export_sessions(None, "json", target)
+            assert err.value.code == "VALIDATION"
+        assert svc.get_session_sqlite(workspace, "s1")["id"] == "s1"
+        assert svc.verify_database_integrity() is True
+        assert Path(backup).read_bytes() == before
+
+
+def test_export_refuses_a_missing_folder_and_replaces_only_when_asked(
+        db_path: str, workspace: str, tmp_path: Path) -> None:
+    """Issue 17: the page's save dialog names a file; a missing folder is not created,
+    and ``{"replace": false}`` refuses an existing file (CONFLICT)."""
+    from ait42_session.errors import ConflictError, FileError
+    with Service.open(db_path) as svc:
+        svc.create_session_sqlite(workspace, make_session("s1"))
+        missing = tmp_path / "no" / "such"
+        with pytest.raises(FileError, match=str(tmp_path / "no")):
+            svc.export_sessions(None, "json", str(missing / "out.json"))
+        assert not (tmp_path / "no").exists()
+        out = tmp_path / "out.md"
+        out.write_text("keep me")
+        with pytest.raises(ConflictError, match=f"{out} exists"):
+            svc.export_sessions(None, "markdown", str(out), {"replace": False})
+        assert out.read_text() == "keep me"
+        for options in (None, {"replace": True}):
+            assert svc.export_sessions(None, "markdown", str(out), options)["sessions"] == 1
+        assert "s1" in out.read_text()
+        fresh = tmp_path / "fresh.html"
+        assert svc.export_sessions(None, "html", str(fresh), {"replace": False})["sessions"] == 1
+        with pytest.raises(ValidationError):
+            svc.export_sessions(None, "html", str(fresh), {"replace": "no"})
+        with pytest.raises(ValidationError):
+            svc.export_sessions(None, "html", str(fresh), {"overwrite": True})
+        assert sorted(p.name for p in tmp_path.iterdir() if "partial" in p.name) == []
+
+
+def test_two_exports_to_one_path_at_once_leave_a_valid_file(db_path: str, workspace: str,
+                                                           tmp_path: Path) -> None:
+    """Issue 18, defect 13: they shared ``<name>.partial``; one reported success for an
+    invalid file."""
+    from .conftest import run_threads
+    with Service.open(db_path) as svc:
+        for k in range(60):
+            svc.create_session_sqlite(workspace, make_session(f"s{k}", instances=3,
+                                                              messages=5))
+        out = tmp_path / "both.json"
+        results: list[dict[str, Any]] = []
+        errors = run_threads(lambda _k: results.append(
+            svc.export_sessions(None, "json", str(out))), 4)
+        assert errors == []
+        bundle = json.loads(out.read_text())
+        assert sum(len(w["sessions"]) for w in bundle["workspaces"]) == 60
+        assert all(r["sessions"] == 60 for r in results)
+        assert [p.name for p in tmp_path.iterdir() if p.name != "both.json"
+                and p.name.startswith("both")] == []

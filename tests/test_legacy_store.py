@@ -159,7 +159,9 @@ def test_an_invalid_session_in_the_file_is_named_when_read(bridge: Bridge, works
     write_shell_file(sessions_dir, workspace, [shell_form(make_session("good")), bad])
     assert bridge.get_session(workspace, "good")["id"] == "good"
     with pytest.raises(JsonError, match=r"session 'bad' is invalid: .*status"):
-        bridge.get_all_sessions(workspace)
+        bridge.get_session(workspace, "bad")
+    # the list never hides the valid ones for one bad session (issue 18)
+    assert [s["id"] for s in bridge.get_all_sessions(workspace)] == ["good"]
 
 
 def test_blank_or_missing_file_is_no_sessions(bridge: Bridge, workspace: str,

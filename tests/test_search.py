@@ -524,3 +524,80 @@ def test_command_line_builds_the_index_with_progress(s: Searcher, workspace: str
     assert done.returncode == 0, done.stderr
     assert "indexing the history for search: 3/3 sessions" in done.stderr
     assert len(json.loads(cli(db_path, "search", "history", "--json").stdout)["items"]) == 3
+
+
+def _utf16(text: str, a: int, b: int) -> str:
+    """``text.slice(a, b)`` as JavaScript reads it (UTF-16 code units)."""
+    return text.encode("utf-16-le")[2 * a:2 * b].decode("utf-16-le")
+
+
+def test_highlights_count_utf16_code_units(s: Searcher, workspace: str) -> None:
+    """Issue 18, defect 7: after an emoji the page's ``slice`` must land on the word."""
+    put(s, workspace, "s1", task="🎉🎉 ship the zanzibar 🚀 release",
+        output="done 😀 then quokka 😀 quokka", chat=("\U0001d49c note: ocelot",))
+    for word, field in (("zanzibar", "task"), ("quokka", "output"), ("ocelot", "chat")):
+        [hit] = s.search(word)["items"]
+        [match] = [m for m in hit["matches"] if m["field"] == field]
+        assert match["highlights"]
+        assert [_utf16(match["text"], a, b).lower() for a, b in match["highlights"]] \
+            == [word] * len(match["highlights"])
+
+
+def test_accent_folded_hits_have_an_excerpt(s: Searcher, workspace: str) -> None:
+    """Issue 18, defect 14: "cafe" finds "café" (the index folds accents), and the
+    hit shows where; "café" finds "cafe" too."""
+    put(s, workspace, "s1", task="Open the Café Noël", output="naïve résumé parser")
+    put(s, workspace, "s2", task="plain cafe", output="naive resume")
+    for query, field, want in (("cafe", "task", {"s1": "Café", "s2": "cafe"}),
+                               ("café", "task", {"s1": "Café", "s2": "cafe"}),
+                               ("resume", "output", {"s1": "résumé", "s2": "resume"}),
+                               ("noel", "task", {"s1": "Noël"})):
+        hits = s.search(query)["items"]
+        assert {h["sessionId"] for h in hits} == set(want), query
+        for hit in hits:
+            assert marked(hit, field) == [want[hit["sessionId"]]], (query, hit)
+
+
+@pytest.mark.parametrize("query", ["\x00", "foo\x00bar", '"a\x00b"', "-x\x00y zanzibar",
+                                   "zanzibar\x00", "\x00zanzibar*"])
+def test_nul_in_a_query_is_plain_text(s: Searcher, workspace: str, query: str) -> None:
+    """Issue 18, defect 16: a NUL was 'DATABASE unterminated string'."""
+    put(s, workspace, "s1", task="zanzibar foo bar")
+    result = s.search(query)
+    assert isinstance(result["items"], list)
+    if "zanzibar" in query and not query.startswith("-"):
+        assert [h["sessionId"] for h in result["items"]] == ["s1"]
+
+
+def test_a_hit_carries_at_most_five_matches_in_field_order(s: Searcher, workspace: str) -> None:
+    """Task first, then chat, branch, agent name, outputs; ``moreMatches`` counts
+    the matching fields left out, and is absent when none is."""
+    session = make_session("s1", instances=3, messages=0, task="fix zebra bug")
+    for k, inst in enumerate(session["instances"]):
+        inst.update(output=f"zebra output {k}", branch=f"feature/zebra-{k}",
+                    agentName=f"zebra-agent-{k}" if k < 2 else "plain")
+    session["chatHistory"] = [
+        {"id": f"m{k}", "role": "user", "content": f"the zebra {k}",
+         "timestamp": f"2026-01-13T10:{k:02d}:00Z"} for k in range(2)]
+    s.bridge.create_session_sqlite(workspace, session)
+    [hit] = s.search("zebra")["items"]
+    assert [(m["field"], m.get("messageId", m.get("instanceId"))) for m in hit["matches"]] == [
+        ("task", None), ("chat", "m0"), ("chat", "m1"), ("branch", 0), ("branch", 1)]
+    # left out: branch 2, agentName 0 and 1, outputs 0, 1 and 2
+    assert hit["moreMatches"] == 6
+    put(s, workspace, "s2", task="lonely quagga")
+    [hit] = s.search("quagga")["items"]
+    assert "moreMatches" not in hit and [m["field"] for m in hit["matches"]] == ["task"]
+
+
+def test_outputs_come_last_and_are_counted(s: Searcher, workspace: str) -> None:
+    """With few short fields matching, outputs fill the hit in instance order."""
+    session = make_session("s1", instances=7, messages=0, task="nothing here")
+    for k, inst in enumerate(session["instances"]):
+        inst.update(output=("x" * 50_000 + f" yak {k}") if k != 3 else "no", agentName="a")
+    s.bridge.create_session_sqlite(workspace, session)
+    [hit] = s.search("yak")["items"]
+    assert [(m["field"], m["instanceId"]) for m in hit["matches"]] == [
+        ("output", 0), ("output", 1), ("output", 2), ("output", 4), ("output", 5)]
+    assert hit["moreMatches"] == 1
+    assert marked(hit, "output") == ["yak"] * 5

@@ -90,10 +90,13 @@ def list_backups(db_path: str) -> list[Json]:
     return found
 
 
-def _prune(db_path: str) -> None:
-    """Keep the newest ``KEEP_AUTOMATIC`` automatic backups; manual ones are never removed."""
+def _prune(db_path: str, keep: Path | None = None) -> None:
+    """Keep the newest ``KEEP_AUTOMATIC`` automatic backups; manual ones are never
+    removed, nor ``keep`` (the backup being restored, however old)."""
     automatic = [b for b in list_backups(db_path) if b["automatic"]]
     for old in automatic[KEEP_AUTOMATIC:]:
+        if keep is not None and Path(old["path"]).resolve() == keep.resolve():
+            continue
         with contextlib.suppress(OSError):
             os.remove(old["path"])
 
@@ -106,6 +109,29 @@ def _finish(partial: Path, dest: Path) -> None:
     finally:
         conn.close()
     os.replace(partial, dest)
+
+
+def refuse_own_files(db_path: str, dest: Path, what: str) -> None:
+    """Refuse ``dest`` when it is the database, its ``-wal``/``-shm``/``-journal``,
+    or a file of its backups folder: writing there would replace live data or a
+    backup (``what`` names the writer in the message)."""
+    if db_path == ":memory:":
+        return
+    db = Path(db_path).expanduser().absolute()
+    own = [db.with_name(db.name + tail) for tail in ("", "-wal", "-shm", "-journal")]
+    target = dest.expanduser().absolute()
+    for path in own:
+        same = target.resolve() == path.resolve()
+        if not same and target.exists() and path.exists():
+            with contextlib.suppress(OSError):
+                same = os.path.samefile(target, path)  # a hard link or another name
+        if same:
+            raise ValidationError(f"{dest} is the database's own file {path.name}; "
+                                  f"{what} never writes over it: choose another file")
+    if target.resolve().parent == folder_for(str(db)).resolve():
+        raise ValidationError(f"{dest} is in the database's backups folder "
+                              f"{target.resolve().parent}; {what} never writes there: "
+                              "choose another folder")
 
 
 def _target(db_path: str, path: str | None, reason: str) -> Path:
@@ -125,7 +151,8 @@ def _target(db_path: str, path: str | None, reason: str) -> Path:
     return dest
 
 
-async def create(db: Database, path: str | None, reason: str = "manual") -> Json:
+async def create(db: Database, path: str | None, reason: str = "manual",
+                 keep: Path | None = None) -> Json:
     """Back the whole database up to ``path`` (None: a new file in the backups folder)."""
     dest = _target(db.path, path, reason)
     partial = dest.with_name(dest.name + ".partial")
@@ -146,11 +173,11 @@ async def create(db: Database, path: str | None, reason: str = "manual") -> Json
         with contextlib.suppress(OSError):
             os.remove(partial)
     if reason != "manual":
-        _prune(db.path)
+        _prune(db.path, keep)
     return {k: v for k, v in describe(dest).items() if k in ("path", "sizeBytes", "createdAt")}
 
 
-async def before(db: Database, reason: str) -> Json | None:
+async def before(db: Database, reason: str, keep: Path | None = None) -> Json | None:
     """The automatic backup taken before ``reason`` ("import", "purge", ...) changes data.
 
     Call it before the first write, outside a write transaction of ``db`` (it
@@ -160,7 +187,7 @@ async def before(db: Database, reason: str) -> Json | None:
         raise ValueError(f"not an automatic backup reason: {reason!r}")
     if db.path == ":memory:":
         return None
-    return await create(db, None, reason)
+    return await create(db, None, reason, keep)
 
 
 def before_migration(conn: sqlite3.Connection, db_path: str,
@@ -230,7 +257,7 @@ async def restore(db: Database, path: str) -> None:
     source = await asyncio.to_thread(check_file, path)
     if db.path != ":memory:" and source.resolve() == Path(db.path).resolve():
         raise ValidationError("that file is the database itself")
-    await before(db, "restore")
+    await before(db, "restore", keep=source)  # its cleanup must not remove ``source``
     was = await db.read(_change_log_state)
     await db.replace_with(str(source))
     await db.write(_relog, was)

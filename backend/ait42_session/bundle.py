@@ -22,6 +22,7 @@ import contextlib
 import json
 import os
 import re
+import secrets
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -91,19 +92,35 @@ async def _sessions(conn: aiosqlite.Connection,
 
 async def export(db: Database, ws: Workspace | None, session_ids: list[str] | None,
                  include_archived: bool, fmt: str, path: str,
-                 progress: Progress | None = None) -> Json:
-    """Write the selection to ``path`` in ``fmt``; ``{path, format, sessions, bytes}``."""
+                 progress: Progress | None = None, *, replace: bool = True) -> Json:
+    """Write the selection to ``path`` in ``fmt``; ``{path, format, sessions, bytes}``.
+
+    The folder must exist (a mistyped one is not created); the file is written
+    under a name of its own (two exports to one path never share it) and then
+    takes ``path``: replacing a file there only with ``replace``."""
     if not path.strip():
         raise ValidationError("path is blank: name the file to write")
     dest = Path(path).expanduser().absolute()
     if dest.is_dir():
         raise ValidationError(f"{dest} is a folder; name a file to write")
-    partial = dest.with_name(dest.name + ".partial")
+    backups.refuse_own_files(db.path, dest, "an export")
+    if not dest.parent.is_dir():
+        missing = dest.parent
+        while not missing.parent.exists() and missing.parent != missing:
+            missing = missing.parent
+        raise FileError(f"cannot write {dest}: the folder {missing} does not exist; "
+                        "create it or choose another")
+    if not replace and os.path.lexists(dest):
+        raise ConflictError(f"{dest} exists; choose another name, or replace it")
+    partial: str | None = None
     try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        # A name of its own (created exclusively, with the umask's mode), so two
+        # exports to one path never write into one file.
+        partial = str(dest.parent / f".{dest.name[:100]}.{secrets.token_hex(8)}.partial")
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         async with db.reading() as conn:
             chosen = await _selected(conn, ws, session_ids, include_archived)
-            with open(partial, "w", encoding="utf-8", newline="\n") as out:
+            with open(fd, "w", encoding="utf-8", newline="\n") as out:
                 writer = _WRITERS[fmt](out, len(chosen))
                 next(writer)
                 done = 0
@@ -113,14 +130,22 @@ async def export(db: Database, ws: Workspace | None, session_ids: list[str] | No
                     if progress is not None and (done % BATCH == 0 or done == len(chosen)):
                         progress(done, len(chosen))
                 writer.close()
-        os.replace(partial, dest)
+        if replace:
+            os.replace(partial, dest)
+        else:
+            try:
+                os.link(partial, dest)  # fails, never replaces, when dest appeared meanwhile
+            except FileExistsError:
+                raise ConflictError(f"{dest} exists; choose another name, or replace it") \
+                    from None
+        size = dest.stat().st_size
     except OSError as exc:
-        raise FileError(f"cannot write {dest}: {exc}") from exc
+        raise FileError(f"cannot write {dest}: {exc.strerror or exc}") from exc
     finally:
-        with contextlib.suppress(OSError):
-            os.remove(partial)
-    return {"path": str(dest), "format": fmt, "sessions": len(chosen),
-            "bytes": dest.stat().st_size}
+        if partial is not None:
+            with contextlib.suppress(OSError):
+                os.remove(partial)
+    return {"path": str(dest), "format": fmt, "sessions": len(chosen), "bytes": size}
 
 
 Writer = Iterator[None]  # a generator: send((hash, path, session)); close() ends the file

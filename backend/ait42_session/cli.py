@@ -15,12 +15,54 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, NoReturn
 
 from . import consistency, importer, keep_cli, migrations
-from .db import default_path
+from .db import default_path, refuse_foreign_file
 from .errors import SessionError
+from .keep_cli import path_arg
 from .service import Service
+
+# What a terminal would act on rather than print: C0 and C1 controls (escape
+# sequences start with ESC or CSI: titles, screen clears, OSC 8 links), DEL, and
+# the bidirectional overrides that reorder a line. \n and \t stay; \r only on
+# stderr, where progress lines use it.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def safe(text: str, *, keep_cr: bool = False) -> str:
+    """``text`` with every control character shown as an escape (``\\x1b``)."""
+    def shown(m: re.Match[str]) -> str:
+        char = m.group()
+        if keep_cr and char == "\r":
+            return char
+        return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+    return _UNSAFE.sub(shown, text)
+
+
+class SafeStream:
+    """A text stream that prints every control character as an escape: whatever
+    stored text a subcommand prints (ids, paths, tasks), the terminal only shows it."""
+
+    def __init__(self, raw: IO[str], *, keep_cr: bool) -> None:
+        self.raw = raw
+        self.keep_cr = keep_cr
+
+    def write(self, text: str) -> int:
+        self.raw.write(safe(text, keep_cr=self.keep_cr))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:  # flush, isatty, fileno, encoding, ...
+        return getattr(self.raw, name)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, refusing in one line (the usage is one ``--help`` away)."""
+
+    def error(self, message: str) -> NoReturn:
+        line = " ".join(message.split())
+        self.exit(2, f"{self.prog}: {line} (see {self.prog} --help)\n")
+
 
 EXAMPLES = """examples:
   ait42-session                      open the window on ~/.ait42/sessions.db
@@ -49,6 +91,8 @@ def _print_json(value: Any) -> None:
 
 def cmd_migrate_info(args: argparse.Namespace) -> int:
     """List applied and pending migrations without changing the database."""
+    if args.db != ":memory:":
+        refuse_foreign_file(args.db)  # what ``migrate run`` would refuse to migrate
     for state in migrations.info(args.db):
         if state.applied_at is None:
             print(f"{state.version:>6}  pending   {state.description}")
@@ -184,7 +228,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="ait42-session", epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Agent session history: the desktop window and its database tools.",
@@ -218,7 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "Exit 1 when nothing matches. example: ait42-session search "
                     "'migration failed -draft' --type competition")
     find.add_argument("query", help="what to search for")
-    find.add_argument("--workspace", metavar="PATH", help="only this workspace (default: all)")
+    find.add_argument("--workspace", metavar="PATH", type=path_arg,
+                      help="only this workspace (default: all)")
     find.add_argument("--type", choices=("competition", "ensemble", "debate"))
     find.add_argument("--status", choices=("running", "completed", "failed", "paused"))
     find.add_argument("--limit", type=int, default=20, help="hits to show (1-200, default 20)")
@@ -355,7 +400,8 @@ def add_phase2_commands(sub: Any) -> None:
     ins = sub.add_parser("insights", help="per agent, runtime and model: wins, completion, "
                                           "median duration, lines; sessions per week",
                          description="example: ait42-session insights --workspace ~/src/app")
-    ins.add_argument("--workspace", metavar="PATH", help="one workspace (default: all)")
+    ins.add_argument("--workspace", metavar="PATH", type=path_arg,
+                     help="one workspace (default: all)")
     ins.add_argument("--json", action="store_true", help="print get_insights' JSON")
     ins.set_defaults(func=cmd_insights)
 
@@ -364,11 +410,11 @@ def add_phase2_commands(sub: Any) -> None:
         description="Import the shell's {hash}.json files into the database: one transaction "
                     "per file, re-run safe, originals never modified. Exit 1 when anything "
                     "was skipped. example: ait42-session import-json --dry-run")
-    imp.add_argument("dir", nargs="?", default=None,
+    imp.add_argument("dir", nargs="?", default=None, type=path_arg,
                      help="folder of {hash}.json files (default: ~/.ait42/sessions)")
-    imp.add_argument("--workspace", action="append", metavar="PATH",
+    imp.add_argument("--workspace", action="append", metavar="PATH", type=path_arg,
                      help="a workspace folder whose hash may name a file (repeatable)")
-    imp.add_argument("--mapping", metavar="FILE",
+    imp.add_argument("--mapping", metavar="FILE", type=path_arg,
                      help='workspace paths: JSON {"hash": "path"}, JSON [paths] or a path a line')
     imp.add_argument("--dry-run", action="store_true", help="write nothing; report what "
                                                             "would happen")
@@ -385,7 +431,8 @@ def add_phase2_commands(sub: Any) -> None:
     ws_sub = ws.add_subparsers(title="actions", metavar="ACTION", required=True)
     bind = ws_sub.add_parser("bind", help="set the folder of a workspace known by hash only")
     bind.add_argument("hash", help="the 16-hex hash (the legacy file's name)")
-    bind.add_argument("path", help="the workspace folder; its legacy hash must be HASH")
+    bind.add_argument("path", type=path_arg,
+                      help="the workspace folder; its legacy hash must be HASH")
     bind.set_defaults(func=cmd_workspace_bind)
     ws_sub.add_parser("list", help="hash, session count and path of every workspace"
                       ).set_defaults(func=cmd_workspace_list)
@@ -393,7 +440,7 @@ def add_phase2_commands(sub: Any) -> None:
     chk = sub.add_parser("check-consistency",
                          help="compare the JSON files with the database (exit 1 when they "
                               "differ)", description="example: ait42-session check-consistency")
-    chk.add_argument("--sessions-dir", default=None, metavar="DIR",
+    chk.add_argument("--sessions-dir", default=None, metavar="DIR", type=path_arg,
                      help="folder of {hash}.json files (default: ~/.ait42/sessions)")
     chk.add_argument("--json", action="store_true", help="print the report as JSON")
     chk.set_defaults(func=cmd_check_consistency)
@@ -421,6 +468,21 @@ def _blank_database_path(args: argparse.Namespace) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    out, err = sys.stdout, sys.stderr
+    sys.stdout = SafeStream(out, keep_cr=False)
+    sys.stderr = SafeStream(err, keep_cr=True)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def _fail(message: str) -> int:
+    print("ait42-session: " + " ".join(message.split()), file=sys.stderr)
+    return 1
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     problem = _blank_database_path(args)
@@ -432,10 +494,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return func(args)
     except SessionError as exc:
-        print(f"ait42-session: {type(exc).__name__} [{exc.code}]: {exc}", file=sys.stderr)
-        return 1
+        return _fail(f"{type(exc).__name__} [{exc.code}]: {exc}")
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:  # a path the file system refused before any command ran
+        return _fail(f"FileError [IO]: {exc.filename or ''} {exc.strerror or exc}")
+    except Exception as exc:  # a defect, still reported in one line, never a traceback
+        return _fail(f"unexpected {type(exc).__name__}: {exc}")
 
 
 if __name__ == "__main__":

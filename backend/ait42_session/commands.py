@@ -58,21 +58,27 @@ class Command:
     writes: bool
     on_loop: bool  # a coroutine function, run on the event loop
     doc: str
+    required: int = -1  # the leading params a caller must give (-1: all); the rest default
 
     def parse(self, args: tuple[Any, ...]) -> dict[str, Any]:
-        """The arguments, positional as the page sends them, validated."""
-        if len(args) != len(self.params):
+        """The arguments, positional as the page sends them, validated. Trailing
+        ones added to a command later may be left out (older callers)."""
+        least = len(self.params) if self.required < 0 else self.required
+        if not least <= len(args) <= len(self.params):
             shown = ", ".join(self.params) or "no arguments"
-            raise ValidationError(f"{self.name} takes {len(self.params)} argument(s) "
+            count = (str(len(self.params)) if least == len(self.params)
+                     else f"{least} to {len(self.params)}")
+            raise ValidationError(f"{self.name} takes {count} argument(s) "
                                   f"({shown}), got {len(args)}")
         try:
-            parsed = self.model.model_validate(dict(zip(self.params, args, strict=True)))
+            parsed = self.model.model_validate(dict(zip(self.params, args, strict=False)))
         except pydantic.ValidationError as exc:
-            raise ValidationError(f"{self.name}: {_describe(exc)}") from None
+            raise ValidationError(f"{self.name}: {describe_errors(exc)}") from None
         return {p: getattr(parsed, p) for p in self.params}
 
 
-def _describe(exc: pydantic.ValidationError) -> str:
+def describe_errors(exc: pydantic.ValidationError) -> str:
+    """pydantic's errors in one line a person can act on (no URLs, no dumps)."""
     problems = []
     for err in exc.errors(include_url=False):
         where = ".".join(str(p) for p in err.get("loc", ()))
@@ -91,15 +97,21 @@ def command(*, writes: bool) -> Callable[[F], F]:
     """Register ``fn`` under its own name; its annotations type its arguments."""
     def register(fn: F) -> F:
         hints = get_type_hints(fn, globalns=vars(a) | globals(), include_extras=True)
-        params = tuple(inspect.signature(fn).parameters)[1:]  # after the Context
-        fields: dict[str, Any] = {p: (hints[p], ...) for p in params}
+        signature = inspect.signature(fn).parameters
+        params = tuple(signature)[1:]  # after the Context
+        defaults = {p: signature[p].default for p in params
+                    if signature[p].default is not inspect.Parameter.empty}
+        fields: dict[str, Any] = {
+            p: (hints[p], pydantic.Field(defaults[p], validate_default=True) if p in defaults
+                else ...) for p in params}
         model = pydantic.create_model(
             f"{fn.__name__}_arguments",
             __config__=pydantic.ConfigDict(arbitrary_types_allowed=True, extra="forbid"),
             **fields)
         REGISTRY[fn.__name__] = Command(
             name=fn.__name__, params=params, model=model, run=fn, writes=writes,
-            on_loop=inspect.iscoroutinefunction(fn), doc=inspect.getdoc(fn) or "")
+            on_loop=inspect.iscoroutinefunction(fn), doc=inspect.getdoc(fn) or "",
+            required=len(params) - len(defaults))
         return fn
     return register
 

@@ -23,7 +23,7 @@ from urllib.parse import quote
 import aiosqlite
 
 from . import backups, migrations
-from .errors import ConflictError, DatabaseError, SessionError, ValidationError
+from .errors import ConflictError, DatabaseError, FileError, SessionError, ValidationError
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -173,7 +173,7 @@ class Database:
             except OSError as exc:
                 raise DatabaseError(f"cannot create the folder for {text}: {exc}") from exc
             text = str(Path(text).expanduser().resolve())
-            _refuse_foreign_file(text)
+            refuse_foreign_file(text)
         shown = ":memory:" if memory else text
         opened: list[aiosqlite.Connection] = []
         try:
@@ -279,6 +279,9 @@ class Database:
         self._check_open()
         async with self._write_lock:
             self._check_open()
+            if not os.path.isfile(source):  # else SQLite's error would name this database
+                raise FileError(f"the backup {source} is gone (moved or deleted); "
+                                "nothing was changed")
             async with _errors(self.path):
                 src = await aiosqlite.connect(f"file:{quote(source)}?mode=ro", uri=True)
                 try:
@@ -349,7 +352,7 @@ def _migrate(target: str, memory: bool, mig: list[migrations.Migration],
     return conn
 
 
-def _refuse_foreign_file(path: str) -> None:
+def refuse_foreign_file(path: str) -> None:
     """Refuse a file that is not SQLite before SQLite sees it.
 
     SQLite itself takes a file shorter than its 100-byte header for an empty
@@ -369,6 +372,33 @@ def _refuse_foreign_file(path: str) -> None:
             f"{path} is not an ait42 session database (file is not a database); "
             "move it aside or point AIT42_DB / --db at another file"
         )
+    if head:
+        _refuse_foreign_tables(path)
+
+
+# A database this code made (or the shell's sqlx one) has these; another
+# program's SQLite file holds tables and none of them.
+_OWN_TABLES = ("migration_metadata", "sessions")
+
+
+def _refuse_foreign_tables(path: str) -> None:
+    """Refuse another program's SQLite file, looked at read-only: migrating it
+    would switch it to WAL and add this schema's tables to it. An empty file,
+    or one of ours, is migrated as usual."""
+    try:
+        conn = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True)
+        try:
+            names = [r[0] for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return  # damaged or unreadable: opening it reports that, with what to do
+    if names and not any(n in _OWN_TABLES for n in names):
+        shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+        raise DatabaseError(
+            f"{path} is not an ait42 session database (it holds another program's tables: "
+            f"{shown}); nothing was changed: point AIT42_DB / --db at another file")
 
 
 def default_path() -> str:

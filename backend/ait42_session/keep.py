@@ -8,11 +8,12 @@ the work itself is in ``trash``, ``backups`` and ``bundle``.
 # as objects, since the types they name live in this module.
 from typing import Annotated, Literal
 
+import pydantic
 from pydantic import BeforeValidator, Field, Strict
 
 from . import arguments as a
 from . import backups, bundle, repository, trash, workspace
-from .commands import Context, command
+from .commands import Context, command, describe_errors
 from .errors import ValidationError
 from .rows import Json
 from .workspace import Workspace
@@ -49,6 +50,12 @@ class ImportOptions(a.Options):
 
     overwrite: bool = False
     dry_run: Annotated[bool, Field(alias="dryRun")] = False
+
+
+class ExportOptions(a.Options):
+    """How ``export_sessions`` treats an existing file (absent or null: replace it)."""
+
+    replace: Flag = True
 
 
 SelectionArg = Annotated[Selection, BeforeValidator(lambda v: {} if v is None else v)]
@@ -116,12 +123,13 @@ async def restore_backup(ctx: Context, path: FilePath) -> Json:
 
 @command(writes=False)
 async def export_sessions(ctx: Context, selection: SelectionArg, format: Format,
-                          path: FilePath) -> Json:
+                          path: FilePath, options: ExportOptions | None = None) -> Json:
     """Write sessions to one file (json bundle, markdown, html); ``{path, format, sessions,
-    bytes}``."""
+    bytes}``. ``options`` (or null): ``{replace?}``; false: CONFLICT when the file exists."""
     sel = selection
     return await bundle.export(ctx.db, sel.workspace_path, sel.session_ids,
-                               sel.include_archived, format, path)
+                               sel.include_archived, format, path,
+                               replace=options is None or options.replace)
 
 
 @command(writes=True)
@@ -134,5 +142,5 @@ def selection(value: object) -> Selection:
     """A selection from a caller other than the bridge (the command line), validated alike."""
     try:
         return Selection.model_validate(value)
-    except Exception as exc:
-        raise ValidationError(f"selection: {exc}") from None
+    except pydantic.ValidationError as exc:
+        raise ValidationError(f"selection: {describe_errors(exc)}") from None

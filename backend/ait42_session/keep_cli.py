@@ -18,7 +18,17 @@ from .models import SESSION_STATUSES
 from .service import Service
 from .workspace import resolve
 
+MAX_AGE_DAYS = 36_600  # older than any session: a bigger age is a typo (and overflows)
 _AGE = re.compile(r"^(\d+)([dhw])$")
+
+
+def path_arg(text: str) -> str:
+    """A path given on the command line: not blank (an unset shell variable), no NUL."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is blank: give a path (or leave the option out)")
+    if "\x00" in text:
+        raise argparse.ArgumentTypeError("holds a NUL character, which no path can")
+    return text
 
 
 def parse_age(text: str) -> timedelta:
@@ -27,8 +37,12 @@ def parse_age(text: str) -> timedelta:
     if match is None or int(match[1]) <= 0:
         raise ValidationError(f"--older-than {text!r}: give a positive number of days, hours "
                               "or weeks such as 90d, 12h or 2w")
-    n = int(match[1])
-    return {"d": timedelta(days=n), "h": timedelta(hours=n), "w": timedelta(weeks=n)}[match[2]]
+    n = int(match[1]) if len(match[1]) < 10 else MAX_AGE_DAYS * 24 + 1
+    age = {"d": timedelta(days=n), "h": timedelta(hours=n), "w": timedelta(weeks=n)}
+    if n > MAX_AGE_DAYS * 24 or age[match[2]] > timedelta(days=MAX_AGE_DAYS):
+        raise ValidationError(f"--older-than {text!r}: at most {MAX_AGE_DAYS} days "
+                              "(about 100 years)")
+    return age[match[2]]
 
 
 def cmd_prune(args: argparse.Namespace) -> int:
@@ -113,19 +127,19 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--older-than", required=True, metavar="AGE",
                    help="last updated longer ago than this: 90d, 12h, 2w")
     p.add_argument("--status", choices=SESSION_STATUSES, help="only sessions of this status")
-    p.add_argument("--workspace", metavar="PATH", help="only this workspace")
+    p.add_argument("--workspace", metavar="PATH", type=path_arg, help="only this workspace")
     p.add_argument("--dry-run", action="store_true", help="list what would move; move nothing")
     p.set_defaults(func=cmd_prune)
 
     b = sub.add_parser("backup", help="write a consistent copy of the database",
                        description="example: ait42-session backup ~/sessions-copy.db")
-    b.add_argument("path", nargs="?", default=None,
+    b.add_argument("path", nargs="?", default=None, type=path_arg,
                    help="file to write (default: a new file in the backups folder)")
     b.set_defaults(func=cmd_backup)
     r = sub.add_parser("restore", help="replace the database with a backup (backs up first)",
                        description="example: ait42-session restore "
                                    "~/.ait42/backups/sessions-...-manual.db")
-    r.add_argument("path", help="the backup file")
+    r.add_argument("path", type=path_arg, help="the backup file")
     r.set_defaults(func=cmd_restore)
     sub.add_parser("backups", help="list the backups, newest first").set_defaults(
         func=cmd_backups)
@@ -133,20 +147,20 @@ def add_commands(sub: Any) -> None:
     e = sub.add_parser("export", help="write sessions to a JSON bundle, Markdown or HTML",
                        description="example: ait42-session export --workspace ~/src/app "
                                    "--format markdown -o app.md")
-    e.add_argument("--workspace", metavar="PATH", help="only this workspace")
+    e.add_argument("--workspace", metavar="PATH", type=path_arg, help="only this workspace")
     e.add_argument("--session", action="extend", metavar="ID", nargs="+",
                    help="only these sessions (repeatable)")
     e.add_argument("--include-archived", action="store_true",
                    help="archived sessions too (named sessions are always included)")
     e.add_argument("--format", required=True, choices=bundle.FORMATS)
-    e.add_argument("-o", "--output", required=True, metavar="FILE")
+    e.add_argument("-o", "--output", required=True, metavar="FILE", type=path_arg)
     e.set_defaults(func=cmd_export)
 
     i = sub.add_parser("import-bundle", help="merge a JSON bundle by session id",
                        description="Re-running changes nothing; a session that differs is "
                                    "replaced only with --overwrite. Exit 1 when anything was "
                                    "skipped. example: ait42-session import-bundle b.json")
-    i.add_argument("file")
+    i.add_argument("file", type=path_arg)
     i.add_argument("--overwrite", action="store_true", help="replace sessions that differ")
     i.add_argument("--dry-run", action="store_true", help="report; write nothing")
     i.set_defaults(func=cmd_import_bundle)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import re
 import stat
@@ -41,6 +42,8 @@ from .workspace import Workspace
 
 Json = dict[str, Any]
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 HASH_NAME = re.compile(r"^[0-9a-f]{16}$")
 
@@ -165,10 +168,13 @@ def _json_type(value: object) -> str:
             float: "a number", type(None): "null"}.get(type(value), type(value).__name__)
 
 
-def validate_raw(raw: object, where: str) -> Session:
-    """Validate one raw session of a file; ``JsonError`` naming the file and session."""
+def validate_raw(raw: object, where: str, shape: type[Session] = Session) -> Session:
+    """Validate one raw session of a file; ``JsonError`` naming the file and session.
+
+    ``shape``: ``models.LegacySession`` to take what the shell itself writes
+    (``round_1``, ``starting``, ...) as it is."""
     try:
-        model: Session = models.validate(Session, raw, "session")
+        model: Session = models.validate(shape, raw, "session")
     except ValidationError as exc:
         sid = raw.get("id") if isinstance(raw, dict) else None
         named = f"session {sid!r}" if isinstance(sid, str) else "a session"
@@ -289,7 +295,7 @@ def op_add_message(ws: Workspace, session_id: str, message: ChatMessage,
     def run(sessions: list[Any], where: str) -> Any:
         i = _find(sessions, session_id, ws)
         raw = sessions[i]
-        validate_raw(raw, where)
+        validate_raw(raw, where, models.LegacySession)
         history = raw.setdefault("chatHistory", [])
         if any(isinstance(m, dict) and m.get("id") == message.id for m in history):
             raise ConflictError(f"message {message.id!r} already exists in session {session_id!r}")
@@ -304,7 +310,7 @@ def op_update_status(ws: Workspace, session_id: str, instance_id: int, status: s
     def run(sessions: list[Any], where: str) -> Any:
         i = _find(sessions, session_id, ws)
         raw = sessions[i]
-        validate_raw(raw, where)
+        validate_raw(raw, where, models.LegacySession)
         for inst in raw.get("instances", ()):
             if inst.get("instanceId") == instance_id:
                 inst["status"] = status
@@ -396,17 +402,28 @@ class JsonSessionStore:
         with self._lock(ws.hash):
             sessions = self.load(ws.hash)
         i = _find(sessions, session_id, ws)
-        validate_raw(sessions[i], str(path))
+        validate_raw(sessions[i], str(path), models.LegacySession)
         return normalize(sessions[i])
 
     def read_all(self, ws: Workspace) -> list[Json]:
+        """Every valid session of the workspace's file. An invalid one never
+        hides the others: it is left out, logged, and reported with its reason
+        by ``check_consistency`` (the database page shows it)."""
         path = self.file_for(ws.hash)
         with self._lock(ws.hash):
             sessions = self.load(ws.hash)
         out: dict[str, Json] = {}
+        rejected: list[str] = []
         for raw in sessions:
-            validate_raw(raw, str(path))
+            try:
+                validate_raw(raw, str(path), models.LegacySession)
+            except JsonError as exc:
+                rejected.append(str(exc))
+                continue
             out.setdefault(raw["id"], raw)  # the shell finds the first of duplicates
+        if rejected:
+            log.warning("%s: %d invalid session(s) left out of the list; first: %s",
+                        path, len(rejected), rejected[0])
         result = [normalize(raw) for raw in out.values()]
         result.sort(key=lambda s: (timestamp_key(s["updatedAt"]), s["id"]), reverse=True)
         return result

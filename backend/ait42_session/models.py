@@ -168,6 +168,31 @@ class Instance(Shape):
     runtime_label: str | None = None
 
 
+# What the shell's own Rust side writes straight into the legacy files (its
+# debate runner; status is a plain String there): kept as written when read
+# from a file, never offered to callers of the commands.
+SHELL_SESSION_STATUS = re.compile(r"started|round_[0-9]{1,9}")
+SHELL_INSTANCE_STATUSES = ("starting", "timeout", "error")
+
+
+def _legacy_session_status(value: str) -> str:
+    if value in SESSION_STATUSES or SHELL_SESSION_STATUS.fullmatch(value):
+        return value
+    raise ValueError("must be " + ", ".join(SESSION_STATUSES)
+                     + ", started or round_<n> (got " + repr(value)[:60] + ")")
+
+
+def _legacy_instance_status(value: str) -> str:
+    if value in INSTANCE_STATUSES or value in SHELL_INSTANCE_STATUSES:
+        return value
+    raise ValueError("must be " + ", ".join(INSTANCE_STATUSES + SHELL_INSTANCE_STATUSES)
+                     + " (got " + repr(value)[:60] + ")")
+
+
+LegacySessionStatus = Annotated[str, AfterValidator(_legacy_session_status)]
+LegacyInstanceStatus = Annotated[str, AfterValidator(_legacy_instance_status)]
+
+
 class Session(Shape):
     id: NonEmpty
     type_: SessionType = Field(alias="type")
@@ -216,6 +241,19 @@ class Session(Shape):
             except ValueError as exc:
                 raise ValueError(f"archivedAt: {exc}") from None
         return self
+
+
+class LegacyInstance(Instance):
+    """An instance as a legacy file may hold it."""
+
+    status: LegacyInstanceStatus  # type: ignore[assignment]
+
+
+class LegacySession(Session):
+    """A session as a legacy file may hold it: the shell's own statuses allowed."""
+
+    status: LegacySessionStatus  # type: ignore[assignment]
+    instances: list[LegacyInstance] = Field(default_factory=list)  # type: ignore[assignment]
 
 
 def _describe(err: Any) -> str:

@@ -347,11 +347,15 @@ async def run(conn: aiosqlite.Connection, parsed: search_text.Query, opts: Optio
             cursor = _encode_cursor("r", token, offset + opts.limit, print_, generation)
     found = await search_excerpt.matches(
         conn, [(str(r[0]), int(r[10]), str(r[3])) for r in rows], parsed)
-    items = [{
-        "workspacePath": r[2], "workspaceHash": r[1], "sessionId": r[0], "task": r[3],
-        "type": r[4], "status": r[5], "updatedAt": r[6], "archivedAt": r[8],
-        "score": -float(r[9]) if r[9] else 0.0, "matches": found.get(str(r[0]), []),
-    } for r in rows]
+    items = []
+    for r in rows:
+        shown = found.get(str(r[0]))
+        item = {"workspacePath": r[2], "workspaceHash": r[1], "sessionId": r[0], "task": r[3],
+                "type": r[4], "status": r[5], "updatedAt": r[6], "archivedAt": r[8],
+                "score": -float(r[9]) if r[9] else 0.0, "matches": list(shown or [])}
+        if shown is not None and shown.more:
+            item["moreMatches"] = shown.more  # matching fields left out (at most 5 shown)
+        items.append(item)
     return {"items": items, "nextCursor": cursor}
 
 

@@ -105,7 +105,8 @@ class Finder:
         lowered = joined.lower()
         marked = [False] * len(texts)
         for haystack, needle in ([(lowered, n) for n in self.needles]
-                                 + [(joined, b"\x1b"), (joined, b"\xc2\x9b")]):
+                                 + [(joined, b"\x1b"), (joined, b"\xc2\x9b")]
+                                 + [(joined, lead) for lead in _ACCENT_LEADS]):
             at = haystack.find(needle)
             while at != -1:
                 k = bisect.bisect_right(starts, at) - 1
@@ -154,18 +155,32 @@ _GLUED = re.compile(
     rb"|[@-Z\\-_])(?:" + _ANSI_BYTES.pattern + rb")*(?=" + _WORD_BYTE + rb")")
 
 
+# UTF-8 lead bytes of the letters ``search_text.fold`` may change (U+00C0 to
+# U+04FF: C3 to D3; U+1E00 to U+1FFF: E1 B8 to E1 BF). None is ever a
+# continuation byte, so ``bytes.find`` of each decides at memory speed whether
+# a field may hold an accented form of a word its bytes do not show.
+_ACCENT_LEADS = [bytes([lead]) for lead in range(0xC3, 0xD4)] + [
+    bytes([0xE1, second]) for second in range(0xB8, 0xC0)]
+
+
+def _accented(data: bytes) -> bool:
+    """Whether ``data`` may hold a letter that folds to another (``é`` -> ``e``)."""
+    return not data.isascii() and any(lead in data for lead in _ACCENT_LEADS)
+
+
 def field_excerpt(raw: bytes | str, finder: Finder) -> tuple[str, list[list[int]]] | None:
     """The excerpt of a field, None when no term is in it.
 
     The raw bytes first; then, if the field has escape codes (a word may be
     broken by one), the bytes without them, which are the text excerpts are cut
     from; the whole field as text only when the needles cannot decide (a cased
-    letter outside ASCII, or too many candidates that were not the word)."""
+    letter outside ASCII, an accented letter the bytes cannot fold, or too many
+    candidates that were not the word)."""
     data = raw.encode() if isinstance(raw, str) else raw
     found = finder.excerpt(data)
     if found is not None:
         return found
-    if not finder.exhausted and finder.needles is not None:
+    if not finder.exhausted and finder.needles is not None and not _accented(data):
         if b"\xc2\x9b" not in data and _GLUED.search(data) is None:
             return None  # no code inside a word: removing codes joins no word
         found = finder.excerpt(_ANSI_BYTES.sub(b"", data))
@@ -175,79 +190,93 @@ def field_excerpt(raw: bytes | str, finder: Finder) -> tuple[str, list[list[int]
     return search_text.field_excerpt(text, finder.terms)
 
 
-_CHAT_MATCHES = 3  # chat messages excerpted per hit
-_BATCH = 12  # instances fetched at a time
+MAX_MATCHES = 5  # matches a hit carries; the contract's limit
+_BATCH = 12  # instances' outputs fetched at a time
+_SESSIONS = "session_id IN (SELECT value FROM json_each(?))"
 # The output as reads see it: appends not folded in yet included (rows.OUTPUT_OF_I).
-_INSTANCES = (f"SELECT session_id, instance_id, CAST(({OUTPUT_OF_I}) AS BLOB), branch,"
-              " agent_name FROM instances i"
-              " WHERE session_id IN (SELECT value FROM json_each(?))"
-              " ORDER BY session_id, instance_id")
-_CHAT = ("SELECT session_id, id, content FROM chat_messages"
-         " WHERE session_id IN (SELECT value FROM json_each(?)) ORDER BY session_id, ts_key, seq")
+_OUTPUTS = (f"SELECT session_id, instance_id, CAST(({OUTPUT_OF_I}) AS BLOB) FROM instances i"
+            f" WHERE {_SESSIONS} ORDER BY session_id, instance_id")
+_NAMES = (f"SELECT session_id, instance_id, branch, agent_name FROM instances"
+          f" WHERE {_SESSIONS} ORDER BY session_id, instance_id")
+_CHAT = (f"SELECT session_id, id, content FROM chat_messages"
+         f" WHERE {_SESSIONS} ORDER BY session_id, ts_key, seq")
+
+
+class Matches(list[Json]):
+    """A hit's matches, and how many matching fields were left out of them."""
+
+    more: int = 0
+
+
+class Page:
+    """The matches of a page of hits, field by field in the contract's order
+    (task, chat, branch, agent name, outputs): the first ``MAX_MATCHES`` of a
+    hit are excerpted, the rest only counted (each field read up to its first
+    match, never further)."""
+
+    def __init__(self, finder: Finder, hits: list[tuple[str, int, str]]) -> None:
+        self.finder = finder
+        self.hits = hits
+        self.found: dict[str, Matches] = {sid: Matches() for sid, _d, _t in hits}
+
+    def add(self, sid: str, field: str, text: str | bytes, **where: Any) -> None:
+        """Excerpt (or, past the limit, count) one field when it holds a term."""
+        got = field_excerpt(text, self.finder)
+        if got is None:
+            return
+        if len(self.found[sid]) < MAX_MATCHES:
+            self.found[sid].append({"field": field, **where, "text": got[0],
+                                    "highlights": got[1]})
+        else:
+            self.found[sid].more += 1
+
+    def short_fields(self, chat: list[Any], names: list[Any]) -> None:
+        """Tasks, chat messages, branches and agent names (CPU only: run off the loop)."""
+        for sid, _d, task in self.hits:
+            self.add(sid, "task", task)
+        may = self.finder.which_may_hold([str(content) for _s, _m, content in chat])
+        for (sid, mid, content), maybe in zip(chat, may, strict=True):
+            if maybe:
+                self.add(sid, "chat", content, messageId=mid)
+        order = sorted(names, key=lambda r: r[0])  # stable: instance order kept
+        for column, field in ((2, "branch"), (3, "agentName")):
+            may = self.finder.which_may_hold([str(r[column]) for r in order])
+            for row, maybe in zip(order, may, strict=True):
+                if maybe:
+                    self.add(row[0], field, row[column], instanceId=row[1])
+
+    def outputs(self, rows: list[Any]) -> None:
+        """A batch of instances' outputs (CPU only: run off the loop)."""
+        for sid, iid, raw in rows:
+            if raw is not None:
+                self.add(sid, "output", raw, instanceId=iid)
 
 
 async def matches(conn: aiosqlite.Connection, hits: list[tuple[str, int, str]],
-                  query: search_text.Query) -> dict[str, list[Json]]:
-    """One excerpt per field of each hit (``(session id, index row, task)``) that
-    holds a required word."""
+                  query: search_text.Query) -> dict[str, Matches]:
+    """The matches of each hit (``(session id, index row, task)``): at most
+    ``MAX_MATCHES`` excerpts of fields that hold a required word, as
+    :class:`Matches` (their ``more``: the matching fields left out)."""
     terms = query.terms()
-    found: dict[str, list[Json]] = {sid: [] for sid, _d, _t in hits}
     if not hits or not terms:
-        return found
-    finder = Finder(terms)
-
-    def add(sid: str, field: str, text: str | bytes, **where: Any) -> bool:
-        got = field_excerpt(text, finder)
-        if got is None:
-            return False
-        found[sid].append({"field": field, **where, "text": got[0], "highlights": got[1]})
-        return True
-
+        return {sid: Matches() for sid, _d, _t in hits}
+    page = Page(Finder(terms), hits)
     everyone = json.dumps([sid for sid, _d, _t in hits])
-    # The reader thread reads the next rows (SQLite releases the GIL while it
-    # reads a long output's pages) while this thread excerpts the rows it has:
-    # every fetch is asked for before the rows before it are worked on.
-    async with conn.execute(_INSTANCES, (everyone,)) as cursor:
+    chat = await conn.execute_fetchall(_CHAT, (everyone,))
+    names = await conn.execute_fetchall(_NAMES, (everyone,))
+    # Excerpting is Python work of up to milliseconds a field: a worker thread
+    # does it, so the event loop serves other commands meanwhile; the reader
+    # thread fetches the next outputs (SQLite releases the GIL while it reads
+    # a long output's pages) while the rows before are worked on.
+    await asyncio.to_thread(page.short_fields, list(chat), list(names))
+    async with conn.execute(_OUTPUTS, (everyone,)) as cursor:
         batch = asyncio.ensure_future(cursor.fetchmany(_BATCH))
-        chat = asyncio.ensure_future(conn.execute_fetchall(_CHAT, (everyone,)))
         try:
-            for sid, _d, task in hits:
-                add(sid, "task", task)
-            names: list[tuple[str, int, str, str]] = []
             while rows := await batch:
                 batch = asyncio.ensure_future(cursor.fetchmany(_BATCH))
-                for sid, iid, raw, branch, agent in rows:
-                    if raw is not None:
-                        add(sid, "output", raw, instanceId=iid)
-                    names.append((sid, iid, branch, agent))
-            chat_rows = await chat
+                await asyncio.to_thread(page.outputs, list(rows))
         except BaseException:
-            for pending in (batch, chat):  # nothing left waiting on the reader
-                pending.cancel()
-            await asyncio.gather(batch, chat, return_exceptions=True)
+            batch.cancel()  # nothing left waiting on the reader
+            await asyncio.gather(batch, return_exceptions=True)
             raise
-    may = finder.which_may_hold([text for _s, _i, b, a in names for text in (b, a)])
-    for k, (sid, iid, branch, agent) in enumerate(names):
-        if may[2 * k]:
-            add(sid, "branch", branch, instanceId=iid)
-        if may[2 * k + 1]:
-            add(sid, "agentName", agent, instanceId=iid)
-    _order_instance_fields(found)
-    shown: dict[str, int] = {}
-    may = finder.which_may_hold([str(content) for _s, _m, content in chat_rows])
-    for (sid, mid, content), maybe in zip(chat_rows, may, strict=True):
-        if (maybe and shown.get(sid, 0) < _CHAT_MATCHES
-                and add(sid, "chat", content, messageId=mid)):
-            shown[sid] = shown.get(sid, 0) + 1
-    return found
-
-
-_FIELD_ORDER = {"task": 0, "output": 1, "branch": 1, "agentName": 1, "chat": 2}
-
-
-def _order_instance_fields(found: dict[str, list[Json]]) -> None:
-    """Task first, then each instance's output, branch and agent name, as before."""
-    for items in found.values():
-        items.sort(key=lambda m: (_FIELD_ORDER[m["field"]], m.get("instanceId", -1),
-                                  ("output", "branch", "agentName", "task", "chat")
-                                  .index(m["field"])))
+    return dict(page.found)

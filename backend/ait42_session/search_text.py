@@ -24,6 +24,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 # CSI sequences (colours, cursor moves), OSC sequences (titles, links) and the
@@ -96,7 +97,8 @@ class Term:
 
     def fts(self) -> str:
         """The FTS5 phrase: the prepared text quoted (never an operator)."""
-        prepared = " ".join(index_text(self.text).split())
+        # FTS5 reads the expression as a C string: a NUL would end it mid-phrase.
+        prepared = " ".join(index_text(self.text).replace("\x00", " ").split())
         prefix = self.prefix or _single_cjk(self.text)
         return '"' + prepared.replace('"', '""') + '"' + (" *" if prefix else "")
 
@@ -138,7 +140,7 @@ def _pattern(text: str, prefix: bool, flags: int) -> re.Pattern[str]:
     for that literal quickly: this runs over every matching field of a page of
     hits, some of them hundreds of kilobytes of output."""
     parts: list[str] = []
-    parts_of = pieces(text.lower() if not flags else text)
+    parts_of = pieces(fold(text.lower() if not flags else text))
     for k, (cjk, piece, _glued) in enumerate(parts_of):
         if k:
             both_latin = not cjk and not parts_of[k - 1][0]
@@ -258,14 +260,34 @@ def _combine(chunks: list[tuple[Term, bool] | str]) -> Query:
     return query
 
 
+# Letters that may carry a diacritic FTS5's ``remove_diacritics 2`` drops:
+# Latin, Greek and Cyrillic, and the Latin and Greek extended blocks.
+_FOLDABLE = re.compile("[\u00c0-\u04ff\u1e00-\u1fff]")
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold_char(char: str) -> str:
+    base = unicodedata.normalize("NFD", char)[0]
+    return base if base.isalpha() else char
+
+
+def fold(text: str) -> str:
+    """``text`` with accents removed as the index removes them (``café`` ->
+    ``cafe``), one character for one, so offsets into it are offsets into ``text``."""
+    if text.isascii():
+        return text
+    return _FOLDABLE.sub(lambda m: _fold_char(m.group()), text)
+
+
 def find(text: str, terms: list[Term], cap: int = 12) -> list[tuple[int, int, int]]:
-    """(start, end, which term) of the first ``cap`` matches of each term."""
+    """(start, end, which term) of the first ``cap`` matches of each term,
+    accents ignored as the index ignores them."""
     spans: list[tuple[int, int, int]] = []
     lowered = text.lower()
     if len(lowered) == len(text):
-        patterns = [t.pattern() for t in terms]
+        lowered, patterns = fold(lowered), [t.pattern() for t in terms]
     else:  # a character whose lower case is longer: offsets would shift
-        lowered, patterns = text, [t.pattern_ignoring_case() for t in terms]
+        lowered, patterns = fold(text), [t.pattern_ignoring_case() for t in terms]
     for which, pattern in enumerate(patterns):
         for n, m in enumerate(pattern.finditer(lowered)):
             if n >= cap:
@@ -293,11 +315,27 @@ def field_excerpt(text: str, terms: list[Term]) -> tuple[str, list[list[int]]] |
     return None
 
 
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+def utf16_ranges(text: str, ranges: list[list[int]]) -> list[list[int]]:
+    """``ranges`` of characters of ``text`` as UTF-16 code units, what the
+    page's ``String.slice`` counts: a character past U+FFFF (an emoji) is two."""
+    if text.isascii():
+        return ranges
+    astral = [m.start() for m in _ASTRAL.finditer(text)]
+    if not astral:
+        return ranges
+    return [[a + bisect.bisect_left(astral, a), b + bisect.bisect_left(astral, b)]
+            for a, b in ranges]
+
+
 def excerpt(text: str, spans: list[tuple[int, int, int]], size: int = EXCERPT_CHARS, *,
             cut_before: bool = False, cut_after: bool = False) -> tuple[str, list[list[int]]]:
     """About ``size`` characters of ``text`` around the most varied cluster of
     matches (``spans`` sorted), whitespace runs as one space, ``…`` where it was
-    cut, and the ``[start, end)`` ranges of the matches within it."""
+    cut, and the ``[start, end)`` ranges of the matches within it, in UTF-16
+    code units (the contract's, and JavaScript's, offsets)."""
     start = 0
     if spans and len(text) > size:
         best, best_kinds = spans[0][0], 0
@@ -360,4 +398,5 @@ def excerpt(text: str, spans: list[tuple[int, int, int]], size: int = EXCERPT_CH
             marks[-1][1] = max(marks[-1][1], b)
         elif a < b:
             marks.append([a, b])
-    return lead + body + tail, marks
+    shown = lead + body + tail
+    return shown, utf16_ranges(shown, marks)

@@ -53,7 +53,7 @@ export const COMMANDS = Object.freeze({
   create_backup: ['path'],
   list_backups: [],
   restore_backup: ['path'],
-  export_sessions: ['selection', 'format', 'path'],
+  export_sessions: ['selection', 'format', 'path', 'options'],
   import_bundle: ['path', 'options'],
 });
 
@@ -67,7 +67,7 @@ const OPTIONAL = Object.freeze({
   list_trash: ['workspacePath'],
   purge_trash: ['workspacePath', 'sessionIds'],
   create_backup: ['path'],
-  export_sessions: ['selection'],
+  export_sessions: ['selection', 'options'],
   import_bundle: ['options'],
 });
 
