@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from ait42_session.bridge import Bridge
+from ait42_session.faces.bridge import Bridge
 
 T = TypeVar("T")
 

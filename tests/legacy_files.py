@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ait42_session.workspace import legacy_hash
+from ait42_session.shape.workspace import legacy_hash
 
 from .conftest import make_session
 

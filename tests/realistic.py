@@ -29,8 +29,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ait42_session.service import Service
-from ait42_session.workspace import legacy_hash
+from ait42_session.faces.service import Service
+from ait42_session.shape.workspace import legacy_hash
 
 Json = dict[str, Any]
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from ait42_session import backups, migrations
-from ait42_session.cli import main
-from ait42_session.errors import MigrationError, ValidationError
-from ait42_session.service import Service
+from ait42_session.faces.cli import main
+from ait42_session.faces.service import Service
+from ait42_session.shape.errors import MigrationError, ValidationError
+from ait42_session.store import backups, migrations
 
 from .conftest import make_session
 
@@ -56,7 +56,7 @@ def test_the_default_database_backs_up_into_home(_private_home: Path) -> None:
 
 _WRITER = """
 import sys
-from ait42_session.service import Service
+from ait42_session.faces.service import Service
 from tests.conftest import make_session
 with Service.open(sys.argv[1]) as svc:
     k = 0
@@ -218,7 +218,7 @@ def test_command_line(db_path: str, workspace: str, tmp_path: Path,
 
 def test_a_legacy_import_backs_the_database_up_first(db_path: str, workspace: str,
                                                      tmp_path: Path) -> None:
-    from ait42_session.workspace import legacy_hash
+    from ait42_session.shape.workspace import legacy_hash
 
     folder = tmp_path / "legacy"
     folder.mkdir()

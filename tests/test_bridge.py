@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
-from ait42_session.bridge import COMMANDS, Bridge
-from ait42_session.errors import (
+from ait42_session.faces.bridge import COMMANDS, Bridge
+from ait42_session.shape.errors import (
     ConflictError,
     DatabaseError,
     NotFoundError,
     ValidationError,
 )
-from ait42_session.models import parse_timestamp
+from ait42_session.shape.models import parse_timestamp
 
 from .conftest import FIXTURE, make_session
 

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ait42_session.cli import main
-from ait42_session.errors import JsonError, NotFoundError, ValidationError
-from ait42_session.service import Service
+from ait42_session.faces.cli import main
+from ait42_session.faces.service import Service
+from ait42_session.shape.errors import JsonError, NotFoundError, ValidationError
 
 from .conftest import make_session
 from .test_properties import same_json, valid_sessions
@@ -228,7 +228,7 @@ def test_command_line_export_and_import(db_path: str, workspace: str, tmp_path: 
 def test_export_never_writes_over_the_database_or_its_backups(db_path: str, workspace: str,
                                                             tmp_path: Path) -> None:
     """Issue 18, defect 1: ``export -o`` onto the database replaced the live database."""
-    from ait42_session.errors import SessionError
+    from ait42_session.shape.errors import SessionError
     with Service.open(db_path) as svc:
         svc.create_session_sqlite(workspace, make_session("s1"))
         backup = svc.create_backup(None)["path"]
@@ -247,7 +247,7 @@ def test_export_refuses_a_missing_folder_and_replaces_only_when_asked(
         db_path: str, workspace: str, tmp_path: Path) -> None:
     """Issue 17: the page's save dialog names a file; a missing folder is not created,
     and ``{"replace": false}`` refuses an existing file (CONFLICT)."""
-    from ait42_session.errors import ConflictError, FileError
+    from ait42_session.shape.errors import ConflictError, FileError
     with Service.open(db_path) as svc:
         svc.create_session_sqlite(workspace, make_session("s1"))
         missing = tmp_path / "no" / "such"

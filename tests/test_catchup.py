@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 
-from ait42_session import catchup
-from ait42_session.errors import DatabaseError, ValidationError
-from ait42_session.service import Service
+from ait42_session.derived import catchup
+from ait42_session.faces.service import Service
+from ait42_session.shape.errors import DatabaseError, ValidationError
 
 from .conftest import make_session
 
@@ -49,7 +49,7 @@ def other_process(db: str, script: str) -> None:
     with no background catch-up: its writes are only logged."""
     code = textwrap.dedent("""
         import json, sys
-        from ait42_session.service import Service
+        from ait42_session.faces.service import Service
         svc = Service.open(sys.argv[1], derived=False)
         ws = sys.argv[2]
         try:
@@ -244,7 +244,7 @@ def test_relevance_ranks_within_the_newest_matches(db_path: str, ws: str,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """Over ``WINDOW`` matches, only the most recently written are ranked: an old
     session that says the word most is left out, a rare word is ranked over all."""
-    from ait42_session import search
+    from ait42_session.derived import search
 
     monkeypatch.setattr(search, "WINDOW", 5)
     with Service.open(db_path) as svc:
@@ -280,7 +280,7 @@ def test_the_catch_up_resumes_after_a_kill_at_any_point(db_path: str, ws: str,
             svc.create_session_sqlite(ws, s)
         for k in range(0, 400, 3):
             svc.delete_session_sqlite(ws, f"s{k}")
-    code = ("import sys; from ait42_session.service import Service\n"
+    code = ("import sys; from ait42_session.faces.service import Service\n"
             "svc = Service.open(sys.argv[1], derived=False)\n"
             "print('go', flush=True)\n"
             "svc.run(svc.context.derived.run_until_current())\n")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ait42_session.bridge import Bridge
+from ait42_session.faces.bridge import Bridge
 
 from .conftest import make_session
 

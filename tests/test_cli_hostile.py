@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from ait42_session.cli import main
-from ait42_session.service import Service
+from ait42_session.faces.cli import main
+from ait42_session.faces.service import Service
 
 from .conftest import make_session
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from ait42_session.bridge import Bridge
-from ait42_session.consistency import field_diff
-from ait42_session.workspace import legacy_hash
+from ait42_session.faces.bridge import Bridge
+from ait42_session.legacy.consistency import field_diff
+from ait42_session.shape.workspace import legacy_hash
 
 from .conftest import make_session
 from .legacy_files import legacy_read, shell_form, shell_text, write_shell_file

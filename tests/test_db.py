@@ -11,9 +11,9 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from ait42_session.db import READERS, Database, scalar
-from ait42_session.errors import DatabaseError, NotFoundError, SessionError, ValidationError
-from ait42_session.service import Service
+from ait42_session.faces.service import Service
+from ait42_session.shape.errors import DatabaseError, NotFoundError, SessionError, ValidationError
+from ait42_session.store.db import READERS, Database, scalar
 
 from .conftest import make_session, run_threads
 

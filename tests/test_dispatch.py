@@ -17,7 +17,7 @@ import pytest
 import webview
 from webview import util
 
-from ait42_session.bridge import COMMANDS, Bridge
+from ait42_session.faces.bridge import COMMANDS, Bridge
 
 from .conftest import make_session, wait_until
 

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from ait42_session.bridge import Bridge
-from ait42_session.errors import (
+from ait42_session.faces.bridge import Bridge
+from ait42_session.legacy.json_store import normalize
+from ait42_session.shape.errors import (
     ConflictError,
     DatabaseError,
     FileError,
@@ -19,8 +20,7 @@ from ait42_session.errors import (
     NotFoundError,
     ValidationError,
 )
-from ait42_session.legacy_store import normalize
-from ait42_session.workspace import legacy_hash
+from ait42_session.shape.workspace import legacy_hash
 
 from .conftest import fill_disk, make_session
 from .legacy_files import legacy_read

@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from ait42_session.bridge import Bridge
-from ait42_session.errors import ConflictError, NotFoundError, ValidationError
-from ait42_session.legacy_store import normalize
-from ait42_session.workspace import legacy_hash
+from ait42_session.faces.bridge import Bridge
+from ait42_session.legacy.json_store import normalize
+from ait42_session.shape.errors import ConflictError, NotFoundError, ValidationError
+from ait42_session.shape.workspace import legacy_hash
 
 from .conftest import import_finished, make_session
 from .legacy_files import shell_form, shell_text, worktree_session, write_shell_file

@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from ait42_session.bridge import Bridge
-from ait42_session.importer import reading
-from ait42_session.workspace import legacy_hash
+from ait42_session.faces.bridge import Bridge
+from ait42_session.legacy.importer import reading
+from ait42_session.shape.workspace import legacy_hash
 
 from .conftest import fill_disk, import_finished
 from .legacy_files import shell_form, shell_text, worktree_session, write_shell_file

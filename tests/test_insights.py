@@ -11,10 +11,13 @@ from typing import Any
 
 import pytest
 
-from ait42_session import catchup, cli, migrations, models, repository, workspace
-from ait42_session.db import Database
-from ait42_session.errors import ValidationError
-from ait42_session.service import Service
+from ait42_session.derived import catchup
+from ait42_session.faces import cli
+from ait42_session.faces.service import Service
+from ait42_session.shape import models, workspace
+from ait42_session.shape.errors import ValidationError
+from ait42_session.store import migrations, repository
+from ait42_session.store.db import Database
 
 
 def inst(i: int, agent: str, status: str = "completed", **fields: Any) -> dict[str, Any]:
@@ -260,7 +263,7 @@ def test_the_runs_follow_every_write(svc: Any, planted: str, db_path: str) -> No
 def test_grouping_reads_in_index_order(svc: Any, planted: str, db_path: str) -> None:
     """No sort and no join for any filter: the GROUP BY follows insight_runs' key; the
     weeks read the sessions' narrow index only."""
-    from ait42_session import insights
+    from ait42_session.derived import insights
 
     def plan(sql: str, *params: Any) -> str:
         return " | ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + sql, params))
@@ -352,7 +355,7 @@ def test_the_median_of_many_sorted_runs_is_the_median_of_all(seed: int) -> None:
     import random
     import statistics
 
-    from ait42_session.insights import _median_seconds
+    from ait42_session.derived.insights import _median_seconds
 
     rng = random.Random(seed)
     runs = [sorted(rng.randrange(-5_000, 3_600_000 if seed % 2 else 50) for _ in
@@ -367,7 +370,7 @@ def test_the_median_of_many_sorted_runs_is_the_median_of_all(seed: int) -> None:
 
 def test_command_line_durations_read_like_the_window() -> None:
     """The table's median is written as the window's formatDuration writes it."""
-    from ait42_session.insights import format_duration
+    from ait42_session.derived.insights import format_duration
     assert format_duration(7140.4) == "1h 59m"
     assert format_duration(245) == "4m 05s"
     assert format_duration(12.4) == "12s"

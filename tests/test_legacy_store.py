@@ -14,17 +14,17 @@ from typing import Any
 
 import pytest
 
-from ait42_session.bridge import Bridge
-from ait42_session.errors import (
+from ait42_session.faces.bridge import Bridge
+from ait42_session.legacy.json_store import JsonSessionStore, normalize, op_create, op_update
+from ait42_session.shape.errors import (
     ConflictError,
     JsonError,
     NotFoundError,
     SessionError,
     ValidationError,
 )
-from ait42_session.legacy_store import JsonSessionStore, normalize, op_create, op_update
-from ait42_session.models import Session
-from ait42_session.workspace import legacy_hash, resolve
+from ait42_session.shape.models import Session
+from ait42_session.shape.workspace import legacy_hash, resolve
 
 from .conftest import FIXTURE, make_session, run_threads
 from .legacy_files import legacy_read, shell_form, write_shell_file
@@ -207,8 +207,8 @@ def test_store_undo_puts_the_previous_file_back(tmp_path: Path, workspace: str) 
 _WRITER = """
 import sys
 import time
-from ait42_session.bridge import Bridge
-from ait42_session.errors import ConflictError
+from ait42_session.faces.bridge import Bridge
+from ait42_session.shape.errors import ConflictError
 sys.path.insert(0, sys.argv[3])
 from tests.conftest import make_session
 ws = sys.argv[2]

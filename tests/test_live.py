@@ -14,15 +14,15 @@ from typing import Any
 
 import pytest
 
-from ait42_session import live
-from ait42_session.errors import DatabaseError, NotFoundError, ValidationError
-from ait42_session.service import Service
+from ait42_session.derived import live
+from ait42_session.faces.service import Service
+from ait42_session.shape.errors import DatabaseError, NotFoundError, ValidationError
 
 from .conftest import make_session
 
 WRITER = """
 import sys
-from ait42_session.service import Service
+from ait42_session.faces.service import Service
 db, ws, sid = sys.argv[1:4]
 with Service.open(db) as svc:
     svc.create_session_sqlite(ws, {"id": sid, "type": "debate", "task": "from elsewhere",
@@ -218,7 +218,7 @@ def test_appended_output_is_whole_in_every_read_and_goes_with_its_instance(
     """Appends are kept apart, and the catch-up merges long runs of them into the output:
     every read sees one output, before and after the merge, and a replace or delete of
     the session takes them along."""
-    from ait42_session.catchup import FOLD_AFTER
+    from ait42_session.derived.catchup import FOLD_AFTER
 
     with Service.open(db_path, derived=False) as svc:
         base = svc.create_session_sqlite(workspace, make_session("a"))

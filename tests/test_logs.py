@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from ait42_session import catchup, logs
-from ait42_session.errors import SessionError
-from ait42_session.service import Service
+from ait42_session.derived import catchup
+from ait42_session.faces import logs
+from ait42_session.faces.service import Service
+from ait42_session.shape.errors import SessionError
 
 from .conftest import make_session
 

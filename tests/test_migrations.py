@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from ait42_session import migrations
-from ait42_session.db import Database
-from ait42_session.errors import MigrationError
+from ait42_session.shape.errors import MigrationError
+from ait42_session.store import migrations
+from ait42_session.store.db import Database
 
 EXPECTED_TABLES = {"migration_metadata", "workspaces", "sessions", "instances",
                    "chat_messages", "settings"}
@@ -130,7 +130,7 @@ async def test_new_migration_with_a_trigger_is_applied(tmp_path: Path, mig_dir: 
 def test_two_processes_opening_a_new_database_apply_each_migration_once(
         tmp_path: Path) -> None:
     path = tmp_path / "race.db"
-    code = ("import sys; from ait42_session.bridge import Bridge; "
+    code = ("import sys; from ait42_session.faces.bridge import Bridge; "
             "b = Bridge.open(sys.argv[1]); b.get_database_stats(); b.close()")
     procs = [subprocess.Popen([sys.executable, "-c", code, str(path)],
                               stderr=subprocess.PIPE, text=True) for _ in range(4)]

@@ -8,9 +8,9 @@ from typing import Any
 import pydantic
 import pytest
 
-from ait42_session import models
-from ait42_session.bridge import Bridge
-from ait42_session.errors import ValidationError
+from ait42_session.faces.bridge import Bridge
+from ait42_session.shape import models
+from ait42_session.shape.errors import ValidationError
 
 from .conftest import make_session
 

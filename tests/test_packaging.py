@@ -16,7 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "ait42_session"
 #: Where a user enters the package: the ``ait42-session`` script and ``python -m``.
-ENTRY_POINTS = (f"{PACKAGE}.cli", f"{PACKAGE}.__main__", PACKAGE)
+ENTRY_POINTS = (f"{PACKAGE}.faces.cli", f"{PACKAGE}.__main__", PACKAGE)
 #: Developer tooling that once lived in the package; now in tools/ and tests/window/.
 TOOLING = ("benchmark", "window_bench", "screenshots", "bench", "driver", "host")
 
@@ -38,7 +38,7 @@ def test_a_build_ships_the_page_and_the_migrations_and_uses_its_own_copies(
     assert (package / "frontend" / "index.html").is_file()
     assert sorted(p.name for p in (package / "migrations").glob("*.sql")) == sorted(
         p.name for p in (ROOT / "migrations").glob("*.sql"))
-    probe = ("from ait42_session import app, migrations;"
+    probe = ("from ait42_session.faces import app; from ait42_session.store import migrations;"
              "print(migrations.default_dir()); print(app.frontend_dir());"
              "print(len(migrations.load()))")
     out = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True,
@@ -108,7 +108,7 @@ def test_a_build_holds_only_what_users_run(built: Path) -> None:
 
 def test_the_window_module_holds_only_the_window(built: Path, tmp_path: Path) -> None:
     """The driver that acts on the page from a thread lives in tests/window/driver.py."""
-    probe = ("from ait42_session import app;"
+    probe = ("from ait42_session.faces import app;"
              "print(sorted(n for n in ('drive', 'Page', 'JsError') if hasattr(app, n)))")
     out = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True,
                          text=True, timeout=60, env={"PYTHONPATH": str(built), "PATH": "/usr/bin"})

@@ -29,8 +29,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ait42_session.bridge import COMMANDS, Bridge
-from ait42_session.errors import NotFoundError, SessionError, ValidationError
+from ait42_session.faces.bridge import COMMANDS, Bridge
+from ait42_session.shape.errors import NotFoundError, SessionError, ValidationError
 
 from .conftest import make_session
 
@@ -554,7 +554,7 @@ def test_normalize_matches_the_documented_rule_and_keeps_its_input(
         session: dict[str, Any]) -> None:
     """``normalize`` copies; ``normalize_owned`` (the import's) changes its input in place.
     Both give what the rule above says, with the same value types."""
-    from ait42_session.legacy_store import normalize, normalize_owned
+    from ait42_session.legacy.json_store import normalize, normalize_owned
 
     sent = copy.deepcopy(session)
     expected = normalized(session)

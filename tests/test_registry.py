@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from pydantic.alias_generators import to_camel
 
-from ait42_session.bridge import Bridge
-from ait42_session.commands import COMMANDS, REGISTRY
-from ait42_session.errors import ValidationError
-from ait42_session.service import Service
+from ait42_session.faces.bridge import Bridge
+from ait42_session.faces.registry import COMMANDS, REGISTRY
+from ait42_session.faces.service import Service
+from ait42_session.shape.errors import ValidationError
 
 from .conftest import make_session
 

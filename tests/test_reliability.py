@@ -24,8 +24,8 @@ from typing import Any
 
 import pytest
 
-from ait42_session.bridge import Bridge
-from ait42_session.errors import DatabaseError, NotFoundError, SessionError
+from ait42_session.faces.bridge import Bridge
+from ait42_session.shape.errors import DatabaseError, NotFoundError, SessionError
 
 from .conftest import fill_disk, make_session
 from .helpers import writer

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import importlib
 import json
 import os
 import sqlite3
@@ -19,10 +18,10 @@ from typing import Any
 import aiosqlite
 import pytest
 
-from ait42_session import catchup, search_text
-from ait42_session.bridge import Bridge
-from ait42_session.errors import ValidationError
-from ait42_session.service import Service
+from ait42_session.derived import catchup, search_text
+from ait42_session.faces.bridge import Bridge
+from ait42_session.faces.service import Service
+from ait42_session.shape.errors import ValidationError
 
 from .conftest import make_session
 from .legacy_files import write_shell_file
@@ -466,11 +465,6 @@ def test_copy_is_not_shared(s: Searcher, workspace: str) -> None:
     assert sorted(s.ids("first")) == ["s1", "s2"]
 
 
-# The import is being moved onto the new core (a package ``importer``, whose
-# ``writing.insert`` must call ``search.index_sessions`` in its transaction);
-# the module it replaces does not run on the new core at all.
-@pytest.mark.xfail(not hasattr(importlib.import_module("ait42_session.importer"), "__path__"),
-                   reason="the import is not on the new core yet", strict=True)
 def test_imported_and_replaced_sessions_are_found(s: Searcher, workspace: str,
                                                   tmp_path: Path) -> None:
     folder = tmp_path / "legacy"

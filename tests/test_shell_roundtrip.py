@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from ait42_session.bridge import Bridge
+from ait42_session.faces.bridge import Bridge
 
 from .conftest import make_session
 from .legacy_files import shell_form, write_shell_file

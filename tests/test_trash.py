@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from ait42_session.cli import main
-from ait42_session.errors import ConflictError, NotFoundError, ValidationError
-from ait42_session.service import Service
+from ait42_session.faces.cli import main
+from ait42_session.faces.service import Service
+from ait42_session.shape.errors import ConflictError, NotFoundError, ValidationError
 
 from .conftest import make_session, run_threads
 
@@ -219,7 +219,7 @@ def test_trash_restore_purge_under_concurrent_writes(db_path: str, workspace: st
 
 _OTHER_PROCESS = """
 import sys
-from ait42_session.service import Service
+from ait42_session.faces.service import Service
 from tests.conftest import make_session
 with Service.open(sys.argv[1]) as svc:
     for k in range(30):

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from ait42_session.bridge import Bridge
-from ait42_session.errors import ValidationError
-from ait42_session.workspace import canonical_path, legacy_hash, resolve
+from ait42_session.faces.bridge import Bridge
+from ait42_session.shape.errors import ValidationError
+from ait42_session.shape.workspace import canonical_path, legacy_hash, resolve
 
 from .conftest import make_session
 

@@ -51,9 +51,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, cast
 
-from ait42_session import migrations
-from ait42_session.bridge import Bridge
-from ait42_session.workspace import legacy_hash
+from ait42_session.faces.bridge import Bridge
+from ait42_session.shape.workspace import legacy_hash
+from ait42_session.store import migrations
 
 Json = dict[str, Any]
 

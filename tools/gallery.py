@@ -21,8 +21,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ait42_session.app import WindowUnavailable, exit_if_stuck
-from ait42_session.bridge import Bridge
+from ait42_session.faces.app import WindowUnavailable, exit_if_stuck
+from ait42_session.faces.bridge import Bridge
 
 SIZES = ((1400, 1000), (900, 700))
 THEMES = ("light", "dark")

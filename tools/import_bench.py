@@ -30,12 +30,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ait42_session import migrations
-from ait42_session.legacy_store import list_files
-from ait42_session.models import Session
-from ait42_session.rows import INSERT_INSTANCE, INSERT_MESSAGE, INSERT_SESSION, import_rows
-from ait42_session.service import Service
-from ait42_session.workspace import legacy_hash
+from ait42_session.faces.service import Service
+from ait42_session.legacy.json_store import list_files
+from ait42_session.shape.models import Session
+from ait42_session.shape.workspace import legacy_hash
+from ait42_session.store import migrations
+from ait42_session.store.rows import INSERT_INSTANCE, INSERT_MESSAGE, INSERT_SESSION, import_rows
 from tests.legacy_sample import legacy_session, write_legacy_folder
 
 Json = dict[str, Any]
@@ -149,7 +149,7 @@ def write_big_file(folder: Path, megabytes: int) -> Path:
 _CHILD = """
 import sys
 from pathlib import Path
-from ait42_session.cli import main
+from ait42_session.faces.cli import main
 try:
     code = main(sys.argv[2:])
 finally:

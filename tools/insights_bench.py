@@ -38,9 +38,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ait42_session.models import timestamp_key
-from ait42_session.service import Service
-from ait42_session.workspace import identify
+from ait42_session.faces.service import Service
+from ait42_session.shape.models import timestamp_key
+from ait42_session.shape.workspace import identify
 
 AGENTS = ("backend-developer", "frontend-developer", "test-engineer", "security-reviewer",
           "devops-engineer", "api-designer")
@@ -184,7 +184,7 @@ def big_output(variant: int, size: int = 100_000) -> str:
 def bench_compare(repeat: int) -> None:
     """Time the compare view on two 100 KB outputs in the real window."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from ait42_session.bridge import Bridge
+    from ait42_session.faces.bridge import Bridge
     from tests.window.driver import Page, drive
     from tools.insights_screenshots import compare_session
 

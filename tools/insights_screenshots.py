@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ait42_session.app import exit_if_stuck
+from ait42_session.faces.app import exit_if_stuck
 
 AGENTS = [("backend-developer", "claude", "Claude", "sonnet"),
           ("frontend-developer", "codex", "Codex", "gpt-5-codex"),
@@ -145,7 +145,7 @@ def debate_session() -> dict[str, Any]:
 
 
 def render(out_dir: Path) -> list[Path]:
-    from ait42_session.bridge import Bridge
+    from ait42_session.faces.bridge import Bridge
     from tests.window.driver import Page, drive
 
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -26,9 +26,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ait42_session import bundle
-from ait42_session.service import Service
-from ait42_session.workspace import legacy_hash
+from ait42_session.faces.service import Service
+from ait42_session.keeping import bundle
+from ait42_session.shape.workspace import legacy_hash
 
 
 def session(k: int, instances: int, messages: int, output: int) -> dict[str, Any]:

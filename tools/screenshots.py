@@ -24,10 +24,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ait42_session.app import WindowUnavailable, exit_if_stuck
-from ait42_session.bridge import Bridge
-from ait42_session.service import Service
-from ait42_session.workspace import legacy_hash
+from ait42_session.faces.app import WindowUnavailable, exit_if_stuck
+from ait42_session.faces.bridge import Bridge
+from ait42_session.faces.service import Service
+from ait42_session.shape.workspace import legacy_hash
 from tests.legacy_sample import write_legacy_folder
 from tests.window.driver import Page, drive
 

@@ -37,8 +37,9 @@ from typing import Any, TextIO
 
 import aiosqlite
 
-from ait42_session import migrations, search
-from ait42_session.workspace import legacy_hash
+from ait42_session.derived import search
+from ait42_session.shape.workspace import legacy_hash
+from ait42_session.store import migrations
 
 from .search_corpus import AGENTS, Corpus, make_corpus
 
@@ -162,7 +163,7 @@ def time_queries(db_path: Path, qs: list[tuple[str, str]], reps: int,
                  ) -> tuple[dict[str, list[float]], dict[str, int]]:
     """Each query ``reps`` times through the command (after one warm-up run);
     the times, and how many hits the first page had."""
-    from ait42_session.service import Service
+    from ait42_session.faces.service import Service
 
     out: dict[str, list[float]] = {}
     hits: dict[str, int] = {}
@@ -183,7 +184,7 @@ def time_raw_fts(db_path: Path, qs: list[tuple[str, str]], reps: int,
     """Each query's own MATCH expression straight on the index with ``ORDER BY
     rank LIMIT 50`` and nothing else (no filters, no sessions, no excerpts):
     the floor under the command. A query with only exclusions has none."""
-    from ait42_session import search_text
+    from ait42_session.derived import search_text
 
     out: dict[str, list[float]] = {}
     conn = sqlite3.connect(db_path)
@@ -266,7 +267,7 @@ def write_cost(folder: Path, c: Corpus, count: int, big_every: int, rounds: int 
 
 def _writes(path: Path, c: Corpus, sessions: list[dict[str, Any]], with_index: bool,
             patched: dict[str, Any]) -> dict[str, float]:
-    from ait42_session.service import Service
+    from ait42_session.faces.service import Service
 
     async def nothing(*_args: Any) -> None:
         return None

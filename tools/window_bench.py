@@ -58,9 +58,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ait42_session.app import WindowUnavailable, exit_if_stuck
-from ait42_session.bridge import Bridge
-from ait42_session.service import Service
+from ait42_session.faces.app import WindowUnavailable, exit_if_stuck
+from ait42_session.faces.bridge import Bridge
+from ait42_session.faces.service import Service
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT_LINE = "PASS  src/feature/module_{n:03d}.test.ts  (12 tests, 0.{n:03d} s)\n"

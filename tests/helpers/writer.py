@@ -122,7 +122,7 @@ def run(bridge: Any, workspace: str, op: Op) -> None:
 def main(argv: list[str]) -> int:
     mode, db, workspace, prefix, seed = argv[:5]
     count = int(argv[5]) if len(argv) > 5 else 0
-    from ait42_session.bridge import Bridge
+    from ait42_session.faces.bridge import Bridge
 
     bridge = Bridge.open(db)
     print("ready", flush=True)

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from ait42_session.bridge import Bridge
+from ait42_session.faces.bridge import Bridge
 
 from .driver import JsError
 

@@ -1,6 +1,6 @@
 """Drive the real window from a thread: the window tests' host, screenshots, benchmarks.
 
-The person's window is ``ait42_session.app.run_window``; this module opens the
+The person's window is ``ait42_session.faces.app.run_window``; this module opens the
 same window (``app.load_qt``, ``app.create_window`` on a real Bridge,
 ``app.check_renderer``) and, instead of waiting for a person, runs a *driver*
 function in pywebview's start-up thread that acts on the page through
@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ait42_session.app import HEIGHT, WIDTH, check_renderer, create_window, load_qt
+from ait42_session.faces.app import HEIGHT, WIDTH, check_renderer, create_window, load_qt
 
 T = TypeVar("T")
 

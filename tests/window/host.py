@@ -34,9 +34,9 @@ def main() -> int:
 
     webbrowser.open = record
 
-    from ait42_session.app import exit_if_stuck
-    from ait42_session.bridge import Bridge
-    from ait42_session.errors import SessionError
+    from ait42_session.faces.app import exit_if_stuck
+    from ait42_session.faces.bridge import Bridge
+    from ait42_session.shape.errors import SessionError
 
     from .driver import JsError, Page, drive
 

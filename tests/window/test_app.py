@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ait42_session import app
-from ait42_session.bridge import Bridge
+from ait42_session.faces import app
+from ait42_session.faces.bridge import Bridge
 
 from .conftest import WindowData, _session, headless_env, open_window
 
@@ -58,7 +58,7 @@ def test_without_a_display_it_says_so_in_one_line(tmp_path: Path) -> None:
 
 def test_without_qt_webengine_it_says_so_in_one_line(tmp_path: Path) -> None:
     script = ("import sys; sys.modules['PyQt6.QtWebEngineWidgets'] = None\n"
-              "from ait42_session.cli import main\n"
+              "from ait42_session.faces.cli import main\n"
               f"sys.exit(main(['--db', {str(tmp_path / 's.db')!r}]))\n")
     done = subprocess.run([sys.executable, "-c", script], env=headless_env(tmp_path),
                           capture_output=True, text=True, timeout=60)

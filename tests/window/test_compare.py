@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from ait42_session.bridge import Bridge
+from ait42_session.faces.bridge import Bridge
 
 from .conftest import XSS, RemotePage, WindowData, open_window
 

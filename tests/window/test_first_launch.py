@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ait42_session.bridge import Bridge
+from ait42_session.faces.bridge import Bridge
 from tests.realistic import WORKSPACES, write_legacy_folder
 
 from .conftest import RemotePage, WindowData, open_window

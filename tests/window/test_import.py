@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from ait42_session.bridge import Bridge
-from ait42_session.workspace import legacy_hash
+from ait42_session.faces.bridge import Bridge
+from ait42_session.shape.workspace import legacy_hash
 
 from ..legacy_files import shell_form, worktree_session, write_shell_file
 from ..legacy_sample import write_legacy_folder

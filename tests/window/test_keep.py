@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ait42_session.bridge import Bridge
-from ait42_session.errors import NotFoundError
+from ait42_session.faces.bridge import Bridge
+from ait42_session.shape.errors import NotFoundError
 
 from .conftest import XSS, RemotePage, WindowData, _session, seed_sessions
 

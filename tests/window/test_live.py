@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from ait42_session.bridge import Bridge
+from ait42_session.faces.bridge import Bridge
 
 from .conftest import RemotePage, WindowData, _session
 
@@ -24,7 +24,7 @@ LIMIT = 10.0  # seconds; the goal is one, this only catches "never"
 # A real second program: its own process, its own Bridge on the same file.
 WRITER = """
 import json, sys
-from ait42_session.bridge import Bridge
+from ait42_session.faces.bridge import Bridge
 db, ws, command, args = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
 with Bridge.open(db) as bridge:
     getattr(bridge, command)(ws, *args)

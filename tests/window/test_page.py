@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from ait42_session.bridge import COMMANDS, Bridge
-from ait42_session.errors import NotFoundError
+from ait42_session.faces.bridge import COMMANDS, Bridge
+from ait42_session.shape.errors import NotFoundError
 
 from .conftest import XSS, RemotePage, WindowData
 from .driver import JsError

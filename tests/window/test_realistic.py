@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from ait42_session.bridge import Bridge
+from ait42_session.faces.bridge import Bridge
 from tests.realistic import History, build
 
 from .conftest import RemotePage, WindowData, open_window

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from ait42_session.bridge import Bridge
+from ait42_session.faces.bridge import Bridge
 
 from .conftest import XSS, RemotePage, WindowData, _session
 

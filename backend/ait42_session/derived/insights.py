@@ -1,0 +1,267 @@
+"""Which agent wins: counts per agent, runtime and model, and sessions per week.
+
+``get_insights`` (``../shared/CONTRACT.md``, "Insights") is answered inside
+SQLite from ``insight_runs`` (migration 6): one narrow row per instance that
+the catch-up (``catchup``) keeps in step with the sessions and instances, already folded
+the contract's way (no runtime: "unknown"; no model: the session's, else
+"unknown") and kept in (workspace, agent, runtime, model) order. One GROUP BY
+reads it in that order without sorting or joining; Python then adds the
+workspaces' rows together and takes each group's median from the durations
+SQLite listed. A second statement counts the sessions per ISO week. No session
+is built as JSON and no output is read, so 100,000 sessions cost what reading
+300,000 narrow rows costs (``tools/insights_bench.py``). Trashed sessions have
+left the ``sessions`` table (and their runs with them), so they never count.
+
+Durations are ``endTime - startTime`` as SQLite's ``julianday`` reads them,
+to the millisecond (offsets and any number of fraction digits are understood).
+The GROUP BY lists each group's durations; Python sorts each list and finds
+a dimension's medians across its lists by a binary search over the values
+(``_kth``), without merging 100,000s of them. RFC 3339's lowercase ``t``,
+which the models accept and SQLite's date functions do not read, leaves a run
+timed but without a duration; those few runs' times are read and parsed in
+Python (``_unread_durations``).
+"""
+
+import bisect
+import itertools
+import json
+from collections import defaultdict
+from typing import Annotated, Any
+
+import aiosqlite
+from pydantic import BeforeValidator, ConfigDict
+from pydantic.alias_generators import to_camel
+
+from ait42_session.shape import models, workspace
+from ait42_session.shape.arguments import BoardQuery, Options
+from ait42_session.store.rows import Json
+
+DIMENSIONS = ("agents", "runtimes", "models")
+KEYS = ("agentName", "runtime", "model")
+TYPES = models.SESSION_TYPES
+_DAY_US = 86_400_000_000
+
+
+def _blank_is_none(value: object) -> object:
+    return None if value is None or (isinstance(value, str) and not value.strip()) else value
+
+
+def _timestamp_key(value: object) -> object:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"must be an RFC 3339 date-time string, got {value!r}")
+    return models.timestamp_key(value)  # ValueError names the expected form
+
+
+class InsightsOptions(Options):
+    """``get_insights`` options: every one optional; a key it does not know is an error.
+
+    ``workspacePath`` null, absent or blank: every workspace. ``updatedAfter``
+    is inclusive and ``updatedBefore`` exclusive, as in ``search_sessions``.
+    """
+
+    model_config = ConfigDict(alias_generator=to_camel, validate_by_alias=True,
+                              validate_by_name=False)
+
+    workspace_path: Annotated[workspace.Workspace | None,
+                              BeforeValidator(lambda v: None if _blank_is_none(v) is None
+                                              else workspace.resolve(v))] = None
+    type: Annotated[models.SessionType | None, BeforeValidator(_blank_is_none)] = None
+    updated_after: Annotated[int | None, BeforeValidator(_timestamp_key)] = None
+    updated_before: Annotated[int | None, BeforeValidator(_timestamp_key)] = None
+
+
+InsightsOptionsArg = Annotated[InsightsOptions,
+                               BeforeValidator(lambda v: {} if v is None else v)]
+
+
+# One row per (workspace, agent, runtime, model) of the chosen runs, read from
+# migration 6's ``insight_runs`` in its key order (grouped as read, no sort),
+# with its durations in milliseconds.
+_GROUPS = """
+SELECT agent_name, runtime, model, count(*), sum(won), sum(decided),
+       sum(status = 'completed'), sum(status = 'failed'), sum(lines_added),
+       sum(lines_deleted), sum(timed AND duration_ms IS NULL), group_concat(duration_ms)
+FROM insight_runs r WHERE {where}
+GROUP BY workspace_hash, agent_name, runtime, model
+"""
+
+# The runs whose times SQLite could not read, with the text to parse in Python.
+_UNREAD = """
+SELECT r.agent_name, r.runtime, r.model, i.start_time, i.end_time
+FROM insight_runs r JOIN instances i ON i.session_id = r.session_id
+                                     AND i.instance_id = r.instance_id
+WHERE {where} AND r.timed AND r.duration_ms IS NULL
+"""
+
+# Days since the epoch, floored (SQLite's integer division truncates toward 0),
+# then back to that week's Monday: 1970-01-01 was a Thursday (3 days after one).
+_DAY = f"((created_key - (((created_key % {_DAY_US}) + {_DAY_US}) % {_DAY_US})) / {_DAY_US})"
+_MONDAY = f"({_DAY} - ((({_DAY} + 3) % 7) + 7) % 7)"
+_PER_TYPE = ",".join(f" sum(type = '{t}')" for t in TYPES)
+# The sessions' narrow index only, grouped by week with a sort (100,000
+# sessions: about 50 ms).
+_WEEKS = (f"SELECT date(monday * 86400, 'unixepoch'), count(*),{_PER_TYPE}"
+          f" FROM (SELECT {_MONDAY} AS monday, type"
+          " FROM sessions r INDEXED BY idx_sessions_insights WHERE {where})"
+          " GROUP BY monday ORDER BY monday")
+_COUNTS = ("instances", "wins", "decided", "completed", "failed", "linesAdded", "linesDeleted")
+
+
+def _where(opts: InsightsOptions) -> tuple[str, list[Any]]:
+    where, params = ["1"], []
+    for sql, value in (("workspace_hash = ?", opts.workspace_path and opts.workspace_path.hash),
+                       ("type = ?", opts.type), ("updated_key >= ?", opts.updated_after),
+                       ("updated_key < ?", opts.updated_before)):
+        if value is not None:
+            where.append(f"r.{sql}")  # insight_runs and sessions name them alike
+            params.append(value)
+    return " AND ".join(where), params
+
+
+def _milliseconds(start: str, end: str) -> int | None:
+    try:
+        delta = models.timestamp_key(end) - models.timestamp_key(start)
+    except ValueError:  # stored before validation was this strict: no duration
+        return None
+    return round(delta / 1000)
+
+
+async def _unread_durations(conn: aiosqlite.Connection, where: str, params: list[Any],
+                            ) -> dict[tuple[str, str, str], list[int]]:
+    """Durations Python reads where SQLite could not, by (agent, runtime, model)."""
+    found: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+    for agent, runtime, model, start, end in await conn.execute_fetchall(
+            _UNREAD.format(where=where), params):
+        ms = _milliseconds(start, end)
+        if ms is not None:
+            found[(agent, runtime, model)].append(ms)
+    return found
+
+
+def _kth(runs: list[list[int]], k: int) -> int:
+    """The k-th smallest (from 0) of the union of sorted runs of integers: a binary
+    search over the values, each step counting with one bisect per run (in C)."""
+    lo, hi = min(r[0] for r in runs), max(r[-1] for r in runs)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if sum(map(bisect.bisect_right, runs, itertools.repeat(mid, len(runs)))) > k:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def _median_seconds(runs: list[list[int]]) -> float | None:
+    """The median in seconds of sorted runs of milliseconds (exact to the half
+    millisecond), without merging them when they are many."""
+    runs = [r for r in runs if r]
+    n = sum(map(len, runs))
+    if not n:
+        return None
+    if len(runs) == 1 or n < 2_000:
+        values = sorted([v for run in runs for v in run]) if len(runs) > 1 else runs[0]
+        low, high = values[(n - 1) // 2], values[n // 2]
+    else:
+        low = _kth(runs, (n - 1) // 2)
+        high = low if n % 2 else _kth(runs, n // 2)
+    return (low + high) / 2 / 1000 if low != high else low / 1000
+
+
+async def insights(conn: aiosqlite.Connection, opts: InsightsOptions) -> Json:
+    """The contract's insights over the sessions ``opts`` chooses (one read snapshot)."""
+    where, params = _where(opts)
+    rows = await conn.execute_fetchall(_GROUPS.format(where=where), params)
+    runs: list[tuple[tuple[str, str, str], list[int]]] = [
+        ((r[0], r[1], r[2]), sorted(json.loads(f"[{r[11]}]"))) for r in rows if r[11]]
+    if any(r[10] for r in rows):  # times in a form SQLite's date functions do not read
+        runs += [(names, sorted(values)) for names, values
+                 in (await _unread_durations(conn, where, params)).items()]
+    result: Json = {}
+    for dim, (name, key) in enumerate(zip(DIMENSIONS, KEYS, strict=True)):
+        totals: dict[str, list[int]] = {}
+        for r in rows:
+            total = totals.setdefault(r[dim], [0] * len(_COUNTS))
+            for k, value in enumerate(r[3:10]):
+                total[k] += value
+        runs_of: dict[str, list[list[int]]] = defaultdict(list)
+        for names, values in runs:
+            runs_of[names[dim]].append(values)
+        ordered = sorted(totals.items(), key=lambda item: (-item[1][0], item[0]))
+        result[name] = [{key: g, **dict(zip(_COUNTS, total, strict=True)),
+                         "medianDurationSeconds": _median_seconds(runs_of[g])}
+                        for g, total in ordered]
+    weeks = [{"weekStart": w[0], "sessions": w[1], **dict(zip(TYPES, w[2:], strict=True))}
+             for w in await conn.execute_fetchall(_WEEKS.format(where=where), params)]
+    return {"sessions": sum(w["sessions"] for w in weeks), **result, "weeks": weeks}
+
+
+def board_filter(q: BoardQuery) -> list[tuple[str, list[Any]]]:
+    """The board's conditions for the sessions behind an Insights figure.
+
+    Sessions with an instance that matches every given part, counted the way
+    ``get_insights`` counts: "unknown" runtime is none or blank, the model is
+    the instance's, else the session's; ``won``: that instance is the winner.
+    """
+    found: list[tuple[str, list[Any]]] = []
+    inner: list[str] = []
+    params: list[Any] = []
+    for column, value in (("agent_name", q.agent), ("runtime", q.runtime), ("model", q.model),
+                          ("status", q.instance_status)):
+        if value is not None:
+            inner.append(f"r.{column} = ?")
+            params.append(value)
+    if q.won is not None:
+        inner.append("r.won = ?")
+        params.append(int(q.won))
+    if inner:
+        found.append(("EXISTS (SELECT 1 FROM insight_runs r WHERE r.session_id = sessions.id"
+                      " AND " + " AND ".join(inner) + ")", params))
+    if q.created_after is not None:
+        found.append(("created_key >= ?", [models.timestamp_key(q.created_after)]))
+    if q.created_before is not None:
+        found.append(("created_key < ?", [models.timestamp_key(q.created_before)]))
+    return found
+
+
+def format_duration(seconds: float | None) -> str:
+    """A duration as the window writes it (dom.js formatDuration): 1h 59m, 4m 05s, 12s."""
+    if seconds is None:
+        return "-"
+    s = max(0, round(seconds))
+    h, s = divmod(s, 3600)
+    m, s = divmod(s, 60)
+    if h:
+        return f"{h}h {m:02d}m"
+    if m:
+        return f"{m}m {s:02d}s"
+    return f"{s}s"
+
+
+def format_table(result: Json) -> str:
+    """The insights as aligned text tables (the command line without ``--json``)."""
+    lines = [f"{result['sessions']:,} session(s)"]
+    heads = ("instances", "wins", "decided", "win rate", "completed", "failed", "median",
+             "+lines", "-lines")
+    for name, key in zip(DIMENSIONS, KEYS, strict=True):
+        groups = result[name]
+        lines.append("")
+        width = max([len(key), *(len(str(g[key])) for g in groups)])
+        lines.append(f"{key:<{width}}  " + "  ".join(f"{h:>9}" for h in heads))
+        for g in groups:
+            rate = f"{100 * g['wins'] / g['decided']:.0f}%" if g["decided"] else "-"
+            median = g["medianDurationSeconds"]
+            cells = (g["instances"], g["wins"], g["decided"], rate, g["completed"], g["failed"],
+                     format_duration(median), g["linesAdded"],
+                     g["linesDeleted"])
+            lines.append(f"{g[key]:<{width}}  " + "  ".join(
+                f"{c:>9,}" if isinstance(c, int) else f"{c:>9}" for c in cells))
+        if not groups:
+            lines.append("(none)")
+    lines.append("")
+    lines.append(f"{'week of':<10}  {'sessions':>8}  " + "  ".join(f"{t:>11}" for t in TYPES))
+    for w in result["weeks"]:
+        lines.append(f"{w['weekStart']:<10}  {w['sessions']:>8,}  "
+                     + "  ".join(f"{w[t]:>11,}" for t in TYPES))
+    return "\n".join(lines)

@@ -1,0 +1,101 @@
+"""Following the database: wait for the next committed change to any session.
+
+Every write to a session, by any program, leaves a row in ``session_changes``
+(migration 5, triggers) in its own transaction. A page asks ``changes_since``
+with the token of its last answer; the answer comes at once when something
+changed since, else when something does or the wait runs out (a long poll).
+
+While callers wait, one watcher task on the event loop reads the log's newest
+number every ``POLL_SECONDS``: one indexed ``max()`` on a pooled reader, so
+another process's commit is seen within that time. Nobody waiting: no polling
+(an idle window costs nothing). A command of this process that writes wakes
+the waiters at once (``poke``). A waiting caller holds no database connection
+and no thread of the loop: it awaits an ``asyncio.Event``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from ait42_session.shape.errors import SessionError
+from ait42_session.store import repository
+from ait42_session.store.db import Database
+from ait42_session.store.rows import Json
+
+log = logging.getLogger(__name__)
+POLL_SECONDS = 0.2
+MAX_CHANGES = 500  # more than this since the token: the page reloads instead
+
+
+class ChangeFeed:
+    """The waiters on the change log and the one watcher that wakes them."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._moved = asyncio.Event()  # replaced by a fresh one each time it is set
+        self._waiting = 0
+        self._watcher: asyncio.Task[None] | None = None
+
+    def poke(self) -> None:
+        """Wake every waiter to look at the log (a write of this process committed)."""
+        self._moved.set()
+        self._moved = asyncio.Event()
+
+    async def since(self, token: str | None, wait_seconds: float) -> Json:
+        """Changes after ``token``, waiting up to ``wait_seconds`` for the first.
+
+        Answer: ``{token, changes: [{sessionId, workspaceHash, kind}], reset}``;
+        ``reset`` means the page should reload what it shows (too many changes,
+        or a token from another database).
+        """
+        latest = await self._db.read_one(repository.change_token)
+        if token is None:
+            return {"token": str(latest), "changes": [], "reset": False}
+        after = int(token)
+        if after > latest:  # the database was replaced (restored) under the page
+            return {"token": str(latest), "changes": [], "reset": True}
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_seconds
+        while True:
+            moved = self._moved  # taken before reading, so no wake-up is missed
+            rows = await self._db.read_one(repository.changes_after, after, MAX_CHANGES + 1)
+            if rows:
+                if len(rows) > MAX_CHANGES:
+                    newest = await self._db.read_one(repository.change_token)
+                    return {"token": str(newest), "changes": [], "reset": True}
+                newest = rows[-1].pop("seq")
+                for row in rows[:-1]:
+                    del row["seq"]
+                return {"token": str(newest), "changes": rows, "reset": False}
+            left = deadline - loop.time()
+            if left <= 0:
+                return {"token": str(after), "changes": [], "reset": False}
+            self._waiting += 1
+            if self._watcher is None:
+                self._watcher = asyncio.create_task(self._watch(latest))
+            try:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(moved.wait(), left)
+            finally:
+                self._waiting -= 1
+
+    async def _watch(self, seen: int) -> None:
+        """Poll the log's newest number while anyone waits; wake them when it moves."""
+        try:
+            while self._waiting > 0:
+                await asyncio.sleep(POLL_SECONDS)
+                latest = await self._db.read_one(repository.change_token)
+                if latest != seen:
+                    seen = latest
+                    self.poke()
+        except SessionError:
+            self.poke()  # the database closed or failed: waiters look and get the error
+        except Exception:
+            log.exception("the live watcher stopped")
+            self.poke()
+        finally:
+            self._watcher = None
+
+

@@ -1,0 +1,438 @@
+"""Full-text search: the index and the ``search_sessions`` command.
+
+The index (``migrations/3_search.sql``) holds one FTS5 row per session, made
+from text prepared in Python (``search_text``). No command writes it: the
+catch-up (``catchup``) re-indexes the sessions the change log names, in
+batches, and a search first brings it up to every write that has returned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hashlib
+import json
+import secrets
+import time
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import aiosqlite
+from pydantic import BeforeValidator, Field, Strict
+
+from ait42_session.derived import search_excerpt, search_text
+from ait42_session.shape.errors import DatabaseError, ValidationError
+from ait42_session.shape.models import timestamp_key
+from ait42_session.shape.workspace import resolve
+from ait42_session.store.rows import OUTPUT_OF_I
+
+Json = dict[str, Any]
+
+MAX_QUERY = 1000
+MAX_LIMIT = 200
+DEFAULT_LIMIT = 50
+# bm25 weights of task, output, branch, agent_name, chat: a word in the task
+# says more about the session than the same word in pages of output.
+_WEIGHTS = "5.0, 1.0, 3.0, 2.0, 2.0"
+_CHUNK = 500  # sessions per statement when (re)indexing
+_TYPES = ("competition", "ensemble", "debate")
+_STATUSES = ("running", "completed", "failed", "paused")
+_ARCHIVED = ("exclude", "include", "only")
+_SORTS = ("relevance", "newest")
+_OPTIONS = {"workspacePath", "type", "status", "archived", "updatedAfter", "updatedBefore",
+            "limit", "cursor", "sort"}
+WINDOW = 2000  # relevance ranks the most recently indexed matches, this many at most
+PAGE_LIFE = 600.0  # seconds a first page's list of matches stays for its later pages
+PAGES_KEPT = 64  # first pages' lists kept at once (the oldest go first)
+
+
+# --- the index -------------------------------------------------------------------
+
+_TEXTS = f"""
+SELECT s.id, s.task,
+       (SELECT group_concat(coalesce({OUTPUT_OF_I}, ''), char(10)) FROM instances i
+         WHERE i.session_id = s.id),
+       (SELECT group_concat(i.branch, char(10)) FROM instances i WHERE i.session_id = s.id),
+       (SELECT group_concat(i.agent_name, char(10)) FROM instances i
+         WHERE i.session_id = s.id),
+       (SELECT group_concat(m.content, char(10)) FROM chat_messages m
+         WHERE m.session_id = s.id)
+FROM json_each(?) j JOIN sessions s ON s.id = j.value
+"""
+
+
+_DROP_ROWS = ("DELETE FROM search_fts WHERE rowid IN (SELECT d.docid FROM search_docs d"
+              " WHERE d.session_id IN (SELECT value FROM json_each(?)))")
+_DROP_DOCS = "DELETE FROM search_docs WHERE session_id IN (SELECT value FROM json_each(?))"
+_ADD_DOC = "INSERT INTO search_docs (session_id) VALUES (?)"
+_ADD_ROW = ("INSERT INTO search_fts (rowid, task, output, branch, agent_name, chat)"
+            " SELECT docid, ?, ?, ?, ?, ? FROM search_docs WHERE session_id = ?")
+
+
+def _fts_rows(rows: Iterable[Any]) -> list[tuple[str, ...]]:
+    """The prepared text of each session (``_TEXTS`` rows), then its id."""
+    return [(*(search_text.index_text(v or "") for v in r[1:]), r[0]) for r in rows]
+
+
+async def index_sessions(conn: aiosqlite.Connection, session_ids: Iterable[str]) -> None:
+    """Bring these sessions' index rows in line with their stored text (inside
+    the catch-up's write transaction); a session that no longer exists leaves
+    the index. Each session indexed gets a new, higher row number, so the
+    index's row order is the order sessions were last written in (the
+    relevance window walks it backwards). Preparing the text is CPU work: it
+    runs on a worker thread, leaving the event loop to other callers."""
+    ids = list(dict.fromkeys(session_ids))
+    for k in range(0, len(ids), _CHUNK):
+        chunk = json.dumps(ids[k:k + _CHUNK])
+        await conn.execute(_DROP_ROWS, (chunk,))
+        await conn.execute(_DROP_DOCS, (chunk,))
+        rows = list(await conn.execute_fetchall(_TEXTS, (chunk,)))
+        if rows:
+            await conn.executemany(_ADD_DOC, [(r[0],) for r in rows])
+            await conn.executemany(_ADD_ROW, await asyncio.to_thread(_fts_rows, rows))
+
+
+async def verify_index(conn: aiosqlite.Connection, upto: int) -> list[str]:
+    """Problems of the index (empty when sound): FTS5's own integrity check
+    (it needs the writer's connection), and each session the catch-up has
+    reached (its change at or before ``upto``) indexed exactly once, and no
+    index row without its session."""
+    problems: list[str] = []
+    try:
+        await conn.execute("INSERT INTO search_fts (search_fts) VALUES ('integrity-check')")
+    except (aiosqlite.Error, DatabaseError) as exc:
+        problems.append(f"search index: {exc}")
+    rows = await conn.execute_fetchall(
+        "SELECT"
+        " (SELECT count(*) FROM sessions s JOIN session_changes c ON c.session_id = s.id"
+        "   WHERE c.seq <= ? AND NOT EXISTS (SELECT 1 FROM search_docs d"
+        "   WHERE d.session_id = s.id)),"
+        " (SELECT count(*) FROM search_docs d JOIN session_changes c"
+        "   ON c.session_id = d.session_id WHERE c.seq <= ? AND NOT EXISTS"
+        "   (SELECT 1 FROM sessions s WHERE s.id = d.session_id)),"
+        " (SELECT count(*) FROM search_docs) - (SELECT count(*) FROM search_fts)",
+        (upto, upto))
+    missing, stale, rows_off = next(iter(rows))
+    if missing:
+        problems.append(f"search index: {missing} sessions are not indexed")
+    if stale:
+        problems.append(f"search index: {stale} index rows belong to no session")
+    if rows_off:
+        problems.append("search index: its rows and their sessions do not match in number")
+    return problems
+
+
+async def optimize_index(conn: aiosqlite.Connection) -> None:
+    """Merge the index's segments into one (faster queries after many writes)."""
+    await conn.execute("INSERT INTO search_fts (search_fts) VALUES ('optimize')")
+
+
+# --- the command -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """``search_sessions``'s options, validated."""
+
+    workspace_hash: str | None = None
+    type: str | None = None
+    status: str | None = None
+    archived: str = "exclude"
+    updated_after: int | None = None
+    updated_before: int | None = None
+    limit: int = DEFAULT_LIMIT
+    cursor: str | None = None
+    sort: str = "relevance"
+
+    def key(self) -> str:
+        """What a cursor is bound to besides the query."""
+        return repr((self.workspace_hash, self.type, self.status, self.archived,
+                     self.updated_after, self.updated_before, self.sort))
+
+
+def _choice(options: Json, name: str, allowed: tuple[str, ...]) -> str | None:
+    value = options.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or value not in allowed:
+        raise ValidationError(f"options.{name} must be one of {', '.join(allowed)} or null,"
+                              f" got {value!r}")
+    return value
+
+
+def _status(options: Json) -> str | None:
+    """A session status to filter on: the contract's four, or one the shell's own
+    runner writes (``started``, ``round_<n>``), kept and filterable as written."""
+    value = options.get("status")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > 100:
+        raise ValidationError(f"options.status must be a session status such as "
+                              f"{', '.join(_STATUSES)} or null, got {value!r}")
+    return value
+
+
+def _time(options: Json, name: str) -> int | None:
+    value = options.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(f"options.{name} must be an RFC 3339 date-time string or null")
+    try:
+        return timestamp_key(value)
+    except ValueError as exc:
+        raise ValidationError(f"options.{name}: {exc}") from None
+
+
+def parse_options(options: object) -> Options:
+    """Validate the options object of ``search_sessions``."""
+    if options is None:
+        return Options()
+    if not isinstance(options, dict):
+        raise ValidationError("options must be an object or null")
+    unknown = sorted(set(options) - _OPTIONS)
+    if unknown:
+        raise ValidationError(f"unknown search option {unknown[0]!r}; known: "
+                              + ", ".join(sorted(_OPTIONS)))
+    path = options.get("workspacePath")
+    ws_hash = None if path is None else resolve(path).hash
+    limit = options.get("limit", DEFAULT_LIMIT)
+    if limit is None:
+        limit = DEFAULT_LIMIT
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise ValidationError(f"options.limit must be a whole number from 1 to {MAX_LIMIT}")
+    cursor = options.get("cursor")
+    if cursor is not None and not isinstance(cursor, str):
+        raise ValidationError("options.cursor must be the nextCursor of the previous page")
+    return Options(
+        workspace_hash=ws_hash, type=_choice(options, "type", _TYPES),
+        status=_status(options),
+        archived=_choice(options, "archived", _ARCHIVED) or "exclude",
+        updated_after=_time(options, "updatedAfter"),
+        updated_before=_time(options, "updatedBefore"), limit=limit, cursor=cursor,
+        sort=_choice(options, "sort", _SORTS) or "relevance")
+
+
+def parse(query: object) -> search_text.Query:
+    """Validate and read the query text."""
+    if not isinstance(query, str):
+        raise ValidationError("query must be a string")
+    if not query.strip():
+        raise ValidationError("query is empty: type what to search for")
+    if len(query) > MAX_QUERY:
+        raise ValidationError(f"query is {len(query)} characters long; at most {MAX_QUERY}")
+    return search_text.parse_query(query)
+
+
+# The commands' argument types (``commands``): validated on the caller's thread.
+QueryArg = Annotated[search_text.Query, BeforeValidator(parse)]
+OptionsArg = Annotated[Options, BeforeValidator(parse_options)]
+BatchArg = Annotated[int, Strict(), Field(ge=1, le=5000)]
+
+
+# --- paging ----------------------------------------------------------------------
+
+
+class Pages:
+    """The ordered matches of recent first pages, so that their later pages list
+    exactly those sessions, once each, whatever is written in between (bm25
+    scores move with every indexed write, so a score cannot be a cursor).
+
+    Kept in memory for ``PAGE_LIFE`` seconds, the newest ``PAGES_KEPT`` of
+    them; a relevance list holds at most ``WINDOW`` session ids."""
+
+    def __init__(self) -> None:
+        self._lists: OrderedDict[str, tuple[float, list[tuple[str, float]]]] = OrderedDict()
+
+    def keep(self, ranked: list[tuple[str, float]]) -> str:
+        """Remember a first page's whole list; the token later pages name it by."""
+        now = time.monotonic()
+        token = secrets.token_urlsafe(9)
+        self._lists[token] = (now, ranked)
+        while len(self._lists) > PAGES_KEPT:
+            self._lists.popitem(last=False)
+        return token
+
+    def get(self, token: str) -> list[tuple[str, float]] | None:
+        """The list of ``token``, None when it has expired or was never here."""
+        entry = self._lists.get(token)
+        if entry is None or time.monotonic() - entry[0] > PAGE_LIFE:
+            self._lists.pop(token, None)
+            return None
+        return entry[1]
+
+
+def _fingerprint(query: search_text.Query, opts: Options) -> str:
+    return hashlib.sha256((query.key() + opts.key()).encode()).hexdigest()[:12]
+
+
+def _encode_cursor(*parts: Any) -> str:
+    raw = json.dumps(list(parts)).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+_STALE = ("options.cursor can no longer be followed (the search is over {minutes} minutes "
+          "old, the window was restarted or the database was restored); search again "
+          "without it")
+
+
+def _decode_cursor(cursor: str, print_: str, generation: int) -> list[Any]:
+    """``["r", token, offset]`` or ``["n", updated_key, session_id]``."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        kind, a, b, fp, gen = json.loads(raw)
+        if (fp != print_ or not isinstance(gen, int) or kind not in ("r", "n")
+                or (kind == "r" and not (isinstance(a, str) and isinstance(b, int)))
+                or (kind == "n" and not (isinstance(a, int) and isinstance(b, str)))):
+            raise ValueError
+    except (ValueError, TypeError, binascii.Error):
+        raise ValidationError("options.cursor is not the nextCursor of this search "
+                              "(same query and filters); start again without it") from None
+    if gen != generation:
+        raise ValidationError(_STALE.format(minutes=int(PAGE_LIFE // 60)))
+    return [kind, a, b]
+
+
+# --- the search ------------------------------------------------------------------
+
+
+async def _archived_expr(conn: aiosqlite.Connection) -> str:
+    """``archivedAt`` of a session: its column once the archive migration adds
+    one, else the field kept among the session's unknown fields."""
+    rows = await conn.execute_fetchall("SELECT 1 FROM pragma_table_info('sessions')"
+                                       " WHERE name = 'archived_at'")
+    if list(rows):
+        return "s.archived_at"
+    return "CASE WHEN json_valid(s.extra) THEN json_extract(s.extra, '$.archivedAt') END"
+
+
+async def run(conn: aiosqlite.Connection, parsed: search_text.Query, opts: Options,
+              pages: Pages, generation: int = 0) -> Json:
+    """``search_sessions`` with its arguments validated: one page of hits with
+    excerpts. Relevance: bm25 among the ``WINDOW`` most recently indexed
+    matching sessions, the whole list fixed by the first page (``pages``);
+    newest: by ``updatedAt``, paged by the last one shown."""
+    print_ = _fingerprint(parsed, opts)
+    after = _decode_cursor(opts.cursor, print_, generation) if opts.cursor else None
+    match = parsed.expression()
+    excluded = parsed.excluded_fts()
+    if match is None and excluded is None:
+        return {"items": [], "nextCursor": None}
+    archived = await _archived_expr(conn)
+    where, params = _filters(opts, archived)
+    if opts.sort == "newest" or match is None:
+        rows = await _newest(conn, match, excluded, opts, where, params, archived,
+                             None if after is None else (int(after[1]), str(after[2])))
+        more = len(rows) > opts.limit
+        rows = rows[:opts.limit]
+        cursor = (_encode_cursor("n", int(rows[-1][7]), str(rows[-1][0]), print_, generation)
+                  if more and rows else None)
+    else:
+        if after is None:
+            ranked = await _ranked(conn, match, where, params)
+            offset = 0
+        else:
+            kept = pages.get(str(after[1]))
+            if kept is None:
+                raise ValidationError(_STALE.format(minutes=int(PAGE_LIFE // 60)))
+            ranked, offset = kept, int(after[2])
+        page = ranked[offset:offset + opts.limit]
+        rows = await _hits(conn, page, archived)
+        cursor = None
+        if offset + opts.limit < len(ranked):
+            token = pages.keep(ranked) if after is None else str(after[1])
+            cursor = _encode_cursor("r", token, offset + opts.limit, print_, generation)
+    found = await search_excerpt.matches(
+        conn, [(str(r[0]), int(r[10]), str(r[3])) for r in rows], parsed)
+    items = []
+    for r in rows:
+        shown = found.get(str(r[0]))
+        item = {"workspacePath": r[2], "workspaceHash": r[1], "sessionId": r[0], "task": r[3],
+                "type": r[4], "status": r[5], "updatedAt": r[6], "archivedAt": r[8],
+                "score": -float(r[9]) if r[9] else 0.0, "matches": list(shown or [])}
+        if shown is not None and shown.more:
+            item["moreMatches"] = shown.more  # matching fields left out (at most 5 shown)
+        items.append(item)
+    return {"items": items, "nextCursor": cursor}
+
+
+_HIT = ("SELECT s.id, s.workspace_hash, w.path, s.task, s.type, s.status, s.updated_at,"
+        " s.updated_key, {archived}, {score}, d.docid FROM {source}"
+        " JOIN sessions s ON s.id = d.session_id"
+        " JOIN workspaces w ON w.hash = s.workspace_hash")
+
+
+def _filters(opts: Options, archived: str) -> tuple[list[str], list[Any]]:
+    where: list[str] = []
+    params: list[Any] = []
+    for sql, value in (("s.workspace_hash = ?", opts.workspace_hash), ("s.type = ?", opts.type),
+                       ("s.status = ?", opts.status), ("s.updated_key >= ?", opts.updated_after),
+                       ("s.updated_key < ?", opts.updated_before)):
+        if value is not None:
+            where.append(sql)
+            params.append(value)
+    if opts.archived == "exclude":
+        where.append(f"{archived} IS NULL")
+    elif opts.archived == "only":
+        where.append(f"{archived} IS NOT NULL")
+    return where, params
+
+
+async def _ranked(conn: aiosqlite.Connection, match: str, where: list[str],
+                  params: list[Any]) -> list[tuple[str, float]]:
+    """Every matching session of the window, best first: FTS5 walks its rows
+    newest first and stops after ``WINDOW`` that pass the filters, scoring only
+    those (bm25 weighted by field); ties go to the newest ``updatedAt``."""
+    rows = await conn.execute_fetchall(
+        "SELECT id, score FROM (SELECT s.id AS id, s.updated_key AS updated_key,"
+        f" bm25(search_fts, {_WEIGHTS}) AS score FROM search_fts"
+        " JOIN search_docs d ON d.docid = search_fts.rowid"
+        " JOIN sessions s ON s.id = d.session_id"
+        " WHERE search_fts MATCH ?" + "".join(f" AND {w}" for w in where)
+        + " ORDER BY search_fts.rowid DESC LIMIT ?)"
+        " ORDER BY score, updated_key DESC, id", [match, *params, WINDOW])
+    return [(str(r[0]), float(r[1])) for r in rows]
+
+
+async def _hits(conn: aiosqlite.Connection, page: list[tuple[str, float]],
+                archived: str) -> list[Any]:
+    """The hit rows of a page of ranked sessions, in its order; a session deleted
+    since the first page is left out."""
+    if not page:
+        return []
+    rows = await conn.execute_fetchall(
+        _HIT.format(archived=archived, score="p.value ->> '$[1]'",
+                    source="json_each(?) p"
+                           " JOIN search_docs d ON d.session_id = p.value ->> '$[0]'"),
+        (json.dumps(page),))
+    by_id = {str(r[0]): r for r in rows}
+    return [by_id[sid] for sid, _score in page if sid in by_id]
+
+
+async def _newest(conn: aiosqlite.Connection, match: str | None, excluded: str | None,
+                  opts: Options, where: list[str], params: list[Any], archived: str,
+                  after: tuple[int, str] | None) -> list[Any]:
+    """A page of matching sessions newest first (``sort: newest``, or a query of
+    exclusions only: every session without those words)."""
+    where = list(where)
+    params = list(params)
+    if match is not None:
+        source = "search_fts JOIN search_docs d ON d.docid = search_fts.rowid"
+        score = f"bm25(search_fts, {_WEIGHTS})"
+        where.insert(0, "search_fts MATCH ?")
+        params.insert(0, match)
+    else:
+        source = "search_docs d"
+        score = "0.0"
+        where.append("d.docid NOT IN (SELECT rowid FROM search_fts WHERE search_fts MATCH ?)")
+        params.append(excluded)
+    if after is not None:
+        where.append("(s.updated_key < ? OR (s.updated_key = ? AND s.id > ?))")
+        params += [after[0], after[0], after[1]]
+    sql = (_HIT.format(archived=archived, score=score, source=source)
+           + (" WHERE " + " AND ".join(where) if where else "")
+           + " ORDER BY s.updated_key DESC, s.id LIMIT ?")
+    return list(await conn.execute_fetchall(sql, [*params, opts.limit + 1]))

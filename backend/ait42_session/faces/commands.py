@@ -1,0 +1,288 @@
+"""The commands, each a plain function of a ``Context`` and its arguments.
+
+Each validates nothing itself (its annotations, ``shape.arguments``, become
+its pydantic model in ``registry``) and hands its work to the layer that owns
+it: the session SQL (``store.repository``), the storage modes
+(``legacy.storage``), search and insights (``derived``), the import
+(``legacy.importer``). ``registry`` lists them; ``keep`` holds the keeping
+commands (trash, backups, export).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ait42_session.derived import catchup, insights, search
+from ait42_session.faces.context import Context
+from ait42_session.legacy import consistency, importer
+from ait42_session.shape import arguments as a
+from ait42_session.shape.errors import ValidationError
+from ait42_session.store import records, repository
+from ait42_session.store.rows import Json
+
+# -- the contract's commands ------------------------------------------------------
+
+async def create_session_sqlite(ctx: Context, workspace_path: a.WorkspaceArg,
+                                session: a.SessionArg) -> Json:
+    """Store a new session; CONFLICT when its id exists."""
+    return await ctx.db.write(repository.create_session, workspace_path, session)
+
+
+async def update_session_sqlite(ctx: Context, workspace_path: a.WorkspaceArg,
+                                session: a.SessionArg) -> Json:
+    """Replace a stored session whole (instances and chat included)."""
+    return await ctx.db.write(repository.update_session, workspace_path, session)
+
+
+async def get_session_sqlite(ctx: Context, workspace_path: a.WorkspaceArg,
+                             session_id: a.Text) -> Json:
+    """One whole session of the workspace."""
+    return await ctx.db.read_one(repository.get_session, workspace_path, session_id)
+
+
+async def get_all_sessions_sqlite(ctx: Context, workspace_path: a.ListingArg) -> list[Json]:
+    """Every session of the workspace, newest ``updatedAt`` first; [] for a blank path."""
+    if workspace_path is None:
+        return []
+    return await ctx.db.read(repository.get_all_sessions, workspace_path)
+
+
+async def delete_session_sqlite(ctx: Context, workspace_path: a.WorkspaceArg,
+                                session_id: a.Text) -> None:
+    """Move a session to the trash (``restore_session`` brings it back)."""
+    await ctx.db.write(repository.delete_session, workspace_path, session_id)
+
+
+async def add_chat_message_sqlite(ctx: Context, workspace_path: a.WorkspaceArg,
+                                  session_id: a.Text, message: a.MessageArg) -> Json:
+    """Append a chat message; the session's ``updatedAt`` becomes now."""
+    return await ctx.db.write(repository.add_chat_message, workspace_path, session_id, message)
+
+
+async def update_instance_status_sqlite(ctx: Context, workspace_path: a.WorkspaceArg,
+                                        session_id: a.Text, instance_id: a.InstanceId,
+                                        new_status: a.InstanceStatus) -> Json:
+    """Set one instance's status; the session's ``updatedAt`` becomes now."""
+    return await ctx.db.write(repository.update_instance_status, workspace_path, session_id,
+                              instance_id, new_status)
+
+
+async def get_database_stats(ctx: Context) -> Json:
+    """Counts, sizes and the database's path."""
+    return await ctx.db.read_one(repository.database_stats, ctx.db.path)
+
+
+async def optimize_database(ctx: Context) -> None:
+    """Rebuild derived data a check finds out of step (in the background), merge
+    the search index, refresh statistics, give deleted space back, truncate the WAL."""
+    if await ctx.db.write(catchup.verify):
+        await ctx.db.write(catchup.rebuild)
+        ctx.derived.poke()
+    await ctx.db.write(search.optimize_index)
+    await ctx.db.write_outside_transaction(repository.optimize)
+
+
+async def verify_database_integrity(ctx: Context) -> bool:
+    """True when the integrity and foreign-key checks find nothing and the
+    derived data (search index, insights rows) is in step with the sessions."""
+    # No read transaction: on a damaged file its COMMIT would fail again.
+    if not await ctx.db.read_outside_transaction(repository.verify):
+        return False
+    # FTS5's own check is an INSERT: it needs the writer (it changes nothing).
+    return not await ctx.db.write(catchup.verify)
+
+
+# -- the board -----------------------------------------------------------------------
+
+async def list_workspaces(ctx: Context) -> list[Json]:
+    """The workspaces the database knows, most recently used first, with counts."""
+    return await ctx.db.read_one(repository.list_workspaces)
+
+
+async def list_session_summaries(ctx: Context, workspace_path: a.WorkspaceArg,
+                                 query: a.BoardQueryArg) -> Json:
+    """A page of the board: summaries (no output, no chat), filtered and sorted.
+
+    ``query`` (or null): ``{status?, type?, text?, sort?, limit?, cursor?, archived?}``;
+    ``archived``: ``exclude`` (default), ``include`` or ``only``; and the Insights view's
+    ``{agent?, runtime?, model?, instanceStatus?, won?, createdAfter?, createdBefore?}``.
+    """
+    q = query
+    figures = insights.board_filter(q)
+    if figures:  # they read the insights rows: derived data, caught up first
+        await ctx.derived.before_read()
+    return await ctx.db.read(repository.list_session_summaries, workspace_path, q.status,
+                             q.type, q.text or None, q.sort, q.limit, q.cursor, q.sessionIds,
+                             q.archived, figures)
+
+
+def get_metrics(ctx: Context) -> Json:
+    """Per command since start: count, errors by code, p50/p95/p99 latency in ms."""
+    return {"commands": ctx.metrics.snapshot()}
+
+
+# -- search ---------------------------------------------------------------------------
+
+async def search_sessions(ctx: Context, query: search.QueryArg,
+                          options: search.OptionsArg) -> Json:
+    """Ranked full-text search in every workspace (or one): ``{items: [hit], nextCursor}``.
+
+    ``query``: words (all required), ``"a phrase"``, ``-excluded``, ``prefix*``,
+    ``a OR b``. ``options`` (or null): ``{workspacePath?, type?, status?,
+    archived?: exclude|include|only, updatedAfter?, updatedBefore?, limit?, cursor?,
+    sort?: relevance|newest}``. Reflects every write that has returned; carries
+    ``pending: n`` when it answered while a bulk backlog is being indexed.
+    """
+    waiting = await ctx.derived.before_read()
+    found = await ctx.db.read(search.run, query, options, ctx.pages, ctx.db.generation)
+    if waiting:
+        found["pending"] = waiting
+    return found
+
+
+async def build_search_index(ctx: Context, batch: search.BatchArg) -> Json:
+    """Bring the derived data (search index, insights) up to date with up to
+    ``batch`` changed sessions: ``{indexed, pending}``; call until ``pending`` is 0
+    (the background does the same by itself)."""
+    indexed = await ctx.derived.run_until_current(limit=batch)
+    return {"indexed": indexed, "pending": await ctx.db.read_one(catchup.pending)}
+
+
+# -- the shell's JSON-era commands, routed by the storage mode (json | dual | sqlite) --
+
+async def create_session(ctx: Context, workspace_path: a.WorkspaceArg,
+                         session: a.SessionArg) -> Json:
+    """Store a new session in the storage mode's store(s); CONFLICT when its id exists."""
+    return await ctx.storage.create_session(workspace_path, session)
+
+
+async def update_session(ctx: Context, workspace_path: a.WorkspaceArg,
+                         session: a.SessionArg) -> Json:
+    """Replace a stored session whole (instances and chat included)."""
+    return await ctx.storage.update_session(workspace_path, session)
+
+
+async def get_session(ctx: Context, workspace_path: a.WorkspaceArg,
+                      session_id: a.Text) -> Json:
+    """One whole session of the workspace."""
+    return await ctx.storage.get_session(workspace_path, session_id)
+
+
+async def get_all_sessions(ctx: Context, workspace_path: a.ListingArg) -> list[Json]:
+    """Every session of the workspace, newest ``updatedAt`` first; [] for a blank path."""
+    if workspace_path is None:
+        return []
+    return await ctx.storage.get_all_sessions(workspace_path)
+
+
+async def delete_session(ctx: Context, workspace_path: a.WorkspaceArg,
+                         session_id: a.Text) -> None:
+    """Delete a session with its instances and chat."""
+    await ctx.storage.delete_session(workspace_path, session_id)
+
+
+async def add_chat_message(ctx: Context, workspace_path: a.WorkspaceArg, session_id: a.Text,
+                           message: a.MessageArg) -> Json:
+    """Append a chat message; the session's ``updatedAt`` becomes now."""
+    return await ctx.storage.add_chat_message(workspace_path, session_id, message)
+
+
+async def update_instance_status(ctx: Context, workspace_path: a.WorkspaceArg,
+                                 session_id: a.Text, instance_id: a.InstanceId,
+                                 new_status: a.InstanceStatus) -> Json:
+    """Set one instance's status; the session's ``updatedAt`` becomes now."""
+    return await ctx.storage.update_instance_status(workspace_path, session_id, instance_id,
+                                                    new_status)
+
+
+async def get_storage_mode(ctx: Context) -> Json:
+    """``{mode: json|dual|sqlite, sessionsDir}``: what backs the JSON-era commands."""
+    return await ctx.storage.describe()
+
+
+async def set_storage_mode(ctx: Context, mode: a.StorageMode) -> Json:
+    """Switch the storage mode; ``{mode, previous, sessionsDir}``."""
+    return await ctx.storage.set_mode(mode)
+
+
+# -- the legacy import, its consistency check, workspace binding ---------------------
+
+def start_import(ctx: Context, source_dir: a.AnyJson, options: a.AnyJson) -> Json:
+    """Start importing a folder of legacy files in the background; ``{jobId}`` at once.
+
+    ``source_dir``: a folder, or null for ``~/.ait42/sessions``. ``options`` (or
+    null): ``{workspaces?: [path], mapping?: path, dryRun?, overwrite?, noBackup?}``.
+    Poll ``get_import_status(jobId)``.
+    """
+    return ctx.jobs.start(importer.options_from_json(source_dir, options))
+
+
+def get_import_status(ctx: Context, job_id: a.Text) -> Json:
+    """``{jobId, state: running|done|failed, filesDone, filesTotal, sessionsDone,
+    sessionsTotal, rate, etaSeconds, ..., summary? (done), error? (failed)}``."""
+    return ctx.jobs.status(job_id)
+
+
+def cancel_import(ctx: Context, job_id: a.Text) -> Json:
+    """Ask a running import to stop after its current file; returns its status."""
+    return ctx.jobs.cancel(job_id)
+
+
+async def check_consistency(ctx: Context) -> Json:
+    """Compare every workspace's JSON file with the database, field by field."""
+    return await consistency_report(ctx)
+
+
+async def consistency_report(ctx: Context,
+                             progress: Callable[[int, int, int], None] | None = None) -> Json:
+    """``check_consistency``, with ``progress(done, total, sessions)`` after each
+    workspace for Python callers (the command line's progress line)."""
+    st = ctx.storage
+    return await consistency.check(st.db, st.sessions_dir, fallback_log=st.dual.fallback_log,
+                                   progress=progress)
+
+
+async def bind_workspace(ctx: Context, workspace_hash: a.WorkspaceHash,
+                         path: a.WorkspaceArg) -> Json:
+    """Give a workspace imported under its hash alone its real path (hashes must match)."""
+    if path.hash != workspace_hash:
+        raise ValidationError(
+            f"{path.path} hashes to {path.hash}, not {workspace_hash}: it is not the folder "
+            "whose sessions are in that file (the hash is of the folder's path when the "
+            "sessions were made)")
+    return await ctx.db.write(records.bind_workspace, path)
+
+
+# -- derived reads and live streaming -----------------------------------------------
+
+async def get_insights(ctx: Context, options: insights.InsightsOptionsArg) -> Json:
+    """Per agent, runtime and model: instances, wins, decided, completed, failed,
+    median duration, lines; sessions per ISO week by type.
+
+    ``options`` (or null): ``{workspacePath?, type?, updatedAfter?, updatedBefore?}``.
+    Reflects every write that has returned; ``pending: n`` while a bulk backlog waits.
+    """
+    waiting = await ctx.derived.before_read()
+    found = await ctx.db.read(insights.insights, options)
+    if waiting:
+        found["pending"] = waiting
+    return found
+
+
+async def changes_since(ctx: Context, token: a.ChangeToken, wait_ms: a.WaitMs) -> Json:
+    """Sessions changed after ``token`` (from the last answer; null: just the token).
+
+    Answers at once when something changed, else when something does, else after
+    ``wait_ms`` (0 to 60,000) with no changes. ``{token, changes: [{sessionId,
+    workspaceHash, kind: upserted|deleted}], reset}``; ``reset``: reload everything.
+    """
+    return await ctx.feed.since(token, wait_ms / 1000)
+
+
+async def append_instance_output(ctx: Context, workspace_path: a.WorkspaceArg,
+                                 session_id: a.Text, instance_id: a.InstanceId,
+                                 text: a.OutputText) -> Json:
+    """Append ``text`` to an instance's output; ``{outputLength}`` in characters after it."""
+    # One INSERT, its own transaction (see repository.append_instance_output).
+    return await ctx.db.write_outside_transaction(
+        repository.append_instance_output, workspace_path, session_id, instance_id, text)

@@ -1,0 +1,167 @@
+"""Command-line verbs of issue 11: prune, backup, restore, backups, export, import-bundle.
+
+Each opens the database as a ``Service`` and calls what the page's commands
+call; export shows its progress on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ait42_session.faces import keep
+from ait42_session.faces.service import Service
+from ait42_session.keeping import bundle, trash
+from ait42_session.shape.errors import ValidationError
+from ait42_session.shape.models import SESSION_STATUSES
+from ait42_session.shape.workspace import resolve
+
+MAX_AGE_DAYS = 36_600  # older than any session: a bigger age is a typo (and overflows)
+_AGE = re.compile(r"^(\d+)([dhw])$")
+
+
+def path_arg(text: str) -> str:
+    """A path given on the command line: not blank (an unset shell variable), no NUL."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is blank: give a path (or leave the option out)")
+    if "\x00" in text:
+        raise argparse.ArgumentTypeError("holds a NUL character, which no path can")
+    return text
+
+
+def parse_age(text: str) -> timedelta:
+    """``90d``, ``12h`` or ``2w`` as a duration."""
+    match = _AGE.match(text.strip())
+    if match is None or int(match[1]) <= 0:
+        raise ValidationError(f"--older-than {text!r}: give a positive number of days, hours "
+                              "or weeks such as 90d, 12h or 2w")
+    n = int(match[1]) if len(match[1]) < 10 else MAX_AGE_DAYS * 24 + 1
+    age = {"d": timedelta(days=n), "h": timedelta(hours=n), "w": timedelta(weeks=n)}
+    if n > MAX_AGE_DAYS * 24 or age[match[2]] > timedelta(days=MAX_AGE_DAYS):
+        raise ValidationError(f"--older-than {text!r}: at most {MAX_AGE_DAYS} days "
+                              "(about 100 years)")
+    return age[match[2]]
+
+
+def cmd_prune(args: argparse.Namespace) -> int:
+    """Move sessions not updated for a while to the trash (never destroys)."""
+    cutoff = (datetime.now(UTC) - parse_age(args.older_than)).isoformat().replace("+00:00", "Z")
+    ws = resolve(args.workspace) if args.workspace else None
+    with Service.open(args.db) as svc:
+        found = svc.run(svc.db.read(trash.prune_candidates, cutoff, args.status, ws))
+        for path, _hash, sid, updated, task in found:
+            print(f"{'would move' if args.dry_run else 'moved'}  {sid}  {updated}  {path}  "
+                  f"{' '.join(task.split())[:60]}")
+        if args.dry_run:
+            print(f"{len(found)} session(s) would move to the trash (dry run: nothing moved)")
+            return 0
+        moved = svc.run(svc.db.write(trash.move_all_to_trash, found))
+    print(f"{moved} session(s) moved to the trash; `ait42-session` Trash view or "
+          "restore_session brings them back")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    with Service.open(args.db) as svc:
+        made = svc.create_backup(args.path)
+    print(f"backed up to {made['path']} ({made['sizeBytes']} bytes, {made['createdAt']})")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    with Service.open(args.db) as svc:
+        stats = svc.restore_backup(args.path)
+    print(f"restored {args.path}: {stats['sessionCount']} session(s), "
+          f"{stats['trashedSessionCount']} in the trash; the database before the restore "
+          "was backed up first (see `ait42-session backups`)")
+    return 0
+
+
+def cmd_backups(args: argparse.Namespace) -> int:
+    with Service.open(args.db) as svc:
+        found = svc.list_backups()
+    for b in found:
+        print(f"{b['createdAt']}  {b['sizeBytes']:>12}  {b['reason'] or '?':<9}  {b['path']}")
+    if not found:
+        print("no backups yet; `ait42-session backup` makes one")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    sel = keep.selection({"workspacePath": args.workspace, "sessionIds": args.session,
+                          "includeArchived": args.include_archived})
+
+    def progress(done: int, total: int) -> None:
+        print(f"\rexported {done}/{total} session(s)", end="", file=sys.stderr, flush=True)
+
+    with Service.open(args.db) as svc:
+        out = svc.run(bundle.export(svc.db, sel.workspace_path, sel.session_ids,
+                                    sel.include_archived, args.format, args.output, progress))
+    if out["sessions"]:
+        print(file=sys.stderr)
+    print(f"wrote {out['sessions']} session(s) as {out['format']} to {out['path']} "
+          f"({out['bytes']} bytes)")
+    return 0
+
+
+def cmd_import_bundle(args: argparse.Namespace) -> int:
+    with Service.open(args.db) as svc:
+        report: dict[str, Any] = svc.import_bundle(
+            args.file, {"overwrite": args.overwrite, "dryRun": args.dry_run})
+    for p in report["problems"]:
+        sid = f" ({p['sessionId']})" if p.get("sessionId") else ""
+        print(f"  {p['at']}{sid}: {p['reason']}")
+    print(f"{'dry run: ' if args.dry_run else ''}read {report['read']}, written "
+          f"{report['written']}, unchanged {report['unchanged']}, skipped {report['skipped']}")
+    return 1 if report["skipped"] else 0
+
+
+def add_commands(sub: Any) -> None:
+    """Add the verbs to the ``ait42-session`` parser."""
+    p = sub.add_parser("prune", help="move sessions not updated for a while to the trash",
+                       description="Nothing is deleted: sessions go to the trash, where "
+                                   "restore_session brings them back. example: "
+                                   "ait42-session prune --older-than 90d --status completed")
+    p.add_argument("--older-than", required=True, metavar="AGE",
+                   help="last updated longer ago than this: 90d, 12h, 2w")
+    p.add_argument("--status", choices=SESSION_STATUSES, help="only sessions of this status")
+    p.add_argument("--workspace", metavar="PATH", type=path_arg, help="only this workspace")
+    p.add_argument("--dry-run", action="store_true", help="list what would move; move nothing")
+    p.set_defaults(func=cmd_prune)
+
+    b = sub.add_parser("backup", help="write a consistent copy of the database",
+                       description="example: ait42-session backup ~/sessions-copy.db")
+    b.add_argument("path", nargs="?", default=None, type=path_arg,
+                   help="file to write (default: a new file in the backups folder)")
+    b.set_defaults(func=cmd_backup)
+    r = sub.add_parser("restore", help="replace the database with a backup (backs up first)",
+                       description="example: ait42-session restore "
+                                   "~/.ait42/backups/sessions-...-manual.db")
+    r.add_argument("path", type=path_arg, help="the backup file")
+    r.set_defaults(func=cmd_restore)
+    sub.add_parser("backups", help="list the backups, newest first").set_defaults(
+        func=cmd_backups)
+
+    e = sub.add_parser("export", help="write sessions to a JSON bundle, Markdown or HTML",
+                       description="example: ait42-session export --workspace ~/src/app "
+                                   "--format markdown -o app.md")
+    e.add_argument("--workspace", metavar="PATH", type=path_arg, help="only this workspace")
+    e.add_argument("--session", action="extend", metavar="ID", nargs="+",
+                   help="only these sessions (repeatable)")
+    e.add_argument("--include-archived", action="store_true",
+                   help="archived sessions too (named sessions are always included)")
+    e.add_argument("--format", required=True, choices=bundle.FORMATS)
+    e.add_argument("-o", "--output", required=True, metavar="FILE", type=path_arg)
+    e.set_defaults(func=cmd_export)
+
+    i = sub.add_parser("import-bundle", help="merge a JSON bundle by session id",
+                       description="Re-running changes nothing; a session that differs is "
+                                   "replaced only with --overwrite. Exit 1 when anything was "
+                                   "skipped. example: ait42-session import-bundle b.json")
+    i.add_argument("file", type=path_arg)
+    i.add_argument("--overwrite", action="store_true", help="replace sessions that differ")
+    i.add_argument("--dry-run", action="store_true", help="report; write nothing")
+    i.set_defaults(func=cmd_import_bundle)

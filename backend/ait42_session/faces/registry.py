@@ -1,0 +1,136 @@
+"""Every command, listed once: its name, arguments, what it runs, read or write.
+
+As Tauri's handler list, this table is both the list of what the page may call
+and the allow-list: the sealed bridge (``bridge``), the plain Python service
+(``service``), the page's command table (``frontend/js/invoke.js``) and the
+README's command list are made from it or checked against it by tests. A
+command is a plain function of a ``Context`` and its arguments, written beside
+its kind (``commands``, ``keep``); nothing registers itself by being imported.
+
+The arguments' annotations (``shape.arguments``, pydantic types) become one
+strict model per command, so validation happens once, on the caller's thread,
+before anything runs. ``async`` commands run on the store's event loop; plain
+ones (the import's job table, metrics) answer on the caller's thread.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, get_type_hints
+
+import pydantic
+
+from ait42_session.faces import commands as c
+from ait42_session.faces import keep as k
+from ait42_session.shape.arguments import describe_errors
+from ait42_session.shape.errors import ValidationError
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One command of the registry."""
+
+    name: str
+    params: tuple[str, ...]
+    model: type[pydantic.BaseModel]
+    run: Callable[..., Any]
+    writes: bool
+    on_loop: bool  # a coroutine function, run on the event loop
+    doc: str
+    required: int = -1  # the leading params a caller must give (-1: all); the rest default
+
+    def parse(self, args: tuple[Any, ...]) -> dict[str, Any]:
+        """The arguments, positional as the page sends them, validated. Trailing
+        ones added to a command later may be left out (older callers)."""
+        least = len(self.params) if self.required < 0 else self.required
+        if not least <= len(args) <= len(self.params):
+            shown = ", ".join(self.params) or "no arguments"
+            count = (str(len(self.params)) if least == len(self.params)
+                     else f"{least} to {len(self.params)}")
+            raise ValidationError(f"{self.name} takes {count} argument(s) "
+                                  f"({shown}), got {len(args)}")
+        try:
+            parsed = self.model.model_validate(dict(zip(self.params, args, strict=False)))
+        except pydantic.ValidationError as exc:
+            raise ValidationError(f"{self.name}: {describe_errors(exc)}") from None
+        return {p: getattr(parsed, p) for p in self.params}
+
+
+def _declare(fn: Callable[..., Any], writes: bool) -> Command:
+    """A command from its function: the parameters after the ``Context``, typed
+    by their annotations, as one strict pydantic model."""
+    hints = get_type_hints(fn, include_extras=True)
+    signature = inspect.signature(fn).parameters
+    params = tuple(signature)[1:]  # after the Context
+    defaults = {p: signature[p].default for p in params
+                if signature[p].default is not inspect.Parameter.empty}
+    fields: dict[str, Any] = {
+        p: (hints[p], pydantic.Field(defaults[p], validate_default=True) if p in defaults
+            else ...) for p in params}
+    model = pydantic.create_model(
+        f"{fn.__name__}_arguments",
+        __config__=pydantic.ConfigDict(arbitrary_types_allowed=True, extra="forbid"),
+        **fields)
+    return Command(name=fn.__name__, params=params, model=model, run=fn, writes=writes,
+                   on_loop=inspect.iscoroutinefunction(fn), doc=inspect.getdoc(fn) or "",
+                   required=len(params) - len(defaults))
+
+
+def read(fn: Callable[..., Any]) -> Command:
+    """A command that changes nothing."""
+    return _declare(fn, False)
+
+
+def write(fn: Callable[..., Any]) -> Command:
+    """A command that writes (the page's live view is woken after it)."""
+    return _declare(fn, True)
+
+
+_TABLE: tuple[Command, ...] = (
+    write(c.create_session_sqlite),
+    write(c.update_session_sqlite),
+    read(c.get_session_sqlite),
+    read(c.get_all_sessions_sqlite),
+    write(c.delete_session_sqlite),
+    write(c.add_chat_message_sqlite),
+    write(c.update_instance_status_sqlite),
+    read(c.get_database_stats),
+    write(c.optimize_database),
+    read(c.verify_database_integrity),
+    read(c.list_workspaces),
+    read(c.list_session_summaries),
+    read(c.get_metrics),
+    read(c.search_sessions),
+    write(c.build_search_index),
+    write(c.create_session),
+    write(c.update_session),
+    read(c.get_session),
+    read(c.get_all_sessions),
+    write(c.delete_session),
+    write(c.add_chat_message),
+    write(c.update_instance_status),
+    read(c.get_storage_mode),
+    write(c.set_storage_mode),
+    write(c.start_import),
+    read(c.get_import_status),
+    read(c.cancel_import),
+    read(c.check_consistency),
+    write(c.bind_workspace),
+    read(c.get_insights),
+    write(k.archive_session),
+    read(k.list_trash),
+    write(k.restore_session),
+    write(k.purge_trash),
+    read(k.create_backup),
+    read(k.list_backups),
+    write(k.restore_backup),
+    read(k.export_sessions),
+    write(k.import_bundle),
+    read(c.changes_since),
+    write(c.append_instance_output),
+)
+
+REGISTRY: dict[str, Command] = {cmd.name: cmd for cmd in _TABLE}
+COMMANDS: tuple[str, ...] = tuple(REGISTRY)

@@ -1,0 +1,162 @@
+"""The store as a plain Python object: the command line, tests and tools call this.
+
+``Service`` runs the registry's commands (``commands``) on its own event loop
+thread (``loop``) over an open ``Database``. Each command is a method of the
+same name and arguments as the bridge's; the bridge is only the sealed face of
+a ``Service`` that pywebview may see.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ait42_session.derived import catchup, live, search
+from ait42_session.faces import commands, logs
+from ait42_session.faces.context import Context
+from ait42_session.faces.loop import Loop
+from ait42_session.faces.metrics import Metrics
+from ait42_session.faces.registry import REGISTRY
+from ait42_session.legacy import importer, storage
+from ait42_session.shape.errors import DatabaseError, FileError, SessionError
+from ait42_session.store.db import BUSY_TIMEOUT_MS, Database, default_path
+from ait42_session.store.rows import Json
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+class Service:
+    """Every command of the registry as a method; open with ``Service.open(db_path)``."""
+
+    def __init__(self, loop: Loop, db: Database,
+                 sessions_dir: str | os.PathLike[str] | None = None, *,
+                 derived: bool = True) -> None:
+        self._loop = loop
+        self.db = db
+        jobs = importer.ImportJobs(db, loop.run)
+        self.context = Context(db=db, storage=storage.Storage(db, sessions_dir), jobs=jobs,
+                               metrics=Metrics(), feed=live.ChangeFeed(db),
+                               derived=catchup.CatchUp(db, enabled=derived,
+                                                       paused=jobs.running),
+                               pages=search.Pages())
+        loop.run(_started(self.context.derived))
+        self._closed = False
+        self._close_lock = threading.Lock()
+        self.log_path = logs.attach(db.path)
+
+    @classmethod
+    def open(cls, db_path: str | os.PathLike[str] | None = None, *,
+             sessions_dir: str | os.PathLike[str] | None = None,
+             busy_timeout_ms: int = BUSY_TIMEOUT_MS, derived: bool = True) -> Service:
+        """Open the database (creating folders, applying migrations) and start the loop.
+
+        ``sessions_dir``: the legacy JSON files (default ``$AIT42_SESSIONS_DIR``
+        or ``~/.ait42/sessions``). ``busy_timeout_ms``: how long a write waits
+        for another program holding the database's lock. ``derived=False``: no
+        background catch-up of the search index and insights (benchmarks compare
+        writes with and without it); searches and insights still catch up first.
+        """
+        loop = Loop()
+        try:
+            db = loop.run(Database.open(db_path if db_path is not None else default_path(),
+                                        busy_timeout_ms=busy_timeout_ms))
+        except BaseException:
+            loop.stop()
+            raise
+        return cls(loop, db, sessions_dir, derived=derived)
+
+    def call(self, name: str, *args: Any) -> Any:
+        """Validate ``args`` for the command ``name``, run it, record its figures."""
+        cmd = REGISTRY.get(name)
+        if cmd is None:
+            raise AttributeError(f"no command {name!r}")
+        started = time.perf_counter()
+        code = None
+        try:
+            if self._closed:
+                raise DatabaseError("the store is closed: its database connections are gone; "
+                                    "open it again")
+            kwargs = cmd.parse(args)
+            if cmd.on_loop and cmd.writes:
+                return self.run(self._then_wake(cmd.run(self.context, **kwargs)))
+            if cmd.on_loop:
+                return self.run(cmd.run(self.context, **kwargs))
+            return cmd.run(self.context, **kwargs)
+        except SessionError as exc:
+            code = exc.code
+            raise
+        except Exception as exc:
+            error = _unexpected(name, exc, self.log_path)
+            log.exception("%s failed unexpectedly", name)
+            code = error.code
+            raise error from exc
+        finally:
+            self.context.metrics.record(name, time.perf_counter() - started, code)
+
+    async def _then_wake(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run a writing command, then wake the page's waits: no need to wait for a poll."""
+        try:
+            return await coro
+        finally:
+            self.context.feed.poke()
+            self.context.derived.poke()
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run a coroutine on the store's loop (for Python callers: reports with progress)."""
+        try:
+            return self._loop.run(coro)
+        except concurrent.futures.CancelledError:
+            raise DatabaseError("the store closed while this call was running; "
+                                "open it again") from None
+
+    def consistency_report(self, progress: Callable[[int, int, int], None] | None = None,
+                           ) -> Json:
+        """``check_consistency`` with ``progress(done, total, sessions)`` after each
+        workspace (the command line's progress line)."""
+        return self.run(commands.consistency_report(self.context, progress))
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        if name in REGISTRY:
+            return lambda *args: self.call(name, *args)
+        raise AttributeError(name)
+
+    def close(self) -> None:
+        """Stop imports, close the database, stop the loop; safe to call more than once."""
+        with self._close_lock:
+            if self._closed:
+                return
+            self._closed = True
+            try:
+                self.context.jobs.shutdown()  # imports stop before the database closes
+                self._loop.run(self.context.derived.stop())
+                self._loop.run(self.db.close())
+            finally:
+                self._loop.stop()
+                logs.detach(self.log_path)
+
+    def __enter__(self) -> Service:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+async def _started(derived: catchup.CatchUp) -> None:
+    derived.start()
+
+
+def _unexpected(name: str, exc: Exception, log_file: Path | None) -> SessionError:
+    """A failure no layer foresaw, as a contract error: the command changed nothing.
+    Its traceback is in the log file, which the message names."""
+    details = f"; details in {log_file}" if log_file is not None else ""
+    if isinstance(exc, OSError):
+        return FileError(f"{name}: {exc}{details}")
+    return SessionError(f"{name} failed unexpectedly ({type(exc).__name__}: {exc}); "
+                        f"nothing was changed{details}")

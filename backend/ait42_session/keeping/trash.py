@@ -1,0 +1,140 @@
+"""The trash and the archive: nothing a person deletes is lost until they purge it.
+
+``repository.delete_session`` moves a session into the ``trash`` table
+(migration 4) as the JSON ``get_session`` returned, in the delete's own
+transaction; this module lists, restores and purges those copies, archives
+sessions, and selects what ``ait42-session prune`` moves to the trash.
+
+Archiving sets the session's ``archivedAt`` field (kept in ``extra`` like any
+field the columns do not name, so the session JSON carries it everywhere); the
+generated column ``sessions.archived_at`` exposes it to the board and search.
+Archiving does not touch ``updatedAt``: it files a session away, it is not
+work on it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aiosqlite
+
+from ait42_session.shape import models
+from ait42_session.shape.errors import ConflictError, NotFoundError
+from ait42_session.shape.models import Session, now_rfc3339, timestamp_key
+from ait42_session.shape.workspace import Workspace
+from ait42_session.store import repository
+from ait42_session.store.db import scalar
+from ait42_session.store.rows import Json
+
+_TRASH_KEYS = ("workspacePath", "workspaceHash", "sessionId", "task", "type", "status",
+               "deletedAt")
+
+
+async def list_trash(conn: aiosqlite.Connection, ws: Workspace | None) -> list[Json]:
+    """Trashed sessions (of one workspace, or all), newest first."""
+    where, params = ("WHERE workspace_hash = ?", (ws.hash,)) if ws else ("", ())
+    rows = await conn.execute_fetchall(
+        "SELECT workspace_path, workspace_hash, session_id, task, type, status, deleted_at"
+        f" FROM trash {where} ORDER BY seq DESC", params)
+    return [dict(zip(_TRASH_KEYS, row, strict=True)) for row in rows]
+
+
+async def restore_session(conn: aiosqlite.Connection, ws: Workspace, session_id: str) -> Json:
+    """Bring the newest trashed copy of the session back whole; CONFLICT when the id is taken."""
+    rows = list(await conn.execute_fetchall(
+        "SELECT seq, session FROM trash WHERE workspace_hash = ? AND session_id = ?"
+        " ORDER BY seq DESC LIMIT 1", (ws.hash, session_id)))
+    if not rows:
+        raise NotFoundError(f"no session {session_id!r} in the trash of workspace {ws.path}")
+    seq, text = rows[0]
+    owner = await scalar(
+        conn, "SELECT coalesce(w.path, s.workspace_hash) FROM sessions s"
+        " JOIN workspaces w ON w.hash = s.workspace_hash WHERE s.id = ?", (session_id,))
+    if owner is not None:
+        raise ConflictError(
+            f"a live session now has the id {session_id!r} (in workspace {owner}); move it "
+            "to the trash or give it another id, then restore this one")
+    session: Session = models.validate(Session, json.loads(text), "trashed session")
+    await repository.create_session(conn, ws, session)
+    await conn.execute("DELETE FROM trash WHERE seq = ?", (seq,))
+    return await repository.get_session(conn, ws, session_id)
+
+
+async def count_purgeable(conn: aiosqlite.Connection, ws: Workspace | None,
+                          session_ids: list[str] | None) -> int:
+    """How many trashed copies ``purge`` would destroy."""
+    where, params = _purge_where(ws, session_ids)
+    return int(await scalar(conn, f"SELECT count(*) FROM trash{where}", params) or 0)
+
+
+async def purge(conn: aiosqlite.Connection, ws: Workspace | None,
+                session_ids: list[str] | None) -> Json:
+    """Destroy trashed copies: of one workspace or all, these ids or all; ``{purged}``."""
+    where, params = _purge_where(ws, session_ids)
+    cur = await conn.execute(f"DELETE FROM trash{where}", params)
+    return {"purged": cur.rowcount}
+
+
+def _purge_where(ws: Workspace | None, session_ids: list[str] | None,
+                 ) -> tuple[str, tuple[Any, ...]]:
+    parts: list[str] = []
+    params: list[Any] = []
+    if ws is not None:
+        parts.append("workspace_hash = ?")
+        params.append(ws.hash)
+    if session_ids is not None:
+        parts.append("session_id IN (SELECT value FROM json_each(?))")
+        params.append(json.dumps(session_ids))
+    return (" WHERE " + " AND ".join(parts) if parts else ""), tuple(params)
+
+
+async def archive_session(conn: aiosqlite.Connection, ws: Workspace, session_id: str,
+                          archived: bool) -> Json:
+    """Set (keeping an earlier date) or clear ``archivedAt``; ``updatedAt`` is untouched."""
+    if archived:
+        cur = await conn.execute(
+            "UPDATE sessions SET extra = CASE WHEN archived_at IS NULL"
+            " THEN json_set(coalesce(extra, '{}'), '$.archivedAt', ?) ELSE extra END"
+            " WHERE id = ? AND workspace_hash = ?", (now_rfc3339(), session_id, ws.hash))
+    else:
+        cur = await conn.execute(
+            "UPDATE sessions SET extra = nullif(json_remove(extra, '$.archivedAt'), '{}')"
+            " WHERE id = ? AND workspace_hash = ?", (session_id, ws.hash))
+    if cur.rowcount == 0:
+        raise NotFoundError(f"no session {session_id!r} in workspace {ws.path}")
+    return await repository.get_session(conn, ws, session_id)
+
+
+async def prune_candidates(conn: aiosqlite.Connection, older_than: str, status: str | None,
+                           ws: Workspace | None) -> list[tuple[str, str, str, str, str]]:
+    """Sessions last updated before ``older_than``: (path, hash, id, updatedAt, task)."""
+    where = ["s.updated_key < ?"]
+    params: list[Any] = [timestamp_key(older_than)]
+    if status is not None:
+        where.append("s.status = ?")
+        params.append(status)
+    if ws is not None:
+        where.append("s.workspace_hash = ?")
+        params.append(ws.hash)
+    rows = await conn.execute_fetchall(
+        "SELECT coalesce(w.path, s.workspace_hash), s.workspace_hash, s.id, s.updated_at,"
+        " s.task FROM sessions s JOIN workspaces w ON w.hash = s.workspace_hash"
+        f" WHERE {' AND '.join(where)} ORDER BY s.updated_key, s.id", params)
+    return [(str(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4])) for r in rows]
+
+
+async def move_all_to_trash(conn: aiosqlite.Connection,
+                            sessions: list[tuple[str, str, str, str, str]]) -> int:
+    """Move the given sessions (from ``prune_candidates``) to the trash; how many moved.
+
+    A session gone meanwhile (another program deleted it) is passed over.
+    """
+    moved = 0
+    for path, ws_hash, session_id, _updated, _task in sessions:
+        if await scalar(conn, "SELECT 1 FROM sessions WHERE id = ? AND workspace_hash = ?",
+                        (session_id, ws_hash)) is None:
+            continue
+        await repository.delete_session(conn, Workspace(path=path, hash=ws_hash), session_id)
+        moved += 1
+    return moved

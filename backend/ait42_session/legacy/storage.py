@@ -1,0 +1,279 @@
+"""The storage mode behind the shell's JSON-era commands, and the dual-write store.
+
+``json``: the legacy files only (as the shell did). ``dual``: both stores are
+written, reads come from the database. ``sqlite``: the database only. The mode
+is the ``storage_mode`` setting in the database (default ``json``), so the
+command line and the window see the same one.
+
+Dual write, per command, in one database transaction on the writer:
+
+1. the database operation runs;
+2. the JSON file is written (atomically) with the same change and the same
+   ``updatedAt``;
+3. the two results are compared; a difference is recorded (kind
+   ``difference``) in the same transaction and the command succeeds;
+4. the transaction commits.
+
+When the JSON write fails, the database change is rolled back: the command
+fails with the JSON store's error and nothing changed (kind ``json_failed``).
+When the database refuses the change, the JSON file is not written; if the JSON
+store would have accepted it, the stores disagree (kind ``database_failed``).
+When the commit fails after the file was written, the file is put back (kind
+``commit_failed``). Each case is recorded in ``dual_write_events`` and named in
+the error's message; when the database cannot record it, a JSON line goes to
+``<database>.dual-write.log`` instead. Nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiosqlite
+
+from ait42_session.legacy.consistency import field_diff
+from ait42_session.legacy.json_store import (
+    JsonSessionStore,
+    Op,
+    Undo,
+    normalize,
+    op_add_message,
+    op_create,
+    op_delete,
+    op_update,
+    op_update_status,
+    spare_log_path,
+)
+from ait42_session.shape.errors import SessionError, ValidationError
+from ait42_session.shape.models import ChatMessage, Session, now_rfc3339
+from ait42_session.shape.workspace import Workspace
+from ait42_session.store import repository
+from ait42_session.store.db import Database
+from ait42_session.store.records import get_setting, record_dual_event, set_setting
+from ait42_session.store.repository import SessionRepository, SqliteSessionRepository
+from ait42_session.store.rows import Json
+
+T = TypeVar("T")
+
+MODES: tuple[str, ...] = ("json", "dual", "sqlite")
+DEFAULT_MODE = "json"
+MODE_KEY = "storage_mode"
+
+
+def fallback_log_path(db_path: str) -> Path | None:
+    return None if db_path == ":memory:" else Path(db_path + ".dual-write.log")
+
+
+class _Attempt:
+    """What a dual write got to before it failed."""
+
+    __slots__ = ("db_ok", "undo")
+
+    def __init__(self) -> None:
+        self.db_ok = False
+        self.undo: Undo | None = None
+
+
+class DualWriteStore:
+    """``SessionRepository`` writing the database and the JSON files; reads the database."""
+
+    def __init__(self, db: Database, json_store: JsonSessionStore) -> None:
+        self.db = db
+        self.json = json_store
+        self.sqlite = SqliteSessionRepository(db)
+        self.fallback_log = fallback_log_path(db.path)
+        self.spare_log = spare_log_path(json_store.directory)
+
+    # -- reads: the database ------------------------------------------------
+
+    async def get_session(self, ws: Workspace, session_id: str) -> Json:
+        return await self.sqlite.get_session(ws, session_id)
+
+    async def get_all_sessions(self, ws: Workspace) -> list[Json]:
+        return await self.sqlite.get_all_sessions(ws)
+
+    # -- writes: both --------------------------------------------------------
+
+    async def create_session(self, ws: Workspace, session: Session) -> Json:
+        return await self._write(
+            "create_session", ws, session.id,
+            lambda c: repository.create_session(c, ws, session),
+            lambda _r: op_create(ws, session))
+
+    async def update_session(self, ws: Workspace, session: Session) -> Json:
+        return await self._write(
+            "update_session", ws, session.id,
+            lambda c: repository.update_session(c, ws, session),
+            lambda _r: op_update(ws, session))
+
+    async def delete_session(self, ws: Workspace, session_id: str) -> None:
+        await self._write(
+            "delete_session", ws, session_id,
+            lambda c: repository.delete_session(c, ws, session_id),
+            lambda _r: op_delete(ws, session_id))
+
+    async def add_chat_message(self, ws: Workspace, session_id: str,
+                               message: ChatMessage) -> Json:
+        return await self._write(
+            "add_chat_message", ws, session_id,
+            lambda c: repository.add_chat_message(c, ws, session_id, message),
+            lambda r: op_add_message(ws, session_id, message, r["updatedAt"] if r else None))
+
+    async def update_instance_status(self, ws: Workspace, session_id: str,
+                                     instance_id: int, status: str) -> Json:
+        return await self._write(
+            "update_instance_status", ws, session_id,
+            lambda c: repository.update_instance_status(c, ws, session_id, instance_id, status),
+            lambda r: op_update_status(ws, session_id, instance_id, status,
+                                       r["updatedAt"] if r else None))
+
+    async def _write(self, command: str, ws: Workspace, session_id: str,
+                     db_fn: Callable[[aiosqlite.Connection], Awaitable[T]],
+                     json_op: Callable[[Any], Op]) -> T:
+        attempt = _Attempt()
+
+        async def both(conn: aiosqlite.Connection) -> T:
+            result = await db_fn(conn)
+            attempt.db_ok = True
+            # The file is written while the transaction is open, off the loop's thread.
+            raw, attempt.undo = await asyncio.to_thread(self.json.apply, ws, json_op(result))
+            if result is not None:
+                diffs = field_diff(normalize(raw), result)
+                if diffs:
+                    await record_dual_event(
+                        conn, now_rfc3339(), command, ws.hash, session_id, "difference",
+                        "ok", "ok", {"fields": diffs[:50], "fieldCount": len(diffs)})
+            return result
+
+        try:
+            return await self.db.write(both)
+        except SessionError as exc:
+            raise await self._failed(command, ws, session_id, exc, attempt, json_op) from exc
+
+    async def _failed(self, command: str, ws: Workspace, session_id: str, exc: SessionError,
+                      attempt: _Attempt, json_op: Callable[[Any], Op]) -> SessionError:
+        """Record a write the two stores did not both take; the error to raise."""
+        error = f"{exc.code}: {exc}"
+        if attempt.undo is not None:  # the file was written, then the commit failed
+            restored = await asyncio.to_thread(self.json.restore, attempt.undo)
+            kind, db_out = "commit_failed", error
+            json_out = "restored" if restored else "written, could not be restored"
+        elif attempt.db_ok:  # the database took it, the JSON file did not: rolled back
+            kind, db_out, json_out = "json_failed", "rolled back", error
+        else:  # the database refused it; would the JSON store have taken it?
+            try:
+                await asyncio.to_thread(self.json.apply, ws, json_op(None), write=False)
+            except SessionError as json_exc:
+                if json_exc.code == exc.code:
+                    return exc  # both refuse alike: an ordinary failed command
+                json_out = f"{json_exc.code}: {json_exc}"
+            else:
+                json_out = "would succeed"
+            kind, db_out = "database_failed", error
+        where = await self._record(command, ws, session_id, kind, db_out, json_out)
+        note = {
+            "commit_failed": "the database commit failed after the JSON file was written; "
+                             f"the JSON file was {json_out}",
+            "json_failed": "the JSON file could not be written, so the database change was "
+                           "rolled back; nothing changed",
+            "database_failed": "the database refused the change but the JSON store "
+                               f"answered otherwise ({json_out}); the JSON file was not "
+                               "written",
+        }[kind]
+        wrapped = type(exc)(f"{exc} [dual storage: {note}; recorded as {where}; "
+                            "see `ait42-session check-consistency`]")
+        return wrapped
+
+    async def _record(self, command: str, ws: Workspace, session_id: str, kind: str,
+                      db_out: str, json_out: str) -> str:
+        at = now_rfc3339()
+        try:
+            event_id = await self.db.write(record_dual_event, at, command, ws.hash,
+                                           session_id, kind, db_out, json_out, None)
+            return f"dual-write event #{event_id}"
+        except SessionError as record_exc:
+            line = json.dumps({"at": at, "command": command, "workspaceHash": ws.hash,
+                               "sessionId": session_id, "kind": kind,
+                               "databaseOutcome": db_out, "jsonOutcome": json_out,
+                               "recordError": str(record_exc)}, ensure_ascii=False)
+            failures = [f"the database ({record_exc})"]
+            for log in (self.fallback_log, self.spare_log):
+                if log is None:
+                    continue
+                try:
+                    await asyncio.to_thread(_append_line, log, line)
+                except OSError as log_exc:
+                    failures.append(f"{log} ({log_exc.strerror or log_exc})")
+                    continue
+                return f"a line of {log}"
+            return "nowhere: " + ", ".join(failures) + " all failed"
+
+
+def _append_line(path: Path, line: str) -> None:
+    with path.open("a", encoding="utf-8") as f:
+        f.write(line + "\n")
+        f.flush()
+
+
+class Storage:
+    """The JSON-era commands' store, chosen per command by the storage mode."""
+
+    def __init__(self, db: Database, sessions_dir: str | os.PathLike[str] | None = None) -> None:
+        self.db = db
+        self.sqlite = SqliteSessionRepository(db)
+        self.json = JsonSessionStore(sessions_dir)
+        self.dual = DualWriteStore(db, self.json)
+
+    @property
+    def sessions_dir(self) -> Path:
+        return self.json.directory
+
+    async def mode(self) -> str:
+        value = await self.db.read(get_setting, MODE_KEY)
+        return value if value in MODES else DEFAULT_MODE
+
+    async def describe(self) -> Json:
+        return {"mode": await self.mode(), "sessionsDir": str(self.sessions_dir)}
+
+    async def set_mode(self, mode: object) -> Json:
+        if mode not in MODES:
+            raise ValidationError(f"storage mode must be one of {', '.join(MODES)}, got {mode!r}")
+        previous = await self.db.write(set_setting, MODE_KEY, str(mode))
+        return {"mode": mode, "previous": previous if previous in MODES else DEFAULT_MODE,
+                "sessionsDir": str(self.sessions_dir)}
+
+    async def store(self) -> SessionRepository:
+        mode = await self.mode()
+        if mode == "json":
+            return self.json
+        return self.dual if mode == "dual" else self.sqlite
+
+    # -- SessionRepository, routed ------------------------------------------
+
+    async def create_session(self, ws: Workspace, session: Session) -> Json:
+        return await (await self.store()).create_session(ws, session)
+
+    async def update_session(self, ws: Workspace, session: Session) -> Json:
+        return await (await self.store()).update_session(ws, session)
+
+    async def get_session(self, ws: Workspace, session_id: str) -> Json:
+        return await (await self.store()).get_session(ws, session_id)
+
+    async def get_all_sessions(self, ws: Workspace) -> list[Json]:
+        return await (await self.store()).get_all_sessions(ws)
+
+    async def delete_session(self, ws: Workspace, session_id: str) -> None:
+        await (await self.store()).delete_session(ws, session_id)
+
+    async def add_chat_message(self, ws: Workspace, session_id: str,
+                               message: ChatMessage) -> Json:
+        return await (await self.store()).add_chat_message(ws, session_id, message)
+
+    async def update_instance_status(self, ws: Workspace, session_id: str,
+                                     instance_id: int, status: str) -> Json:
+        return await (await self.store()).update_instance_status(ws, session_id, instance_id,
+                                                                  status)

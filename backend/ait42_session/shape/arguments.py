@@ -1,0 +1,125 @@
+"""The types of the commands' arguments, as pydantic validates them.
+
+The registry (``commands``) builds one strict pydantic model per command from
+its signature, using these annotated types, so each rule is written once and
+every command that takes, say, a workspace path checks it the same way. A
+validator raises ``ValueError`` for pydantic to report with the argument's
+name, or a contract error whose message already names it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+import pydantic
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict
+
+from ait42_session.shape import models, workspace
+from ait42_session.shape.workspace import Workspace
+
+MAX_PAGE = 500
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"must be a non-empty string, got {value!r}")
+    return value
+
+
+def _listing(value: object) -> Workspace | None:
+    """A blank path lists nothing (the contract's ``get_all_sessions_sqlite``)."""
+    if isinstance(value, str) and not value.strip():
+        return None
+    return workspace.resolve(value)
+
+
+def _one_of(allowed: tuple[str, ...]) -> BeforeValidator:
+    def check(value: object) -> object:
+        if value not in allowed:
+            raise ValueError(f"must be one of {', '.join(allowed)}, got {value!r}")
+        return value
+    return BeforeValidator(check)
+
+
+def _blank_is_none(value: object) -> object:
+    return None if value == "" else value
+
+
+def _token(value: object) -> str | None:
+    if value is not None and not (isinstance(value, str) and value.isascii()
+                                  and value.isdigit()):
+        raise ValueError(f"must be a token from an earlier answer (or null), got {value!r}")
+    return value
+
+
+def _workspace_hash(value: object) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9a-f]{16}", value):
+        raise ValueError(f"must be 16 lowercase hex characters, got {value!r}")
+    return value
+
+
+WorkspaceArg = Annotated[Workspace, BeforeValidator(workspace.resolve)]
+ListingArg = Annotated[Workspace | None, BeforeValidator(_listing)]
+Text = Annotated[str, BeforeValidator(_text)]
+SessionArg = Annotated[
+    models.Session, BeforeValidator(lambda v: models.validate(models.Session, v, "session"))]
+MessageArg = Annotated[
+    models.ChatMessage,
+    BeforeValidator(lambda v: models.validate(models.ChatMessage, v, "message"))]
+InstanceId = Annotated[int, Strict(), Field(ge=models.INT64_MIN, le=models.INT64_MAX)]
+InstanceStatus = Annotated[str, _one_of(models.INSTANCE_STATUSES)]
+StorageMode = Annotated[str, _one_of(("json", "dual", "sqlite"))]
+WorkspaceHash = Annotated[str, BeforeValidator(_workspace_hash)]
+ChangeToken = Annotated[str | None, BeforeValidator(_token)]
+WaitMs = Annotated[int, Strict(), Field(ge=0, le=60_000)]
+OutputText = Annotated[str, Strict()]
+AnyJson = Any  # validated by the command itself (the import's options)
+
+
+class Options(BaseModel):
+    """Base of the option objects: strict, and a key the command does not know is an error."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class BoardQuery(Options):
+    """What ``list_session_summaries`` filters, sorts and pages by."""
+
+    status: Annotated[models.SessionStatus | None, BeforeValidator(_blank_is_none)] = None
+    type: Annotated[models.SessionType | None, BeforeValidator(_blank_is_none)] = None
+    text: str | None = None
+    sort: Annotated[Literal["updated", "created", "duration", "filesChanged"],
+                    BeforeValidator(lambda v: "updated" if v in (None, "") else v)] = "updated"
+    limit: Annotated[int, Field(gt=0, le=MAX_PAGE)] = 50
+    cursor: str | None = None
+    # The sessions behind a figure of the Insights view (``insights.board_filter``):
+    # an instance of this agent / runtime / model ("unknown": none), with this
+    # status, that won; created in [createdAfter, createdBefore).
+    agent: str | None = None
+    runtime: str | None = None
+    model: str | None = None
+    instance_status: Annotated[models.InstanceStatus | None, BeforeValidator(_blank_is_none),
+                               Field(alias="instanceStatus")] = None
+    won: bool | None = None
+    created_after: Annotated[models.Timestamp | None, Field(alias="createdAfter")] = None
+    created_before: Annotated[models.Timestamp | None, Field(alias="createdBefore")] = None
+    sessionIds: Annotated[list[str], Field(max_length=MAX_PAGE)] | None = None
+    archived: Annotated[Literal["exclude", "include", "only"],
+                        BeforeValidator(lambda v: "exclude" if v in (None, "") else v)] = "exclude"
+
+
+BoardQueryArg = Annotated[BoardQuery, BeforeValidator(lambda v: {} if v is None else v)]
+
+
+def describe_errors(exc: pydantic.ValidationError) -> str:
+    """pydantic's errors in one line a person can act on (no URLs, no dumps)."""
+    problems = []
+    for err in exc.errors(include_url=False):
+        where = ".".join(str(p) for p in err.get("loc", ()))
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        if err.get("type") == "extra_forbidden":
+            msg = "is not an option this command knows"
+        problems.append(f"{where} {msg}" if where else msg)
+    more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+    return "; ".join(problems[:5]) + more

@@ -1,0 +1,290 @@
+"""The session shape of the contract, validated with pydantic.
+
+Models validate what callers send; reads are built straight from rows (see
+``repository``), because what the database holds was validated on the way in.
+Unknown fields are kept (``extra="allow"``) and stored as JSON, so nothing a
+caller stored is dropped; their values may nest at most ``MAX_NESTING`` levels
+of arrays and objects, in every storage mode alike.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+import pydantic
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.alias_generators import to_camel
+
+from ait42_session.shape.errors import ValidationError
+
+SessionType = Literal["competition", "ensemble", "debate"]
+SessionStatus = Literal["running", "completed", "failed", "paused"]
+InstanceStatus = Literal["idle", "running", "completed", "failed", "paused", "archived"]
+MessageRole = Literal["user", "assistant", "system"]
+
+SESSION_TYPES: tuple[str, ...] = SessionType.__args__  # type: ignore[attr-defined]
+SESSION_STATUSES: tuple[str, ...] = SessionStatus.__args__  # type: ignore[attr-defined]
+INSTANCE_STATUSES: tuple[str, ...] = InstanceStatus.__args__  # type: ignore[attr-defined]
+
+# Not blank: holds a character that ``str.strip`` keeps. Checked by pydantic's
+# own regex (no Python call per field: an import checks 300,000 of them). Rust's
+# ``\s`` is Unicode White_Space; Python's ``isspace`` also counts \x1c-\x1f.
+_NOT_BLANK = r"[^\s\x1c-\x1f]"
+NonEmpty = Annotated[str, StringConstraints(min_length=1, pattern=_NOT_BLANK)]
+
+
+# RFC 3339's date-time (section 5.6), with two allowances kept from before:
+# a space for the "T" (the RFC's own note permits it, and chrono reads it) and
+# no offset at all, read as UTC (stored data and tests hold such values). Any
+# number of fraction digits is allowed (the shell writes nanoseconds); the sort
+# key keeps microseconds, the rest is truncated, as it always was. Refused,
+# though ``datetime.fromisoformat`` takes them: ISO week and ordinal dates,
+# missing seconds, a decimal comma, offsets without a colon or with seconds.
+_RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})?",
+    re.ASCII,
+)
+
+
+def parse_timestamp(value: str) -> datetime:
+    """Parse an RFC 3339 timestamp; a naive one is taken as UTC.
+
+    The grammar gates, ``fromisoformat`` parses (and checks the ranges): what
+    was accepted before parses to the same instant, so stored sort keys stay
+    right. Upper-casing only turns RFC 3339's lowercase ``t``/``z`` into the
+    letters ``fromisoformat`` knows; nothing else the grammar lets through has
+    a case.
+    """
+    if _RFC3339.fullmatch(value) is not None:
+        try:
+            parsed = datetime.fromisoformat(value.upper())
+        except ValueError:
+            pass
+        else:
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    raise ValueError(f"{value!r} is not an RFC 3339 date-time such as 2026-01-13T10:00:00Z")
+
+
+@functools.lru_cache(maxsize=8192)  # an import keys each message's timestamp twice
+def timestamp_key(value: str) -> int:
+    """Microseconds since the epoch: the sort key stored beside the original text."""
+    delta = parse_timestamp(value) - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _check_timestamp(value: str) -> str:
+    timestamp_key(value)  # parses it; the import's sort keys then come from the cache
+    return value
+
+
+Timestamp = Annotated[str, AfterValidator(_check_timestamp)]
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+# SQLite stores 64-bit integers; a larger one must be refused here, not fail mid-insert.
+Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
+
+
+# How deep an unknown field's value may nest (arrays and objects). Checked here,
+# once for every storage mode: the JSON store's serializer (pydantic) gives up
+# near 255 levels and the SQLite store's (json) near 1,000, each with its own
+# error, so without one limit in front the modes disagreed on the same session.
+MAX_NESTING = 64
+
+
+def _nests_deeper_than(value: object, limit: int) -> bool:
+    """Whether ``value`` holds more than ``limit`` levels of lists/dicts.
+
+    A loop with its own stack, not recursion: the value may be thousands of
+    levels deep, which is what is being refused.
+    """
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list | tuple):
+            children = item
+        else:
+            continue
+        if depth >= limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def now_rfc3339() -> str:
+    """Current UTC time the way the shell writes it (chrono's to_rfc3339)."""
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+class Shape(BaseModel):
+    """Base of the stored shapes: camelCase aliases, strict types, unknown fields kept."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_alias=True,
+        validate_by_name=False,  # `agent_name` is an unknown field, kept as sent
+        serialize_by_alias=True,
+        extra="allow",
+        strict=True,
+        frozen=True,
+    )
+
+    @pydantic.model_validator(mode="after")
+    def _unknown_fields_nest_within_the_limit(self) -> Shape:
+        for name, value in (self.model_extra or {}).items():
+            if _nests_deeper_than(value, MAX_NESTING):
+                raise ValueError(f"unknown field {name!r} nests deeper than {MAX_NESTING}"
+                                 " levels of arrays and objects")
+        return self
+
+
+class ChatMessage(Shape):
+    id: NonEmpty
+    role: MessageRole
+    content: NonEmpty
+    timestamp: Timestamp
+    instance_id: Int64 | None = None
+
+
+class Instance(Shape):
+    instance_id: Int64
+    worktree_path: str
+    branch: str
+    agent_name: str
+    status: InstanceStatus
+    tmux_session_id: str
+    output: str | None = None
+    start_time: Timestamp | None = None
+    end_time: Timestamp | None = None
+    files_changed: Int64 | None = None
+    lines_added: Int64 | None = None
+    lines_deleted: Int64 | None = None
+    runtime: str | None = None
+    model: str | None = None
+    runtime_label: str | None = None
+
+
+# What the shell's own Rust side writes straight into the legacy files (its
+# debate runner; status is a plain String there): kept as written when read
+# from a file, never offered to callers of the commands.
+SHELL_SESSION_STATUS = re.compile(r"started|round_[0-9]{1,9}")
+SHELL_INSTANCE_STATUSES = ("starting", "timeout", "error")
+
+
+def _legacy_session_status(value: str) -> str:
+    if value in SESSION_STATUSES or SHELL_SESSION_STATUS.fullmatch(value):
+        return value
+    raise ValueError("must be " + ", ".join(SESSION_STATUSES)
+                     + ", started or round_<n> (got " + repr(value)[:60] + ")")
+
+
+def _legacy_instance_status(value: str) -> str:
+    if value in INSTANCE_STATUSES or value in SHELL_INSTANCE_STATUSES:
+        return value
+    raise ValueError("must be " + ", ".join(INSTANCE_STATUSES + SHELL_INSTANCE_STATUSES)
+                     + " (got " + repr(value)[:60] + ")")
+
+
+LegacySessionStatus = Annotated[str, AfterValidator(_legacy_session_status)]
+LegacyInstanceStatus = Annotated[str, AfterValidator(_legacy_instance_status)]
+
+
+class Session(Shape):
+    id: NonEmpty
+    type_: SessionType = Field(alias="type")
+    task: NonEmpty
+    status: SessionStatus
+    created_at: Timestamp
+    updated_at: Timestamp
+    completed_at: Timestamp | None = None
+    model: str | None = None
+    timeout_seconds: Int64 | None = None
+    preserve_worktrees: bool | None = None
+    winner_id: Int64 | None = None
+    runtime_mix: list[str] | None = None
+    total_duration: Int64 | None = None
+    total_files_changed: Int64 | None = None
+    total_lines_added: Int64 | None = None
+    total_lines_deleted: Int64 | None = None
+    instances: list[Instance] = Field(default_factory=list)
+    chat_history: list[ChatMessage] = Field(default_factory=list)
+
+    @pydantic.model_validator(mode="after")
+    def _unique_instance_ids(self) -> Session:
+        seen: set[int] = set()
+        for inst in self.instances:
+            if inst.instance_id in seen:
+                raise ValueError(f"instanceId {inst.instance_id} appears twice in instances")
+            seen.add(inst.instance_id)
+        seen_msgs: set[str] = set()
+        for msg in self.chat_history:
+            if msg.id in seen_msgs:
+                raise ValueError(f"message id {msg.id!r} appears twice in chatHistory")
+            seen_msgs.add(msg.id)
+        return self
+
+    @pydantic.model_validator(mode="after")
+    def _archived_at(self) -> Session:
+        """``archivedAt`` stays a field of the JSON (kept with the unknown ones), but the
+        board and search read it as a column: null or an RFC 3339 date-time only."""
+        value = (self.__pydantic_extra__ or {}).get("archivedAt")
+        if value is not None:
+            if not isinstance(value, str):
+                raise ValueError(f"archivedAt must be an RFC 3339 date-time or null, "
+                                 f"got {type(value).__name__}")
+            try:
+                timestamp_key(value)
+            except ValueError as exc:
+                raise ValueError(f"archivedAt: {exc}") from None
+        return self
+
+
+class LegacyInstance(Instance):
+    """An instance as a legacy file may hold it."""
+
+    status: LegacyInstanceStatus  # type: ignore[assignment]
+
+
+class LegacySession(Session):
+    """A session as a legacy file may hold it: the shell's own statuses allowed."""
+
+    status: LegacySessionStatus  # type: ignore[assignment]
+    instances: list[LegacyInstance] = Field(default_factory=list)  # type: ignore[assignment]
+
+
+def _describe(err: Any) -> str:
+    where = ".".join(
+        f"[{p}]" if isinstance(p, int) else str(p) for p in err.get("loc", ())
+    ).replace(".[", "[")
+    msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+    if err.get("type") in ("string_pattern_mismatch", "string_too_short"):
+        msg = "must not be blank"
+    if err.get("type") == "missing":
+        return f"{where}: required field is missing"
+    got = err.get("input")
+    shown = repr(got) if not isinstance(got, dict | list) else type(got).__name__
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return f"{where}: {msg} (got {shown})" if where else msg
+
+
+def validate(model: type[Shape], value: object, what: str) -> Any:
+    """Validate ``value`` as ``model``; raise our ValidationError naming each bad field."""
+    if not isinstance(value, dict):
+        raise ValidationError(f"{what} must be a JSON object, got {type(value).__name__}")
+    try:
+        return model.model_validate(value)
+    except pydantic.ValidationError as exc:
+        problems = [_describe(e) for e in exc.errors(include_url=False)]
+        head = "; ".join(problems[:5])
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        raise ValidationError(f"invalid {what}: {head}{more}") from None
+
+
+def dump(model: Shape) -> dict[str, Any]:
+    """JSON-ready camelCase dict; unset optional fields are left out."""
+    return model.model_dump(mode="json", by_alias=True, exclude_none=True)

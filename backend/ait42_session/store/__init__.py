@@ -1,0 +1,5 @@
+"""The store: connections and transactions, migrations, backups of the file,
+the session SQL (rows in and out, the board's queries, settings and records).
+
+May import ``shape``; nothing above it.
+"""

@@ -1,0 +1,420 @@
+"""Connections to the session database: one writer, a few readers, WAL.
+
+Operations are ``async def op(conn, ...)`` functions (see ``repository``) that
+await aiosqlite's public calls. This module hands them a connection inside a
+transaction: the writer under a lock for the whole transaction (SQLite allows
+one writer at a time anyway), or a reader from a pool, each reader seeing one
+consistent snapshot. sqlite3 failures leave here as the contract's errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sqlite3
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Concatenate, ParamSpec, TypeVar
+from urllib.parse import quote
+
+import aiosqlite
+
+from ait42_session.shape.errors import (
+    ConflictError,
+    DatabaseError,
+    FileError,
+    SessionError,
+    ValidationError,
+)
+from ait42_session.store import backups, migrations
+
+P = ParamSpec("P")
+T = TypeVar("T")
+Op = Callable[Concatenate[aiosqlite.Connection, P], Awaitable[T]]
+
+BUSY_TIMEOUT_MS = 10_000  # how long a write waits for another program's lock
+READERS = 4
+_HEADER = b"SQLite format 3\x00"
+
+_PRAGMAS = (
+    "PRAGMA synchronous = NORMAL",
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA cache_size = -16000",  # 16 MB per connection
+    "PRAGMA temp_store = MEMORY",
+)
+
+
+def translate(exc: sqlite3.Error, path: str) -> SessionError:
+    """A sqlite3 failure as the contract error a person can act on.
+
+    Decided by SQLite's own result code name (``SQLITE_BUSY``, ``SQLITE_FULL``,
+    ...), not by the wording of its message.
+    """
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    text = str(exc)
+    if name in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"):
+        return ConflictError(f"already exists ({text})")
+    if name.startswith("SQLITE_CONSTRAINT") or isinstance(exc, sqlite3.IntegrityError):
+        return ValidationError(f"the database refused the value ({text})")
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return DatabaseError(
+            f"the database {path} stayed locked by another program past the busy timeout; "
+            "close other ait42 windows or tools using it and retry"
+        )
+    if name == "SQLITE_FULL":
+        return DatabaseError(
+            f"the disk holding {path} is full (database or disk is full); "
+            "free some space and retry: nothing of this change was written"
+        )
+    if name == "SQLITE_NOTADB":
+        return DatabaseError(
+            f"{path} is not an ait42 session database (file is not a database); "
+            "move it aside or point AIT42_DB / --db at another file"
+        )
+    if name.startswith("SQLITE_CORRUPT"):
+        return DatabaseError(
+            f"the database {path} is damaged ({text}); run `ait42-session verify` and restore "
+            "a backup, or recover it with the sqlite3 tool's .recover"
+        )
+    if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN")):
+        return _unwritable(path, text)
+    return DatabaseError(f"database error on {path}: {text}")
+
+
+def _unwritable(path: str, text: str) -> DatabaseError:
+    """Blame what is really at fault: the file, or the folder SQLite must write beside it."""
+    folder = os.path.dirname(path) or "."
+    if path != ":memory:" and os.path.isdir(folder) and not os.access(folder, os.W_OK):
+        return DatabaseError(
+            f"the folder {folder} cannot be written ({text}): the database keeps its "
+            "-wal and -shm files beside itself; give the folder write permission or point "
+            "--db / AIT42_DB elsewhere"
+        )
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        return DatabaseError(f"the database {path} cannot be written ({text}); "
+                             "check its permissions")
+    return DatabaseError(f"cannot open the database {path} ({text}); "
+                         "check the folder exists and can be written")
+
+
+def _closed(path: str) -> DatabaseError:
+    return DatabaseError(f"the connection to {path} is closed (the store is closing); "
+                         "open it again")
+
+
+@asynccontextmanager
+async def _errors(path: str) -> AsyncIterator[None]:
+    """Turn failures of the database into the contract's errors."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise translate(exc, path) from exc
+    except UnicodeEncodeError:
+        # JSON from the page may hold lone surrogates ("\ud800"): not storable text.
+        raise ValidationError(
+            "a text value is not valid Unicode (it holds a lone surrogate such as "
+            "\\ud800); nothing was changed"
+        ) from None
+
+
+@asynccontextmanager
+async def transaction(conn: aiosqlite.Connection, begin: str = "BEGIN IMMEDIATE",
+                      ) -> AsyncIterator[None]:
+    """``begin`` ... ``COMMIT`` on ``conn``; rolled back when the block fails."""
+    await conn.execute(begin)
+    try:
+        yield
+    except BaseException:
+        if conn.in_transaction:
+            await conn.execute("ROLLBACK")
+        raise
+    try:
+        await conn.execute("COMMIT")
+    except BaseException:  # COMMIT itself failed (busy, full disk): end the transaction
+        if conn.in_transaction:
+            await conn.execute("ROLLBACK")
+        raise
+
+
+class Database:
+    """The open database: a writer connection, a pool of readers, applied migrations."""
+
+    def __init__(self, path: str, writer: aiosqlite.Connection,
+                 readers: list[aiosqlite.Connection]) -> None:
+        self.path = path
+        self._writer = writer
+        self._write_lock = asyncio.Lock()
+        self._readers = readers
+        # Last in, first out: the reader used last has the warmest thread and
+        # page cache. None is the closing signal: a waiting read then gives up.
+        self._idle: asyncio.Queue[aiosqlite.Connection | None] = asyncio.LifoQueue()
+        for reader in readers:
+            self._idle.put_nowait(reader)
+        self._closed = False
+        # Bumped each time the whole database is replaced (a restore): what a
+        # caller remembers of the old one (a search's later pages) is void.
+        self.generation = 0
+
+    @classmethod
+    async def open(cls, path: str | os.PathLike[str], readers: int = READERS,
+                   migrations_dir: Path | None = None,
+                   busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Database:
+        """Open (creating) the file, apply pending migrations, open the readers."""
+        text = os.fspath(path)
+        if not text.strip():
+            raise ValidationError("the database path is empty; give a file name")
+        memory = text == ":memory:"
+        mig = migrations.load(migrations_dir)
+        if memory:
+            # One private in-memory database that the migrating connection and
+            # the writer share; it has no readers (they would not see it).
+            text = f"file:ait42-{uuid.uuid4().hex}?mode=memory&cache=shared"
+            readers = 0
+        else:
+            try:
+                Path(text).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DatabaseError(f"cannot create the folder for {text}: {exc}") from exc
+            text = str(Path(text).expanduser().resolve())
+            refuse_foreign_file(text)
+        shown = ":memory:" if memory else text
+        opened: list[aiosqlite.Connection] = []
+        try:
+            async with _errors(shown):
+                keeper = await asyncio.to_thread(_migrate, text, memory, mig, busy_timeout_ms)
+                try:
+                    opened.append(await _connect(text, memory, busy_timeout_ms))
+                finally:
+                    keeper.close()  # for :memory:, the writer now keeps it alive
+                for _ in range(readers):
+                    uri = f"file:{quote(text)}?mode=ro"
+                    opened.append(await _connect(uri, True, busy_timeout_ms))
+        except BaseException:
+            for conn in opened:
+                await conn.close()
+            raise
+        return cls(shown, opened[0], opened[1:])
+
+    @property
+    def closed(self) -> bool:
+        """Whether ``close`` has begun: background work then ends quietly."""
+        return self._closed
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise _closed(self.path)
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[aiosqlite.Connection]:
+        """The writer inside one ``BEGIN IMMEDIATE`` transaction, held for the whole block."""
+        self._check_open()
+        async with self._write_lock:
+            self._check_open()
+            async with _errors(self.path), transaction(self._writer, "BEGIN IMMEDIATE"):
+                yield self._writer
+
+    @asynccontextmanager
+    async def reading(self, snapshot: bool = True) -> AsyncIterator[aiosqlite.Connection]:
+        """A reader, inside one read transaction unless ``snapshot`` is off.
+
+        ``snapshot=False`` suits a single statement, which is consistent by itself.
+        """
+        if not self._readers:  # :memory: has only the writer
+            async with self.writing() as writer:
+                yield writer
+            return
+        self._check_open()
+        conn = await self._idle.get()
+        if conn is None or self._closed:  # closing: hand the reader (or signal) on
+            self._idle.put_nowait(conn)
+            raise _closed(self.path)
+        try:
+            async with _errors(self.path):
+                if snapshot:
+                    async with transaction(conn, "BEGIN"):
+                        yield conn
+                else:
+                    yield conn
+        finally:
+            self._idle.put_nowait(conn)
+
+    async def write(self, fn: Op[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run ``fn(conn, ...)`` in one write transaction."""
+        async with self.writing() as conn:
+            return await fn(conn, *args, **kwargs)
+
+    async def read(self, fn: Op[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run ``fn(conn, ...)`` in one read transaction (a consistent snapshot)."""
+        async with self.reading() as conn:
+            return await fn(conn, *args, **kwargs)
+
+    async def read_one(self, fn: Op[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run ``fn``, which reads with a single statement, on a reader without a transaction."""
+        async with self.reading(snapshot=False) as conn:
+            return await fn(conn, *args, **kwargs)
+
+    async def write_outside_transaction(self, fn: Op[P, T], *args: P.args,
+                                        **kwargs: P.kwargs) -> T:
+        """Run ``fn`` on the writer with no transaction (checkpoint, vacuum)."""
+        self._check_open()
+        async with self._write_lock:
+            self._check_open()
+            async with _errors(self.path):
+                return await fn(self._writer, *args, **kwargs)
+
+    async def read_outside_transaction(self, fn: Op[P, T], *args: P.args,
+                                       **kwargs: P.kwargs) -> T:
+        """Run a check on a reader with no transaction around it (its COMMIT could fail)."""
+        if not self._readers:
+            return await self.write_outside_transaction(fn, *args, **kwargs)
+        return await self.read_one(fn, *args, **kwargs)
+
+    async def replace_with(self, source: str) -> None:
+        """Replace the whole database with the database file ``source``, in place.
+
+        SQLite's backup API copies ``source`` into this database through the
+        open writer, as one write transaction: this process's readers, and
+        other programs with the file open, see the old database or the new
+        one, never a file swapped under an open connection, and no connection
+        needs reopening. Pending migrations are then applied to the restored
+        data, as on open. The caller checks ``source`` first (``backups``).
+        """
+        self._check_open()
+        async with self._write_lock:
+            self._check_open()
+            if not os.path.isfile(source):  # else SQLite's error would name this database
+                raise FileError(f"the backup {source} is gone (moved or deleted); "
+                                "nothing was changed")
+            async with _errors(self.path):
+                src = await aiosqlite.connect(f"file:{quote(source)}?mode=ro", uri=True)
+                try:
+                    await src.backup(self._writer)
+                finally:
+                    await src.close()
+                if self.path != ":memory:":
+                    keeper = await asyncio.to_thread(_migrate, self.path, False,
+                                                     migrations.load(), BUSY_TIMEOUT_MS)
+                    keeper.close()
+                self.generation += 1
+
+    async def close(self) -> None:
+        """Wait for running work, run ``PRAGMA optimize``, close every connection."""
+        if self._closed:
+            return
+        self._closed = True
+        async with self._write_lock:
+            with contextlib.suppress(sqlite3.Error):  # a damaged database must still close
+                await self._writer.execute("PRAGMA optimize")
+            # Each reader is closed once no read holds it; readers first, since the
+            # last connection to close checkpoints and removes the -wal file.
+            for _ in self._readers:
+                reader = await self._idle.get()
+                if reader is not None:
+                    await reader.close()
+            self._idle.put_nowait(None)
+            await self._writer.close()
+
+
+async def _connect(target: str, uri: bool, busy_timeout_ms: int) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(target, uri=uri, isolation_level=None)
+    try:
+        await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        for pragma in _PRAGMAS:
+            await conn.execute(pragma)
+    except BaseException:
+        await conn.close()
+        raise
+    return conn
+
+
+def _migrate(target: str, memory: bool, mig: list[migrations.Migration],
+             busy_timeout_ms: int) -> sqlite3.Connection:
+    """Switch the file to WAL and apply pending migrations, on a plain connection.
+
+    Returns the connection still open: a shared in-memory database lives only
+    while a connection to it is open, so the caller closes it once the writer is.
+    """
+    conn = sqlite3.connect(target, uri=memory, isolation_level=None,
+                           check_same_thread=False)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        for pragma in _PRAGMAS:
+            conn.execute(pragma)
+        migrations.prepare_new_file(conn)
+        if not memory:
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise DatabaseError(
+                    f"could not switch the database to WAL (journal_mode={mode})")
+        if not memory:
+            backups.before_migration(conn, target, mig)
+        migrations.apply_pending(conn, mig)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def refuse_foreign_file(path: str) -> None:
+    """Refuse a file that is not SQLite before SQLite sees it.
+
+    SQLite itself takes a file shorter than its 100-byte header for an empty
+    database and would overwrite it.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(_HEADER))
+    except FileNotFoundError:
+        return
+    except IsADirectoryError:
+        raise DatabaseError(f"{path} is a folder, not a database file") from None
+    except OSError as exc:
+        raise DatabaseError(f"cannot read the database {path}: {exc}") from exc
+    if head and head != _HEADER:
+        raise DatabaseError(
+            f"{path} is not an ait42 session database (file is not a database); "
+            "move it aside or point AIT42_DB / --db at another file"
+        )
+    if head:
+        _refuse_foreign_tables(path)
+
+
+# A database this code made (or the shell's sqlx one) has these; another
+# program's SQLite file holds tables and none of them.
+_OWN_TABLES = ("migration_metadata", "sessions")
+
+
+def _refuse_foreign_tables(path: str) -> None:
+    """Refuse another program's SQLite file, looked at read-only: migrating it
+    would switch it to WAL and add this schema's tables to it. An empty file,
+    or one of ours, is migrated as usual."""
+    try:
+        conn = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True)
+        try:
+            names = [r[0] for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return  # damaged or unreadable: opening it reports that, with what to do
+    if names and not any(n in _OWN_TABLES for n in names):
+        shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+        raise DatabaseError(
+            f"{path} is not an ait42 session database (it holds another program's tables: "
+            f"{shown}); nothing was changed: point AIT42_DB / --db at another file")
+
+
+def default_path() -> str:
+    """``$AIT42_DB``, else ``~/.ait42/sessions.db``."""
+    return os.environ.get("AIT42_DB") or str(Path.home() / ".ait42" / "sessions.db")
+
+
+async def scalar(conn: aiosqlite.Connection, sql: str,
+                 params: Sequence[Any] = ()) -> Any:
+    """The first column of the first row, or ``None`` when there is no row."""
+    for row in await conn.execute_fetchall(sql, params):
+        return row[0]
+    return None

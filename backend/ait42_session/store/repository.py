@@ -1,0 +1,455 @@
+"""The session operations and their SQL.
+
+Each operation is an ``async def op(conn, ...)`` over an aiosqlite connection,
+which ``db.Database`` runs inside one transaction, so a failure rolls the whole
+command back. Every await is a trip to the connection's thread, so reads ask
+for what they need in as few statements as SQLite allows (a whole session is
+one statement) and build the JSON dicts straight from the rows.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import operator
+import os
+import sqlite3
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import aiosqlite
+
+from ait42_session.shape.errors import ConflictError, NotFoundError, ValidationError
+from ait42_session.shape.models import ChatMessage, Session, now_rfc3339, timestamp_key
+from ait42_session.shape.workspace import Workspace
+from ait42_session.store.db import Database, scalar, transaction
+from ait42_session.store.records import stored_rows
+from ait42_session.store.rows import (
+    I_READ,
+    INSERT_INSTANCE,
+    INSERT_MESSAGE,
+    INSERT_SESSION,
+    JSON_TEXT,
+    M_ROW,
+    S_COLS,
+    UPDATE_SESSION,
+    Json,
+    Rows,
+    assemble_rows,
+    import_rows,
+    message_row,
+    qualified,
+)
+
+_SUMMARY_COLS = ("id, type, task, status, created_at, updated_at, completed_at, model, "
+                 "total_duration, total_files_changed, total_lines_added, total_lines_deleted, "
+                 "runtime_mix, winner_id, instance_count, message_count, archived_at")
+_SUMMARY_KEYS = ("id", "type", "task", "status", "createdAt", "updatedAt", "completedAt",
+                 "model", "totalDuration", "totalFilesChanged", "totalLinesAdded",
+                 "totalLinesDeleted", "runtimeMix", "winnerId", "instanceCount", "messageCount",
+                 "archivedAt")
+
+
+
+_SORTS = {  # board sort name -> column (each has an index led by workspace_hash)
+    "updated": "updated_key",
+    "created": "created_key",
+    "duration": "total_duration",
+    "filesChanged": "total_files_changed",
+}
+
+
+async def _touch_workspace(conn: aiosqlite.Connection, ws: Workspace, now: str) -> None:
+    await conn.execute(
+        "INSERT INTO workspaces (hash, path, created_at, last_accessed) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (hash) DO UPDATE SET last_accessed = excluded.last_accessed,"
+        " path = excluded.path",
+        (ws.hash, ws.path, now, now),
+    )
+
+
+async def _write_children(conn: aiosqlite.Connection, rows: Rows) -> None:
+    """Insert a session's instance and message rows (from ``import_rows``)."""
+    _srow, inst_rows, msg_rows = rows
+    if inst_rows:
+        await conn.executemany(INSERT_INSTANCE, inst_rows)
+    if msg_rows:
+        await conn.executemany(INSERT_MESSAGE, msg_rows)
+
+
+# --------------------------------------------------------------------------
+# The operations (each runs inside one transaction, see Database)
+# --------------------------------------------------------------------------
+
+# One statement renders a whole session: its row, and its instances and
+# messages each as one JSON array of rows. SQLite before 3.44 does not promise
+# the order rows reach json_group_array, so the rows carry their sort keys.
+_SESSION_WHOLE = (
+    f"SELECT {qualified('s', S_COLS)},"
+    f" (SELECT json_group_array(json_array({I_READ})) FROM instances i"
+    "   WHERE i.session_id = s.id),"
+    f" (SELECT json_group_array(json_array({M_ROW}, seq)) FROM chat_messages"
+    "   WHERE session_id = s.id)"
+    " FROM sessions s WHERE s.id = ? AND s.workspace_hash = ?"
+)
+_INSTANCE_ORDER = operator.itemgetter(1)  # instance_id
+_MESSAGE_ORDER = operator.itemgetter(1, 8)  # ts_key, seq
+
+
+async def _conflict(conn: aiosqlite.Connection, ws: Workspace, session_id: str) -> ConflictError:
+    """What is true about an id that is taken: in this workspace, or in another."""
+    rows = list(await conn.execute_fetchall(
+        "SELECT s.workspace_hash, coalesce(w.path, s.workspace_hash) FROM sessions s"
+        " JOIN workspaces w ON w.hash = s.workspace_hash WHERE s.id = ?", (session_id,)))
+    if not rows or rows[0][0] == ws.hash:
+        return ConflictError(f"session {session_id!r} already exists in workspace {ws.path}; "
+                             "use update_session_sqlite to change it")
+    return ConflictError(f"session id {session_id!r} is already taken by a session of another "
+                         f"workspace ({rows[0][1]}); session ids are unique across workspaces, "
+                         "so give this session another id")
+
+
+async def create_session(conn: aiosqlite.Connection, ws: Workspace, s: Session) -> Json:
+    rows = import_rows(ws.hash, s)
+    await _touch_workspace(conn, ws, now_rfc3339())
+    try:
+        await conn.execute(INSERT_SESSION, rows[0])
+    except sqlite3.IntegrityError as exc:
+        if getattr(exc, "sqlite_errorname", "") != "SQLITE_CONSTRAINT_PRIMARYKEY":
+            raise
+        raise await _conflict(conn, ws, s.id) from None
+    await _write_children(conn, rows)
+    return assemble_rows(rows)
+
+
+async def update_session(conn: aiosqlite.Connection, ws: Workspace, s: Session) -> Json:
+    rows = import_rows(ws.hash, s)
+    srow = rows[0]  # S_COLS, workspace_hash, created_key, updated_key, counts
+    cur = await conn.execute(UPDATE_SESSION, (*srow[1:17], *srow[18:], s.id, ws.hash))
+    if cur.rowcount == 0:
+        raise NotFoundError(f"no session {s.id!r} in workspace {ws.path}")
+    await _touch_workspace(conn, ws, now_rfc3339())
+    await conn.execute("DELETE FROM instances WHERE session_id = ?", (s.id,))
+    await conn.execute("DELETE FROM chat_messages WHERE session_id = ?", (s.id,))
+    await _write_children(conn, rows)
+    return assemble_rows(rows)
+
+
+async def get_session(conn: aiosqlite.Connection, ws: Workspace, session_id: str) -> Json:
+    """One whole session, read with a single statement."""
+    rows = list(await conn.execute_fetchall(_SESSION_WHOLE, (session_id, ws.hash)))
+    if not rows:
+        raise NotFoundError(f"no session {session_id!r} in workspace {ws.path}")
+    row = rows[0]
+    insts = json.loads(row[17])
+    insts.sort(key=_INSTANCE_ORDER)
+    msgs = json.loads(row[18])
+    msgs.sort(key=_MESSAGE_ORDER)
+    return assemble_rows((row, insts, msgs))
+
+
+async def get_all_sessions(conn: aiosqlite.Connection, ws: Workspace) -> list[Json]:
+    return [assemble_rows(rows)
+            for rows in (await stored_rows(conn, ws.hash, newest_first=True)).values()]
+
+
+async def delete_session(conn: aiosqlite.Connection, ws: Workspace, session_id: str) -> None:
+    """Move the session to the trash, whole, in this transaction (see ``trash``).
+
+    The trash keeps the JSON ``get_session`` returns, so a restore gives back
+    exactly what was deleted; only ``purge_trash`` destroys.
+    """
+    session = await get_session(conn, ws, session_id)  # NOT_FOUND
+    await conn.execute(
+        "INSERT INTO trash (workspace_hash, workspace_path, session_id, task, type, status,"
+        " deleted_at, session) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (ws.hash, ws.path, session_id, session["task"], session["type"], session["status"],
+         now_rfc3339(), JSON_TEXT(session)))
+    await conn.execute("DELETE FROM sessions WHERE id = ? AND workspace_hash = ?",
+                       (session_id, ws.hash))
+
+
+async def _bump(conn: aiosqlite.Connection, ws: Workspace, session_id: str,
+                messages: int) -> None:
+    now = now_rfc3339()
+    cur = await conn.execute(
+        "UPDATE sessions SET updated_at = ?, updated_key = ?,"
+        " message_count = message_count + ? WHERE id = ? AND workspace_hash = ?",
+        (now, timestamp_key(now), messages, session_id, ws.hash),
+    )
+    if cur.rowcount == 0:
+        raise NotFoundError(f"no session {session_id!r} in workspace {ws.path}")
+
+
+async def add_chat_message(conn: aiosqlite.Connection, ws: Workspace, session_id: str,
+                           m: ChatMessage) -> Json:
+    await _bump(conn, ws, session_id, 1)
+    try:
+        await conn.execute(INSERT_MESSAGE, message_row(session_id, m))
+    except sqlite3.IntegrityError as exc:
+        if getattr(exc, "sqlite_errorname", "") == "SQLITE_CONSTRAINT_UNIQUE":
+            raise ConflictError(
+                f"message {m.id!r} already exists in session {session_id!r}"
+            ) from None
+        raise
+    return await get_session(conn, ws, session_id)
+
+
+async def update_instance_status(conn: aiosqlite.Connection, ws: Workspace, session_id: str,
+                                 instance_id: int, status: str) -> Json:
+    await _bump(conn, ws, session_id, 0)
+    cur = await conn.execute(
+        "UPDATE instances SET status = ? WHERE session_id = ? AND instance_id = ?",
+        (status, session_id, instance_id))
+    if cur.rowcount == 0:
+        raise NotFoundError(f"session {session_id!r} has no instance {instance_id}")
+    return await get_session(conn, ws, session_id)
+
+
+async def append_instance_output(conn: aiosqlite.Connection, ws: Workspace, session_id: str,
+                                 instance_id: int, text: str) -> Json:
+    """Append to one instance's output as a row of its own: nothing is rewritten.
+
+    Runs on the writer outside a transaction: the one INSERT is its own (an
+    output holding NUL, first appended to, is counted in a short transaction of
+    its own), and its trigger (migration 9) touches the session's ``updatedAt``, which logs
+    the change (migration 5). So a call that fails stored nothing, and one that
+    returns is stored whole; the catch-up indexes the session's whole current
+    text (a word split over any number of appends is one word) and merges long
+    runs of chunks into the output (``catchup``).
+    """
+    now = now_rfc3339()
+    at = (session_id, instance_id, text, now, timestamp_key(now))
+    where = (session_id, instance_id, ws.hash)
+    # The output's new length: the last append's total, else the stored output's
+    # length (SQLite's length() stops at a NUL: such an output is counted here
+    # instead, below), plus this text's length in characters.
+    rows = list(await conn.execute_fetchall(
+        "INSERT INTO output_appends (session_id, instance_id, text, at, at_key, total)"
+        " SELECT ?, ?, ?, ?, ?, base + ? FROM (SELECT coalesce("
+        "   (SELECT a.total FROM output_appends a WHERE a.session_id = i.session_id"
+        "    AND a.instance_id = i.instance_id ORDER BY a.seq DESC LIMIT 1),"
+        "   CASE WHEN instr(CAST(coalesce(i.output, '') AS BLOB), x'00') = 0"
+        "   THEN length(coalesce(i.output, '')) END) AS base"
+        "   FROM instances i JOIN sessions s ON s.id = i.session_id"
+        "   WHERE i.session_id = ? AND i.instance_id = ? AND s.workspace_hash = ?)"
+        " WHERE base IS NOT NULL RETURNING total", (*at, len(text), *where)))
+    if rows:
+        return {"outputLength": int(rows[0][0])}
+    async with transaction(conn):
+        stored = list(await conn.execute_fetchall(
+            "SELECT coalesce(i.output, '') FROM instances i JOIN sessions s"
+            " ON s.id = i.session_id WHERE i.session_id = ? AND i.instance_id = ?"
+            " AND s.workspace_hash = ?", where))
+        if not stored:
+            if await scalar(conn, "SELECT 1 FROM sessions WHERE id = ? AND workspace_hash = ?",
+                            (session_id, ws.hash)) is None:
+                raise NotFoundError(f"no session {session_id!r} in workspace {ws.path}")
+            raise NotFoundError(f"session {session_id!r} has no instance {instance_id}")
+        total = len(stored[0][0]) + len(text)
+        await conn.execute("INSERT INTO output_appends (session_id, instance_id, text, at,"
+                           " at_key, total) VALUES (?, ?, ?, ?, ?, ?)", (*at, total))
+    return {"outputLength": total}
+
+
+# --------------------------------------------------------------------------
+# The change log (migration 5): what changed after a point
+# --------------------------------------------------------------------------
+
+async def change_token(conn: aiosqlite.Connection) -> int:
+    """The newest change's number; 0 before any change."""
+    return int(await scalar(conn, "SELECT coalesce(max(seq), 0) FROM session_changes"))
+
+
+async def changes_after(conn: aiosqlite.Connection, seq: int, limit: int) -> list[Json]:
+    """Sessions changed after change ``seq``, oldest change first, at most ``limit``."""
+    rows = await conn.execute_fetchall(
+        "SELECT seq, session_id, workspace_hash, kind FROM session_changes"
+        " WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit))
+    return [{"seq": r[0], "sessionId": r[1], "workspaceHash": r[2], "kind": r[3]} for r in rows]
+
+
+# --------------------------------------------------------------------------
+# Board and workspace lists
+# --------------------------------------------------------------------------
+
+def _encode_cursor(value: Any, session_id: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([value, session_id]).encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[Any, str]:
+    try:
+        value, session_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, TypeError, binascii.Error):
+        raise ValidationError("cursor is not one this command returned") from None
+    if not isinstance(session_id, str) or not (value is None or isinstance(value, int)):
+        raise ValidationError("cursor is not one this command returned")
+    return value, session_id
+
+
+_ARCHIVED = {"exclude": "archived_at IS NULL", "only": "archived_at IS NOT NULL"}
+
+
+async def list_session_summaries(conn: aiosqlite.Connection, ws: Workspace, status: str | None,
+                                 type_: str | None, text: str | None, sort: str, limit: int,
+                                 cursor: str | None, session_ids: list[str] | None = None,
+                                 archived: str = "exclude",
+                                 more: Sequence[tuple[str, Sequence[Any]]] = ()) -> Json:
+    """``archived``: ``exclude`` (archived sessions hidden), ``include`` or ``only``.
+    ``more``: further (condition, parameters) on ``sessions`` (``insights.board_filter``).
+    """
+    col = _SORTS[sort]
+    where = ["workspace_hash = ?"]
+    params: list[Any] = [ws.hash]
+    if session_ids is not None:  # the live board asks which changed sessions it shows
+        where.append("id IN (SELECT value FROM json_each(?))")
+        params.append(json.dumps(session_ids))
+    if archived in _ARCHIVED:
+        where.append(_ARCHIVED[archived])
+    for sql, values in more:
+        where.append(sql)
+        params.extend(values)
+    if status is not None:
+        where.append("status = ?")
+        params.append(status)
+    if type_ is not None:
+        where.append("type = ?")
+        params.append(type_)
+    if text:
+        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        where.append("task LIKE ? ESCAPE '\\'")
+        params.append(f"%{escaped}%")
+    count_sql = f"SELECT count(*) FROM sessions WHERE {' AND '.join(where)}"
+    total = await scalar(conn, count_sql, params)
+    if cursor is not None:
+        value, after_id = _decode_cursor(cursor)
+        if value is None:  # NULLs sort last when descending
+            where.append(f"({col} IS NULL AND id < ?)")
+            params.append(after_id)
+        else:
+            where.append(f"({col} < ? OR ({col} = ? AND id < ?) OR {col} IS NULL)")
+            params.extend((value, value, after_id))
+    rows = list(await conn.execute_fetchall(
+        f"SELECT {_SUMMARY_COLS}, {col} FROM sessions WHERE {' AND '.join(where)}"
+        f" ORDER BY {col} DESC, id DESC LIMIT ?", (*params, limit + 1)
+    ))
+    items = []
+    for row in rows[:limit]:
+        item = {k: v for k, v in zip(_SUMMARY_KEYS, row, strict=False) if v is not None}
+        if "runtimeMix" in item:
+            item["runtimeMix"] = json.loads(item["runtimeMix"])
+        items.append(item)
+    next_cursor = _encode_cursor(rows[limit - 1][-1], rows[limit - 1][0]) \
+        if len(rows) > limit else None
+    return {"items": items, "nextCursor": next_cursor, "total": total}
+
+
+async def list_workspaces(conn: aiosqlite.Connection) -> list[Json]:
+    rows = await conn.execute_fetchall(
+        "SELECT w.hash, w.path, w.last_accessed,"
+        " (SELECT count(*) FROM sessions s WHERE s.workspace_hash = w.hash)"
+        " FROM workspaces w ORDER BY w.last_accessed DESC, w.hash"
+    )
+    return [{"workspaceHash": r[0], "path": r[1], "lastAccessed": r[2], "sessionCount": r[3]}
+            for r in rows]
+
+
+# --------------------------------------------------------------------------
+# Maintenance
+# --------------------------------------------------------------------------
+
+async def database_stats(conn: aiosqlite.Connection, path: str) -> Json:
+    counts, pages = list(await conn.execute_fetchall(
+        "SELECT (SELECT count(*) FROM sessions), (SELECT count(*) FROM instances),"
+        " (SELECT count(*) FROM chat_messages), (SELECT count(*) FROM workspaces),"
+        " (SELECT max(version) FROM migration_metadata), (SELECT count(*) FROM trash),"
+        " (SELECT count(*) FROM sessions WHERE archived_at IS NOT NULL)"
+        " UNION ALL SELECT page_size, page_count, freelist_count, 0, 0, 0, 0"
+        " FROM pragma_page_size, pragma_page_count, pragma_freelist_count"
+    ))
+    page_size, page_count, freelist = pages[0], pages[1], pages[2]
+    wal = 0
+    if path != ":memory:":
+        try:
+            wal = os.path.getsize(path + "-wal")
+        except OSError:
+            wal = 0
+    return {
+        "sessionCount": counts[0], "instanceCount": counts[1], "messageCount": counts[2],
+        "workspaceCount": counts[3], "schemaVersion": counts[4],
+        "trashedSessionCount": counts[5], "archivedSessionCount": counts[6],
+        "databaseSizeBytes": page_size * page_count + wal, "walSizeBytes": wal,
+        "pageSize": page_size, "pageCount": page_count, "freePages": freelist,
+        "databasePath": path,
+    }
+
+
+async def optimize(conn: aiosqlite.Connection) -> None:
+    """Refresh planner statistics, give free pages back, truncate the WAL."""
+    await conn.execute("PRAGMA optimize")
+    # execute() steps a statement once, and incremental_vacuum frees one page
+    # per step; executescript() runs it to the end.
+    await conn.executescript("PRAGMA incremental_vacuum;")
+    await conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+async def verify(conn: aiosqlite.Connection) -> bool:
+    """Integrity and foreign-key checks; true when both find nothing."""
+    try:
+        ok = [tuple(r) for r in await conn.execute_fetchall("PRAGMA integrity_check")]
+        if ok != [("ok",)]:
+            return False
+        return not list(await conn.execute_fetchall("PRAGMA foreign_key_check"))
+    except sqlite3.DatabaseError:  # too damaged to check at all
+        return False
+
+
+# --------------------------------------------------------------------------
+# The repository: the operations above over a Database
+# --------------------------------------------------------------------------
+
+class SessionRepository(Protocol):
+    """What any session store offers (SQLite here; the legacy JSON files too)."""
+
+    async def create_session(self, ws: Workspace, session: Session) -> Json: ...
+    async def update_session(self, ws: Workspace, session: Session) -> Json: ...
+    async def get_session(self, ws: Workspace, session_id: str) -> Json: ...
+    async def get_all_sessions(self, ws: Workspace) -> list[Json]: ...
+    async def delete_session(self, ws: Workspace, session_id: str) -> None: ...
+    async def add_chat_message(self, ws: Workspace, session_id: str,
+                               message: ChatMessage) -> Json: ...
+    async def update_instance_status(self, ws: Workspace, session_id: str,
+                                     instance_id: int, status: str) -> Json: ...
+
+
+class SqliteSessionRepository:
+    """``SessionRepository`` on the SQLite database; one transaction per operation."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create_session(self, ws: Workspace, session: Session) -> Json:
+        return await self.db.write(create_session, ws, session)
+
+    async def update_session(self, ws: Workspace, session: Session) -> Json:
+        return await self.db.write(update_session, ws, session)
+
+    async def get_session(self, ws: Workspace, session_id: str) -> Json:
+        return await self.db.read_one(get_session, ws, session_id)
+
+    async def get_all_sessions(self, ws: Workspace) -> list[Json]:
+        return await self.db.read(get_all_sessions, ws)
+
+    async def delete_session(self, ws: Workspace, session_id: str) -> None:
+        await self.db.write(delete_session, ws, session_id)
+
+    async def add_chat_message(self, ws: Workspace, session_id: str,
+                               message: ChatMessage) -> Json:
+        return await self.db.write(add_chat_message, ws, session_id, message)
+
+    async def update_instance_status(self, ws: Workspace, session_id: str,
+                                     instance_id: int, status: str) -> Json:
+        return await self.db.write(update_instance_status, ws, session_id, instance_id, status)
+
+
