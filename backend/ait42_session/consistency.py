@@ -27,7 +27,7 @@ from .legacy_store import (
     spare_log_path,
     validate_raw,
 )
-from .models import LegacySession, now_rfc3339
+from .models import now_rfc3339
 from .records import dual_events, session_workspaces, workspace_paths
 from .workspace import Workspace
 
@@ -109,7 +109,7 @@ def _load_json(path: Path) -> tuple[dict[str, Json], list[Json], str | None]:
     invalid: list[Json] = []
     for index, raw in enumerate(sessions):
         try:
-            validate_raw(raw, where, LegacySession)
+            validate_raw(raw, where)
         except SessionError as exc:
             sid = raw.get("id") if isinstance(raw, dict) else None
             invalid.append({"index": index, "sessionId": sid if isinstance(sid, str) else None,

@@ -171,8 +171,8 @@ def _json_type(value: object) -> str:
 def validate_raw(raw: object, where: str, shape: type[Session] = Session) -> Session:
     """Validate one raw session of a file; ``JsonError`` naming the file and session.
 
-    ``shape``: ``models.LegacySession`` to take what the shell itself writes
-    (``round_1``, ``starting``, ...) as it is."""
+    What the shell itself writes (``round_1``, ``starting``, ...) is valid: the
+    models' one rule for every storage mode and command."""
     try:
         model: Session = models.validate(shape, raw, "session")
     except ValidationError as exc:
@@ -295,7 +295,7 @@ def op_add_message(ws: Workspace, session_id: str, message: ChatMessage,
     def run(sessions: list[Any], where: str) -> Any:
         i = _find(sessions, session_id, ws)
         raw = sessions[i]
-        validate_raw(raw, where, models.LegacySession)
+        validate_raw(raw, where)
         history = raw.setdefault("chatHistory", [])
         if any(isinstance(m, dict) and m.get("id") == message.id for m in history):
             raise ConflictError(f"message {message.id!r} already exists in session {session_id!r}")
@@ -310,7 +310,7 @@ def op_update_status(ws: Workspace, session_id: str, instance_id: int, status: s
     def run(sessions: list[Any], where: str) -> Any:
         i = _find(sessions, session_id, ws)
         raw = sessions[i]
-        validate_raw(raw, where, models.LegacySession)
+        validate_raw(raw, where)
         for inst in raw.get("instances", ()):
             if inst.get("instanceId") == instance_id:
                 inst["status"] = status
@@ -402,7 +402,7 @@ class JsonSessionStore:
         with self._lock(ws.hash):
             sessions = self.load(ws.hash)
         i = _find(sessions, session_id, ws)
-        validate_raw(sessions[i], str(path), models.LegacySession)
+        validate_raw(sessions[i], str(path))
         return normalize(sessions[i])
 
     def read_all(self, ws: Workspace) -> list[Json]:
@@ -416,7 +416,7 @@ class JsonSessionStore:
         rejected: list[str] = []
         for raw in sessions:
             try:
-                validate_raw(raw, str(path), models.LegacySession)
+                validate_raw(raw, str(path))
             except JsonError as exc:
                 rejected.append(str(exc))
                 continue
