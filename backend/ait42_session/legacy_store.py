@@ -320,6 +320,35 @@ def op_update_status(ws: Workspace, session_id: str, instance_id: int, status: s
     return run
 
 
+def op_append_output(ws: Workspace, session_id: str, instance_id: int, text: str,
+                     now: str | None = None) -> Op:
+    """``text`` added to the end of an instance's output (dual storage's streaming)."""
+    def run(sessions: list[Any], where: str) -> Any:
+        i = _find(sessions, session_id, ws)
+        raw = sessions[i]
+        validate_raw(raw, where)
+        for inst in raw.get("instances", ()):
+            if inst.get("instanceId") == instance_id:
+                inst["output"] = (inst.get("output") or "") + text
+                raw["updatedAt"] = now or now_rfc3339()
+                return raw
+        raise NotFoundError(f"session {session_id!r} has no instance {instance_id}")
+    return run
+
+
+def op_put(ws: Workspace, model: Session) -> Op:
+    """The session added, or put in place of one with its id (a restore from the trash)."""
+    def run(sessions: list[Any], where: str) -> Any:
+        raw = legacy_form(model)
+        i = _index(sessions, model.id)
+        if i is None:
+            sessions.append(raw)
+        else:
+            sessions[i] = raw
+        return raw
+    return run
+
+
 class Undo:
     """What a write replaced, so a caller can put it back (dual write)."""
 

@@ -48,7 +48,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
-from . import repository
+from . import models, repository, trash
 from .consistency import field_diff
 from .db import Database
 from .errors import JsonError, NotFoundError, SessionError, ValidationError
@@ -58,8 +58,10 @@ from .legacy_store import (
     Undo,
     normalize,
     op_add_message,
+    op_append_output,
     op_create,
     op_delete,
+    op_put,
     op_update,
     op_update_status,
     parse,
@@ -261,9 +263,35 @@ class DualWriteStore:
             lambda r: op_update_status(ws, session_id, instance_id, status,
                                        r["updatedAt"] if r else None))
 
+    async def append_instance_output(self, ws: Workspace, session_id: str, instance_id: int,
+                                     text: str) -> Json:
+        """The append in the database and in the JSON file (defect 9): one transaction."""
+        length: list[Json] = []
+
+        async def db_fn(conn: aiosqlite.Connection) -> Json:
+            length.append(await repository.append_instance_output(
+                conn, ws, session_id, instance_id, text))
+            return await repository.get_session(conn, ws, session_id)
+
+        await self._write(
+            "append_instance_output", ws, session_id, db_fn,
+            lambda r: op_append_output(ws, session_id, instance_id, text,
+                                       r["updatedAt"] if r else None))
+        return length[-1]
+
+    async def restore_session(self, ws: Workspace, session_id: str) -> Json:
+        """A restore from the trash, put back in the JSON file too (defect 9)."""
+        return await self._write(
+            "restore_session", ws, session_id,
+            lambda c: trash.restore_session(c, ws, session_id),
+            lambda r: op_put(ws, models.validate(Session, r, "restored session")),
+            json_alone=False)
+
     async def _write(self, command: str, ws: Workspace, session_id: str,
                      db_fn: Callable[[aiosqlite.Connection], Awaitable[T]],
-                     json_op: Callable[[Any], Op]) -> T:
+                     json_op: Callable[[Any], Op], json_alone: bool = True) -> T:
+        """``json_alone``: whether the JSON store can do the command by itself (a
+        restore from the trash is the database's alone: its refusal is final)."""
         attempt = _Attempt()
 
         async def both(conn: aiosqlite.Connection) -> T:
@@ -282,6 +310,8 @@ class DualWriteStore:
         try:
             result = await self.db.write(both)
         except SessionError as exc:
+            if not json_alone and not attempt.db_ok:
+                raise
             raise await self._failed(command, ws, session_id, exc, attempt, json_op) from exc
         if attempt.undo is not None:  # our own write: the next read need not parse it
             seen = self._seen.get(ws.hash)
