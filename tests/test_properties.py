@@ -21,6 +21,7 @@ import contextlib
 import copy
 import itertools
 import math
+import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -39,8 +40,9 @@ SETTINGS = settings(deadline=None, max_examples=100,
                                            HealthCheck.too_slow])
 
 SESSION_TYPES = ("competition", "ensemble", "debate")
-SESSION_STATUSES = ("running", "completed", "failed", "paused")
-INSTANCE_STATUSES = ("idle", "running", "completed", "failed", "paused", "archived")
+SESSION_STATUSES = ("running", "completed", "failed", "paused", "started", "round_1")
+INSTANCE_STATUSES = ("idle", "running", "completed", "failed", "paused", "archived",
+                     "starting", "timeout", "error")
 ROLES = ("user", "assistant", "system")
 INT64 = (-(2**63), 2**63 - 1)
 
@@ -254,7 +256,8 @@ def wrong_value(kind: str) -> st.SearchStrategy[Any]:
                         st.lists(huge_free_ints, max_size=2), st.dictionaries(text, text,
                                                                               max_size=2))
     outside = text.filter(lambda s: s not in set(SESSION_TYPES) | set(SESSION_STATUSES)
-                          | set(INSTANCE_STATUSES) | set(ROLES))
+                          | set(INSTANCE_STATUSES) | set(ROLES)
+                          and not re.fullmatch(r"round_[0-9]{1,9}", s))
     choices: dict[str, st.SearchStrategy[Any]] = {
         "id": not_str | blank, "nonblank": not_str | blank, "str": not_str, "int": not_int,
         "bool": not_str.filter(lambda v: not isinstance(v, bool)) | text,

@@ -71,8 +71,6 @@ def test_one_invalid_session_never_hides_the_valid_ones(
     assert "broken" in text and "tournament" in text
 
 
-@pytest.mark.xfail(strict=True, reason="dual mode: the database's status CHECK needs a "
-                   "migration (issue 16 owns migrations/), and changed files are not yet re-read")
 @pytest.mark.parametrize("status", ["round_1", "started"])
 def test_a_debate_written_by_the_shell_is_listed_in_dual_mode(
         bridge: Bridge, workspace: str, sessions_dir: Path, status: str) -> None:
@@ -88,3 +86,36 @@ def test_a_debate_written_by_the_shell_is_listed_in_dual_mode(
     assert sorted(s["id"] for s in listed) == ["debate1", "ok0", "ok1"]
     [got] = [s for s in listed if s["id"] == "debate1"]
     assert got["status"] == status and "winnerId" not in got
+
+
+def _events(bridge: Bridge) -> list[Json]:
+    report = bridge.check_consistency()
+    return [e for e in report["dualWriteEvents"]["events"]
+            if e["command"] == "legacy_file_changed"]
+
+
+def test_dual_mode_picks_up_each_change_and_records_disagreements(
+        bridge: Bridge, workspace: str, sessions_dir: Path) -> None:
+    bridge.set_storage_mode("dual")
+    bridge.create_session(workspace, make_session("ok0"))
+    [path] = sessions_dir.iterdir()
+    on_disk = json.loads(path.read_text())
+    for status in ("started", "round_1", "round_2", "completed"):  # same size, in a row
+        path.write_text(json.dumps([*on_disk, debate_runner_session("debate1", status)]))
+        assert bridge.get_session(workspace, "debate1")["status"] == status
+    # newer in the file: the file's version replaces the database's, and it is recorded
+    newer = dict(on_disk[0], task="changed by the shell", updatedAt="2026-02-01T00:00:00Z")
+    path.write_text(json.dumps([newer]))
+    assert bridge.get_session(workspace, "ok0")["task"] == "changed by the shell"
+    [event] = [e for e in _events(bridge) if e["sessionId"] == "ok0"]
+    assert event["kind"] == "difference" and event["databaseOutcome"] == "updated from the file"
+    assert "task" in json.dumps(event["detail"])
+    # older in the file: the database keeps its own, and says so
+    older = dict(newer, task="stale", updatedAt="2020-01-01T00:00:00Z")
+    path.write_text(json.dumps([older]))
+    assert bridge.get_all_sessions(workspace)[0]["task"] == "changed by the shell"
+    kept = next(e for e in _events(bridge) if e["sessionId"] == "ok0")
+    assert kept["databaseOutcome"].startswith("kept")
+    # an unreadable file never hides what the database has
+    path.write_text("{not json")
+    assert [s["id"] for s in bridge.get_all_sessions(workspace)][:1] == ["ok0"]

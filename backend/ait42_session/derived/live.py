@@ -97,5 +97,3 @@ class ChangeFeed:
             self.poke()
         finally:
             self._watcher = None
-
-

@@ -21,6 +21,7 @@ pywebview facts this relies on (see ``shared/notes/pywebview.md``):
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 import threading
@@ -115,10 +116,18 @@ def load_qt() -> None:
             f"Qt WebEngine cannot be loaded ({exc}); install the window extra "
             "(pip install 'ait42-session[window]') and, on Debian, Qt's system libraries"
         ) from None
+    # pywebview's Qt backend itself is not imported here: it reads the storage path
+    # (``window-profile/`` beside the database) when imported, and only
+    # ``webview.start(storage_path=...)`` sets it (defect 29). What it needs is
+    # checked instead: qtpy on PyQt6's WebEngine, and the module being there.
     try:
-        import webview.platforms.qt  # noqa: F401
-    except Exception as exc:  # pywebview wraps many failures; any of them means no window
+        import qtpy.QtWebEngineWidgets  # noqa: F401
+        found = importlib.util.find_spec("webview.platforms.qt") is not None
+    except Exception as exc:  # qtpy raises its own errors; any of them means no window
         raise WindowUnavailable(f"pywebview's Qt backend cannot be loaded ({exc})") from None
+    if not found:
+        raise WindowUnavailable("pywebview's Qt backend is missing; reinstall the window "
+                                "extra (pip install 'ait42-session[window]')")
 
 
 # -- the window ----------------------------------------------------------------
@@ -178,13 +187,16 @@ def create_window(bridge: Any, *, title: str = TITLE, width: int = WIDTH, height
     """
     import webview
 
-    install_navigation_guard()
     window = webview.create_window(
         title, index_path(), js_api=bridge, width=width, height=height,
         min_size=MIN_SIZE, hidden=hidden, text_select=True, background_color=BACKGROUND,
     )
     if window is None:
         raise WindowUnavailable("pywebview did not create the window")
+    if "webview.platforms.qt" in sys.modules:
+        install_navigation_guard()
+    else:  # imported by webview.start, after it has set the storage path
+        window.events.before_show += install_navigation_guard
     if close_bridge:
         def on_closed() -> None:
             bridge.close()

@@ -283,6 +283,9 @@ async def append_instance_output(ctx: Context, workspace_path: a.WorkspaceArg,
                                  session_id: a.Text, instance_id: a.InstanceId,
                                  text: a.OutputText) -> Json:
     """Append ``text`` to an instance's output; ``{outputLength}`` in characters after it."""
+    if await ctx.storage.mode() == "dual":  # the JSON file too, in one transaction
+        return await ctx.storage.dual.append_instance_output(
+            workspace_path, session_id, instance_id, text)
     # One INSERT, its own transaction (see repository.append_instance_output).
     return await ctx.db.write_outside_transaction(
         repository.append_instance_output, workspace_path, session_id, instance_id, text)

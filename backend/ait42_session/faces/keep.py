@@ -79,6 +79,8 @@ async def list_trash(ctx: Context, workspace_path: AnyWorkspace) -> list[Json]:
 async def restore_session(ctx: Context, workspace_path: a.WorkspaceArg,
                           session_id: a.Text) -> Json:
     """Bring the newest trashed copy back whole; CONFLICT when a live session has the id."""
+    if await ctx.storage.mode() == "dual":  # the JSON file too, in one transaction
+        return await ctx.storage.dual.restore_session(workspace_path, session_id)
     return await ctx.db.write(trash.restore_session, workspace_path, session_id)
 
 

@@ -218,6 +218,10 @@ def _load(path: str) -> Json:
         raise FileError(f"no file {source}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise JsonError(f"{source} is not a JSON bundle ({exc}); nothing was imported") from None
+    except RecursionError:  # deeper than Python's parser goes: far past the one limit
+        raise JsonError(f"{source} nests arrays and objects deeper than "
+                        f"{models.MAX_NESTING} levels (the limit for a session's fields); "
+                        "nothing was imported") from None
     except OSError as exc:
         raise FileError(f"cannot read {source}: {exc}") from exc
     if not isinstance(data, dict) or data.get("format") != FORMAT:
@@ -247,24 +251,39 @@ def _workspace_of(entry: object, where: str) -> Workspace:
     return Workspace(path=path if isinstance(path, str) else "", hash=ws_hash)
 
 
+# A dry run's writes that did not happen: session id -> (workspace hash, the session as
+# it would be stored), so a later copy of that id is counted as the real run counts it.
+Planned = dict[str, tuple[str, Json]]
+
+
 async def _merge_one(conn: aiosqlite.Connection, ws: Workspace, s: Session, overwrite: bool,
-                     dry_run: bool) -> tuple[str, str | None]:
+                     dry_run: bool, planned: Planned | None = None) -> tuple[str, str | None]:
     """``written`` | ``unchanged`` | ``skipped`` (with the reason) for one session."""
-    owner = await scalar(conn, "SELECT workspace_hash FROM sessions WHERE id = ?", (s.id,))
+    if planned is not None and s.id in planned:
+        owner, stored = planned[s.id]
+    else:
+        owner = await scalar(conn, "SELECT workspace_hash FROM sessions WHERE id = ?", (s.id,))
+        stored = None
+    incoming = assemble_rows(import_rows(ws.hash, s))
     if owner is None:
         if not dry_run:
             await repository.create_session(conn, ws, s)
+        elif planned is not None:
+            planned[s.id] = (ws.hash, incoming)
         return "written", None
     if owner != ws.hash:
         return "skipped", (f"the id is taken by a session of another workspace ({owner}) "
                            "in this database")
-    stored = await repository.get_session(conn, ws, s.id)
-    if stored == assemble_rows(import_rows(ws.hash, s)):
+    if stored is None:
+        stored = await repository.get_session(conn, ws, s.id)
+    if stored == incoming:
         return "unchanged", None
     if not overwrite:
         return "skipped", "differs from the database; import with overwrite to replace it"
     if not dry_run:
         await repository.update_session(conn, ws, s)
+    elif planned is not None:
+        planned[s.id] = (ws.hash, incoming)
     return "written", None
 
 
@@ -298,19 +317,22 @@ async def import_bundle(db: Database, path: str, overwrite: bool, dry_run: bool)
         plan.append((ws, isinstance(entry.get("path"), str), valid))
     if not dry_run and any(valid for _ws, _p, valid in plan):
         await backups.before(db, "import")
+    planned: Planned = {}
     for ws, has_path, valid in plan:
         for start in range(0, len(valid), BATCH):
             if dry_run:
                 async with db.reading() as conn:
                     await _merge_batch(conn, ws, valid[start:start + BATCH], report,
-                                       overwrite, True)
+                                       overwrite, True, planned)
             else:
                 async with db.writing() as conn:
                     before = await scalar(conn, "SELECT path FROM workspaces WHERE hash = ?",
                                           (ws.hash,))
                     await _merge_batch(conn, ws, valid[start:start + BATCH], report,
                                        overwrite, False)
-                    if not has_path:  # a workspace known by hash alone stays so
+                    # A known path is never changed (defect 10: the bundle's path took
+                    # its place); a workspace known by hash alone stays so.
+                    if before is not None or not has_path:
                         await conn.execute("UPDATE workspaces SET path = ? WHERE hash = ?",
                                            (before, ws.hash))
     return report
@@ -318,13 +340,13 @@ async def import_bundle(db: Database, path: str, overwrite: bool, dry_run: bool)
 
 async def _merge_batch(conn: aiosqlite.Connection, ws: Workspace,
                        batch: list[tuple[str, Session]], report: Json, overwrite: bool,
-                       dry_run: bool) -> None:
+                       dry_run: bool, planned: Planned | None = None) -> None:
     """Merge sessions each in a savepoint: one the database refuses costs only itself."""
     for at, s in batch:
         if not dry_run:
             await conn.execute("SAVEPOINT one")
         try:
-            outcome, reason = await _merge_one(conn, ws, s, overwrite, dry_run)
+            outcome, reason = await _merge_one(conn, ws, s, overwrite, dry_run, planned)
         except _REFUSED as exc:  # a refused row is reported, the rest goes on
             if dry_run:
                 raise

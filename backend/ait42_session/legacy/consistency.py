@@ -25,7 +25,7 @@ from ait42_session.legacy.json_store import (
     validate_raw,
 )
 from ait42_session.shape.errors import SessionError
-from ait42_session.shape.models import LegacySession, now_rfc3339
+from ait42_session.shape.models import now_rfc3339
 from ait42_session.shape.workspace import Workspace
 from ait42_session.store import repository
 from ait42_session.store.db import Database
@@ -109,7 +109,7 @@ def _load_json(path: Path) -> tuple[dict[str, Json], list[Json], str | None]:
     invalid: list[Json] = []
     for index, raw in enumerate(sessions):
         try:
-            validate_raw(raw, where, LegacySession)
+            validate_raw(raw, where)
         except SessionError as exc:
             sid = raw.get("id") if isinstance(raw, dict) else None
             invalid.append({"index": index, "sessionId": sid if isinstance(sid, str) else None,

@@ -178,8 +178,8 @@ def _json_type(value: object) -> str:
 def validate_raw(raw: object, where: str, shape: type[Session] = Session) -> Session:
     """Validate one raw session of a file; ``JsonError`` naming the file and session.
 
-    ``shape``: ``models.LegacySession`` to take what the shell itself writes
-    (``round_1``, ``starting``, ...) as it is."""
+    What the shell itself writes (``round_1``, ``starting``, ...) is valid: the
+    models' one rule for every storage mode and command."""
     try:
         model: Session = models.validate(shape, raw, "session")
     except ValidationError as exc:
@@ -302,7 +302,7 @@ def op_add_message(ws: Workspace, session_id: str, message: ChatMessage,
     def run(sessions: list[Any], where: str) -> Any:
         i = _find(sessions, session_id, ws)
         raw = sessions[i]
-        validate_raw(raw, where, models.LegacySession)
+        validate_raw(raw, where)
         history = raw.setdefault("chatHistory", [])
         if any(isinstance(m, dict) and m.get("id") == message.id for m in history):
             raise ConflictError(f"message {message.id!r} already exists in session {session_id!r}")
@@ -317,13 +317,42 @@ def op_update_status(ws: Workspace, session_id: str, instance_id: int, status: s
     def run(sessions: list[Any], where: str) -> Any:
         i = _find(sessions, session_id, ws)
         raw = sessions[i]
-        validate_raw(raw, where, models.LegacySession)
+        validate_raw(raw, where)
         for inst in raw.get("instances", ()):
             if inst.get("instanceId") == instance_id:
                 inst["status"] = status
                 raw["updatedAt"] = now or now_rfc3339()
                 return raw
         raise NotFoundError(f"session {session_id!r} has no instance {instance_id}")
+    return run
+
+
+def op_append_output(ws: Workspace, session_id: str, instance_id: int, text: str,
+                     now: str | None = None) -> Op:
+    """``text`` added to the end of an instance's output (dual storage's streaming)."""
+    def run(sessions: list[Any], where: str) -> Any:
+        i = _find(sessions, session_id, ws)
+        raw = sessions[i]
+        validate_raw(raw, where)
+        for inst in raw.get("instances", ()):
+            if inst.get("instanceId") == instance_id:
+                inst["output"] = (inst.get("output") or "") + text
+                raw["updatedAt"] = now or now_rfc3339()
+                return raw
+        raise NotFoundError(f"session {session_id!r} has no instance {instance_id}")
+    return run
+
+
+def op_put(ws: Workspace, model: Session) -> Op:
+    """The session added, or put in place of one with its id (a restore from the trash)."""
+    def run(sessions: list[Any], where: str) -> Any:
+        raw = legacy_form(model)
+        i = _index(sessions, model.id)
+        if i is None:
+            sessions.append(raw)
+        else:
+            sessions[i] = raw
+        return raw
     return run
 
 
@@ -409,7 +438,7 @@ class JsonSessionStore:
         with self._lock(ws.hash):
             sessions = self.load(ws.hash)
         i = _find(sessions, session_id, ws)
-        validate_raw(sessions[i], str(path), models.LegacySession)
+        validate_raw(sessions[i], str(path))
         return normalize(sessions[i])
 
     def read_all(self, ws: Workspace) -> list[Json]:
@@ -423,7 +452,7 @@ class JsonSessionStore:
         rejected: list[str] = []
         for raw in sessions:
             try:
-                validate_raw(raw, str(path), models.LegacySession)
+                validate_raw(raw, str(path))
             except JsonError as exc:
                 rejected.append(str(exc))
                 continue

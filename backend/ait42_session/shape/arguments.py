@@ -42,6 +42,14 @@ def _one_of(allowed: tuple[str, ...]) -> BeforeValidator:
     return BeforeValidator(check)
 
 
+def _instance_status(value: object) -> object:
+    """The models' one rule (the shell's own ``starting``, ``timeout``, ``error`` too)."""
+    if not models.is_instance_status(value):
+        allowed = models.INSTANCE_STATUSES + models.SHELL_INSTANCE_STATUSES
+        raise ValueError(f"must be one of {', '.join(allowed)}, got {value!r}"[:200])
+    return value
+
+
 def _blank_is_none(value: object) -> object:
     return None if value == "" else value
 
@@ -68,7 +76,7 @@ MessageArg = Annotated[
     models.ChatMessage,
     BeforeValidator(lambda v: models.validate(models.ChatMessage, v, "message"))]
 InstanceId = Annotated[int, Strict(), Field(ge=models.INT64_MIN, le=models.INT64_MAX)]
-InstanceStatus = Annotated[str, _one_of(models.INSTANCE_STATUSES)]
+InstanceStatus = Annotated[str, BeforeValidator(_instance_status)]
 StorageMode = Annotated[str, _one_of(("json", "dual", "sqlite"))]
 WorkspaceHash = Annotated[str, BeforeValidator(_workspace_hash)]
 ChangeToken = Annotated[str | None, BeforeValidator(_token)]

@@ -21,13 +21,13 @@ from pydantic.alias_generators import to_camel
 from ait42_session.shape.errors import ValidationError
 
 SessionType = Literal["competition", "ensemble", "debate"]
-SessionStatus = Literal["running", "completed", "failed", "paused"]
-InstanceStatus = Literal["idle", "running", "completed", "failed", "paused", "archived"]
+_SessionStatus = Literal["running", "completed", "failed", "paused"]
+_InstanceStatus = Literal["idle", "running", "completed", "failed", "paused", "archived"]
 MessageRole = Literal["user", "assistant", "system"]
 
 SESSION_TYPES: tuple[str, ...] = SessionType.__args__  # type: ignore[attr-defined]
-SESSION_STATUSES: tuple[str, ...] = SessionStatus.__args__  # type: ignore[attr-defined]
-INSTANCE_STATUSES: tuple[str, ...] = InstanceStatus.__args__  # type: ignore[attr-defined]
+SESSION_STATUSES: tuple[str, ...] = _SessionStatus.__args__  # type: ignore[attr-defined]
+INSTANCE_STATUSES: tuple[str, ...] = _InstanceStatus.__args__  # type: ignore[attr-defined]
 
 # Not blank: holds a character that ``str.strip`` keeps. Checked by pydantic's
 # own regex (no Python call per field: an import checks 300,000 of them). Rust's
@@ -150,6 +150,42 @@ class ChatMessage(Shape):
     instance_id: Int64 | None = None
 
 
+# What the shell's own Rust side writes straight into the legacy files (its
+# debate runner; status is a plain String there). The contract keeps such values
+# as written, in every storage mode and through every command: one rule, here.
+# (The database only checks that a status is a short word: migration 11.)
+SHELL_SESSION_STATUS = re.compile(r"started|round_[0-9]{1,9}")
+SHELL_INSTANCE_STATUSES = ("starting", "timeout", "error")
+
+
+def is_session_status(value: object) -> bool:
+    return isinstance(value, str) and (
+        value in SESSION_STATUSES or SHELL_SESSION_STATUS.fullmatch(value) is not None)
+
+
+def is_instance_status(value: object) -> bool:
+    return isinstance(value, str) and (
+        value in INSTANCE_STATUSES or value in SHELL_INSTANCE_STATUSES)
+
+
+def _session_status(value: str) -> str:
+    if is_session_status(value):
+        return value
+    raise ValueError("Input should be " + ", ".join(map(repr, SESSION_STATUSES))
+                     + ", 'started' or 'round_<n>'")
+
+
+def _instance_status(value: str) -> str:
+    if is_instance_status(value):
+        return value
+    raise ValueError("Input should be "
+                     + ", ".join(map(repr, INSTANCE_STATUSES + SHELL_INSTANCE_STATUSES)))
+
+
+SessionStatus = Annotated[str, AfterValidator(_session_status)]
+InstanceStatus = Annotated[str, AfterValidator(_instance_status)]
+
+
 class Instance(Shape):
     instance_id: Int64
     worktree_path: str
@@ -166,31 +202,6 @@ class Instance(Shape):
     runtime: str | None = None
     model: str | None = None
     runtime_label: str | None = None
-
-
-# What the shell's own Rust side writes straight into the legacy files (its
-# debate runner; status is a plain String there): kept as written when read
-# from a file, never offered to callers of the commands.
-SHELL_SESSION_STATUS = re.compile(r"started|round_[0-9]{1,9}")
-SHELL_INSTANCE_STATUSES = ("starting", "timeout", "error")
-
-
-def _legacy_session_status(value: str) -> str:
-    if value in SESSION_STATUSES or SHELL_SESSION_STATUS.fullmatch(value):
-        return value
-    raise ValueError("must be " + ", ".join(SESSION_STATUSES)
-                     + ", started or round_<n> (got " + repr(value)[:60] + ")")
-
-
-def _legacy_instance_status(value: str) -> str:
-    if value in INSTANCE_STATUSES or value in SHELL_INSTANCE_STATUSES:
-        return value
-    raise ValueError("must be " + ", ".join(INSTANCE_STATUSES + SHELL_INSTANCE_STATUSES)
-                     + " (got " + repr(value)[:60] + ")")
-
-
-LegacySessionStatus = Annotated[str, AfterValidator(_legacy_session_status)]
-LegacyInstanceStatus = Annotated[str, AfterValidator(_legacy_instance_status)]
 
 
 class Session(Shape):
@@ -241,19 +252,6 @@ class Session(Shape):
             except ValueError as exc:
                 raise ValueError(f"archivedAt: {exc}") from None
         return self
-
-
-class LegacyInstance(Instance):
-    """An instance as a legacy file may hold it."""
-
-    status: LegacyInstanceStatus  # type: ignore[assignment]
-
-
-class LegacySession(Session):
-    """A session as a legacy file may hold it: the shell's own statuses allowed."""
-
-    status: LegacySessionStatus  # type: ignore[assignment]
-    instances: list[LegacyInstance] = Field(default_factory=list)  # type: ignore[assignment]
 
 
 def _describe(err: Any) -> str:

@@ -20,6 +20,8 @@ from ait42_session.shape.models import now_rfc3339
 
 _NAME = re.compile(r"^(\d+)_([A-Za-z0-9_\-]+)\.sql$")
 
+FOREIGN_KEYS_OFF = "-- migrate: foreign_keys off"
+
 _METADATA = """
 CREATE TABLE IF NOT EXISTS migration_metadata (
     version     INTEGER PRIMARY KEY NOT NULL,
@@ -39,6 +41,14 @@ class Migration:
     description: str
     path: Path
     sql: str
+
+    @property
+    def foreign_keys_off(self) -> bool:
+        """A file that rebuilds tables (sqlite.org's 12-step ALTER procedure) starts
+        with the line ``-- migrate: foreign_keys off``: the runner applies it with
+        foreign keys off (dropping a parent table must not cascade) and checks
+        ``PRAGMA foreign_key_check`` before it commits."""
+        return self.sql.lstrip().startswith(FOREIGN_KEYS_OFF)
 
     @property
     def checksum(self) -> str:
@@ -171,35 +181,60 @@ def apply_pending(conn: sqlite3.Connection, migrations: list[Migration]) -> list
     check(conn, migrations)
     done: list[Migration] = []
     for mig in migrations:
-        conn.execute("BEGIN IMMEDIATE")
+        fk_was_on = False
+        if mig.foreign_keys_off:  # a no-op inside a transaction: set it before BEGIN
+            fk_was_on = bool(conn.execute("PRAGMA foreign_keys").fetchone()[0])
+            conn.execute("PRAGMA foreign_keys = OFF")
         try:
-            conn.execute(_METADATA)
-            row = conn.execute(
-                "SELECT checksum FROM migration_metadata WHERE version = ?", (mig.version,)
-            ).fetchone()
-            if row is not None:  # applied already, maybe by another process meanwhile
-                conn.execute("COMMIT")
-                continue
-            started = time.perf_counter()
-            for statement in _statements(mig.sql):
-                conn.execute(statement)
-            conn.execute(
-                "INSERT INTO migration_metadata"
-                " (version, description, checksum, success, applied_at, duration_ms)"
-                " VALUES (?, ?, ?, 1, ?, ?)",
-                (mig.version, mig.description, mig.checksum, now_rfc3339(),
-                 (time.perf_counter() - started) * 1000),
-            )
-            conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            conn.execute("ROLLBACK")
-            raise MigrationError(f"migration {mig.path.name} failed: {exc}") from exc
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        done.append(mig)
+            if _apply_one(conn, mig):
+                done.append(mig)
+        finally:
+            if fk_was_on:
+                conn.execute("PRAGMA foreign_keys = ON")
     return done
+
+
+def _violations(conn: sqlite3.Connection) -> set[tuple[object, ...]]:
+    return {tuple(r) for r in conn.execute("PRAGMA foreign_key_check").fetchall()}
+
+
+def _apply_one(conn: sqlite3.Connection, mig: Migration) -> bool:
+    """Apply ``mig`` in one transaction with its record; False when it was applied already."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(_METADATA)
+        row = conn.execute(
+            "SELECT checksum FROM migration_metadata WHERE version = ?", (mig.version,)
+        ).fetchone()
+        if row is not None:  # applied already, maybe by another process meanwhile
+            conn.execute("COMMIT")
+            return False
+        started = time.perf_counter()
+        before = _violations(conn) if mig.foreign_keys_off else set()
+        for statement in _statements(mig.sql):
+            conn.execute(statement)
+        if mig.foreign_keys_off:
+            new = _violations(conn) - before
+            if new:
+                raise sqlite3.IntegrityError(
+                    f"it would leave {len(new)} broken foreign key reference(s), "
+                    f"the first in table {next(iter(sorted(map(str, new))))}")
+        conn.execute(
+            "INSERT INTO migration_metadata"
+            " (version, description, checksum, success, applied_at, duration_ms)"
+            " VALUES (?, ?, ?, 1, ?, ?)",
+            (mig.version, mig.description, mig.checksum, now_rfc3339(),
+             (time.perf_counter() - started) * 1000),
+        )
+        conn.execute("COMMIT")
+    except sqlite3.Error as exc:
+        conn.execute("ROLLBACK")
+        raise MigrationError(f"migration {mig.path.name} failed: {exc}") from exc
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return True
 
 
 def info(db_path: str, directory: Path | None = None) -> list[MigrationState]:

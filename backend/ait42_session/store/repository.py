@@ -16,6 +16,7 @@ import operator
 import os
 import sqlite3
 from collections.abc import Sequence
+from contextlib import nullcontext
 from typing import Any, Protocol
 
 import aiosqlite
@@ -237,7 +238,8 @@ async def append_instance_output(conn: aiosqlite.Connection, ws: Workspace, sess
         " WHERE base IS NOT NULL RETURNING total", (*at, len(text), *where)))
     if rows:
         return {"outputLength": int(rows[0][0])}
-    async with transaction(conn):
+    # Inside a caller's transaction (dual storage writes the JSON file in it): its own.
+    async with (nullcontext() if conn.in_transaction else transaction(conn)):
         stored = list(await conn.execute_fetchall(
             "SELECT coalesce(i.output, '') FROM instances i JOIN sessions s"
             " ON s.id = i.session_id WHERE i.session_id = ? AND i.instance_id = ?"
