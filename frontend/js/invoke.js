@@ -71,15 +71,6 @@ const OPTIONAL = Object.freeze({
   import_bundle: ['options'],
 });
 
-/**
- * Trailing arguments newer than the table above: sent only when the caller gives them,
- * so the page keeps working with a bridge that does not take them yet (it refuses
- * the extra argument with a VALIDATION error, which the caller can recognise).
- */
-const TRAILING = Object.freeze({
-  export_sessions: ['options'], // {replace: bool}: CONFLICT instead of replacing a file
-});
-
 /** Python exception class name -> the contract's error code. */
 export const ERROR_CODES = Object.freeze({
   SessionError: 'INTERNAL',
@@ -180,10 +171,6 @@ export async function invoke(command, args = {}) {
     }
     return given[name];
   });
-  for (const name of TRAILING[command] || []) {
-    if (given[name] === undefined) break;
-    positional.push(given[name]);
-  }
   await whenReady();
   const fn = window.pywebview.api[command];
   if (typeof fn !== 'function') {

@@ -215,8 +215,7 @@ export function exportDialog({ title, what, selection, name }) {
 /**
  * Export without replacing a file unasked: first with ``{replace: false}``; when the
  * file exists (CONFLICT) ask, then again with ``{replace: true}``. Resolves to the
- * result, or null when the person kept the file. A bridge that does not take the
- * options yet (VALIDATION, "takes 3 argument(s)") is called as before.
+ * result, or null when the person kept the file.
  */
 export async function exportAsking(selection, format, path) {
   const attempt = async (options) => {
@@ -237,9 +236,6 @@ export async function exportAsking(selection, format, path) {
         confirm: 'Replace',
       });
       return replace ? attempt({ replace: true }) : null;
-    }
-    if (error.code === 'VALIDATION' && /takes 3 argument/.test(error.message || '')) {
-      return attempt(undefined); // an older bridge: it has no replace option yet
     }
     throw error;
   }
