@@ -27,7 +27,7 @@ from collections.abc import Callable
 
 import aiosqlite
 
-from ait42_session.derived import search
+from ait42_session.derived import search_index
 from ait42_session.store.db import Database, scalar
 from ait42_session.store.rows import OUTPUT_OF_I
 
@@ -64,7 +64,7 @@ async def step(conn: aiosqlite.Connection, batch: int = BATCH) -> int:
         return 0
     ids = [str(r[1]) for r in rows]
     await _fold_appends(conn, ids)
-    await search.index_sessions(conn, ids)
+    await search_index.index_sessions(conn, ids)
     await _rederive_insights(conn, ids)
     await conn.execute("UPDATE derived_position SET seq = ? WHERE name = 'catchup'",
                        (int(rows[-1][0]),))
@@ -133,7 +133,7 @@ async def verify(conn: aiosqlite.Connection) -> list[str]:
     (empty when sound): the search index's checks, and the insights rows
     compared with a fresh computation of them."""
     upto = await position(conn)
-    problems = await search.verify_index(conn, upto)
+    problems = await search_index.verify_index(conn, upto)
     reached = ("SELECT session_id FROM session_changes WHERE seq <= ?")
     fresh = _INSIGHT_ROWS.replace("INSERT INTO insight_runs\n", "").replace(
         "IN (SELECT value FROM json_each(?))", f"IN ({reached})")

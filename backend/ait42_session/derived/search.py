@@ -8,7 +8,6 @@ batches, and a search first brings it up to every write that has returned.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import hashlib
@@ -16,7 +15,6 @@ import json
 import secrets
 import time
 from collections import OrderedDict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -24,10 +22,9 @@ import aiosqlite
 from pydantic import BeforeValidator, Field, Strict
 
 from ait42_session.derived import search_excerpt, search_text
-from ait42_session.shape.errors import DatabaseError, ValidationError
+from ait42_session.shape.errors import ValidationError
 from ait42_session.shape.models import timestamp_key
 from ait42_session.shape.workspace import resolve
-from ait42_session.store.rows import OUTPUT_OF_I
 
 Json = dict[str, Any]
 
@@ -37,7 +34,6 @@ DEFAULT_LIMIT = 50
 # bm25 weights of task, output, branch, agent_name, chat: a word in the task
 # says more about the session than the same word in pages of output.
 _WEIGHTS = "5.0, 1.0, 3.0, 2.0, 2.0"
-_CHUNK = 500  # sessions per statement when (re)indexing
 _TYPES = ("competition", "ensemble", "debate")
 _STATUSES = ("running", "completed", "failed", "paused")
 _ARCHIVED = ("exclude", "include", "only")
@@ -47,87 +43,6 @@ _OPTIONS = {"workspacePath", "type", "status", "archived", "updatedAfter", "upda
 WINDOW = 2000  # relevance ranks the most recently indexed matches, this many at most
 PAGE_LIFE = 600.0  # seconds a first page's list of matches stays for its later pages
 PAGES_KEPT = 64  # first pages' lists kept at once (the oldest go first)
-
-
-# --- the index -------------------------------------------------------------------
-
-_TEXTS = f"""
-SELECT s.id, s.task,
-       (SELECT group_concat(coalesce({OUTPUT_OF_I}, ''), char(10)) FROM instances i
-         WHERE i.session_id = s.id),
-       (SELECT group_concat(i.branch, char(10)) FROM instances i WHERE i.session_id = s.id),
-       (SELECT group_concat(i.agent_name, char(10)) FROM instances i
-         WHERE i.session_id = s.id),
-       (SELECT group_concat(m.content, char(10)) FROM chat_messages m
-         WHERE m.session_id = s.id)
-FROM json_each(?) j JOIN sessions s ON s.id = j.value
-"""
-
-
-_DROP_ROWS = ("DELETE FROM search_fts WHERE rowid IN (SELECT d.docid FROM search_docs d"
-              " WHERE d.session_id IN (SELECT value FROM json_each(?)))")
-_DROP_DOCS = "DELETE FROM search_docs WHERE session_id IN (SELECT value FROM json_each(?))"
-_ADD_DOC = "INSERT INTO search_docs (session_id) VALUES (?)"
-_ADD_ROW = ("INSERT INTO search_fts (rowid, task, output, branch, agent_name, chat)"
-            " SELECT docid, ?, ?, ?, ?, ? FROM search_docs WHERE session_id = ?")
-
-
-def _fts_rows(rows: Iterable[Any]) -> list[tuple[str, ...]]:
-    """The prepared text of each session (``_TEXTS`` rows), then its id."""
-    return [(*(search_text.index_text(v or "") for v in r[1:]), r[0]) for r in rows]
-
-
-async def index_sessions(conn: aiosqlite.Connection, session_ids: Iterable[str]) -> None:
-    """Bring these sessions' index rows in line with their stored text (inside
-    the catch-up's write transaction); a session that no longer exists leaves
-    the index. Each session indexed gets a new, higher row number, so the
-    index's row order is the order sessions were last written in (the
-    relevance window walks it backwards). Preparing the text is CPU work: it
-    runs on a worker thread, leaving the event loop to other callers."""
-    ids = list(dict.fromkeys(session_ids))
-    for k in range(0, len(ids), _CHUNK):
-        chunk = json.dumps(ids[k:k + _CHUNK])
-        await conn.execute(_DROP_ROWS, (chunk,))
-        await conn.execute(_DROP_DOCS, (chunk,))
-        rows = list(await conn.execute_fetchall(_TEXTS, (chunk,)))
-        if rows:
-            await conn.executemany(_ADD_DOC, [(r[0],) for r in rows])
-            await conn.executemany(_ADD_ROW, await asyncio.to_thread(_fts_rows, rows))
-
-
-async def verify_index(conn: aiosqlite.Connection, upto: int) -> list[str]:
-    """Problems of the index (empty when sound): FTS5's own integrity check
-    (it needs the writer's connection), and each session the catch-up has
-    reached (its change at or before ``upto``) indexed exactly once, and no
-    index row without its session."""
-    problems: list[str] = []
-    try:
-        await conn.execute("INSERT INTO search_fts (search_fts) VALUES ('integrity-check')")
-    except (aiosqlite.Error, DatabaseError) as exc:
-        problems.append(f"search index: {exc}")
-    rows = await conn.execute_fetchall(
-        "SELECT"
-        " (SELECT count(*) FROM sessions s JOIN session_changes c ON c.session_id = s.id"
-        "   WHERE c.seq <= ? AND NOT EXISTS (SELECT 1 FROM search_docs d"
-        "   WHERE d.session_id = s.id)),"
-        " (SELECT count(*) FROM search_docs d JOIN session_changes c"
-        "   ON c.session_id = d.session_id WHERE c.seq <= ? AND NOT EXISTS"
-        "   (SELECT 1 FROM sessions s WHERE s.id = d.session_id)),"
-        " (SELECT count(*) FROM search_docs) - (SELECT count(*) FROM search_fts)",
-        (upto, upto))
-    missing, stale, rows_off = next(iter(rows))
-    if missing:
-        problems.append(f"search index: {missing} sessions are not indexed")
-    if stale:
-        problems.append(f"search index: {stale} index rows belong to no session")
-    if rows_off:
-        problems.append("search index: its rows and their sessions do not match in number")
-    return problems
-
-
-async def optimize_index(conn: aiosqlite.Connection) -> None:
-    """Merge the index's segments into one (faster queries after many writes)."""
-    await conn.execute("INSERT INTO search_fts (search_fts) VALUES ('optimize')")
 
 
 # --- the command -----------------------------------------------------------------

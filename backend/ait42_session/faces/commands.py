@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ait42_session.derived import catchup, insights, search
+from ait42_session.derived import catchup, insights, search, search_index
 from ait42_session.faces.context import Context
 from ait42_session.legacy import consistency, importer
 from ait42_session.shape import arguments as a
@@ -78,7 +78,7 @@ async def optimize_database(ctx: Context) -> None:
     if await ctx.db.write(catchup.verify):
         await ctx.db.write(catchup.rebuild)
         ctx.derived.poke()
-    await ctx.db.write(search.optimize_index)
+    await ctx.db.write(search_index.optimize_index)
     await ctx.db.write_outside_transaction(repository.optimize)
 
 
