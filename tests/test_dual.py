@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from ait42_session.faces.bridge import Bridge
-from ait42_session.legacy.json_store import normalize
+from ait42_session.legacy.json_files import normalize
 from ait42_session.shape.errors import (
     ConflictError,
     DatabaseError,

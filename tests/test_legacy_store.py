@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from ait42_session.faces.bridge import Bridge
-from ait42_session.legacy.json_store import JsonSessionStore, normalize, op_create, op_update
+from ait42_session.legacy.json_files import normalize
+from ait42_session.legacy.json_store import JsonSessionStore, op_create, op_update
 from ait42_session.shape.errors import (
     ConflictError,
     JsonError,

@@ -557,7 +557,7 @@ def test_normalize_matches_the_documented_rule_and_keeps_its_input(
         session: dict[str, Any]) -> None:
     """``normalize`` copies; ``normalize_owned`` (the import's) changes its input in place.
     Both give what the rule above says, with the same value types."""
-    from ait42_session.legacy.json_store import normalize, normalize_owned
+    from ait42_session.legacy.json_files import normalize, normalize_owned
 
     sent = copy.deepcopy(session)
     expected = normalized(session)

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ait42_session.faces.service import Service
-from ait42_session.legacy.json_store import list_files
+from ait42_session.legacy.json_files import list_files
 from ait42_session.shape.models import Session
 from ait42_session.shape.workspace import legacy_hash
 from ait42_session.store import migrations

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ait42_session.legacy.json_store import (
+from ait42_session.legacy.json_files import (
     Json,
     list_files,
     normalize,

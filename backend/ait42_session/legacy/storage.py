@@ -50,11 +50,17 @@ import aiosqlite
 
 from ait42_session.keeping import trash
 from ait42_session.legacy.consistency import field_diff
+from ait42_session.legacy.json_files import (
+    normalize,
+    parse,
+    read_bytes,
+    spare_log_path,
+    validate_raw,
+)
 from ait42_session.legacy.json_store import (
     JsonSessionStore,
     Op,
     Undo,
-    normalize,
     op_add_message,
     op_append_output,
     op_create,
@@ -62,10 +68,6 @@ from ait42_session.legacy.json_store import (
     op_put,
     op_update,
     op_update_status,
-    parse,
-    read_bytes,
-    spare_log_path,
-    validate_raw,
 )
 from ait42_session.shape import models
 from ait42_session.shape.errors import JsonError, NotFoundError, SessionError, ValidationError

@@ -16,7 +16,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ait42_session.legacy.json_store import HASH_NAME
+from ait42_session.legacy.json_files import HASH_NAME
 from ait42_session.shape.errors import FileError, ValidationError
 from ait42_session.shape.models import Session
 from ait42_session.shape.workspace import identify

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ait42_session.legacy.json_store import default_sessions_dir
+from ait42_session.legacy.json_files import default_sessions_dir
 from ait42_session.shape.errors import SessionError, ValidationError
 
 

@@ -23,7 +23,7 @@ from typing import Any, BinaryIO
 
 from ait42_session.legacy.consistency import field_diff
 from ait42_session.legacy.importer.files import derive_path, kind_of
-from ait42_session.legacy.json_store import normalize_owned, validate_raw
+from ait42_session.legacy.json_files import normalize_owned, validate_raw
 from ait42_session.shape.errors import SessionError
 from ait42_session.shape.models import Session
 from ait42_session.store.rows import Rows, assemble_rows, import_rows
