@@ -93,7 +93,7 @@ def test_a_write_touches_no_derived_table(db_path: str, ws: str) -> None:
         assert ids(svc, "gamma") == ["s1"] and agents(svc) == {"tester": 1}
 
 
-WRITES: dict[str, Callable[[Service, str], None]] = {
+WRITES: dict[str, Callable[[Service, str], object]] = {
     "create": lambda svc, ws: svc.create_session_sqlite(ws, with_words("w", "kiwi", "ann")),
     "update": lambda svc, ws: svc.update_session_sqlite(ws, with_words("s1", "kiwi", "ann")),
     "chat": lambda svc, ws: svc.add_chat_message_sqlite(ws, "s1", {

@@ -86,3 +86,14 @@ def test_every_command_refuses_a_wrong_number_of_arguments(db_path: str) -> None
         for cmd in REGISTRY.values():
             with pytest.raises(ValidationError, match=f"takes (.* to )?{len(cmd.params)} arg"):
                 svc.call(cmd.name, *([None] * (len(cmd.params) + 1)))
+
+
+def test_the_service_has_one_typed_method_per_command() -> None:
+    """faces/service_methods.py is what tools/service_methods.py makes of the registry
+    today (run ``python -m tools.service_methods`` after changing the registry)."""
+    from tools import service_methods
+
+    assert service_methods.TARGET.read_text(encoding="utf-8") == service_methods.render()
+    from ait42_session.faces.service import Service
+
+    assert {n for n in REGISTRY if callable(getattr(Service, n, None))} == set(REGISTRY)

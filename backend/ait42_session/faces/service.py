@@ -23,6 +23,7 @@ from ait42_session.faces.context import Context
 from ait42_session.faces.loop import Loop
 from ait42_session.faces.metrics import Metrics
 from ait42_session.faces.registry import REGISTRY
+from ait42_session.faces.service_methods import CommandMethods
 from ait42_session.legacy import importer, storage
 from ait42_session.shape.errors import DatabaseError, FileError, SessionError
 from ait42_session.store.db import BUSY_TIMEOUT_MS, Database, default_path
@@ -32,7 +33,7 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
-class Service:
+class Service(CommandMethods):
     """Every command of the registry as a method; open with ``Service.open(db_path)``."""
 
     def __init__(self, loop: Loop, db: Database,
@@ -121,11 +122,6 @@ class Service:
         """``check_consistency`` with ``progress(done, total, sessions)`` after each
         workspace (the command line's progress line)."""
         return self.run(commands.consistency_report(self.context, progress))
-
-    def __getattr__(self, name: str) -> Callable[..., Any]:
-        if name in REGISTRY:
-            return lambda *args: self.call(name, *args)
-        raise AttributeError(name)
 
     def close(self) -> None:
         """Stop imports, close the database, stop the loop; safe to call more than once."""
