@@ -39,6 +39,7 @@ from .rows import (
     import_rows,
     message_row,
     qualified,
+    status_condition,
 )
 from .workspace import Workspace
 
@@ -311,8 +312,9 @@ async def list_session_summaries(conn: aiosqlite.Connection, ws: Workspace, stat
         where.append(sql)
         params.extend(values)
     if status is not None:
-        where.append("status = ?")
-        params.append(status)
+        sql, values = status_condition("status", status)
+        where.append(sql)
+        params.extend(values)
     if type_ is not None:
         where.append("type = ?")
         params.append(type_)

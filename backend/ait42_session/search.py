@@ -26,7 +26,7 @@ from pydantic import BeforeValidator, Field, Strict
 from . import search_excerpt, search_text
 from .errors import DatabaseError, ValidationError
 from .models import timestamp_key
-from .rows import OUTPUT_OF_I
+from .rows import OUTPUT_OF_I, status_condition
 from .workspace import resolve
 
 Json = dict[str, Any]
@@ -369,11 +369,15 @@ def _filters(opts: Options, archived: str) -> tuple[list[str], list[Any]]:
     where: list[str] = []
     params: list[Any] = []
     for sql, value in (("s.workspace_hash = ?", opts.workspace_hash), ("s.type = ?", opts.type),
-                       ("s.status = ?", opts.status), ("s.updated_key >= ?", opts.updated_after),
+                       ("s.updated_key >= ?", opts.updated_after),
                        ("s.updated_key < ?", opts.updated_before)):
         if value is not None:
             where.append(sql)
             params.append(value)
+    if opts.status is not None:
+        sql, values = status_condition("s.status", opts.status)
+        where.append(sql)
+        params.extend(values)
     if opts.archived == "exclude":
         where.append(f"{archived} IS NULL")
     elif opts.archived == "only":

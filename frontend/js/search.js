@@ -7,6 +7,7 @@
 import { invoke } from './invoke.js';
 import { el, setChildren, relativeTime } from './dom.js';
 import { showError } from './feedback.js';
+import { statusPill } from './status.js';
 
 const $ = (id) => document.getElementById(id);
 const DEBOUNCE_MS = 180;
@@ -190,7 +191,7 @@ export class SearchView {
     },
     el('div', { class: 'hit-head' },
       el('span', { class: ['badge', `type-${hit.type}`], text: hit.type }),
-      el('span', { class: ['status-pill', `status-${hit.status}`], text: hit.status }),
+      statusPill(hit.status),
       el('span', { class: 'hit-task', text: hit.task }),
       el('span', { class: 'hit-age muted', text: relativeTime(hit.updatedAt), title: hit.updatedAt })),
     el('div', { class: 'hit-where muted', text: hit.workspacePath || `${hit.workspaceHash} (folder unknown)` }),
