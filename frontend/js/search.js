@@ -13,6 +13,7 @@ const $ = (id) => document.getElementById(id);
 const DEBOUNCE_MS = 180;
 const PAGE = 30;
 const FIELD_LABELS = { task: 'Task', output: 'Output', branch: 'Branch', agentName: 'Agent', chat: 'Chat' };
+const FIELD_PLURALS = { task: 'tasks', output: 'outputs', branch: 'branches', agentName: 'agent names', chat: 'messages' };
 
 // Filter chips: group -> [[value, label], ...]; the first value is "no filter".
 const CHIPS = {
@@ -200,7 +201,11 @@ export class SearchView {
       dataset: { field: m.field },
       on: { click: () => open(m) },
     },
-    el('span', { class: 'hit-field', text: FIELD_LABELS[m.field] + (m.instanceId !== undefined ? ` #${m.instanceId}` : '') }),
+    el('span', {
+      class: 'hit-field',
+      text: FIELD_LABELS[m.field] + (m.instanceId !== undefined ? ` #${m.instanceId}` : ''),
+      title: m.count > 1 ? `The same text in ${m.count} ${FIELD_PLURALS[m.field]}` : null,
+    }, m.count > 1 ? el('span', { class: 'hit-count', text: ` ×${m.count}` }) : null),
     el('span', { class: 'hit-text' }, markedText(m.text, m.highlights))))));
   }
 
