@@ -63,3 +63,12 @@ def test_the_same_as_the_page() -> None:
                           capture_output=True, check=True, timeout=60)
     for case, page in zip(CASES, json.loads(done.stdout), strict=True):
         assert _py(case) == page, repr(case)
+    # the export's colours on white are the light theme's
+    colours = ["rgb(255, 135, 0)", "rgb(255, 255, 135)", "rgb(0, 0, 135)", "rgb(120, 160, 255)",
+               "rgb(238, 238, 238)"]
+    script = (source.replace("export function", "function")
+              + f"\nprocess.stdout.write(JSON.stringify({json.dumps(colours)}"
+              + ".map((c) => readableColours(c)[0])));\n")
+    done = subprocess.run(["node", "-e", script], text=True, capture_output=True, check=True,
+                          timeout=60)
+    assert json.loads(done.stdout) == [ansi.readable_on_white(c) for c in colours]

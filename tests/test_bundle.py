@@ -319,7 +319,9 @@ def test_exports_render_or_strip_ansi_and_never_carry_escape_bytes(
     assert "ansi-fg-green" in classes and "ansi-fg-red" in classes
     assert "ansi-fg-yellow" in classes  # the chat message's colour too
     styles = [a["style"] for a in spans if a.get("style")]
-    assert "color:rgb(255, 135, 0)" in styles and "background-color:rgb(10, 20, 30)" in styles
+    # 256-colour orange, darkened to read on white; dark RGB background, light text
+    assert "color:rgb(204, 108, 0)" in styles
+    assert "background-color:rgb(10, 20, 30);color:#f0f0f0" in styles
     assert "<script" not in html_text.lower() and "&lt;b&gt;done&lt;/b&gt;" in html_text
     assert "progress 100%" in html_text and "progress 10%\n" not in html_text
     shown = "".join(parser.text)

@@ -184,3 +184,31 @@ def parse(output: str) -> list[Line]:
 def plain_text(output: str) -> str:
     """The output with every escape code and control character removed."""
     return "\n".join(line.text for line in parse(output))
+
+
+def _luminance(rgb: list[int]) -> float:
+    def lin(v: int) -> float:
+        c = v / 255
+        return c / 12.92 if c <= 0.03928 else float(((c + 0.055) / 1.055) ** 2.4)
+
+    return 0.2126 * lin(rgb[0]) + 0.7152 * lin(rgb[1]) + 0.0722 * lin(rgb[2])
+
+
+def readable_on_white(css: str) -> str:
+    """An ``rgb(r, g, b)`` colour moved toward black only as far as a 3:1 contrast on
+    white needs (ansi.js's readableColours for the light theme): pale yellow stays
+    yellow and becomes readable."""
+    rgb = [int(v) for v in re.findall(r"\d+", css)[:3]]
+    if len(rgb) != 3:
+        return css
+    for k in range(11):
+        mixed = [round(v * (1 - k / 10)) for v in rgb]
+        if 1.05 / (_luminance(mixed) + 0.05) >= 3:
+            return f"rgb({mixed[0]}, {mixed[1]}, {mixed[2]})"
+    return "rgb(0, 0, 0)"
+
+
+def text_on(css: str) -> str:
+    """Dark text on a light background colour, light text on a dark one."""
+    rgb = [int(v) for v in re.findall(r"\d+", css)[:3]]
+    return "#1f2328" if len(rgb) == 3 and _luminance(rgb) > 0.3 else "#f0f0f0"

@@ -153,9 +153,11 @@ def _span(text: str, style: ansi.Style) -> str:
     classes += [f"ansi-{flag}" for flag in ("bold", "dim", "italic", "underline")
                 if getattr(style, flag)]
     if style.fg and style.fg.css:
-        css.append(f"color:{style.fg.css}")
+        css.append(f"color:{ansi.readable_on_white(style.fg.css)}")
     if style.bg and style.bg.css:
         css.append(f"background-color:{style.bg.css}")
+        if not (style.fg and style.fg.css):
+            css.append(f"color:{ansi.text_on(style.bg.css)}")
     attrs = f' class="{" ".join(classes)}"' if classes else ""
     attrs += f' style="{";".join(css)}"' if css else ""
     return f"<span{attrs}>{html.escape(text, quote=True)}</span>"
