@@ -244,6 +244,25 @@ def test_list_workspaces(bridge: Bridge, workspace: str, tmp_path: Any) -> None:
     assert all(len(w["workspaceHash"]) == 16 for w in listed)
 
 
+def test_list_workspaces_says_each_ones_last_activity(bridge: Bridge, workspace: str,
+                                                      tmp_path: Any) -> None:
+    """``lastActivity``: the newest session's updatedAt by time, not by text (an
+    offset's text sorts after a UTC time it precedes), archived ones included."""
+    other, empty = str(tmp_path / "other-repo"), str(tmp_path / "emptied")
+    bridge.create_session_sqlite(workspace, make_session("a", updated="2026-01-13T10:00:00Z"))
+    bridge.create_session_sqlite(workspace, make_session(
+        "b", updated="2026-01-13T12:00:00+09:00"))  # 03:00Z: older
+    bridge.create_session_sqlite(other, make_session("c", updated="2026-02-01T08:00:00Z"))
+    bridge.archive_session(other, "c", True)
+    bridge.create_session_sqlite(empty, make_session("d"))
+    bridge.delete_session_sqlite(empty, "d")
+    listed = {w["path"]: w for w in bridge.list_workspaces()}
+    assert listed[workspace]["lastActivity"] == "2026-01-13T10:00:00Z"
+    assert listed[other]["lastActivity"] == "2026-02-01T08:00:00Z"
+    if empty in listed:
+        assert listed[empty]["lastActivity"] is None
+
+
 def test_summaries_filter_sort_and_page(bridge: Bridge, workspace: str) -> None:
     for i in range(25):
         s = make_session(f"s{i:02d}", updated=f"2026-01-13T10:{i:02d}:00Z",

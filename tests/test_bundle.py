@@ -290,3 +290,43 @@ def test_two_exports_to_one_path_at_once_leave_a_valid_file(db_path: str, worksp
         assert all(r["sessions"] == 60 for r in results)
         assert [p.name for p in tmp_path.iterdir() if p.name != "both.json"
                 and p.name.startswith("both")] == []
+
+
+ANSI_OUTPUT = ("\x1b[1m\x1b[36m▶ Step 1\x1b[0m reading files\n"
+               "\x1b[32m✔ 12 passed\x1b[0m, \x1b[31;1m1 failed\x1b[0m\n"
+               "\x1b]0;title\x07\x1b[2K\rprogress 10%\rprogress 100%\n"
+               "\x1b[38;5;208morange\x1b[0m \x1b[48;2;10;20;30mtrue\x1b[m \x1b[?25h<b>done</b>")
+
+
+def test_exports_render_or_strip_ansi_and_never_carry_escape_bytes(
+        db_path: str, workspace: str, tmp_path: Path) -> None:
+    s = make_session("ansi", task="\x1b[1mbold task\x1b[0m")
+    s["instances"][0].update(output=ANSI_OUTPUT, branch="feat/\x1b[31mred")
+    s["chatHistory"][0]["content"] = "\x1b[33mwarning\x1b[0m: look"
+    with Service.open(db_path) as svc:
+        svc.create_session_sqlite(workspace, s)
+        page = Path(svc.export_sessions(None, "html", str(tmp_path / "a.html"))["path"])
+        md = Path(svc.export_sessions(None, "markdown", str(tmp_path / "a.md"))["path"])
+    html_text, md_text = page.read_text(encoding="utf-8"), md.read_text(encoding="utf-8")
+    for text in (html_text, md_text):
+        assert "\x1b" not in text and "\x9b" not in text and "\u241b" not in text
+        assert "[0m" not in text and "[36m" not in text
+    parser = _Markup()
+    parser.feed(html_text)
+    spans = [dict(attrs) for tag, attrs in parser.tags if tag == "span"]
+    classes = " ".join(a.get("class") or "" for a in spans)
+    assert "ansi-fg-cyan" in classes and "ansi-bold" in classes
+    assert "ansi-fg-green" in classes and "ansi-fg-red" in classes
+    assert "ansi-fg-yellow" in classes  # the chat message's colour too
+    styles = [a["style"] for a in spans if a.get("style")]
+    # 256-colour orange, darkened to read on white; dark RGB background, light text
+    assert "color:rgb(204, 108, 0)" in styles
+    assert "background-color:rgb(10, 20, 30);color:#f0f0f0" in styles
+    assert "<script" not in html_text.lower() and "&lt;b&gt;done&lt;/b&gt;" in html_text
+    assert "progress 100%" in html_text and "progress 10%\n" not in html_text
+    shown = "".join(parser.text)
+    assert "▶ Step 1 reading files" in shown and "bold task" in shown
+    # Markdown: what a person read on the terminal, no codes
+    assert ("▶ Step 1 reading files\n✔ 12 passed, 1 failed\nprogress 100%\n"
+            "orange true <b>done</b>") in md_text
+    assert "warning: look" in md_text and "bold task" in md_text and "feat/red" in md_text

@@ -595,3 +595,26 @@ def test_outputs_come_last_and_are_counted(s: Searcher, workspace: str) -> None:
         ("output", 0), ("output", 1), ("output", 2), ("output", 4), ("output", 5)]
     assert hit["moreMatches"] == 1
     assert marked(hit, "output") == ["yak"] * 5
+
+
+def test_identical_excerpts_are_one_match_with_a_count(s: Searcher, workspace: str) -> None:
+    """A debate repeats its instruction in every round: one match says how many
+    messages hold it, and the other places go to different texts."""
+    rounds = ["Round {k}: argue for the okapi design, then answer the other side"] * 6
+    put(s, workspace, "d1", task="choose a design", type="debate",
+        chat=(*[r.format(k=1) for r in rounds], "the okapi wins on latency",
+              "I disagree about the okapi"),
+        agent="okapi-agent", output="okapi")
+    [hit] = s.search("okapi")["items"]
+    fields = [(m["field"], m.get("messageId", m.get("instanceId")), m.get("count"))
+              for m in hit["matches"]]
+    assert fields == [("chat", "m0", 6), ("chat", "m6", None), ("chat", "m7", None),
+                      ("agentName", 0, None), ("output", 0, None)]
+    assert len({(m["field"], m["text"]) for m in hit["matches"]}) == 5
+    assert "moreMatches" not in hit
+    # past the five, a repeat of a shown text still counts there, not in moreMatches
+    put(s, workspace, "d2", task="tapir", chat=("tapir one", "tapir two", "tapir three",
+                                                "tapir four", "tapir one", "tapir five"))
+    [hit] = s.search("tapir")["items"]
+    assert [m.get("count") for m in hit["matches"]] == [None, 2, None, None, None]
+    assert hit["moreMatches"] == 1  # "tapir five"

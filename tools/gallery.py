@@ -9,7 +9,10 @@ sessions, a workspace known by its hash) and legacy files for the welcome, opens
 the real window offscreen and writes ``{view}-{width}x{height}-{theme}.png`` for
 the board, a session (long coloured output, 5 instances), search, compare,
 insights, database, import, trash and the welcome, at 1400x1000 and 900x700.
-The default OUT_DIR is ``docs/screenshots``.
+The welcome is what a first launch shows: a window of its own (a second process:
+pywebview starts once per process) on an empty database, with the legacy files
+in its ``~/.ait42/sessions``; after its Import, the storage-mode suggestion
+(``storage-suggest-*``). The default OUT_DIR is ``docs/screenshots``.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -73,8 +77,6 @@ def render(db: str, out_dir: Path, history: object) -> list[Path]:
                          "document.getElementById('db-verify').click();"),
             ("import", "await window.ait42.showView('import');"),
             ("trash", "await window.ait42.showView('trash');"),
-            ("welcome", "await window.ait42.showView('welcome');"
-                        "await window.ait42.welcomeScan();"),
         ]
 
     def driver(page: Page) -> None:
@@ -105,21 +107,85 @@ def render(db: str, out_dir: Path, history: object) -> list[Path]:
     return written
 
 
+def render_first_launch(db: str, out_dir: Path) -> list[Path]:
+    """The welcome on an empty database, then the suggestion after its Import."""
+    from tests.window.driver import Page, drive
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+
+    def shoot_both_themes(page: Page, name: str, width: int, height: int) -> None:
+        for theme in THEMES:
+            page.js(f"(function(){{var s=document.getElementById('theme-select');s.value="
+                    f"{_js(theme)};s.dispatchEvent(new Event('change'));}})()")
+            page.js("document.activeElement && document.activeElement.blur && "
+                    "document.activeElement.blur()")
+            page.run("await new Promise(r => requestAnimationFrame(() => "
+                     "requestAnimationFrame(() => setTimeout(r, 400))));")
+            path = out_dir / f"{name}-{width}x{height}-{theme}.png"
+            page.grab(path)
+            written.append(path)
+
+    def driver(page: Page) -> None:
+        assert page.js("window.ait42.view") == "welcome", "the database is not empty"
+        page.wait_for("['found', 'none'].includes("
+                      "document.getElementById('welcome-legacy').dataset.state)", 60)
+        for width, height in SIZES:
+            page.resize(width, height)
+            page.wait_for(f"Math.abs(window.innerWidth - {width}) < 24", 10)
+            shoot_both_themes(page, "welcome", width, height)
+        page.js("document.getElementById('welcome-import').click()")
+        page.wait_for("document.getElementById('storage-dialog').open", 120)
+        page.wait_idle(60)
+        for width, height in reversed(SIZES):
+            page.resize(width, height)
+            page.wait_for(f"Math.abs(window.innerWidth - {width}) < 24", 10)
+            shoot_both_themes(page, "storage-suggest", width, height)
+        page.js("document.getElementById('storage-keep').click()")
+        page.js("document.getElementById('theme-select').value = 'auto'")
+
+    with Bridge.open(db) as bridge:
+        drive(bridge, driver, width=SIZES[0][0], height=SIZES[0][1])
+    return written
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.gallery",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("out_dir", nargs="?", default=str(ROOT / "docs" / "screenshots"))
     parser.add_argument("--sessions", type=int, default=2800)
+    parser.add_argument("--first-launch-db", help=argparse.SUPPRESS)  # the second process
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     sys.path.insert(0, str(ROOT))
     from tests.realistic import build, write_legacy_folder
+
+    if args.first_launch_db:
+        try:
+            paths = render_first_launch(args.first_launch_db, Path(args.out_dir))
+        except WindowUnavailable as exc:
+            print(f"screenshots: {exc}", file=sys.stderr)
+            return 2
+        for p in paths:
+            print(p)
+        sys.stdout.flush()
+        exit_if_stuck(0)
+        return 0
 
     with tempfile.TemporaryDirectory(prefix="ait42-gallery-") as tmp:
         home = Path(tmp) / "home"
         # the welcome's legacy history, in the window's own ~/.ait42/sessions
         write_legacy_folder(home / ".ait42" / "sessions", sessions=400)
         os.environ["HOME"] = str(home)
+        # the first launch: an empty database of its own, in a process of its own
+        empty = Path(tmp) / "first-launch" / "sessions.db"
+        empty.parent.mkdir()
+        first = subprocess.run([sys.executable, "-m", "tools.gallery", args.out_dir,
+                                "--first-launch-db", str(empty)], cwd=ROOT, check=False)
+        if first.returncode != 0:
+            print(f"screenshots: the first launch's window failed ({first.returncode})",
+                  file=sys.stderr)
+            return first.returncode
         db = str(Path(tmp) / "data" / "sessions.db")
         print(f"building a history of {args.sessions:,} sessions…", file=sys.stderr)
         history = build(db, sessions=args.sessions, long_lines=3000)

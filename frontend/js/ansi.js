@@ -125,6 +125,45 @@ export function stripAnsi(output) {
   return parseAnsi(output).map((l) => l.text).join('\n');
 }
 
+// A 256-colour or true-colour code names one colour for every background: navy on the
+// dark theme or pale yellow on the light one cannot be read. Each such colour gets a
+// version for each theme, moved toward white (dark) or black (light) only as far as
+// needed for a contrast of 3:1 against the output's background; CSS picks by theme.
+const LIGHT_BG = [255, 255, 255];
+const DARK_BG = [17, 19, 24];
+const readable = new Map(); // css -> [light, dark]
+
+function luminance([r, g, b]) {
+  const lin = (v) => { const c = v / 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+  return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+}
+
+function contrast(a, b) {
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
+
+function towards(rgb, target, bg) {
+  for (let k = 0; k <= 10; k += 1) {
+    const t = k / 10;
+    const mixed = rgb.map((v, i) => Math.round(v + (target[i] - v) * t));
+    if (contrast(mixed, bg) >= 3) return `rgb(${mixed.join(', ')})`;
+  }
+  return `rgb(${target.join(', ')})`;
+}
+
+/** [colour on the light theme, colour on the dark theme] for an "rgb(r, g, b)". */
+export function readableColours(css) {
+  let pair = readable.get(css);
+  if (!pair) {
+    const rgb = (css.match(/\d+/g) || []).slice(0, 3).map(Number);
+    pair = rgb.length === 3 ? [towards(rgb, [0, 0, 0], LIGHT_BG), towards(rgb, [255, 255, 255], DARK_BG)] : [css, css];
+    if (readable.size > 4096) readable.clear();
+    readable.set(css, pair);
+  }
+  return pair;
+}
+
 /** Fill `node` with one line's text: coloured runs as spans, all through textContent. */
 export function renderLine(node, line, coloured = true, textOf = null) {
   // textOf(text) -> Node: how plain text becomes nodes (linkify); a text node by default
@@ -145,9 +184,21 @@ export function renderLine(node, line, coloured = true, textOf = null) {
     if (run.dim) classes.push('ansi-dim');
     if (run.italic) classes.push('ansi-italic');
     if (run.underline) classes.push('ansi-underline');
+    if (run.fg && run.fg.css) {
+      const [light, dark] = readableColours(run.fg.css);
+      classes.push('ansi-fg-rgb');
+      span.style.setProperty('--ansi-fg-light', light);
+      span.style.setProperty('--ansi-fg-dark', dark);
+    }
+    if (run.bg && run.bg.css) {
+      span.style.backgroundColor = run.bg.css;
+      // text on a background of its own: dark on a light one, light on a dark one
+      if (!(run.fg && run.fg.css)) {
+        const rgb = (run.bg.css.match(/\d+/g) || []).slice(0, 3).map(Number);
+        span.style.color = luminance(rgb) > 0.3 ? '#1f2328' : '#f0f0f0';
+      }
+    }
     span.className = classes.join(' ');
-    if (run.fg && run.fg.css) span.style.color = run.fg.css;
-    if (run.bg && run.bg.css) span.style.backgroundColor = run.bg.css;
     span.append(plain(line.text.slice(run.start, run.end)));
     node.append(span);
     at = run.end;

@@ -5,23 +5,14 @@ import { call, withButton } from './feedback.js';
 import { invoke } from './invoke.js';
 import { prefs } from './prefs.js';
 import { exportDialog } from './keep.js';
+import { columnOf, roundLabel } from './status.js';
+
+export { columnOf, roundLabel };
 
 export const STATUSES = ['running', 'completed', 'failed', 'paused'];
 const STATUS_LABELS = { running: 'Running', completed: 'Completed', failed: 'Failed', paused: 'Paused' };
 
 const $ = (id) => document.getElementById(id);
-
-/** The column of a status: the shell's debate statuses (started, round_<n>) run. */
-export function columnOf(status) {
-  return status === 'started' || /^round_\d+$/.test(status) ? 'running' : status;
-}
-
-/** "Round 2" for round_2, "Starting" for started; null for the standard statuses. */
-export function roundLabel(status) {
-  const m = /^round_(\d+)$/.exec(status);
-  if (m) return `Round ${m[1]}`;
-  return status === 'started' ? 'Starting' : null;
-}
 
 export class Board {
   constructor({ getWorkspace, onOpen }) {
@@ -381,7 +372,7 @@ export function renderCard(s) {
   const deleted = s.totalLinesDeleted;
   const hasLines = added !== undefined && added !== null || deleted !== undefined && deleted !== null;
   return el('article', {
-    class: ['card', `card-${s.status}`, s.archivedAt ? 'card-archived' : null],
+    class: ['card', `card-${columnOf(s.status)}`, s.archivedAt ? 'card-archived' : null],
     dataset: { sessionId: s.id, status: s.status, type: s.type, archived: s.archivedAt ? 'true' : null },
     attrs: { tabindex: '0', role: 'button', 'aria-label': `Open session: ${s.task}` },
   },

@@ -9,6 +9,7 @@ import { alignLines } from './diff.js';
 import { VirtualColumn } from './vlist.js';
 import { debateRounds } from './debate.js';
 import { undoToast } from './keep.js';
+import { statusPill } from './status.js';
 
 const $ = (id) => document.getElementById(id);
 const present = (v) => v !== undefined && v !== null && v !== '';
@@ -172,7 +173,7 @@ export class CompareView {
     const s = this.session;
     setChildren(this.badges,
       el('span', { class: ['badge', `type-${s.type}`], text: s.type }),
-      el('span', { class: ['status-pill', `status-${s.status}`], text: s.status }));
+      statusPill(s.status));
     this.task.textContent = s.task;
     const parts = [s.id];
     if (present(s.integrationPhase)) parts.push(`integration phase: ${describe(s.integrationPhase)}`);
@@ -216,7 +217,7 @@ export class CompareView {
     const s = this.session;
     const insts = this.chosen.map((id) => this.instance(id));
     const rows = [
-      ['Status', (i) => el('span', { class: ['status-pill', `status-${i.status}`], text: i.status })],
+      ['Status', (i) => statusPill(i.status)],
       ['Agent', (i) => i.agentName],
       ['Runtime', (i) => i.runtimeLabel || i.runtime],
       ['Model', (i) => i.model || (s.model ? `${s.model} (session)` : null)],

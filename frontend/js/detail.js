@@ -14,6 +14,7 @@ import { invoke } from './invoke.js';
 import { undoToast, exportDialog } from './keep.js';
 import { parseAnsi, renderLine } from './ansi.js';
 import { VirtualColumn } from './vlist.js';
+import { statusPill, statusTone } from './status.js';
 
 export const INSTANCE_STATUSES = ['idle', 'running', 'completed', 'failed', 'paused', 'archived'];
 
@@ -279,7 +280,7 @@ export class Detail {
     const s = this.session;
     setChildren($('detail-badges'),
       el('span', { class: ['badge', `type-${s.type}`], text: s.type }),
-      el('span', { class: ['status-pill', `status-${s.status}`], text: s.status }));
+      statusPill(s.status));
     $('detail-task').textContent = s.task;
     $('detail-id').textContent = s.id;
 
@@ -369,7 +370,7 @@ export class Detail {
       el('span', { class: 'instance-num', text: `#${inst.instanceId}` }),
       el('span', { class: 'instance-agent', text: inst.agentName }),
       isWinner ? el('span', { class: 'winner-badge', text: 'winner' }) : null,
-      el('span', { class: ['status-dot', `status-${inst.status}`], attrs: { 'aria-hidden': 'true' } })),
+      el('span', { class: ['status-dot', `status-${statusTone(inst.status)}`], attrs: { 'aria-hidden': 'true' } })),
     el('div', { class: 'instance-meta' },
       metaChip('branch', inst.branch),
       inst.runtimeLabel || inst.runtime ? metaChip('runtime', inst.runtimeLabel || inst.runtime) : null,

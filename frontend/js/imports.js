@@ -5,6 +5,7 @@ import { invoke } from './invoke.js';
 import { el, setChildren, formatNumber, formatDuration } from './dom.js';
 import { call, withButton, toast, showError, whileLoading } from './feedback.js';
 import { confirmDialog } from './dialog.js';
+import { suggestStorageMode } from './storage_suggest.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -297,6 +298,10 @@ export class ImportView {
     if (status.state === 'done' && status.summary) {
       setChildren(box, renderSummary(status.summary));
       toast(status.summary.dryRun ? 'Dry run finished' : 'Import finished');
+      const written = status.summary.totals ? status.summary.totals.written.sessions : 0;
+      if (!status.summary.dryRun && written > 0) {
+        suggestStorageMode({ imported: written }).then((result) => { if (result) this.showMode(result); });
+      }
       return;
     }
     const error = status.error || {};

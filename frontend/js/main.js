@@ -15,6 +15,7 @@ import { follow, keepAgesFresh, liveState, throttle } from './live.js';
 import { SearchView } from './search.js';
 import { TrashView, BackupsPanel } from './keep.js';
 import { Welcome } from './welcome.js';
+import { suggestStorageMode } from './storage_suggest.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -220,11 +221,13 @@ async function start() {
   database = new DatabasePanel();
   imports = new ImportView();
   welcome = new Welcome({
-    onImported: async () => {
+    onImported: async (summary) => {
       await picker.loadKnown();
       const path = picker.mostActive();
       if (path) picker.choose(path);
       else showView('board');
+      const written = summary && summary.totals ? summary.totals.written.sessions : 0;
+      if (written > 0) suggestStorageMode({ imported: written });
     },
     onOptions: () => {
       showView('import');

@@ -7,11 +7,13 @@
 import { invoke } from './invoke.js';
 import { el, setChildren, relativeTime } from './dom.js';
 import { showError } from './feedback.js';
+import { statusPill } from './status.js';
 
 const $ = (id) => document.getElementById(id);
 const DEBOUNCE_MS = 180;
 const PAGE = 30;
 const FIELD_LABELS = { task: 'Task', output: 'Output', branch: 'Branch', agentName: 'Agent', chat: 'Chat' };
+const FIELD_PLURALS = { task: 'tasks', output: 'outputs', branch: 'branches', agentName: 'agent names', chat: 'messages' };
 
 // Filter chips: group -> [[value, label], ...]; the first value is "no filter".
 const CHIPS = {
@@ -190,7 +192,7 @@ export class SearchView {
     },
     el('div', { class: 'hit-head' },
       el('span', { class: ['badge', `type-${hit.type}`], text: hit.type }),
-      el('span', { class: ['status-pill', `status-${hit.status}`], text: hit.status }),
+      statusPill(hit.status),
       el('span', { class: 'hit-task', text: hit.task }),
       el('span', { class: 'hit-age muted', text: relativeTime(hit.updatedAt), title: hit.updatedAt })),
     el('div', { class: 'hit-where muted', text: hit.workspacePath || `${hit.workspaceHash} (folder unknown)` }),
@@ -199,7 +201,11 @@ export class SearchView {
       dataset: { field: m.field },
       on: { click: () => open(m) },
     },
-    el('span', { class: 'hit-field', text: FIELD_LABELS[m.field] + (m.instanceId !== undefined ? ` #${m.instanceId}` : '') }),
+    el('span', {
+      class: 'hit-field',
+      text: FIELD_LABELS[m.field] + (m.instanceId !== undefined ? ` #${m.instanceId}` : ''),
+      title: m.count > 1 ? `The same text in ${m.count} ${FIELD_PLURALS[m.field]}` : null,
+    }, m.count > 1 ? el('span', { class: 'hit-count', text: ` ×${m.count}` }) : null),
     el('span', { class: 'hit-text' }, markedText(m.text, m.highlights))))));
   }
 

@@ -7,7 +7,6 @@
 // folder (bind_workspace), after which its sessions open like any other.
 import { el, setChildren, relativeTime, formatNumber } from './dom.js';
 import { call } from './feedback.js';
-import { invoke } from './invoke.js';
 import { prefs } from './prefs.js';
 
 const $ = (id) => document.getElementById(id);
@@ -94,18 +93,14 @@ export class WorkspacePicker {
     } catch {
       this.known = [];
     }
-    await this.loadActivity();
+    this.sortByActivity();
     this.renderLists();
     return this.known;
   }
 
-  /** Each workspace's last activity: its newest session (one small read per workspace). */
-  async loadActivity() {
-    const withPath = this.known.filter((w) => w.path);
-    const answers = await Promise.all(withPath.map((w) => invoke('list_session_summaries', {
-      workspacePath: w.path, query: { limit: 1, sort: 'updated', archived: 'include' },
-    }).then((page) => [w.path, page.items.length ? page.items[0].updatedAt : null], () => [w.path, null])));
-    this.activity = new Map(answers);
+  /** Each workspace's last activity (list_workspaces' lastActivity: its newest session). */
+  sortByActivity() {
+    this.activity = new Map(this.known.filter((w) => w.path).map((w) => [w.path, w.lastActivity || null]));
     const time = (w) => {
       const at = w.path ? this.activity.get(w.path) : null;
       return at ? Date.parse(at) : -Infinity;

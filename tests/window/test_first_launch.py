@@ -59,3 +59,10 @@ def test_welcome_then_import_lands_on_a_board(first: tuple[RemotePage, WindowDat
     assert page.js("window.ait42.workspace") == most_recent
     assert int(page.js("document.getElementById('board').dataset.count")) > 0
     assert page.js("document.getElementById('errors').childElementCount") == 0
+    # the shell still uses its JSON files: the page suggests moving on, switching nothing
+    page.wait_for("document.getElementById('storage-dialog').open")
+    assert "120 sessions are in the database now" in (page.text("#storage-dialog-text") or "")
+    with Bridge.open(data.db) as bridge:
+        assert bridge.get_storage_mode()["mode"] == "json"
+    page.click("#storage-keep")
+    page.wait_for("!document.getElementById('storage-dialog').open")

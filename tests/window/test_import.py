@@ -96,6 +96,9 @@ def page(window: RemotePage) -> RemotePage:
     window.run("""
         const dialog = document.getElementById('confirm-dialog');
         if (dialog.open) document.getElementById('confirm-cancel').click();
+        if (document.getElementById('storage-dialog').open) {
+          document.getElementById('storage-keep').click();
+        }
         document.getElementById('errors').replaceChildren();
         await window.ait42.showView('import');
     """)
@@ -212,6 +215,18 @@ def test_import_from_the_page(page: RemotePage, data: ImportData, check: Bridge)
         one = check.get_session_sqlite(ws, f"imp-{k}-000")
         assert len(one["instances"]) == 2 and len(one["chatHistory"]) == 3
 
+    # storage mode JSON: the page suggests moving on, and switches nothing by itself
+    page.wait_for("document.getElementById('storage-dialog').open")
+    text = page.text("#storage-dialog-text") or ""
+    assert f"{valid:,} sessions are in the database now" in text and "JSON" in text
+    assert [t.strip() for t in page.texts("#storage-dialog .storage-choice .mode-name")] == [
+        "Switch to Dual", "Switch to SQLite"]
+    assert page.js("document.activeElement.id") == "storage-keep"
+    assert check.get_storage_mode()["mode"] == "json"
+    page.click("#storage-keep")
+    page.wait_for("!document.getElementById('storage-dialog').open")
+    assert check.get_storage_mode()["mode"] == "json"
+
     # a re-run through the page changes nothing and says so
     page.run(OBSERVE)
     page.click("#import-start")
@@ -224,6 +239,32 @@ def test_import_from_the_page(page: RemotePage, data: ImportData, check: Bridge)
     assert again == {"read": f"{FILES * PER_FILE:,}", "written": "0", "unchanged": f"{valid:,}",
                      "skipped": "1"}
     assert sum(len(check.get_all_sessions_sqlite(ws)) for ws in data.workspaces) == valid
+    assert not page.js("document.getElementById('storage-dialog').open")  # nothing written
+
+
+SUGGEST = "const m = await import(new URL('js/storage_suggest.js', document.baseURI).href);"
+
+
+def test_the_suggestion_switches_only_on_a_click(page: RemotePage, check: Bridge) -> None:
+    check.set_storage_mode("json")
+    page.run(SUGGEST + " window.__suggested = m.suggestStorageMode({imported: 1});")
+    page.wait_for("document.getElementById('storage-dialog').open")
+    assert "1 session is in the database now" in (page.text("#storage-dialog-text") or "")
+    page.js("document.getElementById('storage-dialog').dispatchEvent("
+            "new Event('cancel', {cancelable: true}))")  # Esc
+    page.wait_for("!document.getElementById('storage-dialog').open")
+    assert page.run("return await window.__suggested;") is None
+    assert check.get_storage_mode()["mode"] == "json"
+    page.run(SUGGEST + " window.__suggested = m.suggestStorageMode({imported: 1});")
+    page.wait_for("document.getElementById('storage-dialog').open")
+    page.click('#storage-dialog .storage-choice[data-mode="dual"]')
+    page.wait_for("!document.getElementById('storage-dialog').open")
+    assert page.run("return (await window.__suggested).mode;") == "dual"
+    assert check.get_storage_mode()["mode"] == "dual"
+    # another mode already: nothing to suggest
+    assert page.run(SUGGEST + " return await m.suggestStorageMode({imported: 5});") is None
+    assert not page.js("document.getElementById('storage-dialog').open")
+    check.set_storage_mode("json")
 
 
 def test_import_progress_and_cancel(page: RemotePage, data: ImportData, check: Bridge) -> None:

@@ -157,6 +157,38 @@ def test_detail_output_is_coloured_and_has_no_escape_codes(page: RemotePage,
     assert "\x1b" not in page.js("document.getElementById('output').textContent")
 
 
+def test_the_shells_debate_statuses_run_with_the_running_sessions(
+        page: RemotePage, history: History) -> None:
+    with Bridge.open(history.db) as bridge:
+        stored = bridge.get_session_sqlite(history.main, history.debate_session)["status"]
+    if stored != "round_2":  # written as "running" by a backend that refuses the shell's
+        pytest.skip(f"this database does not keep the shell's statuses yet ({stored})")
+    page.resize(1400, 1000)
+    show(page, "board")
+    card = f'#board .card[data-session-id="{history.debate_session}"]'
+    page.wait_for(f"document.querySelector({json.dumps(card)}) !== null")
+    assert page.js(f"document.querySelector({json.dumps(card)})"
+                   ".closest('.column').dataset.status") == "running"
+    assert page.text(f"{card} .badge-round") == "Round 2"
+    assert page.js(f"document.querySelector({json.dumps(card)})"
+                   ".classList.contains('card-running')")
+    # the Running filter holds it too
+    page.js("const f = document.getElementById('filter-status'); f.value = 'running';"
+            " f.dispatchEvent(new Event('change'));")
+    page.wait_idle(30)
+    try:
+        page.wait_for(f"document.querySelector({json.dumps(card)}) !== null")
+    finally:
+        page.js("const f = document.getElementById('filter-status'); f.value = '';"
+                " f.dispatchEvent(new Event('change'));")
+        page.wait_idle(30)
+    open_session(page, history.debate_session)
+    pill = "#view-detail .status-pill"
+    assert page.text(pill) == "Round 2"
+    assert page.js(f"document.querySelector({json.dumps(pill)})"
+                   ".classList.contains('status-running')")
+
+
 def test_keyboard_board_detail_search(page: RemotePage, history: History) -> None:
     page.resize(1400, 1000)
     show(page, "board")

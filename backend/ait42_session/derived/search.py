@@ -25,6 +25,7 @@ from ait42_session.derived import search_excerpt, search_text
 from ait42_session.shape.errors import ValidationError
 from ait42_session.shape.models import timestamp_key
 from ait42_session.shape.workspace import resolve
+from ait42_session.store.rows import status_condition
 
 Json = dict[str, Any]
 
@@ -284,11 +285,15 @@ def _filters(opts: Options, archived: str) -> tuple[list[str], list[Any]]:
     where: list[str] = []
     params: list[Any] = []
     for sql, value in (("s.workspace_hash = ?", opts.workspace_hash), ("s.type = ?", opts.type),
-                       ("s.status = ?", opts.status), ("s.updated_key >= ?", opts.updated_after),
+                       ("s.updated_key >= ?", opts.updated_after),
                        ("s.updated_key < ?", opts.updated_before)):
         if value is not None:
             where.append(sql)
             params.append(value)
+    if opts.status is not None:
+        sql, values = status_condition("s.status", opts.status)
+        where.append(sql)
+        params.extend(values)
     if opts.archived == "exclude":
         where.append(f"{archived} IS NULL")
     elif opts.archived == "only":

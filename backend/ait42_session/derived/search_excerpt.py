@@ -212,7 +212,13 @@ class Page:
     """The matches of a page of hits, field by field in the contract's order
     (task, chat, branch, agent name, outputs): the first ``MAX_MATCHES`` of a
     hit are excerpted, the rest only counted (each field read up to its first
-    match, never further)."""
+    match, never further).
+
+    Fields of one kind whose excerpts are the same text (a debate repeats its
+    instruction in every round's messages; instances share an agent name) are
+    one match whose ``count`` says how many fields hold it (absent when one),
+    keeping the first field's id: a hit never lists the same line twice, and
+    its five places are spent on different texts."""
 
     def __init__(self, finder: Finder, hits: list[tuple[str, int, str]]) -> None:
         self.finder = finder
@@ -224,6 +230,10 @@ class Page:
         got = field_excerpt(text, self.finder)
         if got is None:
             return
+        for shown in self.found[sid]:
+            if shown["field"] == field and shown["text"] == got[0]:
+                shown["count"] = shown.get("count", 1) + 1
+                return
         if len(self.found[sid]) < MAX_MATCHES:
             self.found[sid].append({"field": field, **where, "text": got[0],
                                     "highlights": got[1]})

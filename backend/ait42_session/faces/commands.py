@@ -95,7 +95,8 @@ async def verify_database_integrity(ctx: Context) -> bool:
 # -- the board -----------------------------------------------------------------------
 
 async def list_workspaces(ctx: Context) -> list[Json]:
-    """The workspaces the database knows, most recently used first, with counts."""
+    """The workspaces the database knows, most recently used first, with counts and
+    ``lastActivity`` (the newest session's ``updatedAt``, null when none)."""
     return await ctx.db.read_one(repository.list_workspaces)
 
 

@@ -66,7 +66,8 @@ class CommandMethods:
         return cast('bool', self.call('verify_database_integrity'))
 
     def list_workspaces(self) -> list[Json]:
-        """The workspaces the database knows, most recently used first, with counts."""
+        """The workspaces the database knows, most recently used first, with counts and
+        ``lastActivity`` (the newest session's ``updatedAt``, null when none)."""
         return cast('list[Json]', self.call('list_workspaces'))
 
     def list_session_summaries(self, workspace_path: Any, query: Any) -> Json:

@@ -125,6 +125,8 @@ def format_hits(result: dict[str, Any], bold: bool) -> str:
                 label += f" #{m['instanceId']}"
             if "messageId" in m:
                 label += f" {m['messageId']}"
+            if m.get("count", 1) > 1:
+                label += f" (x{m['count']})"
             lines.append(f"    {label}: {_marked(m['text'], m['highlights'], bold)}")
         lines.append("")
     if not result["items"]:

@@ -41,6 +41,7 @@ from ait42_session.store.rows import (
     import_rows,
     message_row,
     qualified,
+    status_condition,
 )
 
 _SUMMARY_COLS = ("id, type, task, status, created_at, updated_at, completed_at, model, "
@@ -313,8 +314,9 @@ async def list_session_summaries(conn: aiosqlite.Connection, ws: Workspace, stat
         where.append(sql)
         params.extend(values)
     if status is not None:
-        where.append("status = ?")
-        params.append(status)
+        sql, values = status_condition("status", status)
+        where.append(sql)
+        params.extend(values)
     if type_ is not None:
         where.append("type = ?")
         params.append(type_)
@@ -348,13 +350,18 @@ async def list_session_summaries(conn: aiosqlite.Connection, ws: Workspace, stat
 
 
 async def list_workspaces(conn: aiosqlite.Connection) -> list[Json]:
+    """Each workspace with its session count and last activity (the ``updatedAt`` of
+    its newest session, archived ones included; null when it has none), in one
+    statement: the newest is one step down ``idx_sessions_workspace``."""
     rows = await conn.execute_fetchall(
         "SELECT w.hash, w.path, w.last_accessed,"
-        " (SELECT count(*) FROM sessions s WHERE s.workspace_hash = w.hash)"
+        " (SELECT count(*) FROM sessions s WHERE s.workspace_hash = w.hash),"
+        " (SELECT s.updated_at FROM sessions s WHERE s.workspace_hash = w.hash"
+        "  ORDER BY s.updated_key DESC, s.id DESC LIMIT 1)"
         " FROM workspaces w ORDER BY w.last_accessed DESC, w.hash"
     )
-    return [{"workspaceHash": r[0], "path": r[1], "lastAccessed": r[2], "sessionCount": r[3]}
-            for r in rows]
+    return [{"workspaceHash": r[0], "path": r[1], "lastAccessed": r[2], "sessionCount": r[3],
+             "lastActivity": r[4]} for r in rows]
 
 
 # --------------------------------------------------------------------------

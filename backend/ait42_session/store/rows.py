@@ -22,6 +22,15 @@ Json = dict[str, Any]
 Row = Sequence[Any]  # a tuple as sqlite3 returns it
 Rows = tuple[Row, list[Row], list[Row]]
 
+def status_condition(column: str, status: str) -> tuple[str, list[Any]]:
+    """The filter on a session status: ``running`` also holds the shell's debate
+    statuses (``started``, ``round_<n>``), as the board's Running column does; any
+    other status is matched as written."""
+    if status == "running":
+        return (f"({column} IN ('running', 'started') OR {column} GLOB 'round_[0-9]*')", [])
+    return f"{column} = ?", [status]
+
+
 # --------------------------------------------------------------------------
 # Columns, in the order reads select them; the same order builds the dicts.
 # --------------------------------------------------------------------------
