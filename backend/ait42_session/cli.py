@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
-from . import consistency, importer, keep_cli, migrations
+from . import consistency, importer, keep_cli, migrations, search
 from .db import default_path, refuse_foreign_file
 from .errors import SessionError
 from .keep_cli import path_arg
@@ -219,6 +219,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     """Search every workspace (or one); exit 1 when nothing matches."""
     options = {"workspacePath": args.workspace, "type": args.type, "status": args.status,
                "limit": args.limit}
+    search.parse(args.query)  # a refused query says so alone, before any indexing line
     with Service.open(args.db) as svc:
         _build_search_index(svc)
         result = svc.search_sessions(args.query, options)

@@ -181,6 +181,7 @@ export async function invoke(command, args = {}) {
     return given[name];
   });
   for (const name of TRAILING[command] || []) {
+    if (names.includes(name)) continue; // in the table now: already placed above
     if (given[name] === undefined) break;
     positional.push(given[name]);
   }

@@ -311,8 +311,6 @@ def test_export_dialog_fits_and_asks_before_replacing(page: RemotePage, history:
     page.click("#export-cancel")
 
 
-@pytest.mark.xfail(reason="needs export_sessions(selection, format, path, {replace}) "
-                          "from the backend (CONFLICT on an existing file)", strict=False)
 def test_export_asks_before_replacing_a_file(page: RemotePage, history: History,
                                              tmp_path: Path) -> None:
     target = tmp_path / "existing.json"

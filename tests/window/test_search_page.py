@@ -55,7 +55,7 @@ def test_search_types_marks_filters_and_opens_a_hit(page: RemotePage, window_dat
     assert page.text(f"{hit} .hit-where") == window_data.other_workspace
     assert page.text(f"{hit} .hit-age")
     fields = page.attr_list(f"{hit} .hit-match", "data-field")
-    assert fields == ["task", "output", "chat"]
+    assert fields == ["task", "chat", "output"]  # the contract's order (README, Search)
     marks = [m.lower() for m in page.texts(f"{hit} mark")]
     assert set(marks) == {"quasar", "failed", "fail"}
     output_text = page.text(f'{hit} .hit-match[data-field="output"] .hit-text') or ""
