@@ -264,14 +264,15 @@ export class SearchView {
     }
   }
 
-  /** Open a hit: at the match clicked, else at its first chat or output match. */
+  /** Open a hit: at the match clicked, else at its first output match (the line), else chat. */
   open(index, match) {
     const hit = this.hits[index];
     if (!hit) return;
     this.active = index;
     this.highlightActive(false);
     const target = match
-      || hit.matches.find((m) => m.field === 'chat' || m.field === 'output')
+      || hit.matches.find((m) => m.field === 'output')
+      || hit.matches.find((m) => m.field === 'chat')
       || hit.matches[0] || null;
     this.hooks.openHit(hit, target);
   }

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ait42_session.derived import search
 from ait42_session.faces import keep_cli, legacy_cli
 from ait42_session.faces.keep_cli import path_arg
 from ait42_session.faces.service import Service
@@ -106,6 +107,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     """Search every workspace (or one); exit 1 when nothing matches."""
     options = {"workspacePath": args.workspace, "type": args.type, "status": args.status,
                "limit": args.limit}
+    search.parse(args.query)  # a refused query says so alone, before any indexing line
     with Service.open(args.db) as svc:
         build_search_index(svc, quiet_below=500)  # a whole answer, even after an import
         result = svc.search_sessions(args.query, options)
