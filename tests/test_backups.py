@@ -266,3 +266,40 @@ def test_restoring_the_oldest_kept_backup_never_deletes_it(db_path: str, workspa
         assert [s["id"] for s in svc.get_all_sessions_sqlite(workspace)] == ["old"]
         assert Path(oldest).exists()
         assert len([b for b in svc.list_backups() if b["automatic"]]) <= backups.KEEP_AUTOMATIC + 1
+
+
+def test_a_restore_gives_up_at_the_busy_timeout_like_every_write(db_path: str,
+                                                                  workspace: str) -> None:
+    """Issue 18, defect 17: the restore waited as long as another program held the
+    lock (SQLite's backup loop retries a busy step for ever) and an append of the
+    same process waited behind it; now it gives up at the busy timeout, DATABASE."""
+    import threading
+
+    from ait42_session.shape.errors import DatabaseError
+    with Service.open(db_path, busy_timeout_ms=300) as svc:
+        svc.create_session_sqlite(workspace, make_session("kept"))
+        made = svc.create_backup(None)
+        other = sqlite3.connect(db_path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # another program holds the write lock
+        outcome: list[BaseException | None] = []
+
+        def restore() -> None:
+            try:
+                svc.restore_backup(made["path"])
+                outcome.append(None)
+            except BaseException as exc:  # reported to the test
+                outcome.append(exc)
+
+        thread = threading.Thread(target=restore, daemon=True)
+        thread.start()
+        thread.join(20)  # far past the 0.3 s timeout; before the fix it waited for ever
+        other.execute("ROLLBACK")
+        other.close()
+        thread.join(20)
+        assert len(outcome) == 1 and isinstance(outcome[0], DatabaseError), outcome
+        assert outcome[0].code == "DATABASE"
+        assert "locked by another program" in str(outcome[0])
+        # nothing changed, and the store carries on
+        assert [s["id"] for s in svc.get_all_sessions_sqlite(workspace)] == ["kept"]
+        svc.create_session_sqlite(workspace, make_session("after"))
+        assert svc.verify_database_integrity()

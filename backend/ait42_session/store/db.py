@@ -38,6 +38,7 @@ Op = Callable[Concatenate[aiosqlite.Connection, P], Awaitable[T]]
 BUSY_TIMEOUT_MS = 10_000  # how long a write waits for another program's lock
 READERS = 4
 _HEADER = b"SQLite format 3\x00"
+_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6  # result codes a backup step reports
 
 _PRAGMAS = (
     "PRAGMA synchronous = NORMAL",
@@ -60,10 +61,7 @@ def translate(exc: sqlite3.Error, path: str) -> SessionError:
     if name.startswith("SQLITE_CONSTRAINT") or isinstance(exc, sqlite3.IntegrityError):
         return ValidationError(f"the database refused the value ({text})")
     if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
-        return DatabaseError(
-            f"the database {path} stayed locked by another program past the busy timeout; "
-            "close other ait42 windows or tools using it and retry"
-        )
+        return locked(path)
     if name == "SQLITE_FULL":
         return DatabaseError(
             f"the disk holding {path} is full (database or disk is full); "
@@ -82,6 +80,25 @@ def translate(exc: sqlite3.Error, path: str) -> SessionError:
     if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN")):
         return _unwritable(path, text)
     return DatabaseError(f"database error on {path}: {text}")
+
+
+def locked(path: str) -> DatabaseError:
+    return DatabaseError(
+        f"the database {path} stayed locked by another program past the busy timeout; "
+        "close other ait42 windows or tools using it and retry"
+    )
+
+
+class _GaveUp(Exception):
+    """A backup step into the database found it locked past the busy timeout."""
+
+
+def _give_up_when_busy(status: int, remaining: int, total: int) -> None:
+    """The backup's progress callback: SQLite's backup loop in Python retries a busy
+    step for ever (sleeping between tries); each step has already waited the busy
+    timeout in the destination's busy handler, so one busy step is the end."""
+    if status in (_SQLITE_BUSY, _SQLITE_LOCKED):
+        raise _GaveUp
 
 
 def _unwritable(path: str, text: str) -> DatabaseError:
@@ -143,8 +160,10 @@ class Database:
     """The open database: a writer connection, a pool of readers, applied migrations."""
 
     def __init__(self, path: str, writer: aiosqlite.Connection,
-                 readers: list[aiosqlite.Connection]) -> None:
+                 readers: list[aiosqlite.Connection],
+                 busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
         self.path = path
+        self.busy_timeout_ms = busy_timeout_ms
         self._writer = writer
         self._write_lock = asyncio.Lock()
         self._readers = readers
@@ -196,7 +215,7 @@ class Database:
             for conn in opened:
                 await conn.close()
             raise
-        return cls(shown, opened[0], opened[1:])
+        return cls(shown, opened[0], opened[1:], busy_timeout_ms)
 
     @property
     def closed(self) -> bool:
@@ -281,6 +300,9 @@ class Database:
         one, never a file swapped under an open connection, and no connection
         needs reopening. Pending migrations are then applied to the restored
         data, as on open. The caller checks ``source`` first (``backups``).
+
+        Like every write it gives up at the busy timeout when another program
+        holds the lock (``DATABASE``), with nothing changed.
         """
         self._check_open()
         async with self._write_lock:
@@ -291,12 +313,14 @@ class Database:
             async with _errors(self.path):
                 src = await aiosqlite.connect(f"file:{quote(source)}?mode=ro", uri=True)
                 try:
-                    await src.backup(self._writer)
+                    await src.backup(self._writer, progress=_give_up_when_busy)
+                except _GaveUp:
+                    raise locked(self.path) from None
                 finally:
                     await src.close()
                 if self.path != ":memory:":
                     keeper = await asyncio.to_thread(_migrate, self.path, False,
-                                                     migrations.load(), BUSY_TIMEOUT_MS)
+                                                     migrations.load(), self.busy_timeout_ms)
                     keeper.close()
                 self.generation += 1
 
