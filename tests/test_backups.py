@@ -303,3 +303,31 @@ def test_a_restore_gives_up_at_the_busy_timeout_like_every_write(db_path: str,
         assert [s["id"] for s in svc.get_all_sessions_sqlite(workspace)] == ["kept"]
         svc.create_session_sqlite(workspace, make_session("after"))
         assert svc.verify_database_integrity()
+
+
+def test_a_backup_of_another_page_size_is_restored(db_path: str, workspace: str,
+                                                   tmp_path: Path) -> None:
+    """Issue 18, defect 20: a sound backup with page size 8192 failed to restore with
+    "readonly database" (SQLite cannot copy pages of another size into a WAL database)."""
+    with Service.open(db_path) as svc:
+        svc.create_session_sqlite(workspace, make_session("kept"))
+        made = svc.create_backup(str(tmp_path / "big-pages.db"))
+        with sqlite3.connect(made["path"], isolation_level=None) as conn:
+            conn.execute("PRAGMA page_size = 8192")
+            conn.execute("VACUUM")
+            assert conn.execute("PRAGMA page_size").fetchone() == (8192,)
+        conn.close()
+        svc.create_session_sqlite(workspace, make_session("later"))
+        stats = svc.restore_backup(made["path"])
+        assert stats["sessionCount"] == 1
+        assert [s["id"] for s in svc.get_all_sessions_sqlite(workspace)] == ["kept"]
+        svc.create_session_sqlite(workspace, make_session("after"))
+        assert svc.verify_database_integrity()
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert conn.execute("SELECT count(*) FROM sessions").fetchone() == (2,)
+    conn.close()
+    assert not [p for p in Path(db_path).parent.iterdir() if p.name.endswith(".partial")]
+    with sqlite3.connect(made["path"]) as conn:  # the backup itself is left as it was
+        assert conn.execute("PRAGMA page_size").fetchone() == (8192,)
+    conn.close()

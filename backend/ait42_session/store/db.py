@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import os
 import sqlite3
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -311,13 +312,21 @@ class Database:
                 raise FileError(f"the backup {source} is gone (moved or deleted); "
                                 "nothing was changed")
             async with _errors(self.path):
-                src = await aiosqlite.connect(f"file:{quote(source)}?mode=ro", uri=True)
+                size = int(await scalar(self._writer, "PRAGMA page_size"))
+                copy = await asyncio.to_thread(_with_page_size, source, size, self.path)
                 try:
-                    await src.backup(self._writer, progress=_give_up_when_busy)
-                except _GaveUp:
-                    raise locked(self.path) from None
+                    src = await aiosqlite.connect(f"file:{quote(copy or source)}?mode=ro",
+                                                  uri=True)
+                    try:
+                        await src.backup(self._writer, progress=_give_up_when_busy)
+                    except _GaveUp:
+                        raise locked(self.path) from None
+                    finally:
+                        await src.close()
                 finally:
-                    await src.close()
+                    if copy is not None:
+                        with contextlib.suppress(OSError):
+                            os.remove(copy)
                 if self.path != ":memory:":
                     keeper = await asyncio.to_thread(_migrate, self.path, False,
                                                      migrations.load(), self.busy_timeout_ms)
@@ -340,6 +349,39 @@ class Database:
                     await reader.close()
             self._idle.put_nowait(None)
             await self._writer.close()
+
+
+def _with_page_size(source: str, size: int, db_path: str) -> str | None:
+    """A copy of ``source`` with pages of ``size`` bytes, beside the database, when
+    its own differ (None when they agree): SQLite's backup API cannot copy pages
+    of another size into a WAL database ("readonly database"). The copy is taken
+    with the backup API into a new file (which takes the source's page size),
+    then rebuilt by ``VACUUM`` with the wanted one (``VACUUM INTO`` fails on
+    tables with generated columns); the caller removes it."""
+    conn = sqlite3.connect(f"file:{quote(source)}?mode=ro", uri=True, isolation_level=None)
+    try:
+        if int(conn.execute("PRAGMA page_size").fetchone()[0]) == size:
+            return None
+        folder = tempfile.gettempdir() if db_path == ":memory:" else os.path.dirname(db_path)
+        fd, copy = tempfile.mkstemp(prefix=".restore-", suffix=".partial", dir=folder)
+        os.close(fd)
+        try:
+            target = sqlite3.connect(copy, isolation_level=None)
+            try:
+                conn.backup(target)
+                target.execute("PRAGMA journal_mode = DELETE")
+                target.execute(f"PRAGMA page_size = {int(size)}")
+                target.execute("VACUUM")
+            finally:
+                target.close()
+        except BaseException:
+            for leftover in (copy, copy + "-journal"):
+                with contextlib.suppress(OSError):
+                    os.remove(leftover)
+            raise
+        return copy
+    finally:
+        conn.close()
 
 
 async def _connect(target: str, uri: bool, busy_timeout_ms: int) -> aiosqlite.Connection:
