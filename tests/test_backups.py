@@ -9,13 +9,14 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from ait42_session.faces.cli import main
 from ait42_session.faces.service import Service
-from ait42_session.shape.errors import MigrationError, ValidationError
+from ait42_session.shape.errors import FileError, MigrationError, ValidationError
 from ait42_session.store import backups, migrations
 
 from .conftest import make_session
@@ -331,3 +332,22 @@ def test_a_backup_of_another_page_size_is_restored(db_path: str, workspace: str,
     with sqlite3.connect(made["path"]) as conn:  # the backup itself is left as it was
         assert conn.execute("PRAGMA page_size").fetchone() == (8192,)
     conn.close()
+
+
+def test_a_backup_to_a_full_disk_names_that_disk(db_path: str, workspace: str,
+                                                 tmpfs: Callable[[str], Path]) -> None:
+    """Issue 18, defect 21: a backup to another, full disk blamed the database's disk."""
+    from .conftest import fill_disk
+    small = tmpfs("1m")
+    fill_disk(small / "filler")
+    with Service.open(db_path) as svc:
+        for k in range(20):
+            svc.create_session_sqlite(workspace, make_session(f"s{k}", instances=5, messages=20))
+        with pytest.raises(FileError) as err:
+            svc.create_backup(str(small / "copy.db"))
+        assert err.value.code == "IO"
+        text = str(err.value)
+        assert f"the disk holding {small} is full" in text, text
+        assert db_path not in text and str(Path(db_path).parent) not in text
+        assert not list(small.glob("copy.db*"))  # nothing half-written is left
+        assert svc.get_database_stats()["sessionCount"] == 20
