@@ -274,3 +274,51 @@ def test_search_leaves_archived_and_trashed_sessions_out_unless_asked(
         assert found("only") == ["filed"]
         svc.restore_session(workspace, "gone")
         assert found("exclude") == ["gone", "live"]  # indexed again on restore
+
+
+class _Acts:
+    """The command line's output (stdout or stderr) that, at the first write, runs
+    ``act`` once: another program working on the database after prune has read
+    its candidates (it writes the first line then) and before it moves them."""
+
+    def __init__(self, real: Any, act: list[Any]) -> None:
+        self.real, self.act = real, act
+
+    def write(self, text: str) -> int:
+        while self.act:
+            self.act.pop()()
+        return int(self.real.write(text))
+
+    def flush(self) -> None:
+        self.real.flush()
+
+
+def test_prune_rechecks_each_session_before_trashing_it(
+        db_path: str, workspace: str, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 18, defect 8: a session updated between prune's reading of candidates
+    and its trashing went to the trash with its new output."""
+    with Service.open(db_path) as svc:
+        for sid in ("a", "b", "c"):
+            svc.create_session_sqlite(workspace, make_session(sid, updated="2020-01-01T00:00:00Z"))
+    other = Service.open(db_path)  # another program, open throughout
+
+    def work_on_b() -> None:
+        other.append_instance_output(workspace, "b", 0, "new output after the listing")
+
+    act = [work_on_b]  # shared: whichever stream prune writes to first runs it
+    monkeypatch.setattr(sys, "stdout", _Acts(sys.stdout, act))
+    monkeypatch.setattr(sys, "stderr", _Acts(sys.stderr, act))
+    try:
+        assert main(["--db", db_path, "prune", "--older-than", "90d"]) == 0
+    finally:
+        monkeypatch.undo()
+        other.close()
+    printed = capsys.readouterr()
+    assert "2 session(s) moved" in printed.out
+    assert "1 session(s) changed" in printed.out and "left in place" in printed.out
+    with Service.open(db_path) as svc:
+        assert sorted(e["sessionId"] for e in svc.list_trash(None)) == ["a", "c"]
+        [kept] = svc.get_all_sessions_sqlite(workspace)
+        assert kept["id"] == "b"
+        assert kept["instances"][0]["output"].endswith("new output after the listing")

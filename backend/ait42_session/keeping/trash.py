@@ -124,17 +124,33 @@ async def prune_candidates(conn: aiosqlite.Connection, older_than: str, status: 
     return [(str(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4])) for r in rows]
 
 
-async def move_all_to_trash(conn: aiosqlite.Connection,
-                            sessions: list[tuple[str, str, str, str, str]]) -> int:
-    """Move the given sessions (from ``prune_candidates``) to the trash; how many moved.
+Candidate = tuple[str, str, str, str, str]  # path, hash, id, updatedAt, task
 
-    A session gone meanwhile (another program deleted it) is passed over.
+
+async def move_unchanged_to_trash(conn: aiosqlite.Connection, sessions: list[Candidate],
+                                  older_than: str, status: str | None,
+                                  ) -> tuple[list[Candidate], list[Candidate]]:
+    """Move the given sessions (from ``prune_candidates``) to the trash, each only if it
+    still is as it was read: the same ``updatedAt``, still older than ``older_than``
+    and of ``status``. Checked in the caller's write transaction, so nothing written
+    since the candidates were read goes to the trash. Returns (moved, changed); a
+    session gone meanwhile (another program deleted it) is in neither.
     """
-    moved = 0
-    for path, ws_hash, session_id, _updated, _task in sessions:
-        if await scalar(conn, "SELECT 1 FROM sessions WHERE id = ? AND workspace_hash = ?",
-                        (session_id, ws_hash)) is None:
+    key = timestamp_key(older_than)
+    moved: list[Candidate] = []
+    changed: list[Candidate] = []
+    for found in sessions:
+        path, ws_hash, session_id, updated, _task = found
+        rows = list(await conn.execute_fetchall(
+            "SELECT updated_at, updated_key, status FROM sessions"
+            " WHERE id = ? AND workspace_hash = ?", (session_id, ws_hash)))
+        if not rows:
+            continue
+        now_updated, now_key, now_status = rows[0]
+        if now_updated != updated or not now_key < key or (
+                status is not None and now_status != status):
+            changed.append(found)
             continue
         await repository.delete_session(conn, Workspace(path=path, hash=ws_hash), session_id)
-        moved += 1
-    return moved
+        moved.append(found)
+    return moved, changed
