@@ -50,7 +50,8 @@ def cmd_prune(args: argparse.Namespace) -> int:
     """Move sessions not updated for a while to the trash (never destroys).
 
     Each session is checked again when it is moved: one updated since it was
-    listed (or whose status changed) stays where it is.
+    listed (or whose status changed) stays where it is. They move in batches
+    (``trash.PRUNE_BATCH`` per transaction), so other programs can write meanwhile.
     """
     cutoff = (datetime.now(UTC) - parse_age(args.older_than)).isoformat().replace("+00:00", "Z")
     ws = resolve(args.workspace) if args.workspace else None
@@ -61,9 +62,15 @@ def cmd_prune(args: argparse.Namespace) -> int:
                 print(_prune_line("would move", candidate))
             print(f"{len(found)} session(s) would move to the trash (dry run: nothing moved)")
             return 0
-        print(f"moving {len(found)} session(s) to the trash", file=sys.stderr, flush=True)
-        moved, changed = svc.run(svc.db.write(trash.move_unchanged_to_trash, found, cutoff,
-                                              args.status))
+        print(f"moving {len(found)} session(s) to the trash, {trash.PRUNE_BATCH} at a time",
+              file=sys.stderr, flush=True)
+
+        def progress(done: int, total: int) -> None:
+            print(f"\rmoved {done}/{total}", end="", file=sys.stderr, flush=True)
+
+        moved, changed = svc.run(trash.prune(svc.db, found, cutoff, args.status, progress))
+        if found:
+            print(file=sys.stderr)
     for candidate in moved:
         print(_prune_line("moved", candidate))
     for candidate in changed:
