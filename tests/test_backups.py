@@ -9,13 +9,14 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from ait42_session.faces.cli import main
 from ait42_session.faces.service import Service
-from ait42_session.shape.errors import MigrationError, ValidationError
+from ait42_session.shape.errors import FileError, MigrationError, ValidationError
 from ait42_session.store import backups, migrations
 
 from .conftest import make_session
@@ -266,3 +267,87 @@ def test_restoring_the_oldest_kept_backup_never_deletes_it(db_path: str, workspa
         assert [s["id"] for s in svc.get_all_sessions_sqlite(workspace)] == ["old"]
         assert Path(oldest).exists()
         assert len([b for b in svc.list_backups() if b["automatic"]]) <= backups.KEEP_AUTOMATIC + 1
+
+
+def test_a_restore_gives_up_at_the_busy_timeout_like_every_write(db_path: str,
+                                                                  workspace: str) -> None:
+    """Issue 18, defect 17: the restore waited as long as another program held the
+    lock (SQLite's backup loop retries a busy step for ever) and an append of the
+    same process waited behind it; now it gives up at the busy timeout, DATABASE."""
+    import threading
+
+    from ait42_session.shape.errors import DatabaseError
+    with Service.open(db_path, busy_timeout_ms=300) as svc:
+        svc.create_session_sqlite(workspace, make_session("kept"))
+        made = svc.create_backup(None)
+        other = sqlite3.connect(db_path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # another program holds the write lock
+        outcome: list[BaseException | None] = []
+
+        def restore() -> None:
+            try:
+                svc.restore_backup(made["path"])
+                outcome.append(None)
+            except BaseException as exc:  # reported to the test
+                outcome.append(exc)
+
+        thread = threading.Thread(target=restore, daemon=True)
+        thread.start()
+        thread.join(20)  # far past the 0.3 s timeout; before the fix it waited for ever
+        other.execute("ROLLBACK")
+        other.close()
+        thread.join(20)
+        assert len(outcome) == 1 and isinstance(outcome[0], DatabaseError), outcome
+        assert outcome[0].code == "DATABASE"
+        assert "locked by another program" in str(outcome[0])
+        # nothing changed, and the store carries on
+        assert [s["id"] for s in svc.get_all_sessions_sqlite(workspace)] == ["kept"]
+        svc.create_session_sqlite(workspace, make_session("after"))
+        assert svc.verify_database_integrity()
+
+
+def test_a_backup_of_another_page_size_is_restored(db_path: str, workspace: str,
+                                                   tmp_path: Path) -> None:
+    """Issue 18, defect 20: a sound backup with page size 8192 failed to restore with
+    "readonly database" (SQLite cannot copy pages of another size into a WAL database)."""
+    with Service.open(db_path) as svc:
+        svc.create_session_sqlite(workspace, make_session("kept"))
+        made = svc.create_backup(str(tmp_path / "big-pages.db"))
+        with sqlite3.connect(made["path"], isolation_level=None) as conn:
+            conn.execute("PRAGMA page_size = 8192")
+            conn.execute("VACUUM")
+            assert conn.execute("PRAGMA page_size").fetchone() == (8192,)
+        conn.close()
+        svc.create_session_sqlite(workspace, make_session("later"))
+        stats = svc.restore_backup(made["path"])
+        assert stats["sessionCount"] == 1
+        assert [s["id"] for s in svc.get_all_sessions_sqlite(workspace)] == ["kept"]
+        svc.create_session_sqlite(workspace, make_session("after"))
+        assert svc.verify_database_integrity()
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert conn.execute("SELECT count(*) FROM sessions").fetchone() == (2,)
+    conn.close()
+    assert not [p for p in Path(db_path).parent.iterdir() if p.name.endswith(".partial")]
+    with sqlite3.connect(made["path"]) as conn:  # the backup itself is left as it was
+        assert conn.execute("PRAGMA page_size").fetchone() == (8192,)
+    conn.close()
+
+
+def test_a_backup_to_a_full_disk_names_that_disk(db_path: str, workspace: str,
+                                                 tmpfs: Callable[[str], Path]) -> None:
+    """Issue 18, defect 21: a backup to another, full disk blamed the database's disk."""
+    from .conftest import fill_disk
+    small = tmpfs("1m")
+    fill_disk(small / "filler")
+    with Service.open(db_path) as svc:
+        for k in range(20):
+            svc.create_session_sqlite(workspace, make_session(f"s{k}", instances=5, messages=20))
+        with pytest.raises(FileError) as err:
+            svc.create_backup(str(small / "copy.db"))
+        assert err.value.code == "IO"
+        text = str(err.value)
+        assert f"the disk holding {small} is full" in text, text
+        assert db_path not in text and str(Path(db_path).parent) not in text
+        assert not list(small.glob("copy.db*"))  # nothing half-written is left
+        assert svc.get_database_stats()["sessionCount"] == 20

@@ -8,6 +8,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from ait42_session.faces.cli import main
 from ait42_session.faces.service import Service
 from ait42_session.shape.errors import ConflictError, NotFoundError, ValidationError
 
-from .conftest import make_session, run_threads
+from .conftest import make_session, run_threads, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -274,3 +275,132 @@ def test_search_leaves_archived_and_trashed_sessions_out_unless_asked(
         assert found("only") == ["filed"]
         svc.restore_session(workspace, "gone")
         assert found("exclude") == ["gone", "live"]  # indexed again on restore
+
+
+class _Acts:
+    """The command line's output (stdout or stderr) that, at the first write, runs
+    ``act`` once: another program working on the database after prune has read
+    its candidates (it writes the first line then) and before it moves them."""
+
+    def __init__(self, real: Any, act: list[Any]) -> None:
+        self.real, self.act = real, act
+
+    def write(self, text: str) -> int:
+        while self.act:
+            self.act.pop()()
+        return int(self.real.write(text))
+
+    def flush(self) -> None:
+        self.real.flush()
+
+
+def test_prune_rechecks_each_session_before_trashing_it(
+        db_path: str, workspace: str, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 18, defect 8: a session updated between prune's reading of candidates
+    and its trashing went to the trash with its new output."""
+    with Service.open(db_path) as svc:
+        for sid in ("a", "b", "c"):
+            svc.create_session_sqlite(workspace, make_session(sid, updated="2020-01-01T00:00:00Z"))
+    other = Service.open(db_path)  # another program, open throughout
+
+    def work_on_b() -> None:
+        other.append_instance_output(workspace, "b", 0, "new output after the listing")
+
+    act = [work_on_b]  # shared: whichever stream prune writes to first runs it
+    monkeypatch.setattr(sys, "stdout", _Acts(sys.stdout, act))
+    monkeypatch.setattr(sys, "stderr", _Acts(sys.stderr, act))
+    try:
+        assert main(["--db", db_path, "prune", "--older-than", "90d"]) == 0
+    finally:
+        monkeypatch.undo()
+        other.close()
+    printed = capsys.readouterr()
+    assert "2 session(s) moved" in printed.out
+    assert "1 session(s) changed" in printed.out and "left in place" in printed.out
+    with Service.open(db_path) as svc:
+        assert sorted(e["sessionId"] for e in svc.list_trash(None)) == ["a", "c"]
+        [kept] = svc.get_all_sessions_sqlite(workspace)
+        assert kept["id"] == "b"
+        assert kept["instances"][0]["output"].endswith("new output after the listing")
+
+
+_OTHER_WRITER = """
+import sys
+from ait42_session.faces.service import Service
+from ait42_session.shape.errors import SessionError
+from tests.conftest import make_session
+with Service.open(sys.argv[1], busy_timeout_ms=int(sys.argv[3]), derived=False) as svc:
+    k = 0
+    while sys.stdin.readline():
+        try:
+            svc.create_session_sqlite(sys.argv[2], make_session(
+                f"other{k}", updated="2999-01-01T00:00:00Z"))
+            print("ok", flush=True)
+        except SessionError as exc:
+            print(f"failed: {exc}", flush=True)
+        k += 1
+"""
+
+
+def test_a_big_prune_lets_another_programs_writes_through(db_path: str, workspace: str,
+                                                          capsys: pytest.CaptureFixture[str],
+                                                          ) -> None:
+    """Issue 18, defect 18: pruning 10,000 sessions held the write lock 13 s in one
+    transaction and another program's write failed; prune now moves them in small
+    transactions, each well inside a busy timeout, with progress on stderr."""
+    count = 2500  # the seed and its copies
+    with Service.open(db_path, derived=False) as svc:
+        svc.create_session_sqlite(workspace, make_session(
+            "seed", instances=2, messages=4, updated="2020-01-01T00:00:00Z"))
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    try:  # many old sessions, quickly: copies of the one stored through the service
+        for table, key in (("sessions", "id"), ("instances", "session_id"),
+                           ("chat_messages", "session_id")):
+            cols = [r[1] for r in conn.execute(f"PRAGMA table_xinfo({table})")
+                    if r[6] in (0, 1) and not (table == "sessions" and r[1] == "id")
+                    and r[1] not in (key, "seq")]
+            picked = ", ".join(cols)
+            conn.execute("BEGIN")
+            for k in range(count - 1):
+                conn.execute(f"INSERT INTO {table} ({key}, {picked}) SELECT ?, {picked}"
+                             f" FROM {table} WHERE {key} = 'seed'", (f"old{k}",))
+            conn.execute("COMMIT")
+    finally:
+        conn.close()
+    with Service.open(db_path) as svc:  # search and insights caught up before it starts
+        svc.run(svc.context.derived.run_until_current())
+    writer = subprocess.Popen(
+        [sys.executable, "-c", _OTHER_WRITER, db_path, workspace, "2000"],
+        env=dict(os.environ, PYTHONPATH=f"{ROOT / 'backend'}:{ROOT}"), cwd=ROOT,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert writer.stdin is not None and writer.stdout is not None
+    results: list[str] = []
+    done = threading.Event()
+
+    def keep_writing() -> None:
+        assert writer.stdin is not None and writer.stdout is not None
+        while not done.is_set():
+            writer.stdin.write("go\n")
+            writer.stdin.flush()
+            results.append(writer.stdout.readline().strip())
+
+    try:
+        thread = threading.Thread(target=keep_writing)
+        thread.start()
+        wait_until(lambda: results, "the other program's first write")
+        assert main(["--db", db_path, "prune", "--older-than", "90d"]) == 0
+        during = len(results)
+        wait_until(lambda: len(results) > during + 2, "writes after the prune")
+        done.set()
+        thread.join(30)
+    finally:
+        done.set()
+        writer.stdin.close()
+        writer.wait(30)
+    assert results and all(r == "ok" for r in results), [r for r in results if r != "ok"][:3]
+    printed = capsys.readouterr()
+    assert f"{count} session(s) moved" in printed.out
+    assert f"moved {count}/{count}" in printed.err  # progress, batch by batch
+    with Service.open(db_path, derived=False) as svc:
+        assert svc.get_database_stats()["trashedSessionCount"] == count

@@ -181,8 +181,13 @@ class CatchUp:
     async def stop(self) -> None:
         """End the background task (before the database closes)."""
         task, self._task = self._task, None
-        if task is not None:
+        # Cancel until it ends: Python 3.11's ``wait_for`` swallows a cancellation
+        # that arrives as the awaited event is set (a write's poke just before
+        # closing), and the task then went on polling while ``stop`` waited for ever.
+        while task is not None and not task.done():
             task.cancel()
+            await asyncio.wait({task}, timeout=0.5)
+        if task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 

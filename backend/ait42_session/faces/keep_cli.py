@@ -47,21 +47,45 @@ def parse_age(text: str) -> timedelta:
 
 
 def cmd_prune(args: argparse.Namespace) -> int:
-    """Move sessions not updated for a while to the trash (never destroys)."""
+    """Move sessions not updated for a while to the trash (never destroys).
+
+    Each session is checked again when it is moved: one updated since it was
+    listed (or whose status changed) stays where it is. They move in batches
+    (``trash.PRUNE_BATCH`` per transaction), so other programs can write meanwhile.
+    """
     cutoff = (datetime.now(UTC) - parse_age(args.older_than)).isoformat().replace("+00:00", "Z")
     ws = resolve(args.workspace) if args.workspace else None
     with Service.open(args.db) as svc:
         found = svc.run(svc.db.read(trash.prune_candidates, cutoff, args.status, ws))
-        for path, _hash, sid, updated, task in found:
-            print(f"{'would move' if args.dry_run else 'moved'}  {sid}  {updated}  {path}  "
-                  f"{' '.join(task.split())[:60]}")
         if args.dry_run:
+            for candidate in found:
+                print(_prune_line("would move", candidate))
             print(f"{len(found)} session(s) would move to the trash (dry run: nothing moved)")
             return 0
-        moved = svc.run(svc.db.write(trash.move_all_to_trash, found))
-    print(f"{moved} session(s) moved to the trash; `ait42-session` Trash view or "
+        print(f"moving {len(found)} session(s) to the trash, {trash.PRUNE_BATCH} at a time",
+              file=sys.stderr, flush=True)
+
+        def progress(done: int, total: int) -> None:
+            print(f"\rmoved {done}/{total}", end="", file=sys.stderr, flush=True)
+
+        moved, changed = svc.run(trash.prune(svc.db, found, cutoff, args.status, progress))
+        if found:
+            print(file=sys.stderr)
+    for candidate in moved:
+        print(_prune_line("moved", candidate))
+    for candidate in changed:
+        print(_prune_line("left", candidate))
+    print(f"{len(moved)} session(s) moved to the trash; `ait42-session` Trash view or "
           "restore_session brings them back")
+    if changed:
+        print(f"{len(changed)} session(s) changed since they were listed and were left in "
+              "place")
     return 0
+
+
+def _prune_line(verb: str, candidate: trash.Candidate) -> str:
+    path, _hash, sid, updated, task = candidate
+    return f"{verb}  {sid}  {updated}  {path}  {' '.join(task.split())[:60]}"
 
 
 def cmd_backup(args: argparse.Namespace) -> int:

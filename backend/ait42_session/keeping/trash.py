@@ -14,7 +14,10 @@ work on it.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
+from collections.abc import Callable
 from typing import Any
 
 import aiosqlite
@@ -24,7 +27,7 @@ from ait42_session.shape.errors import ConflictError, NotFoundError
 from ait42_session.shape.models import Session, now_rfc3339, timestamp_key
 from ait42_session.shape.workspace import Workspace
 from ait42_session.store import repository
-from ait42_session.store.db import scalar
+from ait42_session.store.db import Database, scalar
 from ait42_session.store.rows import Json
 
 _TRASH_KEYS = ("workspacePath", "workspaceHash", "sessionId", "task", "type", "status",
@@ -124,17 +127,74 @@ async def prune_candidates(conn: aiosqlite.Connection, older_than: str, status: 
     return [(str(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4])) for r in rows]
 
 
-async def move_all_to_trash(conn: aiosqlite.Connection,
-                            sessions: list[tuple[str, str, str, str, str]]) -> int:
-    """Move the given sessions (from ``prune_candidates``) to the trash; how many moved.
+Candidate = tuple[str, str, str, str, str]  # path, hash, id, updatedAt, task
+# One write transaction of prune moves at most this many sessions, and stops
+# early once it has held the write lock this long: well inside any program's
+# busy timeout (10 s here) however slow the machine. Between two, a pause longer
+# than SQLite's longest busy-handler sleep (100 ms), so a program waiting for the
+# lock gets it rather than polling against the next batch.
+PRUNE_BATCH = 200
+PRUNE_BATCH_SECONDS = 0.25
+PRUNE_PAUSE_SECONDS = 0.15
 
-    A session gone meanwhile (another program deleted it) is passed over.
+
+async def prune(db: Database, sessions: list[Candidate], older_than: str,
+                status: str | None, progress: Callable[[int, int], None] | None = None,
+                batch: int = PRUNE_BATCH) -> tuple[list[Candidate], list[Candidate]]:
+    """Move ``sessions`` to the trash in small write transactions (``batch`` sessions,
+    or ``PRUNE_BATCH_SECONDS``), so other programs' writes go through between them;
+    ``progress(done, total)`` after each. Each is re-checked as it is moved
+    (``move_unchanged_to_trash``). Returns (moved, changed).
     """
-    moved = 0
-    for path, ws_hash, session_id, _updated, _task in sessions:
-        if await scalar(conn, "SELECT 1 FROM sessions WHERE id = ? AND workspace_hash = ?",
-                        (session_id, ws_hash)) is None:
+    moved: list[Candidate] = []
+    changed: list[Candidate] = []
+    done = 0
+    while done < len(sessions):
+        took, left, seen = await db.write(move_unchanged_to_trash,
+                                          sessions[done:done + batch], older_than, status,
+                                          PRUNE_BATCH_SECONDS)
+        moved += took
+        changed += left
+        done += seen
+        if progress is not None:
+            progress(done, len(sessions))
+        if done < len(sessions):
+            await asyncio.sleep(PRUNE_PAUSE_SECONDS)
+    return moved, changed
+
+
+async def move_unchanged_to_trash(conn: aiosqlite.Connection, sessions: list[Candidate],
+                                  older_than: str, status: str | None,
+                                  budget_seconds: float | None = None,
+                                  ) -> tuple[list[Candidate], list[Candidate], int]:
+    """Move the given sessions (from ``prune_candidates``) to the trash, each only if it
+    still is as it was read: the same ``updatedAt``, still older than ``older_than``
+    and of ``status``. Checked in the caller's write transaction, so nothing written
+    since the candidates were read goes to the trash. Stops early (at least one
+    done) once ``budget_seconds`` have passed. Returns (moved, changed, how many
+    of ``sessions`` were looked at); a session gone meanwhile (another program
+    deleted it) is in neither list.
+    """
+    key = timestamp_key(older_than)
+    moved: list[Candidate] = []
+    changed: list[Candidate] = []
+    start = time.monotonic()
+    seen = 0
+    for found in sessions:
+        if seen and budget_seconds is not None and time.monotonic() - start > budget_seconds:
+            break
+        seen += 1
+        path, ws_hash, session_id, updated, _task = found
+        rows = list(await conn.execute_fetchall(
+            "SELECT updated_at, updated_key, status FROM sessions"
+            " WHERE id = ? AND workspace_hash = ?", (session_id, ws_hash)))
+        if not rows:
+            continue
+        now_updated, now_key, now_status = rows[0]
+        if now_updated != updated or not now_key < key or (
+                status is not None and now_status != status):
+            changed.append(found)
             continue
         await repository.delete_session(conn, Workspace(path=path, hash=ws_hash), session_id)
-        moved += 1
-    return moved
+        moved.append(found)
+    return moved, changed, seen

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import os
 import re
 import sqlite3
@@ -111,6 +112,32 @@ def _finish(partial: Path, dest: Path) -> None:
     os.replace(partial, dest)
 
 
+def _destination_failed(exc: BaseException, dest: Path) -> FileError | None:
+    """A failure of writing the backup ``dest`` as an error naming it (and, when its
+    disk is full, that disk's folder, which need not be the database's); None for
+    a failure of reading the database, which the caller reports as usual."""
+    if isinstance(exc, OSError):
+        if exc.errno == errno.ENOSPC:
+            return _full(dest, str(exc))
+        return FileError(f"cannot write the backup {dest}: {exc}")
+    if not isinstance(exc, sqlite3.Error):
+        return None
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    if name == "SQLITE_FULL":
+        return _full(dest, str(exc))
+    if name.startswith(("SQLITE_CANTOPEN", "SQLITE_READONLY")) or (
+            name.startswith("SQLITE_IOERR") and "READ" not in name):
+        return FileError(f"cannot write the backup {dest} ({exc}); check that its folder "
+                         f"{dest.parent} exists and can be written")
+    return None
+
+
+def _full(dest: Path, text: str) -> FileError:
+    return FileError(f"the disk holding {dest.parent} is full ({text}); the backup {dest.name} "
+                     "was not written (the database is unchanged): free some space there "
+                     "or choose another folder")
+
+
 def refuse_own_files(db_path: str, dest: Path, what: str) -> None:
     """Refuse ``dest`` when it is the database, its ``-wal``/``-shm``/``-journal``,
     or a file of its backups folder: writing there would replace live data or a
@@ -158,17 +185,24 @@ async def create(db: Database, path: str | None, reason: str = "manual",
     partial = dest.with_name(dest.name + ".partial")
 
     async def copy(conn: aiosqlite.Connection) -> None:
-        target = sqlite3.connect(partial, isolation_level=None, check_same_thread=False)
         try:
-            await conn.backup(target)  # every page in one step: one snapshot
-        finally:
-            target.close()
+            target = sqlite3.connect(partial, isolation_level=None, check_same_thread=False)
+            try:
+                await conn.backup(target)  # every page in one step: one snapshot
+            finally:
+                target.close()
+        except sqlite3.Error as exc:  # the destination's, or else the database's failure
+            failed = _destination_failed(exc, dest)
+            if failed is None:
+                raise
+            raise failed from exc
 
     try:
         await db.read_one(copy)
         await asyncio.to_thread(_finish, partial, dest)
-    except OSError as exc:
-        raise FileError(f"cannot write the backup {dest}: {exc}") from exc
+    except (OSError, sqlite3.Error) as exc:
+        raise _destination_failed(exc, dest) or FileError(
+            f"cannot write the backup {dest}: {exc}") from exc
     finally:
         with contextlib.suppress(OSError):
             os.remove(partial)
@@ -212,9 +246,11 @@ def before_migration(conn: sqlite3.Connection, db_path: str,
         finally:
             target.close()
         _finish(partial, dest)
-    except OSError as exc:
-        raise FileError(f"cannot write the backup {dest} taken before migrating: "
-                        f"{exc}") from exc
+    except (OSError, sqlite3.Error) as exc:
+        failed = _destination_failed(exc, dest)
+        if failed is None:
+            raise
+        raise FileError(f"{failed} (taken before migrating)") from exc
     finally:
         with contextlib.suppress(OSError):
             os.remove(partial)

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import os
 import sqlite3
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -38,6 +39,7 @@ Op = Callable[Concatenate[aiosqlite.Connection, P], Awaitable[T]]
 BUSY_TIMEOUT_MS = 10_000  # how long a write waits for another program's lock
 READERS = 4
 _HEADER = b"SQLite format 3\x00"
+_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6  # result codes a backup step reports
 
 _PRAGMAS = (
     "PRAGMA synchronous = NORMAL",
@@ -60,10 +62,7 @@ def translate(exc: sqlite3.Error, path: str) -> SessionError:
     if name.startswith("SQLITE_CONSTRAINT") or isinstance(exc, sqlite3.IntegrityError):
         return ValidationError(f"the database refused the value ({text})")
     if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
-        return DatabaseError(
-            f"the database {path} stayed locked by another program past the busy timeout; "
-            "close other ait42 windows or tools using it and retry"
-        )
+        return locked(path)
     if name == "SQLITE_FULL":
         return DatabaseError(
             f"the disk holding {path} is full (database or disk is full); "
@@ -82,6 +81,25 @@ def translate(exc: sqlite3.Error, path: str) -> SessionError:
     if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN")):
         return _unwritable(path, text)
     return DatabaseError(f"database error on {path}: {text}")
+
+
+def locked(path: str) -> DatabaseError:
+    return DatabaseError(
+        f"the database {path} stayed locked by another program past the busy timeout; "
+        "close other ait42 windows or tools using it and retry"
+    )
+
+
+class _GaveUp(Exception):
+    """A backup step into the database found it locked past the busy timeout."""
+
+
+def _give_up_when_busy(status: int, remaining: int, total: int) -> None:
+    """The backup's progress callback: SQLite's backup loop in Python retries a busy
+    step for ever (sleeping between tries); each step has already waited the busy
+    timeout in the destination's busy handler, so one busy step is the end."""
+    if status in (_SQLITE_BUSY, _SQLITE_LOCKED):
+        raise _GaveUp
 
 
 def _unwritable(path: str, text: str) -> DatabaseError:
@@ -143,8 +161,10 @@ class Database:
     """The open database: a writer connection, a pool of readers, applied migrations."""
 
     def __init__(self, path: str, writer: aiosqlite.Connection,
-                 readers: list[aiosqlite.Connection]) -> None:
+                 readers: list[aiosqlite.Connection],
+                 busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
         self.path = path
+        self.busy_timeout_ms = busy_timeout_ms
         self._writer = writer
         self._write_lock = asyncio.Lock()
         self._readers = readers
@@ -196,7 +216,7 @@ class Database:
             for conn in opened:
                 await conn.close()
             raise
-        return cls(shown, opened[0], opened[1:])
+        return cls(shown, opened[0], opened[1:], busy_timeout_ms)
 
     @property
     def closed(self) -> bool:
@@ -281,6 +301,9 @@ class Database:
         one, never a file swapped under an open connection, and no connection
         needs reopening. Pending migrations are then applied to the restored
         data, as on open. The caller checks ``source`` first (``backups``).
+
+        Like every write it gives up at the busy timeout when another program
+        holds the lock (``DATABASE``), with nothing changed.
         """
         self._check_open()
         async with self._write_lock:
@@ -289,14 +312,24 @@ class Database:
                 raise FileError(f"the backup {source} is gone (moved or deleted); "
                                 "nothing was changed")
             async with _errors(self.path):
-                src = await aiosqlite.connect(f"file:{quote(source)}?mode=ro", uri=True)
+                size = int(await scalar(self._writer, "PRAGMA page_size"))
+                copy = await asyncio.to_thread(_with_page_size, source, size, self.path)
                 try:
-                    await src.backup(self._writer)
+                    src = await aiosqlite.connect(f"file:{quote(copy or source)}?mode=ro",
+                                                  uri=True)
+                    try:
+                        await src.backup(self._writer, progress=_give_up_when_busy)
+                    except _GaveUp:
+                        raise locked(self.path) from None
+                    finally:
+                        await src.close()
                 finally:
-                    await src.close()
+                    if copy is not None:
+                        with contextlib.suppress(OSError):
+                            os.remove(copy)
                 if self.path != ":memory:":
                     keeper = await asyncio.to_thread(_migrate, self.path, False,
-                                                     migrations.load(), BUSY_TIMEOUT_MS)
+                                                     migrations.load(), self.busy_timeout_ms)
                     keeper.close()
                 self.generation += 1
 
@@ -316,6 +349,39 @@ class Database:
                     await reader.close()
             self._idle.put_nowait(None)
             await self._writer.close()
+
+
+def _with_page_size(source: str, size: int, db_path: str) -> str | None:
+    """A copy of ``source`` with pages of ``size`` bytes, beside the database, when
+    its own differ (None when they agree): SQLite's backup API cannot copy pages
+    of another size into a WAL database ("readonly database"). The copy is taken
+    with the backup API into a new file (which takes the source's page size),
+    then rebuilt by ``VACUUM`` with the wanted one (``VACUUM INTO`` fails on
+    tables with generated columns); the caller removes it."""
+    conn = sqlite3.connect(f"file:{quote(source)}?mode=ro", uri=True, isolation_level=None)
+    try:
+        if int(conn.execute("PRAGMA page_size").fetchone()[0]) == size:
+            return None
+        folder = tempfile.gettempdir() if db_path == ":memory:" else os.path.dirname(db_path)
+        fd, copy = tempfile.mkstemp(prefix=".restore-", suffix=".partial", dir=folder)
+        os.close(fd)
+        try:
+            target = sqlite3.connect(copy, isolation_level=None)
+            try:
+                conn.backup(target)
+                target.execute("PRAGMA journal_mode = DELETE")
+                target.execute(f"PRAGMA page_size = {int(size)}")
+                target.execute("VACUUM")
+            finally:
+                target.close()
+        except BaseException:
+            for leftover in (copy, copy + "-journal"):
+                with contextlib.suppress(OSError):
+                    os.remove(leftover)
+            raise
+        return copy
+    finally:
+        conn.close()
 
 
 async def _connect(target: str, uri: bool, busy_timeout_ms: int) -> aiosqlite.Connection:
