@@ -40,10 +40,12 @@ def test_the_search_benchmark_runs_every_query_and_both_write_paths(
                               "--big-output-kb", "8", "--writes", "3", "--reps", "1",
                               "--dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert out.count("\n| `") == 20  # every query, with grep's time beside it
+    assert out.count("\n| `") == 20  # every query, with raw FTS5's and grep's time beside it
     assert "search p50" in out and "grep p50" in out and "bytes per character" in out
-    for kind in ("create", "update", "status", "chat"):
-        assert f"3 x {kind}:" in out
+    assert "| command / raw FTS5" in out and "| grep / command" in out
+    assert "sessions/s" in out and "MB of text/s" in out
+    for kind in search_bench.WRITE_KINDS:
+        assert f"| 3 x {kind} |" in out
 
 
 @pytest.mark.window
