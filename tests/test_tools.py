@@ -17,7 +17,8 @@ def test_the_tight_loop_benchmark_runs_and_the_stores_agree(
     table = capsys.readouterr().out
     for op in bench.OPERATIONS:
         assert table.count(op) >= 2, table
-    assert "bridge/floor" in table and "legacy/bridge" in table
+    assert "bridge/floor" in table and "legacy/bridge" in table and "bridge/off" in table
+    assert "+catch-up" in table and "derived off" in table
 
 
 def test_the_import_benchmark_counts_everything_and_measures_memory(
