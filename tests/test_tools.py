@@ -31,6 +31,9 @@ def test_the_import_benchmark_counts_everything_and_measures_memory(
     memory, _ = decoder.raw_decode(out[end:].lstrip())
     assert timing["ok"] and timing["verified"] == 200 and timing["sessions"] == 200
     assert timing["importSeconds"] > 0 and timing["rawExecutemanyPerFileSeconds"] > 0
+    assert timing["importDerivedOffSeconds"] > 0 and timing["importJsonSeconds"] > 0
+    assert timing["importWithoutSavepointSeconds"] > 0 and timing["catchUpSeconds"] > 0
+    assert "| store / raw |" in out and "| import-json / raw |" in out
     assert memory["ok"] and memory["largestFileBytes"] >= 1_000_000
     assert memory["verified"] == memory["sessions"] > 0 and memory["peakRssBytes"] > 0
 
