@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tools import bench, import_bench, search_bench, window_bench
+from tools import bench, catchup_bench, import_bench, search_bench, window_bench
 
 
 def test_the_tight_loop_benchmark_runs_and_the_stores_agree(
@@ -50,6 +50,18 @@ def test_the_search_benchmark_runs_every_query_and_both_write_paths(
     assert "sessions/s" in out and "MB of text/s" in out
     for kind in search_bench.WRITE_KINDS:
         assert f"| 3 x {kind} |" in out
+
+
+def test_the_catch_up_benchmark_measures_lag_idle_cpu_and_appends(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert catchup_bench.main(["--sessions", "12", "--bursts", "2", "--burst", "20",
+                               "--idle-seconds", "0.2", "--appends", "4", "--json"]) == 0
+    out = capsys.readouterr().out
+    figures, _ = json.JSONDecoder().raw_decode(out)
+    assert figures["lag"]["bursts"] == 2 and figures["lag"]["lagP95"] > 0
+    assert figures["lag"]["idleCpuPercent"] >= 0
+    assert figures["streaming"]["appendMs"] > 0 and figures["streaming"]["updateMs"] > 0
+    assert "| update / append |" in out and "| idle CPU over" in out
 
 
 @pytest.mark.window
