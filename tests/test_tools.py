@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tools import bench, catchup_bench, import_bench, search_bench, window_bench
+from tools import bench, catchup_bench, import_bench, insights_bench, search_bench, window_bench
 
 
 def test_the_tight_loop_benchmark_runs_and_the_stores_agree(
@@ -62,6 +62,16 @@ def test_the_catch_up_benchmark_measures_lag_idle_cpu_and_appends(
     assert figures["lag"]["idleCpuPercent"] >= 0
     assert figures["streaming"]["appendMs"] > 0 and figures["streaming"]["updateMs"] > 0
     assert "| update / append |" in out and "| idle CPU over" in out
+
+
+@pytest.mark.parametrize("light", [False, True])
+def test_the_insights_benchmark_compares_both_ways_and_they_agree(
+        capsys: pytest.CaptureFixture[str], light: bool) -> None:
+    assert insights_bench.main(["--sessions", "60", "--repeat", "1"]
+                               + (["--light"] if light else [])) == 0
+    out = capsys.readouterr().out
+    assert "| Python / get_insights |" in out and "| answers equal | True (pending 0) |" in out
+    assert ("light: 1-4 instances" in out) == light
 
 
 @pytest.mark.window
