@@ -12,11 +12,12 @@ the change log), and the same history as the shell's legacy JSON files. Then:
   MB of text/s;
 - 20 varied queries (rare, mid and common words, phrases, prefixes, OR,
   exclusion, Japanese, identifiers, a path, an agent name, a unique token),
-  each run ``--reps`` times, interleaved with the same query two other ways:
+  each run ``--reps`` times, interleaved with the same query three other ways:
   the ``search_sessions`` command (page of 50 with excerpts); raw FTS5 running
   the command's ranking rule (the same MATCH, the newest ``search.WINDOW``
   matches by rowid, bm25 with ``search._WEIGHTS``, ``LIMIT 50``, nothing else:
-  ``RAW_RANKED``); and ``grep -rnF`` of what a person would grep for over the
+  ``RAW_RANKED``); the command with its excerpts left out (where its time
+  goes); and ``grep -rnF`` of what a person would grep for over the
   JSON files (its output read through a pipe: GNU grep stops at the first
   match when it writes to /dev/null). Issue 16's goals: the command's p50
   within 2x of raw FTS5; at least 100x faster than grep at p50, 50x at p95;
@@ -44,7 +45,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from ait42_session import migrations, search
+from ait42_session import migrations, search, search_excerpt
 from ait42_session.workspace import legacy_hash
 
 from .search_corpus import AGENTS, Corpus, make_corpus
@@ -229,7 +230,8 @@ def time_searches(db_path: Path, legacy: Path | None, qs: list[tuple[str, str]],
     from ait42_session import search_text
     from ait42_session.service import Service
 
-    times: dict[str, dict[str, list[float]]] = {"command": {}, "raw": {}, "grep": {}}
+    times: dict[str, dict[str, list[float]]] = {"command": {}, "bare": {}, "raw": {},
+                                                "grep": {}}
     hits: dict[str, int] = {}
     raw = sqlite3.connect(db_path)
     raw.execute("PRAGMA cache_size = -16000")  # as the command's readers have
@@ -247,10 +249,20 @@ def time_searches(db_path: Path, legacy: Path | None, qs: list[tuple[str, str]],
             def raw_fts(q: str) -> None:
                 raw.execute(RAW_RANKED, (matches[q],)).fetchall()
 
+            def bare(q: str) -> None:
+                """The command with its excerpts left out: where its time goes."""
+                excerpts = search_excerpt.matches
+                search_excerpt.matches = _no_excerpts  # type: ignore[assignment]
+                try:
+                    command(q)
+                finally:
+                    search_excerpt.matches = excerpts
+
             for rep in range(reps):
                 for n, (q, g) in enumerate(qs):
                     variants: list[tuple[str, Callable[[], object]]] = [
-                        ("command", lambda q=q: command(q))]  # type: ignore[misc]
+                        ("command", lambda q=q: command(q)),  # type: ignore[misc]
+                        ("bare", lambda q=q: bare(q))]  # type: ignore[misc]
                     if matches[q] is not None:  # a query of exclusions only has none
                         variants.append(("raw", lambda q=q: raw_fts(q)))  # type: ignore[misc]
                     if legacy is not None and rep < grep_reps:
@@ -263,6 +275,11 @@ def time_searches(db_path: Path, legacy: Path | None, qs: list[tuple[str, str]],
         finally:
             raw.close()
     return times, hits
+
+
+async def _no_excerpts(_conn: Any, hits: list[tuple[str, int, str]],
+                       _query: Any) -> dict[str, list[Any]]:
+    return {sid: [] for sid, _d, _t in hits}
 
 
 def pct(values: list[float], p: float) -> float:
@@ -398,20 +415,21 @@ def main(argv: list[str] | None = None) -> int:
     say(f"caught up in {index_build:.1f} s; index {index_bytes / 1e6:.0f} MB,"
         f" database {total / 1e6:.0f} MB; timing the queries ...")
     times, hits = time_searches(db_path, legacy, qs, args.reps, args.grep_reps)
-    fts, raw, grep = times["command"], times["raw"], times["grep"]
+    fts, raw, grep, bare = times["command"], times["raw"], times["grep"], times["bare"]
     legacy_bytes = sum(p.stat().st_size for p in legacy.iterdir()) if legacy else 0
     print(f"\n{args.sessions} sessions, {chars / 1e6:.0f} M characters of text"
           f" ({tbytes / 1e6:.0f} MB), legacy JSON {legacy_bytes / 1e6:.0f} MB;"
           f" {args.reps} runs of each query, interleaved")
-    print("| query | hits (page) | command ms (median) | raw FTS5 ms | command/raw"
-          " | grep -rnF ms | grep pattern |")
-    print("|---|---:|---:|---:|---:|---:|---|")
+    print("| query | hits (page) | command ms (median) | without excerpts ms | raw FTS5 ms"
+          " | command/raw | grep -rnF ms | grep pattern |")
+    print("|---|---:|---:|---:|---:|---:|---:|---|")
     for q, g in qs:
         cm = statistics.median(fts[q]) * 1000
         gm = f"{statistics.median(grep[q]) * 1000:.0f}" if q in grep else "-"
         rm = f"{statistics.median(raw[q]) * 1000:.1f}" if q in raw else "-"
         ratio = f"{cm / (statistics.median(raw[q]) * 1000):.1f}x" if q in raw else "-"
-        print(f"| `{q}` | {hits[q]} | {cm:.1f} | {rm} | {ratio} | {gm} | `{g}` |")
+        bm = statistics.median(bare[q]) * 1000
+        print(f"| `{q}` | {hits[q]} | {cm:.1f} | {bm:.1f} | {rm} | {ratio} | {gm} | `{g}` |")
     all_fts = [v * 1000 for q, _g in qs for v in fts[q]]
     all_raw = [v * 1000 for q, _g in qs for v in raw.get(q, [])]
     # the same queries on both sides of a ratio: raw FTS5 has no exclusions-only query
@@ -420,11 +438,17 @@ def main(argv: list[str] | None = None) -> int:
     print("| figure | p50 ms | p95 ms | goal |")
     print("|---|---:|---:|---|")
     print(f"| search_sessions (command) | {pct(all_fts, .5):.1f} | {pct(all_fts, .95):.1f} | |")
+    all_bare = [v * 1000 for q, _g in qs for v in bare[q]]
+    print(f"| the command without excerpts | {pct(all_bare, .5):.1f} | {pct(all_bare, .95):.1f}"
+          " | |")
     print(f"| raw FTS5, same ranking rule ({len(raw)} queries) | {pct(all_raw, .5):.1f}"
           f" | {pct(all_raw, .95):.1f} | |")
     print(f"| command / raw FTS5 (same {len(raw)} queries) |"
           f" {pct(with_raw, .5) / pct(all_raw, .5):.2f}x"
           f" | {pct(with_raw, .95) / pct(all_raw, .95):.2f}x | p50 <= 2x |")
+    bare_raw = [v * 1000 for q, _g in qs if q in raw for v in bare[q]]
+    print(f"| without excerpts / raw FTS5 | {pct(bare_raw, .5) / pct(all_raw, .5):.2f}x"
+          f" | {pct(bare_raw, .95) / pct(all_raw, .95):.2f}x | |")
     if grep:
         all_grep = [v * 1000 for q, _g in qs for v in grep[q]]
         print(f"| grep -rnF | {pct(all_grep, .5):.0f} | {pct(all_grep, .95):.0f} | |")
