@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tools import bench, import_bench, search_bench, window_bench
+from tools import bench, catchup_bench, import_bench, insights_bench, search_bench, window_bench
 
 
 def test_the_tight_loop_benchmark_runs_and_the_stores_agree(
@@ -17,7 +17,8 @@ def test_the_tight_loop_benchmark_runs_and_the_stores_agree(
     table = capsys.readouterr().out
     for op in bench.OPERATIONS:
         assert table.count(op) >= 2, table
-    assert "bridge/floor" in table and "legacy/bridge" in table
+    assert "bridge/floor" in table and "legacy/bridge" in table and "bridge/off" in table
+    assert "+catch-up" in table and "derived off" in table
 
 
 def test_the_import_benchmark_counts_everything_and_measures_memory(
@@ -30,6 +31,9 @@ def test_the_import_benchmark_counts_everything_and_measures_memory(
     memory, _ = decoder.raw_decode(out[end:].lstrip())
     assert timing["ok"] and timing["verified"] == 200 and timing["sessions"] == 200
     assert timing["importSeconds"] > 0 and timing["rawExecutemanyPerFileSeconds"] > 0
+    assert timing["importDerivedOffSeconds"] > 0 and timing["importJsonSeconds"] > 0
+    assert timing["importWithoutSavepointSeconds"] > 0 and timing["catchUpSeconds"] > 0
+    assert "| store / raw |" in out and "| import-json / raw |" in out
     assert memory["ok"] and memory["largestFileBytes"] >= 1_000_000
     assert memory["verified"] == memory["sessions"] > 0 and memory["peakRssBytes"] > 0
 
@@ -40,10 +44,34 @@ def test_the_search_benchmark_runs_every_query_and_both_write_paths(
                               "--big-output-kb", "8", "--writes", "3", "--reps", "1",
                               "--dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert out.count("\n| `") == 20  # every query, with grep's time beside it
+    assert out.count("\n| `") == 20  # every query, with raw FTS5's and grep's time beside it
     assert "search p50" in out and "grep p50" in out and "bytes per character" in out
-    for kind in ("create", "update", "status", "chat"):
-        assert f"3 x {kind}:" in out
+    assert "| command / raw FTS5" in out and "| grep / command" in out
+    assert "sessions/s" in out and "MB of text/s" in out
+    for kind in search_bench.WRITE_KINDS:
+        assert f"| 3 x {kind} |" in out
+
+
+def test_the_catch_up_benchmark_measures_lag_idle_cpu_and_appends(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert catchup_bench.main(["--sessions", "12", "--bursts", "2", "--burst", "20",
+                               "--idle-seconds", "0.2", "--appends", "4", "--json"]) == 0
+    out = capsys.readouterr().out
+    figures, _ = json.JSONDecoder().raw_decode(out)
+    assert figures["lag"]["bursts"] == 2 and figures["lag"]["lagP95"] > 0
+    assert figures["lag"]["idleCpuPercent"] >= 0
+    assert figures["streaming"]["appendMs"] > 0 and figures["streaming"]["updateMs"] > 0
+    assert "| update / append |" in out and "| idle CPU over" in out
+
+
+@pytest.mark.parametrize("light", [False, True])
+def test_the_insights_benchmark_compares_both_ways_and_they_agree(
+        capsys: pytest.CaptureFixture[str], light: bool) -> None:
+    assert insights_bench.main(["--sessions", "60", "--repeat", "1"]
+                               + (["--light"] if light else [])) == 0
+    out = capsys.readouterr().out
+    assert "| Python / get_insights |" in out and "| answers equal | True (pending 0) |" in out
+    assert ("light: 1-4 instances" in out) == light
 
 
 @pytest.mark.window

@@ -3,14 +3,22 @@
     python -m tools.import_bench [--sessions 10000 --files 50 --repeat 3]
                                  [--big-mb 200] [--skip-memory] [--skip-time]
 
-1. Time: a generated folder (10,000 sessions, 30,000 instances, 100,000
-   messages in 50 files by default) imported through the store's service, as
-   the page and the command line do it (``start_import``, polled), against raw
-   ``executemany`` of the same rows prepared beforehand (untimed), in two
-   forms: one transaction per file, as the importer must (a bad file must not
-   undo the others), and one transaction for everything. Medians of
-   ``--repeat`` runs, each into a new database; the issue's goal is the import
-   within 3x of the per-file floor.
+1. Time (issue 16's figures): a generated folder (10,000 sessions, 30,000
+   instances, 100,000 messages in 50 files by default; the issue-4 shape) five
+   ways, once each per repetition in a rotating order, each into a new
+   database: stored and proved through the service as the page and the command
+   line do it (``start_import``, polled; the catch-up of derived data waits
+   while an import stores); the same with ``Service.open(db, derived=False)``;
+   the same without ``SAVEPOINT import_batch`` around each batch
+   (``writing._refused`` replaced by a plain call: does the savepoint still
+   cost anything now that no per-row derived trigger fires?); the whole
+   ``ait42-session import-json --no-backup`` until it returns (stored,
+   proved, and every session searchable: the catch-up run to the log's end),
+   which also gives the catch-up's rate; and the floor: parsing and validating
+   the files as the importer does, then ``executemany`` of the rows into plain
+   tables (the schema, every trigger dropped), one transaction per file.
+   Medians of ``--repeat``; goals: store within 1.3x of derived=False and 2x
+   of the floor, import-json within 3x of the floor.
 2. Memory: one large generated file (``--big-mb``) imported by
    ``ait42-session import-json`` in a process of its own; its peak resident
    memory (``VmHWM``) against the file's size (goal: within 3x), next to
@@ -21,16 +29,22 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from ait42_session.faces import cli
 from ait42_session.faces.service import Service
+from ait42_session.legacy.importer import writing
 from ait42_session.legacy.json_files import list_files
 from ait42_session.shape.models import Session
 from ait42_session.shape.workspace import legacy_hash
@@ -38,26 +52,16 @@ from ait42_session.store import migrations
 from ait42_session.store.rows import INSERT_INSTANCE, INSERT_MESSAGE, INSERT_SESSION, import_rows
 from tests.legacy_sample import legacy_session, write_legacy_folder
 
+from . import search_bench
+
 Json = dict[str, Any]
 
 
-def raw_executemany(db_path: str, folder: Path, *, per_file: bool) -> float:
-    """The floor: the same rows inserted with plain ``executemany`` on one sqlite3 connection."""
-    per: list[tuple[list[Any], list[Any], list[Any], list[Any]]] = []
-    for path in list_files(folder):
-        s_rows: list[Any] = []
-        i_rows: list[Any] = []
-        m_rows: list[Any] = []
-        for raw in json.loads(path.read_text(encoding="utf-8")):
-            srow, irows, mrows = import_rows(path.stem, Session.model_validate(raw))
-            s_rows.append(srow)
-            i_rows.extend(irows)
-            m_rows.extend(mrows)
-        ws = [(path.stem, None, "2025-01-01T00:00:00Z", "2025-01-01T00:00:00Z")]
-        per.append((ws, s_rows, i_rows, m_rows))
-    if not per_file and per:  # one batch: every table's rows together
-        per = [([w for p in per for w in p[0]], [r for p in per for r in p[1]],
-                [r for p in per for r in p[2]], [r for p in per for r in p[3]])]
+def raw_executemany(db_path: str, folder: Path) -> float:
+    """The floor: parse and validate each file as the importer does (``json``,
+    the ``Session`` model, ``import_rows``), then plain ``executemany`` of its
+    rows into plain tables (the project's schema with every trigger dropped),
+    one transaction per file. Parsing is timed: it is work the import must do."""
     conn = sqlite3.connect(db_path, isolation_level=None)
     try:
         conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
@@ -65,10 +69,22 @@ def raw_executemany(db_path: str, folder: Path, *, per_file: bool) -> float:
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
         migrations.apply_pending(conn, migrations.load())
+        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'"
+                                    ).fetchall():
+            conn.execute(f"DROP TRIGGER {name}")
         started = time.perf_counter()
-        for ws_rows, s_rows, i_rows, m_rows in per:
+        for path in list_files(folder):
+            s_rows: list[Any] = []
+            i_rows: list[Any] = []
+            m_rows: list[Any] = []
+            for raw in json.loads(path.read_text(encoding="utf-8")):
+                srow, irows, mrows = import_rows(path.stem, Session.model_validate(raw))
+                s_rows.append(srow)
+                i_rows.extend(irows)
+                m_rows.extend(mrows)
             conn.execute("BEGIN IMMEDIATE")
-            conn.executemany("INSERT INTO workspaces VALUES (?, ?, ?, ?)", ws_rows)
+            conn.execute("INSERT INTO workspaces VALUES (?, ?, ?, ?)",
+                         (path.stem, None, "2025-01-01T00:00:00Z", "2025-01-01T00:00:00Z"))
             conn.executemany(INSERT_SESSION, s_rows)
             conn.executemany(INSERT_INSTANCE, i_rows)
             conn.executemany(INSERT_MESSAGE, m_rows)
@@ -80,53 +96,133 @@ def raw_executemany(db_path: str, folder: Path, *, per_file: bool) -> float:
 
 def import_once(svc: Service, folder: Path) -> Json:
     job = svc.start_import(str(folder), {"noBackup": True})["jobId"]
-    deadline = time.monotonic() + 600
+    deadline = time.monotonic() + 1800
     while (status := svc.get_import_status(job))["state"] == "running":
         if time.monotonic() > deadline:
-            raise SystemExit("the benchmark import did not finish in 10 minutes")
-        time.sleep(0.02)
+            raise SystemExit("the benchmark import did not finish in 30 minutes")
+        time.sleep(0.01)
     if status["state"] != "done":
         raise SystemExit(f"the benchmark import failed: {status.get('error')}")
     summary: Json = status["summary"]
     return summary
 
 
+async def _plain(conn: Any, fn: Callable[[], Awaitable[None]]) -> str | None:
+    """``writing._refused`` without its savepoint (the A/B of issue 16): the batch
+    written plainly; the benchmark's files have no row the database refuses."""
+    await fn()
+    return None
+
+
+def store(db: str, folder: Path, *, derived: bool = True, savepoint: bool = True) -> float:
+    """Seconds to store and prove the folder through ``Service`` (``start_import``
+    polled, as the page does; the catch-up waits while an import stores)."""
+    original = writing._refused
+    with Service.open(db, derived=derived) as svc:
+        if not savepoint:
+            writing._refused = _plain
+        try:
+            started = time.perf_counter()
+            summary = import_once(svc, folder)
+            elapsed = time.perf_counter() - started
+        finally:
+            writing._refused = original
+    if not (summary["ok"] and summary["verified"] == summary["totals"]["written"]["sessions"]):
+        raise SystemExit(f"the benchmark import did not prove its sessions: {summary}")
+    return elapsed
+
+
+def whole_import_json(db: str, folder: Path) -> tuple[float, Json]:
+    """``ait42-session import-json DIR --no-backup --json`` in this process until
+    it returns (stored, proved, and the catch-up run to the log's end: every
+    session searchable); seconds and its summary."""
+    out, err = io.StringIO(), io.StringIO()
+    started = time.perf_counter()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(["--db", db, "import-json", str(folder), "--no-backup", "--json"])
+    elapsed = time.perf_counter() - started
+    if code != 0:
+        raise SystemExit(f"import-json failed ({code}): {err.getvalue()[-2000:]}")
+    summary: Json = json.loads(out.getvalue())
+    return elapsed, summary
+
+
 def median(values: list[float]) -> float:
-    return round(sorted(values)[len(values) // 2], 3)
+    return round(statistics.median(values), 3)
+
+
+VARIANTS = ("raw", "store", "store derived=False", "store without savepoint", "import-json")
 
 
 def bench_time(tmp: Path, sessions: int, files: int, repeat: int) -> Json:
+    """Every variant once per repetition, in a rotating order, each into a new
+    database; medians."""
     folder = tmp / "sessions"
     write_legacy_folder(folder, sessions=sessions, files=files, instances=3, messages=10)
     size = sum(p.stat().st_size for p in folder.iterdir())
-    raw, one, imported = [], [], []
-    rerun = 0.0
+    got: dict[str, list[float]] = {v: [] for v in VARIANTS}
+    indexing: list[float] = []
     summary: Json = {}
+    tbytes = 0
     for rep in range(max(1, repeat)):
-        raw.append(raw_executemany(str(tmp / f"raw{rep}.db"), folder, per_file=True))
-        one.append(raw_executemany(str(tmp / f"one{rep}.db"), folder, per_file=False))
-        with Service.open(str(tmp / f"import{rep}.db")) as svc:
-            started = time.perf_counter()
-            summary = import_once(svc, folder)
-            imported.append(time.perf_counter() - started)
-            if rep == 0:
-                started = time.perf_counter()
-                again = import_once(svc, folder)
-                rerun = time.perf_counter() - started
-                assert again["totals"]["unchanged"]["sessions"] == sessions, again["totals"]
-        for name in (f"raw{rep}.db", f"one{rep}.db", f"import{rep}.db"):
+        shift = rep % len(VARIANTS)
+        for k, variant in enumerate(VARIANTS[shift:] + VARIANTS[:shift]):
+            db = str(tmp / f"v{k}-{rep}.db")
+            if variant == "raw":
+                got[variant].append(raw_executemany(db, folder))
+            elif variant == "import-json":
+                seconds, summary = whole_import_json(db, folder)
+                got[variant].append(seconds)
+                indexing.append(summary["indexing"]["seconds"])
+                if not tbytes:
+                    tbytes = search_bench.text_bytes(Path(db))
+            else:
+                got[variant].append(store(db, folder, derived=variant != "store derived=False",
+                                          savepoint=variant != "store without savepoint"))
             for suffix in ("", "-wal", "-shm"):
-                Path(tmp, name + suffix).unlink(missing_ok=True)
+                Path(db + suffix).unlink(missing_ok=True)
     t = summary["totals"]["written"]
-    raw_m, one_m, import_m = median(raw), median(one), median(imported)
+    m = {v: median(got[v]) for v in VARIANTS}
+    idx = median(indexing)
     return {"sessions": t["sessions"], "instances": t["instances"], "messages": t["messages"],
-            "files": summary["files"]["imported"], "bytes": size, "repeat": len(imported),
-            "importSeconds": import_m, "rawExecutemanyPerFileSeconds": raw_m,
-            "rawOneTransactionSeconds": one_m,
-            "ratioToPerFile": round(import_m / raw_m, 2) if raw_m else None,
-            "ratioToOneTransaction": round(import_m / one_m, 2) if one_m else None,
-            "rerunSeconds": round(rerun, 3), "verified": summary["verified"],
-            "ok": summary["ok"]}
+            "files": summary["files"]["imported"], "bytes": size, "textBytes": tbytes,
+            "repeat": len(indexing),
+            "importSeconds": m["store"], "importDerivedOffSeconds": m["store derived=False"],
+            "importWithoutSavepointSeconds": m["store without savepoint"],
+            "rawExecutemanyPerFileSeconds": m["raw"], "importJsonSeconds": m["import-json"],
+            "catchUpSeconds": idx,
+            "catchUpSessionsPerSecond": round(t["sessions"] / idx) if idx else None,
+            "catchUpTextMBPerSecond": round(tbytes / 1e6 / idx, 2) if idx else None,
+            "ratioToDerivedOff": round(m["store"] / m["store derived=False"], 2),
+            "ratioToRaw": round(m["store"] / m["raw"], 2),
+            "importJsonRatioToRaw": round(m["import-json"] / m["raw"], 2),
+            "savepointRatio": round(m["store"] / m["store without savepoint"], 3),
+            "runs": {v: [round(x, 3) for x in got[v]] for v in VARIANTS},
+            "verified": summary["verified"], "ok": summary["ok"]}
+
+
+def table(t: Json) -> str:
+    """Issue 16's import figures as a table."""
+    rows = [
+        ("store + prove (catch-up paused)", f"{t['importSeconds']:.2f} s", ""),
+        ("store + prove, derived=False", f"{t['importDerivedOffSeconds']:.2f} s", ""),
+        ("store + prove without SAVEPOINT import_batch",
+         f"{t['importWithoutSavepointSeconds']:.2f} s", ""),
+        ("parse + executemany, plain tables", f"{t['rawExecutemanyPerFileSeconds']:.2f} s", ""),
+        ("import-json until searchable", f"{t['importJsonSeconds']:.2f} s", ""),
+        ("store / derived=False", f"{t['ratioToDerivedOff']:.2f}x", "<= 1.3x"),
+        ("store / raw", f"{t['ratioToRaw']:.2f}x", "<= 2x"),
+        ("import-json / raw", f"{t['importJsonRatioToRaw']:.2f}x", "<= 3x"),
+        ("store with / without savepoint", f"{t['savepointRatio']:.3f}x", "~1 (<= 1.05x)"),
+        ("catch-up after import", f"{t['catchUpSeconds']:.2f} s: "
+         f"{t['catchUpSessionsPerSecond']} sessions/s, {t['catchUpTextMBPerSecond']} MB of"
+         " text/s", ""),
+    ]
+    lines = [f"import of {t['sessions']:,} sessions ({t['bytes'] / 1e6:.0f} MB of JSON, "
+             f"{t['files']} files), medians of {t['repeat']} interleaved runs",
+             "| figure | measured | goal |", "|---|---:|---|"]
+    lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    return "\n".join(lines)
 
 
 def write_big_file(folder: Path, megabytes: int) -> Path:
@@ -211,6 +307,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_memory:
             out["memory"] = bench_memory(Path(tmp), args.big_mb)
             print(json.dumps(out["memory"], indent=2), flush=True)
+    if "time" in out:
+        print(table(out["time"]))
     return 0
 
 

@@ -199,14 +199,16 @@ class CatchUp:
         async with self._lock:
             total = await self._db.read_one(pending)
             while limit is None or done < limit:
-                took = await self._db.write(step, BATCH if limit is None
-                                            else min(BATCH, limit - done))
+                asked = BATCH if limit is None else min(BATCH, limit - done)
+                took = await self._db.write(step, asked)
                 if not took:
                     break
                 done += took
                 total = max(total, done)
                 if progress is not None:
                     progress(done, total)
+                if took < asked:  # the log's end, as of that transaction: no empty
+                    break  # one more (later writes poke the background or a read)
         return done
 
     async def before_read(self) -> int:
