@@ -20,7 +20,6 @@ from what is derived and says how many sessions are ``pending``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import Callable
@@ -168,6 +167,7 @@ class CatchUp:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._seen = -1  # the log's newest number when this process last caught up
+        self._stopping = False
 
     def start(self) -> None:
         """Start the background task (on the loop's thread)."""
@@ -179,17 +179,14 @@ class CatchUp:
         self._wake.set()
 
     async def stop(self) -> None:
-        """End the background task (before the database closes)."""
+        """End the background task (before the database closes), between two
+        batches: it is never cancelled inside a write transaction, whose COMMIT
+        or ROLLBACK would then race the cancellation on the connection's thread."""
         task, self._task = self._task, None
-        # Cancel until it ends: Python 3.11's ``wait_for`` swallows a cancellation
-        # that arrives as the awaited event is set (a write's poke just before
-        # closing), and the task then went on polling while ``stop`` waited for ever.
-        while task is not None and not task.done():
-            task.cancel()
-            await asyncio.wait({task}, timeout=0.5)
+        self._stopping = True
+        self._wake.set()
         if task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await task
 
     async def run_until_current(self, limit: int | None = None,
                                 progress: Callable[[int, int], None] | None = None) -> int:
@@ -198,7 +195,7 @@ class CatchUp:
         done = 0
         async with self._lock:
             total = await self._db.read_one(pending)
-            while limit is None or done < limit:
+            while (limit is None or done < limit) and not self._stopping:
                 asked = BATCH if limit is None else min(BATCH, limit - done)
                 took = await self._db.write(step, asked)
                 if not took:
@@ -224,8 +221,9 @@ class CatchUp:
         return int(waiting)
 
     async def _run(self) -> None:
-        """Catch up after local writes (debounced) and other programs' (polled)."""
-        while True:
+        """Catch up after local writes (debounced) and other programs' (polled),
+        until ``stop``."""
+        while not self._stopping:
             try:
                 try:
                     await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
@@ -234,16 +232,14 @@ class CatchUp:
                     newest = await self._db.read_one(_newest)
                     if newest == self._seen:
                         continue
-                if self._paused():
+                if self._stopping or self._paused():
                     continue
                 self._wake.clear()
                 newest = await self._db.read_one(_newest)
                 await self.run_until_current()
                 self._seen = newest
-            except asyncio.CancelledError:
-                raise
             except Exception:
-                if self._db.closed:
+                if self._db.closed or self._stopping:
                     return
                 log.exception("catch-up of derived data failed; retrying shortly")
                 await asyncio.sleep(POLL_SECONDS)
