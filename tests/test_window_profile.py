@@ -16,7 +16,7 @@ pytest.importorskip("PyQt6.QtWebEngineWidgets")
 
 _SCRIPT = r"""
 import sys
-from ait42_session import app
+from ait42_session.faces import app
 from ait42_session.faces.bridge import Bridge
 app.load_qt()
 bridge = Bridge.open(sys.argv[1])

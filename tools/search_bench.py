@@ -279,8 +279,8 @@ def time_searches(db_path: Path, legacy: Path | None, qs: list[tuple[str, str]],
 
 
 async def _no_excerpts(_conn: Any, hits: list[tuple[str, int, str]],
-                       _query: Any) -> dict[str, list[Any]]:
-    return {sid: [] for sid, _d, _t in hits}
+                       _query: Any) -> dict[str, search_excerpt.Matches]:
+    return {sid: search_excerpt.Matches() for sid, _d, _t in hits}
 
 
 def pct(values: list[float], p: float) -> float:
