@@ -129,8 +129,10 @@ export class TrashView {
     if (!ok) return;
     await withButton($('trash-purge'), async () => {
       try {
-        // Exactly the copies shown and named (not a copy trashed since, under one of their ids).
-        const done = await call('purge_trash', { workspacePath: this.scope(), sessionIds: null, trashIds: items.map((t) => t.trashId) },
+        // Exactly the copies shown and named (not a copy trashed since, under one of their ids);
+        // their ids too, so a trashId SQLite gave again to another session is refused.
+        const ids = [...new Set(items.map((t) => t.sessionId))];
+        const done = await call('purge_trash', { workspacePath: this.scope(), sessionIds: ids, trashIds: items.map((t) => t.trashId) },
           'purging the trash');
         toast(`Purged ${done.purged} session${done.purged === 1 ? '' : 's'}`);
       } catch {
