@@ -50,8 +50,8 @@ def test_delete_moves_to_trash_and_restore_gives_back_the_same(db_path: str,
         assert after["trashedSessionCount"] == 1
         [entry] = svc.list_trash(workspace)
         assert entry["sessionId"] == "s1" and entry["workspacePath"] == workspace
-        assert set(entry) == {"workspacePath", "workspaceHash", "sessionId", "task", "type",
-                              "status", "deletedAt"}
+        assert set(entry) == {"trashId", "workspacePath", "workspaceHash", "sessionId", "task",
+                              "type", "status", "deletedAt"}
         assert svc.list_trash(None) == [entry]
         assert svc.restore_session(workspace, "s1") == stored
         assert svc.get_session_sqlite(workspace, "s1") == stored
@@ -72,6 +72,125 @@ def test_the_id_is_free_again_and_restore_then_conflicts(db_path: str, workspace
         assert [e["task"] for e in svc.list_trash(workspace)] == ["new", "old"]
         assert svc.restore_session(workspace, "s1")["task"] == "new"  # the newest copy
         assert [e["task"] for e in svc.list_trash(workspace)] == ["old"]
+
+
+def _two_copies(svc: Service, workspace: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One id trashed twice, at different times: (older copy, newer copy) as listed."""
+    older = make_session("dup", task="older task", instances=1)
+    older["instances"][0]["output"] = "older output"
+    svc.create_session_sqlite(workspace, older)
+    older_stored = svc.get_session_sqlite(workspace, "dup")
+    svc.delete_session_sqlite(workspace, "dup")
+    newer = make_session("dup", task="newer task", instances=1)
+    newer["instances"][0]["output"] = "newer output"
+    svc.create_session_sqlite(workspace, newer)
+    newer_stored = svc.get_session_sqlite(workspace, "dup")
+    svc.delete_session_sqlite(workspace, "dup")
+    return older_stored, newer_stored
+
+
+def _trash_rows(db_path: str) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(db_path) as conn:
+        return conn.execute("SELECT seq, session_id, task, session FROM trash ORDER BY seq"
+                            ).fetchall()
+
+
+def test_each_trashed_copy_of_a_reused_id_has_its_own_trash_id(db_path: str,
+                                                               workspace: str) -> None:
+    """Defect 15: the older copy of a reused id can be restored, by its trashId."""
+    with Service.open(db_path) as svc:
+        older, newer = _two_copies(svc, workspace)
+        listed = svc.list_trash(workspace)
+        assert [e["task"] for e in listed] == ["newer task", "older task"]
+        new_id, old_id = (e["trashId"] for e in listed)
+        assert isinstance(old_id, int) and isinstance(new_id, int) and old_id != new_id
+        assert svc.list_trash(None) == listed
+        restored = svc.restore_session(workspace, "dup", old_id)
+        assert restored == older  # exactly that copy, its task and output
+        assert restored["instances"][0]["output"] == "older output"
+        assert svc.get_session_sqlite(workspace, "dup") == older
+        [left] = svc.list_trash(workspace)
+        assert left["trashId"] == new_id and left["task"] == "newer task"
+        svc.delete_session_sqlite(workspace, "dup")  # the restored one goes back
+        assert len(svc.list_trash(workspace)) == 2
+        back = {e["task"]: e["trashId"] for e in svc.list_trash(workspace)}
+        assert svc.restore_session(workspace, "dup", back["newer task"]) == newer
+
+
+def test_purge_one_copy_by_trash_id_leaves_the_other(db_path: str, workspace: str) -> None:
+    with Service.open(db_path) as svc:
+        _older, newer = _two_copies(svc, workspace)
+        new_id, old_id = (e["trashId"] for e in svc.list_trash(workspace))
+        assert svc.purge_trash(workspace, None, [old_id]) == {"purged": 1}
+        assert [e["trashId"] for e in svc.list_trash(None)] == [new_id]
+        assert svc.list_backups()[0]["reason"] == "purge"
+        assert svc.restore_session(workspace, "dup") == newer
+        # the contract's two-argument call still purges every copy of the id
+        svc.delete_session_sqlite(workspace, "dup")
+        svc.create_session_sqlite(workspace, make_session("dup"))
+        svc.delete_session_sqlite(workspace, "dup")
+        assert len(svc.list_trash(workspace)) == 2
+        assert svc.purge_trash(workspace, ["dup"]) == {"purged": 2}
+        assert svc.list_trash(None) == []
+
+
+def test_a_trash_id_of_another_workspace_or_unknown_is_not_found_and_changes_nothing(
+        db_path: str, workspace: str, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    with Service.open(db_path) as svc:
+        _two_copies(svc, workspace)
+        svc.create_session_sqlite(str(other), make_session("dup", task="other ws"))
+        svc.delete_session_sqlite(str(other), "dup")
+        svc.create_session_sqlite(str(other), make_session("x", task="x"))
+        svc.delete_session_sqlite(str(other), "x")
+        [other_x, other_dup] = svc.list_trash(str(other))
+        new_id, old_id = (e["trashId"] for e in svc.list_trash(workspace))
+        unknown = max(e["trashId"] for e in svc.list_trash(None)) + 100
+        before_rows = _trash_rows(db_path)
+        before_trash = svc.list_trash(None)
+        stats = svc.get_database_stats()
+        refused: list[tuple[str, tuple[Any, ...]]] = [
+            ("restore_session", (workspace, "dup", other_dup["trashId"])),  # another workspace
+            ("restore_session", (str(other), "dup", old_id)),
+            ("restore_session", (workspace, "dup", unknown)),
+            ("restore_session", (workspace, "x", old_id)),  # a copy of another session
+            ("purge_trash", (workspace, None, [old_id, other_x["trashId"]])),
+            ("purge_trash", (workspace, None, [unknown])),
+            ("purge_trash", (None, None, [new_id, unknown])),
+            ("purge_trash", (None, ["x"], [old_id])),
+        ]
+        for name, args in refused:
+            with pytest.raises(NotFoundError, match="trash"):
+                getattr(svc, name)(*args)
+        for bad in ((workspace, "dup", "1"), (workspace, "dup", 0), (workspace, "dup", True),
+                    (workspace, "dup", 1.5)):
+            with pytest.raises(ValidationError):
+                svc.restore_session(*bad)
+        for bad_ids in (["1"], [0], [True], 5):
+            with pytest.raises(ValidationError):
+                svc.purge_trash(workspace, None, bad_ids)
+        assert _trash_rows(db_path) == before_rows  # nothing changed
+        assert svc.list_trash(None) == before_trash
+        assert svc.get_database_stats()["sessionCount"] == stats["sessionCount"]
+        assert svc.list_backups() == []  # a refused purge takes no backup either
+        with pytest.raises(NotFoundError):
+            svc.get_session_sqlite(workspace, "dup")
+
+
+def test_restore_by_trash_id_in_dual_mode_writes_the_json_file_too(
+        db_path: str, workspace: str, sessions_dir: Path) -> None:
+    with Service.open(db_path, sessions_dir=sessions_dir) as svc:
+        svc.set_storage_mode("dual")
+        svc.create_session(workspace, make_session("dup", task="older task"))
+        svc.delete_session(workspace, "dup")
+        svc.create_session(workspace, make_session("dup", task="newer task"))
+        svc.delete_session(workspace, "dup")
+        _new_id, old_id = (e["trashId"] for e in svc.list_trash(workspace))
+        assert svc.restore_session(workspace, "dup", old_id)["task"] == "older task"
+        [file] = sessions_dir.glob("*.json")
+        assert [s["task"] for s in json.loads(file.read_text("utf-8"))] == ["older task"]
+        assert [e["task"] for e in svc.list_trash(workspace)] == ["newer task"]
 
 
 def test_restore_and_purge_refusals(db_path: str, workspace: str, tmp_path: Path) -> None:

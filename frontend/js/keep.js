@@ -40,8 +40,11 @@ export class TrashView {
     $('trash-all').addEventListener('change', () => this.load());
     $('trash-purge').addEventListener('click', () => this.purge());
     $('trash-body').addEventListener('click', (event) => {
-      const button = event.target instanceof Element ? event.target.closest('button[data-restore]') : null;
-      if (button) this.restore(Number(button.dataset.restore), button);
+      const target = event.target instanceof Element ? event.target : null;
+      const restore = target ? target.closest('button[data-restore]') : null;
+      if (restore) this.restore(Number(restore.dataset.restore), restore);
+      const purge = target ? target.closest('button[data-purge]') : null;
+      if (purge) this.purgeOne(Number(purge.dataset.purge), purge);
     });
   }
 
@@ -60,13 +63,17 @@ export class TrashView {
   }
 
   render() {
-    setChildren($('trash-body'), this.items.map((t, k) => el('tr', { dataset: { sessionId: t.sessionId } },
+    // One row per trashed copy: an id deleted, reused and deleted again is two rows,
+    // and each row's buttons act on its own copy (its trashId).
+    setChildren($('trash-body'), this.items.map((t, k) => el('tr', { dataset: { sessionId: t.sessionId, trashId: String(t.trashId) } },
       el('td', { text: t.task }),
       el('td', { text: t.type }),
       el('td', { text: t.status }),
       el('td', { text: relativeTime(t.deletedAt), attrs: { title: formatDateTime(t.deletedAt) } }),
       el('td', { class: 'mono small', text: t.workspacePath || t.workspaceHash }),
-      el('td', {}, el('button', { class: 'btn', attrs: { type: 'button' }, dataset: { restore: k }, text: 'Restore' })))));
+      el('td', { class: 'row-actions' },
+        el('button', { class: 'btn', attrs: { type: 'button' }, dataset: { restore: k }, text: 'Restore' }),
+        el('button', { class: 'btn btn-ghost', attrs: { type: 'button', title: 'Delete this copy for good' }, dataset: { purge: k }, text: 'Delete for good…' })))));
     $('trash-empty').hidden = this.items.length > 0;
     $('trash-purge').disabled = this.items.length === 0;
   }
@@ -76,12 +83,34 @@ export class TrashView {
     if (!t) return;
     await withButton(button, async () => {
       try {
-        await call('restore_session', { workspacePath: t.workspacePath, sessionId: t.sessionId },
+        await call('restore_session', { workspacePath: t.workspacePath, sessionId: t.sessionId, trashId: t.trashId },
           'restoring the session');
         toast(`Restored “${t.task}”`);
         this.onRestored(t);
       } catch {
         /* the banner says why (CONFLICT: a live session has the id) */
+      }
+      await this.load();
+    });
+  }
+
+  /** Destroy this row's copy alone, after asking. */
+  async purgeOne(k, button) {
+    const t = this.items[k];
+    if (!t) return;
+    const ok = await confirmDialog({
+      title: 'Delete this session for good?',
+      text: `“${t.task}” (deleted ${formatDateTime(t.deletedAt)}) will be destroyed with its instances and chat. A backup of the database is taken first; nothing else can bring it back.`,
+      confirm: 'Delete for good',
+    });
+    if (!ok) return;
+    await withButton(button, async () => {
+      try {
+        await call('purge_trash', { workspacePath: t.workspacePath, sessionIds: [t.sessionId], trashIds: [t.trashId] },
+          'deleting the session for good');
+        toast(`Deleted “${t.task}” for good`);
+      } catch {
+        /* shown in the banner */
       }
       await this.load();
     });
@@ -100,8 +129,11 @@ export class TrashView {
     if (!ok) return;
     await withButton($('trash-purge'), async () => {
       try {
+        // Exactly the copies shown and named (not a copy trashed since, under one of their ids);
+        // their ids too, so a trashId SQLite gave again to another session is refused.
         const ids = [...new Set(items.map((t) => t.sessionId))];
-        const done = await call('purge_trash', { workspacePath: this.scope(), sessionIds: ids }, 'purging the trash');
+        const done = await call('purge_trash', { workspacePath: this.scope(), sessionIds: ids, trashIds: items.map((t) => t.trashId) },
+          'purging the trash');
         toast(`Purged ${done.purged} session${done.purged === 1 ? '' : 's'}`);
       } catch {
         /* shown in the banner */

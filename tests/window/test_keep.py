@@ -120,6 +120,44 @@ def test_trash_view_restores_and_purges_after_naming_what_goes(
     check.purge_trash(ws, None)
 
 
+def _row_gone(trash_id: int) -> str:
+    return f"!document.querySelector('#trash-body tr[data-trash-id=\"{trash_id}\"]')"
+
+
+def test_trash_rows_of_a_reused_id_restore_and_delete_their_own_copy(
+        page: RemotePage, window_data: WindowData, check: Bridge) -> None:
+    """Defect 15: one id trashed twice is two rows; each row's buttons act on its copy."""
+    ws = window_data.workspace
+    for task in ("Older copy", "Newer copy"):
+        check.create_session_sqlite(ws, _session("k-dup", "debate", "completed", task))
+        check.delete_session_sqlite(ws, "k-dup")
+    newer, older = (t for t in check.list_trash(ws) if t["sessionId"] == "k-dup")
+    page.click("#tab-trash")
+    page.wait_for("document.getElementById('view-trash').dataset.loaded === 'true'")
+    page.wait_idle()
+    rows = page.attr_list('#trash-body tr[data-session-id="k-dup"]', "data-trash-id")
+    assert rows == [str(newer["trashId"]), str(older["trashId"])]
+    page.click(f'#trash-body tr[data-trash-id="{older["trashId"]}"] button[data-restore]')
+    page.wait_for(_row_gone(older["trashId"]))
+    page.wait_idle()
+    assert check.get_session_sqlite(ws, "k-dup")["task"] == "Older copy"  # the row's own copy
+    assert [t["trashId"] for t in check.list_trash(ws) if t["sessionId"] == "k-dup"] == [
+        newer["trashId"]]
+    check.delete_session_sqlite(ws, "k-dup")  # a third copy: Delete for good must spare it
+    page.run("await window.ait42.showView('trash');")
+    page.wait_idle()
+    page.click(f'#trash-body tr[data-trash-id="{newer["trashId"]}"] button[data-purge]')
+    page.wait_for("document.getElementById('confirm-dialog').open")
+    assert "Newer copy" in (page.text("#confirm-text") or "")
+    page.click("#confirm-ok")
+    page.wait_for(_row_gone(newer["trashId"]))
+    page.wait_idle()
+    [left] = [t for t in check.list_trash(ws) if t["sessionId"] == "k-dup"]
+    assert left["task"] == "Older copy" and left["trashId"] not in (newer["trashId"],
+                                                                   older["trashId"])
+    check.purge_trash(ws, ["k-dup"])
+
+
 def test_archive_button_and_the_archived_filter(page: RemotePage, window_data: WindowData,
                                                 check: Bridge) -> None:
     ws = window_data.workspace

@@ -32,6 +32,8 @@ def _path(value: object) -> str:
 
 AnyWorkspace = Annotated[Workspace | None, BeforeValidator(_any_workspace)]
 SessionIds = Annotated[list[a.Text] | None, Field(max_length=100_000)]
+TrashId = Annotated[int, Strict(), Field(ge=1)]
+TrashIds = Annotated[list[TrashId] | None, Field(max_length=100_000)]
 FilePath = Annotated[str, BeforeValidator(_path)]
 OptionalFilePath = Annotated[str | None, BeforeValidator(lambda v: v if v is None else _path(v))]
 Flag = Annotated[bool, Strict()]
@@ -77,23 +79,26 @@ async def list_trash(ctx: Context, workspace_path: AnyWorkspace) -> list[Json]:
 
 
 async def restore_session(ctx: Context, workspace_path: a.WorkspaceArg,
-                          session_id: a.Text) -> Json:
-    """Bring the newest trashed copy back whole; CONFLICT when a live session has the id."""
+                          session_id: a.Text, trash_id: TrashId | None = None) -> Json:
+    """Bring a trashed copy back whole: the one ``trash_id`` names (from ``list_trash``;
+    absent or null: the newest); CONFLICT when a live session has the id."""
     if await ctx.storage.mode() == "dual":  # the JSON file too, in one transaction
-        return await ctx.storage.dual.restore_session(workspace_path, session_id)
-    return await ctx.db.write(trash.restore_session, workspace_path, session_id)
+        return await ctx.storage.dual.restore_session(workspace_path, session_id, trash_id)
+    return await ctx.db.write(trash.restore_session, workspace_path, session_id, trash_id)
 
 
 async def purge_trash(ctx: Context, workspace_path: AnyWorkspace,
-                      session_ids: SessionIds) -> Json:
-    """Destroy trashed sessions for good (nulls: everything); backs up first; ``{purged}``."""
+                      session_ids: SessionIds, trash_ids: TrashIds = None) -> Json:
+    """Destroy trashed sessions for good (nulls: everything); ``trash_ids`` (absent or
+    null: every copy) names single copies, NOT_FOUND unless all are there; backs up
+    first; ``{purged}``."""
     async with ctx.db.writing() as conn:
-        if await trash.count_purgeable(conn, workspace_path, session_ids) == 0:
+        if await trash.count_purgeable(conn, workspace_path, session_ids, trash_ids) == 0:
             return {"purged": 0}
         # Taken on a reader while this transaction holds the write lock: the
         # backup has exactly what is about to be purged.
         await backups.before(ctx.db, "purge")
-        return await trash.purge(conn, workspace_path, session_ids)
+        return await trash.purge(conn, workspace_path, session_ids, trash_ids)
 
 
 # -- backups -------------------------------------------------------------------------

@@ -167,15 +167,17 @@ class CommandMethods:
         """Trashed sessions of the workspace (null: every workspace), newest first."""
         return cast('list[Json]', self.call('list_trash', workspace_path))
 
-    def restore_session(self, workspace_path: Any, session_id: Any) -> Json:
-        """Bring the newest trashed copy back whole; CONFLICT when a live session has
+    def restore_session(self, workspace_path: Any, session_id: Any, trash_id: Any = None) -> Json:
+        """Bring a trashed copy back whole: the one ``trash_id`` names (from
+        ``list_trash``; absent or null: the newest); CONFLICT when a live session has
         the id."""
-        return cast('Json', self.call('restore_session', workspace_path, session_id))
+        return cast('Json', self.call('restore_session', workspace_path, session_id, trash_id))
 
-    def purge_trash(self, workspace_path: Any, session_ids: Any) -> Json:
-        """Destroy trashed sessions for good (nulls: everything); backs up first;
-        ``{purged}``."""
-        return cast('Json', self.call('purge_trash', workspace_path, session_ids))
+    def purge_trash(self, workspace_path: Any, session_ids: Any, trash_ids: Any = None) -> Json:
+        """Destroy trashed sessions for good (nulls: everything); ``trash_ids`` (absent
+        or null: every copy) names single copies, NOT_FOUND unless all are there; backs
+        up first; ``{purged}``."""
+        return cast('Json', self.call('purge_trash', workspace_path, session_ids, trash_ids))
 
     def create_backup(self, path: Any) -> Json:
         """A consistent copy of the whole database; ``{path, sizeBytes, createdAt}``."""

@@ -30,26 +30,37 @@ from ait42_session.store import repository
 from ait42_session.store.db import Database, scalar
 from ait42_session.store.rows import Json
 
-_TRASH_KEYS = ("workspacePath", "workspaceHash", "sessionId", "task", "type", "status",
-               "deletedAt")
+_TRASH_KEYS = ("trashId", "workspacePath", "workspaceHash", "sessionId", "task", "type",
+               "status", "deletedAt")
 
 
 async def list_trash(conn: aiosqlite.Connection, ws: Workspace | None) -> list[Json]:
-    """Trashed sessions (of one workspace, or all), newest first."""
+    """Trashed sessions (of one workspace, or all), newest first. Each copy carries its
+    ``trashId`` (the trash row's seq): several copies of one id may be here (defect 15)."""
     where, params = ("WHERE workspace_hash = ?", (ws.hash,)) if ws else ("", ())
     rows = await conn.execute_fetchall(
-        "SELECT workspace_path, workspace_hash, session_id, task, type, status, deleted_at"
-        f" FROM trash {where} ORDER BY seq DESC", params)
+        "SELECT seq, workspace_path, workspace_hash, session_id, task, type, status,"
+        f" deleted_at FROM trash {where} ORDER BY seq DESC", params)
     return [dict(zip(_TRASH_KEYS, row, strict=True)) for row in rows]
 
 
-async def restore_session(conn: aiosqlite.Connection, ws: Workspace, session_id: str) -> Json:
-    """Bring the newest trashed copy of the session back whole; CONFLICT when the id is taken."""
-    rows = list(await conn.execute_fetchall(
-        "SELECT seq, session FROM trash WHERE workspace_hash = ? AND session_id = ?"
-        " ORDER BY seq DESC LIMIT 1", (ws.hash, session_id)))
+async def restore_session(conn: aiosqlite.Connection, ws: Workspace, session_id: str,
+                          trash_id: int | None = None) -> Json:
+    """Bring a trashed copy of the session back whole: the one ``trash_id`` names (a copy
+    of this session in this workspace's trash), else the newest; CONFLICT when the id
+    is taken."""
+    if trash_id is None:
+        rows = list(await conn.execute_fetchall(
+            "SELECT seq, session FROM trash WHERE workspace_hash = ? AND session_id = ?"
+            " ORDER BY seq DESC LIMIT 1", (ws.hash, session_id)))
+    else:
+        rows = list(await conn.execute_fetchall(
+            "SELECT seq, session FROM trash WHERE seq = ? AND workspace_hash = ?"
+            " AND session_id = ?", (trash_id, ws.hash, session_id)))
     if not rows:
-        raise NotFoundError(f"no session {session_id!r} in the trash of workspace {ws.path}")
+        copy = "" if trash_id is None else f" (trashId {trash_id})"
+        raise NotFoundError(
+            f"no session {session_id!r}{copy} in the trash of workspace {ws.path}")
     seq, text = rows[0]
     owner = await scalar(
         conn, "SELECT coalesce(w.path, s.workspace_hash) FROM sessions s"
@@ -65,22 +76,37 @@ async def restore_session(conn: aiosqlite.Connection, ws: Workspace, session_id:
 
 
 async def count_purgeable(conn: aiosqlite.Connection, ws: Workspace | None,
-                          session_ids: list[str] | None) -> int:
-    """How many trashed copies ``purge`` would destroy."""
-    where, params = _purge_where(ws, session_ids)
+                          session_ids: list[str] | None,
+                          trash_ids: list[int] | None = None) -> int:
+    """How many trashed copies ``purge`` would destroy. With ``trash_ids``, every one of
+    them must name a copy the other filters (workspace, ids) also select: NOT_FOUND
+    otherwise, before anything is destroyed."""
+    where, params = _purge_where(ws, session_ids, trash_ids)
+    if trash_ids is not None:
+        found = {int(r[0]) for r in await conn.execute_fetchall(
+            f"SELECT seq FROM trash{where}", params)}
+        missing = sorted(set(trash_ids) - found)
+        if missing:
+            scope = "the trash" if ws is None else f"the trash of workspace {ws.path}"
+            ids = "" if session_ids is None else " among the given session ids"
+            raise NotFoundError(
+                f"no trashId {', '.join(map(str, missing[:10]))}"
+                f"{' ...' if len(missing) > 10 else ''} in {scope}{ids}")
+        return len(found)
     return int(await scalar(conn, f"SELECT count(*) FROM trash{where}", params) or 0)
 
 
 async def purge(conn: aiosqlite.Connection, ws: Workspace | None,
-                session_ids: list[str] | None) -> Json:
-    """Destroy trashed copies: of one workspace or all, these ids or all; ``{purged}``."""
-    where, params = _purge_where(ws, session_ids)
+                session_ids: list[str] | None, trash_ids: list[int] | None = None) -> Json:
+    """Destroy trashed copies: of one workspace or all, these ids or all, these copies
+    (``trash_ids``) or all; ``{purged}``."""
+    where, params = _purge_where(ws, session_ids, trash_ids)
     cur = await conn.execute(f"DELETE FROM trash{where}", params)
     return {"purged": cur.rowcount}
 
 
 def _purge_where(ws: Workspace | None, session_ids: list[str] | None,
-                 ) -> tuple[str, tuple[Any, ...]]:
+                 trash_ids: list[int] | None = None) -> tuple[str, tuple[Any, ...]]:
     parts: list[str] = []
     params: list[Any] = []
     if ws is not None:
@@ -89,6 +115,9 @@ def _purge_where(ws: Workspace | None, session_ids: list[str] | None,
     if session_ids is not None:
         parts.append("session_id IN (SELECT value FROM json_each(?))")
         params.append(json.dumps(session_ids))
+    if trash_ids is not None:
+        parts.append("seq IN (SELECT value FROM json_each(?))")
+        params.append(json.dumps(trash_ids))
     return (" WHERE " + " AND ".join(parts) if parts else ""), tuple(params)
 
 

@@ -274,11 +274,12 @@ class DualWriteStore:
                                        r["updatedAt"] if r else None))
         return length[-1]
 
-    async def restore_session(self, ws: Workspace, session_id: str) -> Json:
+    async def restore_session(self, ws: Workspace, session_id: str,
+                              trash_id: int | None = None) -> Json:
         """A restore from the trash, put back in the JSON file too (defect 9)."""
         return await self._write(
             "restore_session", ws, session_id,
-            lambda c: trash.restore_session(c, ws, session_id),
+            lambda c: trash.restore_session(c, ws, session_id, trash_id),
             lambda r: op_put(ws, models.validate(Session, r, "restored session")),
             json_alone=False)
 
