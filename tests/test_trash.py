@@ -134,6 +134,23 @@ def test_purge_one_copy_by_trash_id_leaves_the_other(db_path: str, workspace: st
         assert svc.list_trash(None) == []
 
 
+def test_a_trash_id_is_never_given_to_another_copy(db_path: str, workspace: str) -> None:
+    """The newest copy's number, once it is restored, is not handed to the next copy
+    trashed (migration 12): a trashId held by a page means that copy or nothing."""
+    with Service.open(db_path) as svc:
+        svc.create_session_sqlite(workspace, make_session("a", task="first"))
+        svc.delete_session_sqlite(workspace, "a")
+        [first] = svc.list_trash(workspace)
+        svc.restore_session(workspace, "a", first["trashId"])
+        svc.create_session_sqlite(workspace, make_session("b", task="second"))
+        svc.delete_session_sqlite(workspace, "b")
+        [second] = svc.list_trash(workspace)
+        assert second["trashId"] > first["trashId"]
+        with pytest.raises(NotFoundError):
+            svc.purge_trash(workspace, None, [first["trashId"]])
+        assert [e["sessionId"] for e in svc.list_trash(workspace)] == ["b"]
+
+
 def test_a_trash_id_of_another_workspace_or_unknown_is_not_found_and_changes_nothing(
         db_path: str, workspace: str, tmp_path: Path) -> None:
     other = tmp_path / "other"
