@@ -1,6 +1,6 @@
 // The sessions board: one column per status, one card per session summary, loaded a
 // page at a time through list_session_summaries (no agent output, no chat bodies).
-import { el, setChildren, relativeTime, formatDateTime, formatDuration, formatNumber } from './dom.js';
+import { $, el, setChildren, relativeTime, formatDateTime, formatDuration, formatNumber } from './dom.js';
 import { call, withButton } from './feedback.js';
 import { invoke } from './invoke.js';
 import { prefs } from './prefs.js';
@@ -11,8 +11,6 @@ export { columnOf, roundLabel };
 
 export const STATUSES = ['running', 'completed', 'failed', 'paused'];
 const STATUS_LABELS = { running: 'Running', completed: 'Completed', failed: 'Failed', paused: 'Paused' };
-
-const $ = (id) => document.getElementById(id);
 
 export class Board {
   constructor({ getWorkspace, onOpen }) {

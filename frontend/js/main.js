@@ -1,7 +1,7 @@
 // Wires the page together: workspace picker, board, session detail, database panel,
 // import & storage.
 import { whenReady } from './invoke.js';
-import { installLinkGuard } from './dom.js';
+import { $, installLinkGuard } from './dom.js';
 import { installGlobalErrorHandlers, showError, busyCount } from './feedback.js';
 import { prefs } from './prefs.js';
 import { Board } from './board.js';
@@ -16,8 +16,6 @@ import { SearchView } from './search.js';
 import { TrashView, BackupsPanel } from './keep.js';
 import { Welcome } from './welcome.js';
 import { suggestStorageMode } from './storage_suggest.js';
-
-const $ = (id) => document.getElementById(id);
 
 function applyTheme(theme) {
   if (theme === 'light' || theme === 'dark') document.documentElement.dataset.theme = theme;
