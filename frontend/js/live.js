@@ -37,6 +37,7 @@ export async function follow({ onChanges, onReset }) {
     }
     const first = liveState.token === null;
     liveState.token = answer.token;
+    document.documentElement.dataset.liveToken = String(answer.token);
     try {
       if (answer.reset) await onReset();
       else if (!first && answer.changes.length) await onChanges(answer.changes);

@@ -25,7 +25,12 @@ function applyTheme(theme) {
 
 const app = {
   view: 'board',
-  workspace: null,
+  // The chosen workspace lives on the page (<html data-workspace>), where tests read it.
+  get workspace() { return document.documentElement.dataset.workspace || null; },
+  set workspace(path) {
+    if (path) document.documentElement.dataset.workspace = path;
+    else delete document.documentElement.dataset.workspace;
+  },
   ready: false,
   // Wall-clock times (Date.now()) of the start-up steps, for the window benchmark.
   timings: { pageStart: Math.round(performance.timeOrigin) },

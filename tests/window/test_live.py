@@ -41,7 +41,7 @@ def board(page: RemotePage, window_data: WindowData) -> Iterator[RemotePage]:
     """The board of the other workspace, with its own live sessions cleaned up after."""
     page.run(f"window.ait42.chooseWorkspace({json.dumps(window_data.other_workspace)});")
     page.wait_idle()
-    page.wait_for("window.ait42.live.token !== null")
+    page.wait_for("document.documentElement.dataset.liveToken !== undefined")
     yield page
     with Bridge.open(window_data.db) as bridge:
         for s in bridge.get_all_sessions_sqlite(window_data.other_workspace):
