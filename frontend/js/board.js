@@ -1,6 +1,6 @@
 // The sessions board: one column per status, one card per session summary, loaded a
 // page at a time through list_session_summaries (no agent output, no chat bodies).
-import { el, setChildren, relativeTime, formatDateTime, formatDuration, formatNumber } from './dom.js';
+import { $, el, setChildren, relativeTime, formatDateTime, formatDuration, formatNumber } from './dom.js';
 import { call, withButton } from './feedback.js';
 import { invoke } from './invoke.js';
 import { prefs } from './prefs.js';
@@ -9,10 +9,11 @@ import { columnOf, roundLabel } from './status.js';
 
 export { columnOf, roundLabel };
 
+/** The most sessions one list_session_summaries call answers (the server's MAX_PAGE). */
+const MAX_PAGE = 500;
+
 export const STATUSES = ['running', 'completed', 'failed', 'paused'];
 const STATUS_LABELS = { running: 'Running', completed: 'Completed', failed: 'Failed', paused: 'Paused' };
-
-const $ = (id) => document.getElementById(id);
 
 export class Board {
   constructor({ getWorkspace, onOpen }) {
@@ -212,72 +213,89 @@ export class Board {
 
   /**
    * Sessions changed elsewhere: new ones appear in their column, changed ones are
-   * redrawn (and move when their status did), gone ones leave. Only the changed
-   * sessions are asked for; filters, scroll and keyboard focus stay as they are.
+   * redrawn (and move when their status or sort key did), gone ones leave. The order
+   * is the server's: the loaded pages are asked for again (the same query, as many
+   * sessions as are shown), and the cards follow that answer; only the changed
+   * sessions' cards are drawn anew. Filters, scroll and keyboard focus stay.
    */
   async applyChanges(changes) {
     const workspacePath = this.getWorkspace();
     if (!workspacePath || !this.loaded) return;
     const seq = this.seq;
-    const ids = [...new Set(changes.map((c) => c.sessionId))];
-    const query = { ...this.query(null), limit: 500, sessionIds: ids };
-    const page = await invoke('list_session_summaries', { workspacePath, query });
+    const changed = new Set(changes.map((c) => c.sessionId));
+    const ids = [...changed];
+    const base = this.query(null);
+    const list = (query) => invoke('list_session_summaries', { workspacePath, query: { ...base, ...query } });
+    // Changed sessions that now sort past the loaded pages stay out: a later page has them.
+    const past = new Set();
+    if (this.nextCursor) {
+      const beyond = await list({ limit: MAX_PAGE, cursor: this.nextCursor, sessionIds: ids });
+      for (const s of beyond.items) past.add(s.id);
+    }
+    const kept = new Set(this.items.filter((s) => !changed.has(s.id)).map((s) => s.id));
+    const want = kept.size + ids.length - past.size; // at most this many sessions are shown now
+    const answer = [];
+    let total = this.total;
+    let cursor = null;
+    while (answer.length < want) {
+      const page = await list({ limit: Math.min(MAX_PAGE, want - answer.length), cursor });
+      answer.push(...page.items);
+      total = Number.isInteger(page.total) ? page.total : total;
+      cursor = page.nextCursor;
+      if (!cursor) break;
+    }
     if (seq !== this.seq) return; // the person reloaded meanwhile: that answer is newer
-    const found = new Map(page.items.map((s) => [s.id, s]));
+    // With pages still unloaded, only what was shown or changed before the boundary is
+    // shown (a session made meanwhile comes with its own change).
+    this.items = this.nextCursor
+      ? answer.filter((s) => kept.has(s.id) || (changed.has(s.id) && !past.has(s.id)))
+      : answer;
+    this.total = total;
     const focused = document.activeElement instanceof Element
       ? document.activeElement.closest('.card') : null;
     const refocus = focused ? focused.dataset.sessionId : null;
-    for (const id of ids) {
-      this.items = this.items.filter((s) => s.id !== id);
-      const old = this.cardOf(id);
-      if (old) old.remove();
-      const summary = found.get(id);
-      if (summary && this.placeItem(summary)) this.placeCard(summary);
+    if (this.items.length === 0 || $('board').hidden) {
+      this.render();
+    } else {
+      this.syncCards(changed);
+      this.updateCounts();
     }
     if (refocus && !(document.activeElement instanceof Element && document.activeElement.closest('.card'))) {
       const card = this.cardOf(refocus);
       if (card) card.focus({ preventScroll: true });
     }
-    if (this.items.length === 0 || $('board').hidden) this.render();
-    else this.updateCounts();
   }
 
   cardOf(sessionId) {
     return $('board').querySelector(`.card[data-session-id="${CSS.escape(sessionId)}"]`);
   }
 
-  /** The board's sort key of a summary (bigger first), as the bridge sorts. */
-  sortKey(s) {
-    const field = { updated: 'updatedAt', created: 'createdAt', duration: 'totalDuration',
-      filesChanged: 'totalFilesChanged' }[$('sort').value] || 'updatedAt';
-    const value = s[field];
-    if (value === undefined || value === null) return [-Infinity, s.id];
-    return [field.endsWith('At') ? Date.parse(value) : Number(value), s.id];
-  }
-
-  before(a, b) {
-    const [ka, ia] = this.sortKey(a);
-    const [kb, ib] = this.sortKey(b);
-    return ka > kb || (ka === kb && ia > ib);
-  }
-
-  /** Put a summary into the loaded list in sort order; false when it sorts past what is loaded. */
-  placeItem(summary) {
-    const at = this.items.findIndex((s) => this.before(summary, s));
-    if (at === -1 && this.nextCursor) return false; // it belongs to a page not loaded yet
-    this.items.splice(at === -1 ? this.items.length : at, 0, summary);
-    return true;
-  }
-
-  placeCard(summary) {
-    const column = this.columns.get(columnOf(summary.status));
-    if (!column) return;
-    const card = renderCard(summary);
-    const next = [...column.cards.children].find((c) => {
-      const other = this.items.find((s) => s.id === c.dataset.sessionId);
-      return other && this.before(summary, other);
-    });
-    column.cards.insertBefore(card, next || null);
+  /**
+   * Make the columns show ``this.items`` in its order: cards of unchanged sessions are
+   * kept (and moved only when out of place), the ``changed`` ones are drawn anew.
+   */
+  syncCards(changed) {
+    const existing = new Map([...$('board').querySelectorAll('.card')].map((c) => [c.dataset.sessionId, c]));
+    const wanted = new Map([...this.columns.keys()].map((key) => [key, []]));
+    for (const summary of this.items) {
+      const cards = wanted.get(columnOf(summary.status));
+      if (!cards) continue;
+      const card = existing.get(summary.id);
+      cards.push(card && !changed.has(summary.id) ? card : renderCard(summary));
+    }
+    for (const [key, cards] of wanted) {
+      const column = this.columns.get(key).cards;
+      let at = column.firstChild;
+      for (const card of cards) {
+        if (card === at) at = at.nextSibling;
+        else column.insertBefore(card, at);
+      }
+      while (at) {
+        const next = at.nextSibling;
+        at.remove();
+        at = next;
+      }
+    }
   }
 
   visibleStatuses() {

@@ -1,7 +1,7 @@
 // Compare a session's attempts: chosen instances side by side (facts, evaluation,
 // outputs with a line diff between two of them, the debate by round), and mark
 // the winner. Stored text only ever becomes text nodes (dom.js, ansi.js).
-import { el, setChildren, formatDuration, formatNumber } from './dom.js';
+import { $, el, setChildren, formatDuration, formatNumber } from './dom.js';
 import { call, toast, withButton } from './feedback.js';
 import { invoke } from './invoke.js';
 import { parseAnsi } from './ansi.js';
@@ -11,7 +11,6 @@ import { debateRounds } from './debate.js';
 import { undoToast } from './keep.js';
 import { statusPill } from './status.js';
 
-const $ = (id) => document.getElementById(id);
 const present = (v) => v !== undefined && v !== null && v !== '';
 
 export class CompareView {

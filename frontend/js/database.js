@@ -1,9 +1,7 @@
 // The database panel: stats, optimize and verify integrity, per-command metrics.
-import { el, setChildren, formatBytes, formatNumber } from './dom.js';
+import { $, el, setChildren, formatBytes, formatNumber } from './dom.js';
 import { call, withButton, toast, whileLoading } from './feedback.js';
 import { invoke } from './invoke.js';
-
-const $ = (id) => document.getElementById(id);
 
 const MAIN_STATS = [
   ['sessionCount', 'Sessions', formatNumber],

@@ -8,7 +8,7 @@
 // focus: an output can be megabytes, too slow to render on every arrow press.
 // The status control sits beside each tab, not in it (a tab's content is
 // presentational to assistive technology, which would hide the control).
-import { el, setChildren, linkify, relativeTime, formatDateTime, formatDuration, formatNumber, formatBytes, newId } from './dom.js';
+import { $, el, setChildren, linkify, relativeTime, formatDateTime, formatDuration, formatNumber, formatBytes, newId } from './dom.js';
 import { call, withButton, toast } from './feedback.js';
 import { invoke } from './invoke.js';
 import { undoToast, exportDialog } from './keep.js';
@@ -17,8 +17,6 @@ import { VirtualColumn } from './vlist.js';
 import { statusPill, statusTone } from './status.js';
 
 export const INSTANCE_STATUSES = ['idle', 'running', 'completed', 'failed', 'paused', 'archived'];
-
-const $ = (id) => document.getElementById(id);
 
 export class Detail {
   constructor({ getWorkspace, onBack, onDeleted, onChanged, onCompare, onRestored = () => {} }) {

@@ -1,6 +1,7 @@
 // A confirmation dialog of the page's own (window.confirm would be a native Qt
 // dialog that tests and screenshots cannot see).
-const $ = (id) => document.getElementById(id);
+
+import { $ } from './dom.js';
 
 /** Ask; resolves true when the person confirmed. */
 export function confirmDialog({ title, text, confirm = 'OK', danger = true }) {

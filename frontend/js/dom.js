@@ -1,6 +1,12 @@
 // Small DOM helpers. Stored text (tasks, chat, agent output) only ever reaches the
 // page through text nodes and textContent: nothing here parses a string as HTML.
 
+/** The element with this id (the page's one `$`). */
+export const $ = (id) => document.getElementById(id);
+
+/** Resolves after `ms` milliseconds. */
+export const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+
 /**
  * Create an element.
  * @param {string} tag

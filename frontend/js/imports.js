@@ -2,12 +2,10 @@
 // JSON import with a live progress view and its summary, and the consistency report.
 // Everything stored or returned is shown through text nodes (el/textContent) only.
 import { invoke } from './invoke.js';
-import { el, setChildren, formatNumber, formatDuration } from './dom.js';
+import { $, sleep, el, setChildren, formatNumber, formatDuration } from './dom.js';
 import { call, withButton, toast, showError, whileLoading } from './feedback.js';
 import { confirmDialog } from './dialog.js';
 import { suggestStorageMode } from './storage_suggest.js';
-
-const $ = (id) => document.getElementById(id);
 
 /** How often a running import is asked where it is (about 5 times a second). */
 const POLL_MS = 200;
@@ -21,8 +19,6 @@ const MODE_EFFECT = Object.freeze({
   sqlite: 'The shell\'s commands will use the database only; the legacy JSON files stop being updated.',
 });
 const COUNT_KEYS = ['sessions', 'instances', 'messages'];
-
-const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 
 function plural(n, one, many = `${one}s`) {
   return `${formatNumber(n)} ${Number(n) === 1 ? one : many}`;

@@ -2,10 +2,9 @@
 // tables. Every figure opens the board filtered to the sessions behind it.
 // The charts are Chart.js (frontend/vendor, loaded as a classic script), coloured
 // from the page's own CSS variables so they follow the light and dark themes.
-import { el, setChildren, formatDuration, formatNumber } from './dom.js';
+import { $, el, setChildren, formatDuration, formatNumber } from './dom.js';
 import { call, withButton } from './feedback.js';
 
-const $ = (id) => document.getElementById(id);
 const TYPES = ['competition', 'ensemble', 'debate'];
 const DIMENSIONS = [
   ['agents', 'agentName', 'Agent', 'agent'],

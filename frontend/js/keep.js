@@ -1,12 +1,10 @@
 // Nothing is lost, everything can leave: the Trash view, the Undo toast of "Move to
 // trash", the backups of the Database view and the Export dialog.
 // Stored text (tasks, paths) only ever becomes text nodes (el's `text`).
-import { el, setChildren, relativeTime, formatDateTime, formatBytes } from './dom.js';
+import { $, el, setChildren, relativeTime, formatDateTime, formatBytes } from './dom.js';
 import { call, withButton, toast, whileLoading, addToast, showError, setBusy } from './feedback.js';
 import { invoke } from './invoke.js';
 import { confirmDialog } from './dialog.js';
-
-const $ = (id) => document.getElementById(id);
 
 /** A toast with an Undo button; `onUndo` runs once if it is pressed before it fades. */
 export function undoToast(text, onUndo, ms = 8000) {

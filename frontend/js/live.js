@@ -7,13 +7,11 @@
 // Calls go straight through invoke: a background wait must not count as the page
 // being busy, and a failure is retried quietly instead of filling the banner.
 import { invoke } from './invoke.js';
-import { relativeTime, formatDateTime } from './dom.js';
+import { sleep, relativeTime, formatDateTime } from './dom.js';
 
 const WAIT_MS = 25000;
 const RETRY_MS = 2000;
 const AGES_MS = 30000;
-
-const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 
 /** What the page has applied, for tests and the live benchmark. */
 export const liveState = {
@@ -39,6 +37,7 @@ export async function follow({ onChanges, onReset }) {
     }
     const first = liveState.token === null;
     liveState.token = answer.token;
+    document.documentElement.dataset.liveToken = String(answer.token);
     try {
       if (answer.reset) await onReset();
       else if (!first && answer.changes.length) await onChanges(answer.changes);

@@ -1,7 +1,7 @@
 // Wires the page together: workspace picker, board, session detail, database panel,
 // import & storage.
 import { whenReady } from './invoke.js';
-import { installLinkGuard } from './dom.js';
+import { $, installLinkGuard } from './dom.js';
 import { installGlobalErrorHandlers, showError, busyCount } from './feedback.js';
 import { prefs } from './prefs.js';
 import { Board } from './board.js';
@@ -17,8 +17,6 @@ import { TrashView, BackupsPanel } from './keep.js';
 import { Welcome } from './welcome.js';
 import { suggestStorageMode } from './storage_suggest.js';
 
-const $ = (id) => document.getElementById(id);
-
 function applyTheme(theme) {
   if (theme === 'light' || theme === 'dark') document.documentElement.dataset.theme = theme;
   else delete document.documentElement.dataset.theme;
@@ -27,7 +25,12 @@ function applyTheme(theme) {
 
 const app = {
   view: 'board',
-  workspace: null,
+  // The chosen workspace lives on the page (<html data-workspace>), where tests read it.
+  get workspace() { return document.documentElement.dataset.workspace || null; },
+  set workspace(path) {
+    if (path) document.documentElement.dataset.workspace = path;
+    else delete document.documentElement.dataset.workspace;
+  },
   ready: false,
   // Wall-clock times (Date.now()) of the start-up steps, for the window benchmark.
   timings: { pageStart: Math.round(performance.timeOrigin) },
@@ -47,6 +50,23 @@ function showView(view) {
   document.documentElement.dataset.view = view;
   window.scrollTo(0, 0);
   $('main').scrollTop = 0;
+}
+
+/**
+ * Switch to a view and load what it shows (the board, the database panel, the trash,
+ * import, insights). Every switch goes through here; detail, search, compare and
+ * welcome are filled by whoever opens them.
+ */
+function switchView(view) {
+  showView(view);
+  switch (view) {
+    case 'database': return Promise.all([database.load(), backups.load()]);
+    case 'trash': return trash.load();
+    case 'import': return imports.load();
+    case 'insights': return insights.load();
+    case 'board': return board.reload();
+    default: return undefined;
+  }
 }
 
 /** Put the keyboard on a view's heading (after opening it), without scrolling. */
@@ -88,8 +108,7 @@ async function backFromDetail() {
     searchView.focusActive();
     return;
   }
-  showView('board');
-  await board.reload();
+  await switchView('board');
   if (!board.focusCard(app.lastOpened)) $('filter-text').focus();
 }
 
@@ -152,8 +171,7 @@ function openBoardFiltered(query, label) {
   if (query.type) $('filter-type').value = query.type;
   const { type, ...rest } = query;
   board.setFigure(rest, label);
-  showView('board');
-  return board.reload();
+  return switchView('board');
 }
 
 async function start() {
@@ -169,8 +187,7 @@ async function start() {
     onChange: (path) => {
       app.workspace = path;
       if (board) board.setFigure(null);
-      showView('board');
-      board.reload();
+      switchView('board');
     },
   });
   board = new Board({ getWorkspace: () => app.workspace, onOpen: openSession });
@@ -179,8 +196,7 @@ async function start() {
     onBack: () => backFromDetail(),
     onDeleted: (sessionId) => {
       board.remove(sessionId);
-      showView('board');
-      board.reload();
+      switchView('board');
     },
     onChanged: () => {},
     onCompare: (sessionId, ids) => openCompare(sessionId, ids),
@@ -229,25 +245,12 @@ async function start() {
       const written = summary && summary.totals ? summary.totals.written.sessions : 0;
       if (written > 0) suggestStorageMode({ imported: written });
     },
-    onOptions: () => {
-      showView('import');
-      imports.load();
-    },
+    onOptions: () => switchView('import'),
   });
   document.addEventListener('keydown', onGlobalKey);
 
   for (const tab of document.querySelectorAll('.tab')) {
-    tab.addEventListener('click', () => {
-      showView(tab.dataset.view);
-      if (tab.dataset.view === 'database') {
-        database.load();
-        backups.load();
-      }
-      if (tab.dataset.view === 'trash') trash.load();
-      if (tab.dataset.view === 'import') imports.load();
-      if (tab.dataset.view === 'insights') insights.load();
-      if (tab.dataset.view === 'board') board.reload();
-    });
+    tab.addEventListener('click', () => switchView(tab.dataset.view));
   }
   showView('board');
 
@@ -326,15 +329,7 @@ window.ait42 = Object.freeze({
   get compareTimings() { return { ...compare.timings }; },
   search: () => searchView.run(false),
   chooseWorkspace: (path) => picker.choose(path),
-  showView: (view) => {
-    showView(view);
-    if (view === 'database') return Promise.all([database.load(), backups.load()]);
-    if (view === 'trash') return trash.load();
-    if (view === 'import') return imports.load();
-    if (view === 'insights') return insights.load();
-    if (view === 'board') return board.reload();
-    return undefined;
-  },
+  showView: (view) => switchView(view),
 });
 
 start();

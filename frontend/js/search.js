@@ -5,11 +5,10 @@
 // Stored text only becomes text nodes: an excerpt is split at its highlight ranges
 // into text and <mark> nodes, never parsed as HTML.
 import { invoke } from './invoke.js';
-import { el, setChildren, relativeTime } from './dom.js';
+import { $, el, setChildren, relativeTime } from './dom.js';
 import { showError } from './feedback.js';
 import { statusPill } from './status.js';
 
-const $ = (id) => document.getElementById(id);
 const DEBOUNCE_MS = 180;
 const PAGE = 30;
 const FIELD_LABELS = { task: 'Task', output: 'Output', branch: 'Branch', agentName: 'Agent', chat: 'Chat' };

@@ -3,9 +3,8 @@
 // the person's click: Esc, "Keep JSON for now" and closing the dialog change nothing.
 import { call, toast } from './feedback.js';
 import { invoke } from './invoke.js';
-import { formatNumber } from './dom.js';
+import { $, formatNumber } from './dom.js';
 
-const $ = (id) => document.getElementById(id);
 const NAMES = Object.freeze({ json: 'JSON', dual: 'Dual', sqlite: 'SQLite' });
 
 /**

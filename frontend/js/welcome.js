@@ -2,12 +2,9 @@
 // history (~/.ait42/sessions): a dry run of the import finds how much is there
 // (files, sessions, size) without writing anything; "Import" runs the real import
 // with its progress, then the board opens on the most recently active workspace.
-import { formatBytes, formatNumber } from './dom.js';
+import { $, sleep, formatBytes, formatNumber } from './dom.js';
 import { showError } from './feedback.js';
 import { invoke } from './invoke.js';
-
-const $ = (id) => document.getElementById(id);
-const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 
 /** Poll an import job until it ends; ``onProgress(status)`` after each answer. */
 async function finish(jobId, onProgress = () => {}) {

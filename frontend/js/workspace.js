@@ -5,11 +5,9 @@
 // updatedAt) and filtered as you type. A workspace imported from a legacy file whose
 // folder could not be found is known by its hash alone: its entry offers to bind a
 // folder (bind_workspace), after which its sessions open like any other.
-import { el, setChildren, relativeTime, formatNumber } from './dom.js';
+import { $, el, setChildren, relativeTime, formatNumber } from './dom.js';
 import { call } from './feedback.js';
 import { prefs } from './prefs.js';
-
-const $ = (id) => document.getElementById(id);
 
 export class WorkspacePicker {
   constructor({ onChange }) {

@@ -167,7 +167,8 @@ class RemotePage:
         return self._ask("wait", condition, timeout, timeout=timeout + 30)
 
     def wait_idle(self, timeout: float = 15.0) -> None:
-        self.wait_for("window.ait42 && window.ait42.ready && window.ait42.busy === 0", timeout)
+        self.wait_for("document.documentElement.dataset.ready === 'true'"
+                      " && (document.documentElement.dataset.busy || '0') === '0'", timeout)
 
     def opened_urls(self) -> list[str]:
         result: list[str] = self._ask("opened")
@@ -282,7 +283,9 @@ for (const [id, value] of [['filter-text', ''], ['filter-type', ''], ['filter-st
                            ['sort', 'updated'], ['filter-archived', 'exclude']]) {
   document.getElementById(id).value = value;
 }
-if (window.ait42.workspace !== WORKSPACE) window.ait42.chooseWorkspace(WORKSPACE);
+if (document.documentElement.dataset.workspace !== WORKSPACE) {
+  window.ait42.chooseWorkspace(WORKSPACE);
+}
 await window.ait42.showView('board');
 """
 

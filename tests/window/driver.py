@@ -136,7 +136,8 @@ class Page:
 
     def wait_idle(self, timeout: float = 15.0) -> None:
         """Wait until the page has no bridge call in flight."""
-        self.wait_for("window.ait42 && window.ait42.ready && window.ait42.busy === 0", timeout)
+        self.wait_for("document.documentElement.dataset.ready === 'true'"
+                      " && (document.documentElement.dataset.busy || '0') === '0'", timeout)
 
     def grab(self, path: str | os.PathLike[str]) -> None:
         """Save what the window shows as a PNG."""
@@ -182,7 +183,7 @@ def drive(bridge: Any, driver: Callable[[Page], T], *, width: int = WIDTH, heigh
             if not window.events.loaded.wait(load_timeout):
                 raise TimeoutError("the page did not load")
             page = Page(window, gui)
-            page.wait_for("window.ait42 && window.ait42.ready", timeout=load_timeout)
+            page.wait_for("document.documentElement.dataset.ready === 'true'", timeout=load_timeout)
             outcome.append((True, driver(page)))
         except BaseException as exc:
             outcome.append((False, exc))

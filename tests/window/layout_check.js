@@ -1,5 +1,5 @@
 // The layout check of test_realistic.py (run as an async function body in the page).
-const view = document.getElementById('view-' + window.ait42.view);
+const view = document.getElementById('view-' + document.documentElement.dataset.view);
 const sel = '.panel, .column, .stat-card, .meta-grid, .toolbar, .detail-header, .board-footer,'
   + ' .db-header, .search-bar, .hit, .chart-box, .compare-outputs, .welcome-legacy, .detail-body';
 const shown = (e) => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0; };

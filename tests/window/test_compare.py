@@ -146,7 +146,7 @@ def test_compare_from_the_session_shows_facts_side_by_side(page: RemotePage) -> 
         page.click(f'#instances .compare-pick[data-instance-id="{i}"]')
     assert page.js("document.getElementById('compare-open').disabled") is False
     page.click("#compare-open")
-    page.wait_for("window.ait42.view === 'compare' && "
+    page.wait_for("document.documentElement.dataset.view === 'compare' && "
                   "document.getElementById('view-compare').dataset.loaded === 'true'")
     assert page.js("document.getElementById('view-compare').dataset.instances") == "0,1"
     facts = page.js("Object.fromEntries(Array.from(document.querySelectorAll("
@@ -267,7 +267,7 @@ def test_mark_the_winner_from_the_compare_view(page: RemotePage, check: Bridge,
     assert page.js("document.querySelectorAll('#compare-facts .mark-winner').length") == 2
     assert page.text('.output-col[data-instance-id="2"] .winner-badge') == "winner"
     page.click("#compare-back")  # the session's page shows it too
-    page.wait_for("window.ait42.view === 'detail'")
+    page.wait_for("document.documentElement.dataset.view === 'detail'")
     assert page.text('#instances .instance[data-instance-id="2"] .winner-badge') == "winner"
 
 
@@ -328,7 +328,7 @@ def test_insights_view_charts_and_figures_open_the_board(page: RemotePage, check
         f"{round(100 * backend['wins'] / backend['decided'])}%")
     # the win-rate figure opens the board with the sessions where that agent won
     page.click(f"{cell} a.figure-link")
-    page.wait_for("window.ait42.view === 'board'")
+    page.wait_for("document.documentElement.dataset.view === 'board'")
     page.wait_idle()
     won = {s["id"] for s in check.get_all_sessions_sqlite(data.workspace)
            if any(i["agentName"] == "backend-developer" and i["instanceId"] == s.get("winnerId")

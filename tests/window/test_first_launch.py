@@ -38,7 +38,7 @@ def first(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RemotePage
 
 def test_welcome_then_import_lands_on_a_board(first: tuple[RemotePage, WindowData]) -> None:
     page, data = first
-    assert page.js("window.ait42.view") == "welcome"
+    assert page.js("document.documentElement.dataset.view") == "welcome"
     assert page.js("document.activeElement.id") == "welcome-title"
     assert "history of the AIT42 shell" in (page.text(".welcome-lead") or "").replace("\n", " ")
     page.wait_for("document.getElementById('welcome-legacy').dataset.state === 'found'", 30)
@@ -49,14 +49,15 @@ def test_welcome_then_import_lands_on_a_board(first: tuple[RemotePage, WindowDat
     with Bridge.open(data.db) as bridge:  # the look was a dry run: nothing written
         assert bridge.get_database_stats()["sessionCount"] == 0
     page.click("#welcome-import")
-    page.wait_for("window.ait42.view === 'board' && window.ait42.workspace", 60)
+    page.wait_for("document.documentElement.dataset.view === 'board'"
+                  " && document.documentElement.dataset.workspace", 60)
     page.wait_idle(30)
     with Bridge.open(data.db) as bridge:
         assert bridge.get_database_stats()["sessionCount"] == 120
         newest = {w: bridge.list_session_summaries(w, {"limit": 1})["items"]
                   for w in WORKSPACES}
     most_recent = max((items[0]["updatedAt"], w) for w, items in newest.items() if items)[1]
-    assert page.js("window.ait42.workspace") == most_recent
+    assert page.js("document.documentElement.dataset.workspace") == most_recent
     assert int(page.js("document.getElementById('board').dataset.count")) > 0
     assert page.js("document.getElementById('errors').childElementCount") == 0
     # the shell still uses its JSON files: the page suggests moving on, switching nothing

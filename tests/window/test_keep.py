@@ -67,7 +67,7 @@ def test_move_to_trash_and_undo(page: RemotePage, window_data: WindowData,
     reload_board(page)
     open_detail(page, "k-undo")
     page.click("#detail-delete")
-    page.wait_for("window.ait42.view === 'board' && "
+    page.wait_for("document.documentElement.dataset.view === 'board' && "
                   "document.querySelector('#toasts .toast-undo button') !== null")
     page.wait_idle()
     assert "k-undo" not in board_ids(page)

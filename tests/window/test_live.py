@@ -41,7 +41,7 @@ def board(page: RemotePage, window_data: WindowData) -> Iterator[RemotePage]:
     """The board of the other workspace, with its own live sessions cleaned up after."""
     page.run(f"window.ait42.chooseWorkspace({json.dumps(window_data.other_workspace)});")
     page.wait_idle()
-    page.wait_for("window.ait42.live.token !== null")
+    page.wait_for("document.documentElement.dataset.liveToken !== undefined")
     yield page
     with Bridge.open(window_data.db) as bridge:
         for s in bridge.get_all_sessions_sqlite(window_data.other_workspace):
@@ -75,6 +75,30 @@ def test_a_session_made_elsewhere_appears_moves_and_leaves(board: RemotePage,
     elsewhere(window_data, "delete_session_sqlite", "live-a")
     board.wait_for(f"document.querySelector({json.dumps(card('live-a'))}) === null", LIMIT)
 
+
+
+def test_a_changed_session_takes_the_place_the_server_gives_it(board: RemotePage,
+                                                               window_data: WindowData) -> None:
+    """The board places live changes by the server's order, not one of its own: after
+    the change, the cards read as a fresh load of the same query does."""
+    board.set_value("#filter-text", "", "input")
+    board.set_value("#sort", "filesChanged")
+    board.wait_idle()
+    elsewhere(window_data, "create_session_sqlite",
+              _session("live-s", "ensemble", "running", "Sorted by the server", files=3))
+    board.wait_for(f"document.querySelector({json.dumps(card('live-s'))}) !== null", LIMIT)
+    grown = _session("live-s", "ensemble", "running", "Sorted by the server", files=10_000)
+    elsewhere(window_data, "update_session_sqlite", grown)
+    board.wait_for("document.querySelector('#board .column[data-status=\"running\"] .card')"
+                   ".dataset.sessionId === 'live-s'", LIMIT)
+    live_order = board.attr_list("#board .card", "data-session-id")
+    board.click("#refresh")
+    board.wait_idle()
+    try:
+        assert board.attr_list("#board .card", "data-session-id") == live_order
+    finally:
+        board.set_value("#sort", "updated")
+        board.wait_idle()
 
 def test_filters_and_focus_stay_while_the_board_updates(board: RemotePage,
                                                         window_data: WindowData) -> None:

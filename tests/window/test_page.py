@@ -38,7 +38,7 @@ def open_detail(page: RemotePage, session_id: str) -> None:
 def test_page_loads_and_lists_sessions(page: RemotePage, window_data: WindowData,
                                        check: Bridge) -> None:
     assert page.js("document.title") == "AIT42 Sessions"
-    assert page.js("window.ait42.workspace") == window_data.workspace
+    assert page.js("document.documentElement.dataset.workspace") == window_data.workspace
     ids = board_ids(page)
     live = {s["id"] for s in check.get_all_sessions_sqlite(window_data.workspace)}
     assert set(ids) == live
@@ -287,7 +287,7 @@ def test_delete_asks_then_removes(page: RemotePage, window_data: WindowData,
     open_detail(page, "s-delete")
     assert page.text("#detail-delete") == "Move to trash"
     page.click("#detail-delete")  # undoable (tests/window/test_keep.py), so not confirmed
-    page.wait_for("window.ait42.view === 'board'")
+    page.wait_for("document.documentElement.dataset.view === 'board'")
     page.wait_idle()
     assert "s-delete" not in board_ids(page)
     with pytest.raises(NotFoundError):
@@ -402,7 +402,7 @@ def test_links_open_in_the_system_browser(page: RemotePage) -> None:
         time.sleep(0.05)
     time.sleep(0.3)
     assert page.js("location.href") == start
-    assert page.js("window.ait42.view") == "detail"
+    assert page.js("document.documentElement.dataset.view") == "detail"
 
 
 PRIVATE_PATHS = [
@@ -512,7 +512,8 @@ def test_workspace_picker(page: RemotePage, window_data: WindowData) -> None:
     other = f'#workspace-known .workspace-item[data-path={json.dumps(window_data.other_workspace)}]'
     assert (page.text(f"{other} .workspace-item-meta") or "").startswith("2 sessions")
     page.click(other)
-    page.wait_for(f"window.ait42.workspace === {json.dumps(window_data.other_workspace)}")
+    page.wait_for("document.documentElement.dataset.workspace"
+                  f" === {json.dumps(window_data.other_workspace)}")
     page.wait_idle()
     assert sorted(board_ids(page)) == ["w2-a", "w2-b"]
     recent = page.js("JSON.parse(localStorage.getItem('ait42.recentWorkspaces'))")
@@ -521,7 +522,8 @@ def test_workspace_picker(page: RemotePage, window_data: WindowData) -> None:
     page.click("#workspace-button")
     page.set_value("#workspace-input", window_data.workspace, event="input")
     page.js("document.getElementById('workspace-form').requestSubmit()")
-    page.wait_for(f"window.ait42.workspace === {json.dumps(window_data.workspace)}")
+    page.wait_for("document.documentElement.dataset.workspace"
+                  f" === {json.dumps(window_data.workspace)}")
     page.wait_idle()
     assert "s-run-1" in board_ids(page)
 

@@ -219,7 +219,7 @@ def test_keyboard_board_detail_search(page: RemotePage, history: History) -> Non
                   " && document.getElementById('view-detail').dataset.loaded === 'true'")
     assert page.js("document.activeElement.id") == "detail-task"  # focus on the heading
     press("Escape")
-    page.wait_for("window.ait42.view === 'board'")
+    page.wait_for("document.documentElement.dataset.view === 'board'")
     page.wait_for(f"document.activeElement.dataset.sessionId === {json.dumps(second)}")
 
     # search: arrows through hits, Enter opens, Esc comes back to the results
@@ -231,18 +231,18 @@ def test_keyboard_board_detail_search(page: RemotePage, history: History) -> Non
     active = page.js("document.querySelector('#search-results .hit.active').dataset.index")
     assert active == "1"
     press("Enter")
-    page.wait_for("window.ait42.view === 'detail' && "
+    page.wait_for("document.documentElement.dataset.view === 'detail' && "
                   "document.getElementById('view-detail').dataset.loaded === 'true'")
     assert page.text("#detail-back") == "Search results"
     press("Escape")
-    page.wait_for("window.ait42.view === 'search'")
+    page.wait_for("document.documentElement.dataset.view === 'search'")
     assert page.js("document.querySelector('#search-results .hit.active').dataset.index") == "1"
     assert page.js("document.activeElement.classList.contains('hit')")
     # the back button does the same
     press("Enter")
-    page.wait_for("window.ait42.view === 'detail'")
+    page.wait_for("document.documentElement.dataset.view === 'detail'")
     page.click("#detail-back")
-    page.wait_for("window.ait42.view === 'search'")
+    page.wait_for("document.documentElement.dataset.view === 'search'")
     page.set_value("#search-input", "", event="input")
     page.run("await window.ait42.search();", timeout=30)
 
@@ -281,7 +281,7 @@ def test_workspace_menu_sorted_filtered_and_binds_an_unknown_folder(
     page.wait_for(f"document.getElementById('view-detail').dataset.sessionId === "
                   f"{json.dumps(history.unknown_session)} && "
                   "document.getElementById('view-detail').dataset.loaded === 'true'", 30)
-    assert page.js("window.ait42.workspace") == history.unknown_path
+    assert page.js("document.documentElement.dataset.workspace") == history.unknown_path
     assert page.js("document.getElementById('errors').childElementCount") == 0
     with Bridge.open(history.db) as bridge:
         known = {w["workspaceHash"]: w["path"] for w in bridge.list_workspaces()}

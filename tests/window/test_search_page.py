@@ -45,7 +45,7 @@ def test_search_types_marks_filters_and_opens_a_hit(page: RemotePage, window_dat
     # typed quickly: only the last query's answer is shown
     page.set_value("#search-input", "quasar", "input")
     search(page, "quasar fail*")
-    assert page.js("window.ait42.view") == "search"
+    assert page.js("document.documentElement.dataset.view") == "search"
     assert page.attr_list("#search-results .hit", "data-session-id") == ["s-q1"]
     hit = "#search-results .hit"
     assert page.text(f"{hit} .hit-task") == f"Quasar report {XSS}"  # text, not markup
@@ -73,7 +73,7 @@ def test_search_types_marks_filters_and_opens_a_hit(page: RemotePage, window_dat
     key(page, "document.getElementById('search-input')", "Enter")
     page.wait_for("document.getElementById('view-detail').dataset.loaded === 'true' && "
                   "document.getElementById('view-detail').dataset.revealed === 'output'")
-    assert page.js("window.ait42.workspace") == window_data.other_workspace
+    assert page.js("document.documentElement.dataset.workspace") == window_data.other_workspace
     assert page.js("document.getElementById('view-detail').dataset.sessionId") == "s-q1"
     assert "the quasar migration FAILED" in (page.text("#output mark.search-line") or "")
     assert page.js("document.querySelector('#output mark.search-line')"
