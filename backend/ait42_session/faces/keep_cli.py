@@ -56,7 +56,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
     cutoff = (datetime.now(UTC) - parse_age(args.older_than)).isoformat().replace("+00:00", "Z")
     ws = resolve(args.workspace) if args.workspace else None
     with Service.open(args.db) as svc:
-        found = svc.run(svc.db.read(trash.prune_candidates, cutoff, args.status, ws))
+        found = svc.prune_candidates(cutoff, args.status, ws)
         if args.dry_run:
             for candidate in found:
                 print(_prune_line("would move", candidate))
@@ -68,7 +68,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
         def progress(done: int, total: int) -> None:
             print(f"\rmoved {done}/{total}", end="", file=sys.stderr, flush=True)
 
-        moved, changed = svc.run(trash.prune(svc.db, found, cutoff, args.status, progress))
+        moved, changed = svc.prune(found, cutoff, args.status, progress)
         if found:
             print(file=sys.stderr)
     for candidate in moved:
@@ -122,8 +122,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"\rexported {done}/{total} session(s)", end="", file=sys.stderr, flush=True)
 
     with Service.open(args.db) as svc:
-        out = svc.run(bundle.export(svc.db, sel.workspace_path, sel.session_ids,
-                                    sel.include_archived, args.format, args.output, progress))
+        out = svc.export(sel, args.format, args.output, progress)
     if out["sessions"]:
         print(file=sys.stderr)
     print(f"wrote {out['sessions']} session(s) as {out['format']} to {out['path']} "

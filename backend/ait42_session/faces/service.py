@@ -20,12 +20,15 @@ from typing import Any, TypeVar
 from ait42_session.derived import catchup, live, search
 from ait42_session.faces import commands, logs
 from ait42_session.faces.context import Context
+from ait42_session.faces.keep import Selection
 from ait42_session.faces.loop import Loop
 from ait42_session.faces.metrics import Metrics
 from ait42_session.faces.registry import REGISTRY
 from ait42_session.faces.service_methods import CommandMethods
+from ait42_session.keeping import bundle, trash
 from ait42_session.legacy import importer, storage
 from ait42_session.shape.errors import DatabaseError, FileError, SessionError
+from ait42_session.shape.workspace import Workspace
 from ait42_session.store.db import BUSY_TIMEOUT_MS, Database, default_path
 from ait42_session.store.rows import Json
 
@@ -116,6 +119,34 @@ class Service(CommandMethods):
         except concurrent.futures.CancelledError:
             raise DatabaseError("the store closed while this call was running; "
                                 "open it again") from None
+
+    # -- long operations with progress, for the command line (not page commands) --------
+
+    def catch_up(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Bring search and insights up to date with every stored session now, with
+        ``progress(done, total)`` after each batch; how many sessions were re-derived."""
+        return self.run(self.context.derived.run_until_current(progress=progress))
+
+    def prune_candidates(self, older_than: str, status: str | None,
+                         ws: Workspace | None) -> list[trash.Candidate]:
+        """The sessions ``prune`` would move: last updated before ``older_than``."""
+        return self.run(self.db.read(trash.prune_candidates, older_than, status, ws))
+
+    def prune(self, found: list[trash.Candidate], older_than: str, status: str | None,
+              progress: Callable[[int, int], None] | None = None,
+              ) -> tuple[list[trash.Candidate], list[trash.Candidate]]:
+        """Move ``found`` to the trash in small batches, each checked again; (moved,
+        left because they changed since they were listed)."""
+        moved = self.run(trash.prune(self.db, found, older_than, status, progress))
+        self.context.feed.poke()
+        self.context.derived.poke()
+        return moved
+
+    def export(self, selection: Selection, fmt: str, path: str,
+               progress: Callable[[int, int], None] | None = None) -> Json:
+        """``export_sessions`` with ``progress(done, total)`` as sessions are written."""
+        return self.run(bundle.export(self.db, selection.workspace_path, selection.session_ids,
+                                      selection.include_archived, fmt, path, progress))
 
     def consistency_report(self, progress: Callable[[int, int, int], None] | None = None,
                            ) -> Json:

@@ -92,7 +92,7 @@ def build_search_index(svc: Service, quiet_below: int = 0) -> int:
         print("\r" + line if tty else line, end="\n" if done == total or not tty else "",
               file=sys.stderr, flush=True)
 
-    return svc.run(svc.context.derived.run_until_current(progress=progress))
+    return svc.catch_up(progress)
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
