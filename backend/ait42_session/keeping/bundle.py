@@ -131,13 +131,21 @@ async def export(db: Database, ws: Workspace | None, session_ids: list[str] | No
             with open(fd, "w", encoding="utf-8", newline="\n") as out:
                 writer = _WRITERS[fmt](out, len(chosen))
                 next(writer)
+                # Rendering and writing are CPU and file work: a batch at a time on a
+                # worker thread, so a big export never stalls other callers' commands.
                 done = 0
+                batch: list[Any] = []
                 async for item in _sessions(conn, chosen):
-                    writer.send(item)
-                    done += 1
-                    if progress is not None and (done % BATCH == 0 or done == len(chosen)):
-                        progress(done, len(chosen))
-                writer.close()
+                    batch.append(item)
+                    if len(batch) == BATCH or done + len(batch) == len(chosen):
+                        await asyncio.to_thread(_send_all, writer, batch)
+                        done += len(batch)
+                        batch = []
+                        if progress is not None:
+                            progress(done, len(chosen))
+                if batch:
+                    await asyncio.to_thread(_send_all, writer, batch)
+                await asyncio.to_thread(writer.close)
         if replace:
             os.replace(partial, dest)
         else:
@@ -157,6 +165,12 @@ async def export(db: Database, ws: Workspace | None, session_ids: list[str] | No
 
 
 Writer = Iterator[None]  # a generator: send((hash, path, session)); close() ends the file
+
+
+def _send_all(writer: Any, items: list[Any]) -> None:
+    """Render and write a batch of sessions (on a worker thread)."""
+    for item in items:
+        writer.send(item)
 
 
 def _json_writer(out: IO[str], total: int) -> Any:
