@@ -27,8 +27,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-# CSI sequences (colours, cursor moves), OSC sequences (titles, links) and the
-# two-character escapes; what a terminal does not print as text.
+# CSI (colours, cursor moves), OSC (titles, links) and two-character escapes.
 _ANSI = re.compile(
     r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])"
     r"|\x9b[0-?]*[ -/]*[@-~]"
@@ -47,14 +46,13 @@ _CJK_ONE = re.compile(f"[{_CJK_CHARS}]")
 # A letter or digit outside CJK: what unicode61 joins into one token.
 _WORDCHAR = f"[^\\W_{_CJK_CHARS}]"
 _WORD_RUN = re.compile(r"[^\W_]+")
-# The whitespace runs an excerpt changes, each whole from its first character:
-# two or more, or one that is not a space (a lone space at either end is
-# handled apart: an anchor in the expression makes ``re`` try it everywhere).
+# The whitespace runs an excerpt changes: two or more, or one that is not a space
+# (a lone space at either end is handled apart: an anchor makes ``re`` slow).
 _SPACES_TO_CUT = re.compile(r" ?[^\S ]\s*| {2,}\s*")
 
 EXCERPT_CHARS = 300
-# Long output is read a block at a time and the first block with a match gives
-# the excerpt: a page of hits must not lower-case megabytes it will not show.
+# Long output is read a block at a time, the first block with a match giving the
+# excerpt: a page of hits must not lower-case megabytes it will not show.
 BLOCK_CHARS = 32_768
 
 

@@ -26,7 +26,8 @@ from ait42_session.faces.terminal import (
 )
 from ait42_session.shape.errors import SessionError
 from ait42_session.store import migrations
-from ait42_session.store.db import default_path, refuse_foreign_file
+from ait42_session.store.db import default_path
+from ait42_session.store.failures import refuse_foreign_file
 
 EXAMPLES = """examples:
   ait42-session                      open the window on ~/.ait42/sessions.db

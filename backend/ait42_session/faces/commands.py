@@ -17,7 +17,7 @@ from ait42_session.faces.context import Context
 from ait42_session.legacy import consistency, importer
 from ait42_session.shape import arguments as a
 from ait42_session.shape.errors import ValidationError
-from ait42_session.store import records, repository
+from ait42_session.store import board, records, repository
 from ait42_session.store.rows import Json
 
 # -- the contract's commands ------------------------------------------------------
@@ -97,7 +97,7 @@ async def verify_database_integrity(ctx: Context) -> bool:
 async def list_workspaces(ctx: Context) -> list[Json]:
     """The workspaces the database knows, most recently used first, with counts and
     ``lastActivity`` (the newest session's ``updatedAt``, null when none)."""
-    return await ctx.db.read_one(repository.list_workspaces)
+    return await ctx.db.read_one(board.list_workspaces)
 
 
 async def list_session_summaries(ctx: Context, workspace_path: a.WorkspaceArg,
@@ -112,7 +112,7 @@ async def list_session_summaries(ctx: Context, workspace_path: a.WorkspaceArg,
     figures = insights.board_filter(q)
     if figures:  # they read the insights rows: derived data, caught up first
         await ctx.derived.before_read()
-    return await ctx.db.read(repository.list_session_summaries, workspace_path, q.status,
+    return await ctx.db.read(board.list_session_summaries, workspace_path, q.status,
                              q.type, q.text or None, q.sort, q.limit, q.cursor, q.sessionIds,
                              q.archived, figures)
 

@@ -24,13 +24,19 @@ from urllib.parse import quote
 import aiosqlite
 
 from ait42_session.shape.errors import (
-    ConflictError,
     DatabaseError,
     FileError,
-    SessionError,
     ValidationError,
 )
 from ait42_session.store import backups, migrations
+from ait42_session.store.failures import (
+    GaveUp,
+    closed_error,
+    contract_errors,
+    give_up_when_busy,
+    locked,
+    refuse_foreign_file,
+)
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -38,8 +44,6 @@ Op = Callable[Concatenate[aiosqlite.Connection, P], Awaitable[T]]
 
 BUSY_TIMEOUT_MS = 10_000  # how long a write waits for another program's lock
 READERS = 4
-_HEADER = b"SQLite format 3\x00"
-_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6  # result codes a backup step reports
 
 _PRAGMAS = (
     "PRAGMA synchronous = NORMAL",
@@ -47,95 +51,6 @@ _PRAGMAS = (
     "PRAGMA cache_size = -16000",  # 16 MB per connection
     "PRAGMA temp_store = MEMORY",
 )
-
-
-def translate(exc: sqlite3.Error, path: str) -> SessionError:
-    """A sqlite3 failure as the contract error a person can act on.
-
-    Decided by SQLite's own result code name (``SQLITE_BUSY``, ``SQLITE_FULL``,
-    ...), not by the wording of its message.
-    """
-    name = getattr(exc, "sqlite_errorname", "") or ""
-    text = str(exc)
-    if name in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"):
-        return ConflictError(f"already exists ({text})")
-    if name.startswith("SQLITE_CONSTRAINT") or isinstance(exc, sqlite3.IntegrityError):
-        return ValidationError(f"the database refused the value ({text})")
-    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
-        return locked(path)
-    if name == "SQLITE_FULL":
-        return DatabaseError(
-            f"the disk holding {path} is full (database or disk is full); "
-            "free some space and retry: nothing of this change was written"
-        )
-    if name == "SQLITE_NOTADB":
-        return DatabaseError(
-            f"{path} is not an ait42 session database (file is not a database); "
-            "move it aside or point AIT42_DB / --db at another file"
-        )
-    if name.startswith("SQLITE_CORRUPT"):
-        return DatabaseError(
-            f"the database {path} is damaged ({text}); run `ait42-session verify` and restore "
-            "a backup, or recover it with the sqlite3 tool's .recover"
-        )
-    if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN")):
-        return _unwritable(path, text)
-    return DatabaseError(f"database error on {path}: {text}")
-
-
-def locked(path: str) -> DatabaseError:
-    return DatabaseError(
-        f"the database {path} stayed locked by another program past the busy timeout; "
-        "close other ait42 windows or tools using it and retry"
-    )
-
-
-class _GaveUp(Exception):
-    """A backup step into the database found it locked past the busy timeout."""
-
-
-def _give_up_when_busy(status: int, remaining: int, total: int) -> None:
-    """The backup's progress callback: SQLite's backup loop in Python retries a busy
-    step for ever (sleeping between tries); each step has already waited the busy
-    timeout in the destination's busy handler, so one busy step is the end."""
-    if status in (_SQLITE_BUSY, _SQLITE_LOCKED):
-        raise _GaveUp
-
-
-def _unwritable(path: str, text: str) -> DatabaseError:
-    """Blame what is really at fault: the file, or the folder SQLite must write beside it."""
-    folder = os.path.dirname(path) or "."
-    if path != ":memory:" and os.path.isdir(folder) and not os.access(folder, os.W_OK):
-        return DatabaseError(
-            f"the folder {folder} cannot be written ({text}): the database keeps its "
-            "-wal and -shm files beside itself; give the folder write permission or point "
-            "--db / AIT42_DB elsewhere"
-        )
-    if os.path.exists(path) and not os.access(path, os.W_OK):
-        return DatabaseError(f"the database {path} cannot be written ({text}); "
-                             "check its permissions")
-    return DatabaseError(f"cannot open the database {path} ({text}); "
-                         "check the folder exists and can be written")
-
-
-def _closed(path: str) -> DatabaseError:
-    return DatabaseError(f"the connection to {path} is closed (the store is closing); "
-                         "open it again")
-
-
-@asynccontextmanager
-async def _errors(path: str) -> AsyncIterator[None]:
-    """Turn failures of the database into the contract's errors."""
-    try:
-        yield
-    except sqlite3.Error as exc:
-        raise translate(exc, path) from exc
-    except UnicodeEncodeError:
-        # JSON from the page may hold lone surrogates ("\ud800"): not storable text.
-        raise ValidationError(
-            "a text value is not valid Unicode (it holds a lone surrogate such as "
-            "\\ud800); nothing was changed"
-        ) from None
 
 
 @asynccontextmanager
@@ -173,7 +88,7 @@ class Database:
         self._idle: asyncio.Queue[aiosqlite.Connection | None] = asyncio.LifoQueue()
         for reader in readers:
             self._idle.put_nowait(reader)
-        self._closed = False
+        self.closed_error = False
         # Bumped each time the whole database is replaced (a restore): what a
         # caller remembers of the old one (a search's later pages) is void.
         self.generation = 0
@@ -203,7 +118,7 @@ class Database:
         shown = ":memory:" if memory else text
         opened: list[aiosqlite.Connection] = []
         try:
-            async with _errors(shown):
+            async with contract_errors(shown):
                 keeper = await asyncio.to_thread(_migrate, text, memory, mig, busy_timeout_ms)
                 try:
                     opened.append(await _connect(text, memory, busy_timeout_ms))
@@ -221,11 +136,11 @@ class Database:
     @property
     def closed(self) -> bool:
         """Whether ``close`` has begun: background work then ends quietly."""
-        return self._closed
+        return self.closed_error
 
     def _check_open(self) -> None:
-        if self._closed:
-            raise _closed(self.path)
+        if self.closed_error:
+            raise closed_error(self.path)
 
     @asynccontextmanager
     async def writing(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -233,7 +148,7 @@ class Database:
         self._check_open()
         async with self._write_lock:
             self._check_open()
-            async with _errors(self.path), transaction(self._writer, "BEGIN IMMEDIATE"):
+            async with contract_errors(self.path), transaction(self._writer, "BEGIN IMMEDIATE"):
                 yield self._writer
 
     @asynccontextmanager
@@ -248,11 +163,11 @@ class Database:
             return
         self._check_open()
         conn = await self._idle.get()
-        if conn is None or self._closed:  # closing: hand the reader (or signal) on
+        if conn is None or self.closed_error:  # closing: hand the reader (or signal) on
             self._idle.put_nowait(conn)
-            raise _closed(self.path)
+            raise closed_error(self.path)
         try:
-            async with _errors(self.path):
+            async with contract_errors(self.path):
                 if snapshot:
                     async with transaction(conn, "BEGIN"):
                         yield conn
@@ -282,7 +197,7 @@ class Database:
         self._check_open()
         async with self._write_lock:
             self._check_open()
-            async with _errors(self.path):
+            async with contract_errors(self.path):
                 return await fn(self._writer, *args, **kwargs)
 
     async def read_outside_transaction(self, fn: Op[P, T], *args: P.args,
@@ -311,15 +226,15 @@ class Database:
             if not os.path.isfile(source):  # else SQLite's error would name this database
                 raise FileError(f"the backup {source} is gone (moved or deleted); "
                                 "nothing was changed")
-            async with _errors(self.path):
+            async with contract_errors(self.path):
                 size = int(await scalar(self._writer, "PRAGMA page_size"))
                 copy = await asyncio.to_thread(_with_page_size, source, size, self.path)
                 try:
                     src = await aiosqlite.connect(f"file:{quote(copy or source)}?mode=ro",
                                                   uri=True)
                     try:
-                        await src.backup(self._writer, progress=_give_up_when_busy)
-                    except _GaveUp:
+                        await src.backup(self._writer, progress=give_up_when_busy)
+                    except GaveUp:
                         raise locked(self.path) from None
                     finally:
                         await src.close()
@@ -335,9 +250,9 @@ class Database:
 
     async def close(self) -> None:
         """Wait for running work, run ``PRAGMA optimize``, close every connection."""
-        if self._closed:
+        if self.closed_error:
             return
-        self._closed = True
+        self.closed_error = True
         async with self._write_lock:
             with contextlib.suppress(sqlite3.Error):  # a damaged database must still close
                 await self._writer.execute("PRAGMA optimize")
@@ -422,55 +337,6 @@ def _migrate(target: str, memory: bool, mig: list[migrations.Migration],
         conn.close()
         raise
     return conn
-
-
-def refuse_foreign_file(path: str) -> None:
-    """Refuse a file that is not SQLite before SQLite sees it.
-
-    SQLite itself takes a file shorter than its 100-byte header for an empty
-    database and would overwrite it.
-    """
-    try:
-        with open(path, "rb") as f:
-            head = f.read(len(_HEADER))
-    except FileNotFoundError:
-        return
-    except IsADirectoryError:
-        raise DatabaseError(f"{path} is a folder, not a database file") from None
-    except OSError as exc:
-        raise DatabaseError(f"cannot read the database {path}: {exc}") from exc
-    if head and head != _HEADER:
-        raise DatabaseError(
-            f"{path} is not an ait42 session database (file is not a database); "
-            "move it aside or point AIT42_DB / --db at another file"
-        )
-    if head:
-        _refuse_foreign_tables(path)
-
-
-# A database this code made (or the shell's sqlx one) has these; another
-# program's SQLite file holds tables and none of them.
-_OWN_TABLES = ("migration_metadata", "sessions")
-
-
-def _refuse_foreign_tables(path: str) -> None:
-    """Refuse another program's SQLite file, looked at read-only: migrating it
-    would switch it to WAL and add this schema's tables to it. An empty file,
-    or one of ours, is migrated as usual."""
-    try:
-        conn = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True)
-        try:
-            names = [r[0] for r in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return  # damaged or unreadable: opening it reports that, with what to do
-    if names and not any(n in _OWN_TABLES for n in names):
-        shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
-        raise DatabaseError(
-            f"{path} is not an ait42 session database (it holds another program's tables: "
-            f"{shown}); nothing was changed: point AIT42_DB / --db at another file")
 
 
 def default_path() -> str:
