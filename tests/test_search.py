@@ -618,3 +618,24 @@ def test_identical_excerpts_are_one_match_with_a_count(s: Searcher, workspace: s
     [hit] = s.search("tapir")["items"]
     assert [m.get("count") for m in hit["matches"]] == [None, 2, None, None, None]
     assert hit["moreMatches"] == 1  # "tapir five"
+
+
+def test_accented_forms_are_found_wherever_they_sit_in_long_output() -> None:
+    """The fast path's accent check looks only around accented letters: it agrees
+    with the exact path on fields with a few or many accents, far from the start."""
+    import random
+
+    from ait42_session.derived import search_excerpt
+
+    rng = random.Random(16)
+    words = ["plain", "ascii", "build", "error", "データ", "ошибка", "über", "naïve",
+             "résumé", "café", "cafe", "resume", "Ärger", "piñata"]
+    for query in ("cafe", "resume", "uber", "naive", "pinata", "arger", "ошибка"):
+        terms = search_text.parse_query(query).terms()
+        for _ in range(60):
+            count = rng.choice((5, 300, 3000))
+            text = " ".join(rng.choice(words[:6] if rng.random() < 0.5 else words)
+                            for _ in range(count))
+            fast = search_excerpt.field_excerpt(text.encode(), search_excerpt.Finder(terms))
+            exact = search_text.field_excerpt(text, terms)
+            assert (fast is None) == (exact is None), (query, count)

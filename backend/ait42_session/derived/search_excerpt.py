@@ -163,9 +163,28 @@ _ACCENT_LEADS = [bytes([lead]) for lead in range(0xC3, 0xD4)] + [
     bytes([0xE1, second]) for second in range(0xB8, 0xC0)]
 
 
-def _accented(data: bytes) -> bool:
-    """Whether ``data`` may hold a letter that folds to another (``é`` -> ``e``)."""
-    return not data.isascii() and any(lead in data for lead in _ACCENT_LEADS)
+_ACCENT_AT = re.compile(rb"[\xc3-\xd3]|\xe1[\xb8-\xbf]")  # the leads above, in one scan
+MAX_ACCENTS = 64  # accented letters looked at one by one before the exact path takes over
+
+
+def _accented(data: bytes, needles: list[bytes]) -> bool:
+    """Whether ``data`` may hold an accented form of a needle (``café`` for
+    ``cafe``). Such a form holds an accented letter within a needle's length of
+    each of its characters, so only the bytes around each accented letter are
+    folded and looked at (a few, in output that is mostly ASCII); a field with
+    many gives True, for the exact path to decide."""
+    if data.isascii():
+        return False
+    words = [n.decode("utf-8", "replace") for n in needles]
+    reach = 3 * max((len(w) for w in words), default=0)  # a folded letter is <= 3 bytes
+    for k, m in enumerate(_ACCENT_AT.finditer(data)):
+        if k == MAX_ACCENTS:
+            return True
+        near = data[max(0, m.start() - reach):m.start() + reach].decode("utf-8", "replace")
+        folded = search_text.fold(near).lower()
+        if any(w in folded for w in words):
+            return True
+    return False
 
 
 def field_excerpt(raw: bytes | str, finder: Finder) -> tuple[str, list[list[int]]] | None:
@@ -180,7 +199,8 @@ def field_excerpt(raw: bytes | str, finder: Finder) -> tuple[str, list[list[int]
     found = finder.excerpt(data)
     if found is not None:
         return found
-    if not finder.exhausted and finder.needles is not None and not _accented(data):
+    if (not finder.exhausted and finder.needles is not None
+            and not _accented(data, finder.needles)):
         if b"\xc2\x9b" not in data and _GLUED.search(data) is None:
             return None  # no code inside a word: removing codes joins no word
         found = finder.excerpt(_ANSI_BYTES.sub(b"", data))
