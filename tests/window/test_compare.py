@@ -9,7 +9,6 @@ Bridge on the same file.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any

@@ -4,7 +4,8 @@ The page offers no hooks: these act through its controls (the workspace form, th
 tabs, the board's cards, the detail's compare ticks, the search field) and wait on
 what the page publishes on ``<html>`` (``data-view``, ``data-busy``,
 ``data-workspace``) and on its views (``data-loaded``, ``data-state``).
-Each function returns a script body; ``page.run(ui.show_view('trash'))``.
+Each function returns a script body, a block of its own (scripts can be joined);
+``page.run(ui.show_view('trash'))``.
 """
 
 from __future__ import annotations
@@ -55,16 +56,22 @@ const openCard = async (id, filter) => {
 """
 
 
+def _block(body: str) -> str:
+    return "{\n" + PRELUDE + body + "}\n"
+
+
 def _js(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
 def choose_workspace(path: str) -> str:
     """Type ``path`` into the workspace menu's field and submit it; wait for its board."""
-    return PRELUDE + f"""
+    return _block(f"""
 const path = {_js(path)};
 if (html.dataset.workspace !== path) {{
-  if (document.getElementById('workspace-menu').hidden) document.getElementById('workspace-button').click();
+  if (document.getElementById('workspace-menu').hidden) {{
+    document.getElementById('workspace-button').click();
+  }}
   const input = document.getElementById('workspace-input');
   input.value = path;
   input.dispatchEvent(new Event('input', {{ bubbles: true }}));
@@ -72,24 +79,24 @@ if (html.dataset.workspace !== path) {{
   await until(() => html.dataset.workspace === path, 'workspace ' + path);
 }}
 await settle();
-"""
+""")
 
 
 def show_view(view: str) -> str:
     """Click the view's tab; wait until it has loaded."""
-    return PRELUDE + f"await tab({_js(view)});\n"
+    return _block(f"await tab({_js(view)});\n")
 
 
 def open_session(session_id: str, filter_text: str | None = None) -> str:
     """Click the session's card on the board (filtered by ``filter_text``, a piece of
     its task, when the card is not among those loaded); wait for the detail."""
-    return PRELUDE + f"await openCard({_js(session_id)}, {_js(filter_text)});\n"
+    return _block(f"await openCard({_js(session_id)}, {_js(filter_text)});\n")
 
 
 def open_compare(session_id: str, instance_ids: list[int],
                  filter_text: str | None = None) -> str:
     """Open the session, tick ``instance_ids`` in that order, press Compare; wait for it."""
-    return PRELUDE + f"""
+    return _block(f"""
 const id = {_js(session_id)};
 const ids = {_js(instance_ids)};
 const detail = document.getElementById('view-detail');
@@ -112,15 +119,16 @@ if (button.disabled) throw new Error('Compare is off: fewer than two instances t
 const view = document.getElementById('view-compare');
 view.dataset.loaded = 'false';
 button.click();
-await until(() => html.dataset.view === 'compare' && view.dataset.loaded === 'true', 'the comparison');
+await until(() => html.dataset.view === 'compare' && view.dataset.loaded === 'true',
+  'the comparison');
 await settle();
-"""
+""")
 
 
 def search(query: str) -> str:
     """Type ``query`` into the search field; wait for its answer (or, empty, for the
     results to close)."""
-    return PRELUDE + f"""
+    return _block(f"""
 const query = {_js(query)};
 const input = document.getElementById('search-input');
 const view = document.getElementById('view-search');
@@ -134,4 +142,4 @@ if (query.trim()) {{
   await until(() => view.dataset.state === 'idle', 'the search to close');
 }}
 await settle();
-"""
+""")
