@@ -63,24 +63,24 @@ def render(db: str, out_dir: Path, history: object) -> list[Path]:
 
     def views(page: Page) -> list[tuple[str, str]]:
         """(name, script that shows it) in the order shot."""
-        ws = _js(history.main)
+        from tests.window import ui
+
         return [
-            ("board", f"if (window.ait42.workspace !== {ws}) window.ait42.chooseWorkspace({ws});"
-                      "await window.ait42.showView('board');"),
-            ("detail", f"await window.ait42.openSession({_js(history.long_session)});"),
-            ("compare", f"await window.ait42.openCompare({_js(history.long_session)}, [0, 1, 2]);"),
-            ("search", "const i = document.getElementById('search-input'); i.value = 'JWT 認証';"
-                       "await window.ait42.search();"),
-            ("insights", "document.getElementById('search-input').value = '';"
-                         "await window.ait42.search(); await window.ait42.showView('insights');"),
-            ("database", "await window.ait42.showView('database');"
-                         "document.getElementById('db-verify').click();"),
-            ("import", "await window.ait42.showView('import');"),
-            ("trash", "await window.ait42.showView('trash');"),
+            ("board", ui.choose_workspace(history.main) + ui.show_view("board")),
+            ("detail", ui.open_session(history.long_session)),
+            ("compare", ui.open_compare(history.long_session, [0, 1, 2])),
+            ("search", ui.search("JWT 認証")),
+            ("insights", ui.search("") + ui.show_view("insights")),
+            ("database", ui.show_view("database")
+                         + "document.getElementById('db-verify').click();"),
+            ("import", ui.show_view("import")),
+            ("trash", ui.show_view("trash")),
         ]
 
     def driver(page: Page) -> None:
-        page.run(f"window.ait42.chooseWorkspace({_js(history.main)});")
+        from tests.window import ui
+
+        page.run(ui.choose_workspace(history.main), timeout=60)
         page.wait_idle(60)
         for width, height in SIZES:
             page.resize(width, height)
@@ -127,7 +127,8 @@ def render_first_launch(db: str, out_dir: Path) -> list[Path]:
             written.append(path)
 
     def driver(page: Page) -> None:
-        assert page.js("window.ait42.view") == "welcome", "the database is not empty"
+        view = page.js("document.documentElement.dataset.view")
+        assert view == "welcome", "the database is not empty"
         page.wait_for("['found', 'none'].includes("
                       "document.getElementById('welcome-legacy').dataset.state)", 60)
         for width, height in SIZES:

@@ -192,6 +192,7 @@ def bench_compare(repeat: int) -> None:
     """Time the compare view on two 100 KB outputs in the real window."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from ait42_session.faces.bridge import Bridge
+    from tests.window import ui
     from tests.window.driver import Page, drive
     from tools.insights_screenshots import compare_session
 
@@ -204,18 +205,38 @@ def bench_compare(repeat: int) -> None:
             bridge.create_session_sqlite(ws, dict(compare_session(outputs), id="big"))
 
         def driver(page: Page) -> dict[str, Any]:
-            page.run(f"window.ait42.chooseWorkspace({json.dumps(ws)});")
+            page.run(ui.choose_workspace(ws))
             page.wait_idle()
             found: dict[str, Any] = {}
             for name, pair in (("similar", [0, 1]), ("unrelated", [0, 2])):
                 runs = []
                 for _ in range(repeat):
+                    page.run(ui.open_session("big"), timeout=60)
+                    page.js("performance.clearMeasures()")
+                    # tick the pair in the detail, then time Compare's click to the
+                    # first frame painted after the view says it has loaded
                     runs.append(page.run(
-                        "const t0 = performance.now();"
-                        f" await window.ait42.openCompare('big', {json.dumps(pair)});"
+                        "for (const box of document.querySelectorAll('#instances .compare-pick')) {"
+                        f" const on = {json.dumps(pair)}.includes(Number(box.dataset.instanceId));"
+                        " if (box.checked !== on) { box.checked = on;"
+                        " box.dispatchEvent(new Event('change', {bubbles: true})); } }"
+                        " const view = document.getElementById('view-compare');"
+                        " const loaded = new Promise((r) => {"
+                        " const o = new MutationObserver(() => {"
+                        " if (view.dataset.loaded === 'true') { o.disconnect(); r(); } });"
+                        " o.observe(view, {attributes: true,"
+                        " attributeFilter: ['data-loaded']}); });"
+                        " const t0 = performance.now();"
+                        " document.getElementById('compare-open').click();"
+                        " await loaded;"
                         " await new Promise(r => requestAnimationFrame(() =>"
                         " requestAnimationFrame(r)));"
-                        " return {...window.ait42.compareTimings,"
+                        " const last = (n) => performance.getEntriesByName(n, 'measure').at(-1);"
+                        " return {fetchMs: last('ait42-compare-fetch').duration,"
+                        " renderMs: last('ait42-compare-render').duration,"
+                        " parseMs: last('ait42-compare-parse').duration,"
+                        " diffMs: last('ait42-compare-diff').duration,"
+                        " lines: last('ait42-compare-diff').detail.lines,"
                         " paintedMs: performance.now() - t0,"
                         " nodes: document.querySelectorAll('#compare-outputs .vrow').length};",
                         timeout=60))

@@ -12,7 +12,6 @@ agents on three runtimes, so the charts have something to say. Writes
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import sys
@@ -146,6 +145,7 @@ def debate_session() -> dict[str, Any]:
 
 def render(out_dir: Path) -> list[Path]:
     from ait42_session.faces.bridge import Bridge
+    from tests.window import ui
     from tests.window.driver import Page, drive
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -167,17 +167,17 @@ def render(out_dir: Path) -> list[Path]:
             written.append(path)
 
         def driver(page: Page) -> None:
-            page.run(f"window.ait42.chooseWorkspace({json.dumps(workspace)});")
+            page.run(ui.choose_workspace(workspace))
             page.wait_idle()
             for theme in ("light", "dark"):
                 page.js(f"(function(){{var s=document.getElementById('theme-select');"
                         f"s.value='{theme}';s.dispatchEvent(new Event('change'));}})()")
-                page.run("await window.ait42.openCompare('login-competition', [0, 1, 2]);")
+                page.run(ui.open_compare("login-competition", [0, 1, 2]))
                 page.js("document.getElementById('diff-next').click()")
                 page.js("document.querySelector('#compare-facts').scrollIntoView()")
                 page.run("window.scrollTo(0, 0);")
                 shoot(page, f"compare-{theme}")
-                page.run("await window.ait42.showView('insights');")
+                page.run(ui.show_view("insights"))
                 page.wait_for("document.getElementById('view-insights').dataset.loaded"
                               " === 'true'")
                 shoot(page, f"insights-{theme}")

@@ -10,7 +10,8 @@
    ``Service`` of its own on the same file, then makes ``--changes`` changes one
    by one (a new session each, which the board must insert as a card), and
    notes the wall-clock time each commit returned. The page notes when it had
-   applied each change to the DOM (``window.ait42.live.applied``). Latency is
+   shown each change in the DOM (a ``MutationObserver`` on the board notes when
+   each new card appears). Latency is
    the difference, same machine, same clock: p50 and p95.
 2. **Idle CPU.** Before the changes, with the board shown and the page waiting
    on ``changes_since``, the CPU time of the window's whole process tree (its
@@ -136,20 +137,36 @@ def measure_window(sessions: int, changes: int, idle: float) -> dict[str, Any]:
                 "idle_seconds": idle, "idle_cpu_share": idle_share}
 
 
+#: The bench's own watch on the board: when each new card (``live_*``) first appears.
+CARD_WATCH = """(function () {
+  const seen = window.__liveBenchSeen = {};
+  new MutationObserver(() => {
+    const now = Date.now();
+    for (const card of document.querySelectorAll('#board .card[data-session-id^="live_"]')) {
+      if (!(card.dataset.sessionId in seen)) seen[card.dataset.sessionId] = now;
+    }
+  }).observe(document.getElementById('board'), { childList: true, subtree: true });
+  return true;
+})()"""
+
+
 def child(spec: dict[str, Any]) -> None:
     """The window on ``spec['db']``: signal when the board follows, report what it applied."""
+    from tests.window import ui
     from tests.window.driver import Page, drive
 
     def driver(page: Page) -> dict[str, Any]:
-        page.run(f"window.ait42.chooseWorkspace({json.dumps(spec['workspace'])});", timeout=120)
-        page.wait_for("window.ait42.ready && window.ait42.busy === 0 && "
-                      "window.ait42.live.token !== null", timeout=300)
+        page.run(ui.choose_workspace(spec["workspace"]), timeout=300)
+        page.wait_for("document.documentElement.dataset.ready === 'true' && "
+                      "(document.documentElement.dataset.busy || '0') === '0' && "
+                      "document.documentElement.dataset.liveToken !== undefined", timeout=300)
+        page.js(CARD_WATCH)
         Path(spec["ready"]).write_text("ready")
         done = Path(spec["done"])
         while not done.exists():
             time.sleep(0.2)
         time.sleep(2)  # the last change's way to the page
-        return {"applied": page.js("window.ait42.live.applied"),
+        return {"applied": page.js("window.__liveBenchSeen"),
                 "cards": page.js("Array.from(document.querySelectorAll('#board .card'))"
                                  ".filter(c => c.dataset.sessionId.startsWith('live_')).length")}
 

@@ -29,6 +29,7 @@ from ait42_session.faces.bridge import Bridge
 from ait42_session.faces.service import Service
 from ait42_session.shape.workspace import legacy_hash
 from tests.legacy_sample import write_legacy_folder
+from tests.window import ui
 from tests.window.driver import Page, drive
 
 AGENTS = [
@@ -224,7 +225,7 @@ def render(db_path: str, out_dir: str, workspace: str | None = None,
 
     def import_shots(page: Page) -> None:
         page.resize(size[0], 1400)
-        page.run("await window.ait42.showView('import');")
+        page.run(ui.show_view("import"))
         if legacy_dir:
             # the progress view, caught while a bigger folder imports (then cancelled)
             if bulk_dir:
@@ -254,7 +255,7 @@ def render(db_path: str, out_dir: str, workspace: str | None = None,
             svc.add_chat_message(workspace, stored[0]["id"], {
                 "id": "dual_note", "role": "user", "content": "Checked after the edit.",
                 "timestamp": _iso(datetime.now(UTC))})
-        page.run("await window.ait42.showView('import');")
+        page.run(ui.show_view("import"))
         page.js("document.getElementById('consistency-check').click()")
         page.wait_for("document.getElementById('consistency-panel').dataset.checkedAt")
         for theme in ("light", "dark"):
@@ -278,7 +279,7 @@ def render(db_path: str, out_dir: str, workspace: str | None = None,
             known = page.run("return await window.pywebview.api.list_workspaces();") or []
             ws = next((w["path"] for w in known if w.get("path")), None)
         if ws:
-            page.run(f"window.ait42.chooseWorkspace({_js(ws)});")
+            page.run(ui.choose_workspace(ws))
         page.wait_idle()
         # the detail of a finished session (it has a winner), else of the first card
         first = page.js("(function(){var c=document.querySelector("
@@ -286,24 +287,32 @@ def render(db_path: str, out_dir: str, workspace: str | None = None,
                         "document.querySelector('.card');return c?c.dataset.sessionId:null;})()")
         for theme in ("light", "dark"):
             set_theme(page, theme)
-            page.run("await window.ait42.showView('board');")
+            page.run(ui.show_view("board"))
             shoot(page, f"board-{theme}")
             if first:
-                page.run(f"await window.ait42.openSession({_js(first)});")
+                page.run(ui.open_session(first))
                 shoot(page, f"detail-{theme}")
-            page.run("await window.ait42.showView('database');")
+            page.run(ui.show_view("database"))
             page.js("document.getElementById('db-verify').click()")
             page.wait_for("!document.getElementById('db-result').hidden")
             page.wait_idle()
             page.js("document.getElementById('metrics-refresh').click()")
             shoot(page, f"database-{theme}")
         import_shots(page)
-        page.run("await window.ait42.showView('board');")
+        page.run(ui.show_view("board"))
         page.js("document.getElementById('workspace-button').click()")
         page.wait_for("!document.getElementById('workspace-menu').hidden")
         shoot(page, "workspace-menu-dark")
         page.js("document.getElementById('workspace-button').click()")
-        page.run("await window.ait42.openSession('no-such-session');")
+        # a session removed elsewhere, its card clicked before the board follows
+        gone = page.js("(function(){var c=document.querySelector('#board .card');"
+                       "return c?c.dataset.sessionId:null;})()")
+        if gone and ws:
+            svc.delete_session_sqlite(ws, gone)
+            page.js(f"(function(){{var c=document.querySelector("
+                    f"'#board .card[data-session-id=' + CSS.escape({_js(gone)}) + ']');"
+                    f"if(c)c.click();}})()")
+            page.wait_idle()
         shoot(page, "error-dark")
 
     with Service.open(db_path, sessions_dir=sessions_dir) as svc:

@@ -34,7 +34,8 @@ process, as ``ait42-session`` would: the real ``Bridge`` is the window's
 
 2. **Board start-up to the first page**: from launching the window's process
    (``launch``) and from ``webview.start`` (``window``) to the board showing
-   its first page of cards (the page's own timings, ``window.ait42.timings``);
+   its first page of cards (the page's own ``performance.mark`` entries
+   ``ait42-bridge-ready`` and ``ait42-board-shown``, on ``performance.timeOrigin``);
    ``board`` is the part after the bridge answered the page's first call:
    ``list_workspaces`` plus ``list_session_summaries`` and rendering the cards,
    the part that grows with the sessions. Then the page is reloaded
@@ -225,8 +226,12 @@ const echoed = JSON.stringify(await api.bench_echo(ws, sid));
 return {times, sessionBytes: got.length, identical: got === echoed};
 """
 
-FIRST_PAGE = ("window.ait42 && window.ait42.ready && window.ait42.timings.boardShown && "
-              "window.ait42.timings")
+FIRST_PAGE = ("document.documentElement.dataset.ready === 'true' && "
+              "performance.getEntriesByName('ait42-board-shown').length > 0 && "
+              "(() => { const at = (n) => performance.timeOrigin"
+              " + performance.getEntriesByName(n)[0].startTime;"
+              " return {pageStart: performance.timeOrigin,"
+              " bridgeReady: at('ait42-bridge-ready'), boardShown: at('ait42-board-shown')}; })()")
 
 
 def child(spec: dict[str, Any]) -> None:

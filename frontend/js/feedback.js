@@ -29,11 +29,6 @@ export function setBusy(delta) {
   document.getElementById('progress').classList.toggle('active', busy);
 }
 
-/** Number of bridge calls still running. */
-export function busyCount() {
-  return inFlight;
-}
-
 /**
  * Run a bridge command with the busy indicator on; a failure is shown in the banner
  * and rethrown so the caller can put its controls back.

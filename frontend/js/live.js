@@ -13,12 +13,10 @@ const WAIT_MS = 25000;
 const RETRY_MS = 2000;
 const AGES_MS = 30000;
 
-/** What the page has applied, for tests and the live benchmark. */
-export const liveState = {
+/** Where the page is in the change log; published as <html data-live-token>, data-live-batches. */
+const liveState = {
   token: null,
   batches: 0,
-  /** sessionId -> Date.now() when its latest change was applied to the page. */
-  applied: new Map(),
 };
 
 /**
@@ -44,8 +42,6 @@ export async function follow({ onChanges, onReset }) {
     } catch {
       /* a view failed to update itself; the next change or Refresh brings it back */
     }
-    const now = Date.now();
-    for (const change of answer.changes) liveState.applied.set(change.sessionId, now);
     if (answer.reset || answer.changes.length) {
       liveState.batches += 1;
       document.documentElement.dataset.liveBatches = String(liveState.batches);

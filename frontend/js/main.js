@@ -2,7 +2,7 @@
 // import & storage.
 import { whenReady } from './invoke.js';
 import { $, installLinkGuard } from './dom.js';
-import { installGlobalErrorHandlers, showError, busyCount } from './feedback.js';
+import { installGlobalErrorHandlers, showError } from './feedback.js';
 import { prefs } from './prefs.js';
 import { Board } from './board.js';
 import { Detail } from './detail.js';
@@ -11,7 +11,7 @@ import { ImportView } from './imports.js';
 import { WorkspacePicker } from './workspace.js';
 import { CompareView } from './compare.js';
 import { InsightsView } from './insights.js';
-import { follow, keepAgesFresh, liveState, throttle } from './live.js';
+import { follow, keepAgesFresh, throttle } from './live.js';
 import { SearchView } from './search.js';
 import { TrashView, BackupsPanel } from './keep.js';
 import { Welcome } from './welcome.js';
@@ -31,9 +31,6 @@ const app = {
     if (path) document.documentElement.dataset.workspace = path;
     else delete document.documentElement.dataset.workspace;
   },
-  ready: false,
-  // Wall-clock times (Date.now()) of the start-up steps, for the window benchmark.
-  timings: { pageStart: Math.round(performance.timeOrigin) },
 };
 
 function showView(view) {
@@ -256,7 +253,7 @@ async function start() {
 
   try {
     await whenReady();
-    app.timings.bridgeReady = Date.now();
+    performance.mark('ait42-bridge-ready'); // start-up steps, for the window benchmark
   } catch (error) {
     showError(error, 'starting');
     document.documentElement.dataset.ready = 'error';
@@ -276,8 +273,7 @@ async function start() {
     welcome.scan();
   }
   await board.reload();
-  app.timings.boardShown = Date.now();
-  app.ready = true;
+  performance.mark('ait42-board-shown');
   document.documentElement.dataset.ready = 'true';
   keepAgesFresh();
   follow({ onChanges: applyChanges, onReset: reloadShown });
@@ -313,23 +309,5 @@ async function reloadShown() {
   if (app.view === 'compare' && compare.session) await compare.refreshFromElsewhere('upserted');
   refreshCounts();
 }
-
-// For tests and screenshots: a read-only look at where the page is.
-window.ait42 = Object.freeze({
-  get view() { return app.view; },
-  get workspace() { return app.workspace; },
-  get ready() { return app.ready; },
-  get busy() { return busyCount(); },
-  get timings() { return { ...app.timings }; },
-  get live() { return { token: liveState.token, batches: liveState.batches, applied: Object.fromEntries(liveState.applied) }; },
-  openSession: (id) => openSession(id),
-  get detailFrom() { return app.detailFrom || null; },
-  welcomeScan: () => welcome.scan(),
-  openCompare: (id, instanceIds, pair) => openCompare(id, instanceIds, pair),
-  get compareTimings() { return { ...compare.timings }; },
-  search: () => searchView.run(false),
-  chooseWorkspace: (path) => picker.choose(path),
-  showView: (view) => switchView(view),
-});
 
 start();

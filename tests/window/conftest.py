@@ -27,6 +27,7 @@ import pytest
 
 from ait42_session.faces.bridge import Bridge
 
+from . import ui
 from .driver import JsError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -266,7 +267,7 @@ def open_window(data: WindowData, extra_env: dict[str, str] | None = None) -> Re
 def window(window_data: WindowData) -> Iterator[RemotePage]:
     page = open_window(window_data)
     try:
-        page.run(f"window.ait42.chooseWorkspace({json.dumps(window_data.workspace)});")
+        page.run(ui.choose_workspace(window_data.workspace))
         page.wait_idle()
         yield page
     finally:
@@ -283,17 +284,15 @@ for (const [id, value] of [['filter-text', ''], ['filter-type', ''], ['filter-st
                            ['sort', 'updated'], ['filter-archived', 'exclude']]) {
   document.getElementById(id).value = value;
 }
-if (document.documentElement.dataset.workspace !== WORKSPACE) {
-  window.ait42.chooseWorkspace(WORKSPACE);
-}
-await window.ait42.showView('board');
 """
 
 
 @pytest.fixture
 def page(window: RemotePage, window_data: WindowData) -> RemotePage:
     """The shared window, back on the board of the main workspace with no filters."""
-    window.run(RESET.replace("WORKSPACE", json.dumps(window_data.workspace)))
+    window.run(RESET)
+    window.run(ui.choose_workspace(window_data.workspace))
+    window.run(ui.show_view("board"))
     window.wait_idle()
     return window
 

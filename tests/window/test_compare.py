@@ -9,7 +9,6 @@ Bridge on the same file.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import pytest
 
 from ait42_session.faces.bridge import Bridge
 
+from . import ui
 from .conftest import XSS, RemotePage, WindowData, open_window
 
 pytestmark = pytest.mark.window
@@ -109,7 +109,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> WindowData:
 def page(data: WindowData) -> Iterator[RemotePage]:
     window = open_window(data)
     try:
-        window.run(f"window.ait42.chooseWorkspace({json.dumps(data.workspace)});")
+        window.run(ui.choose_workspace(data.workspace))
         window.wait_idle()
         yield window
     finally:
@@ -123,7 +123,7 @@ def check(data: WindowData) -> Iterator[Bridge]:
 
 
 def open_compare(page: RemotePage, sid: str, ids: list[int]) -> None:
-    page.run(f"await window.ait42.openCompare({json.dumps(sid)}, {json.dumps(ids)});")
+    page.run(ui.open_compare(sid, ids))
     page.wait_for("document.getElementById('view-compare').dataset.loaded === 'true'")
     page.wait_idle()
 
@@ -139,7 +139,7 @@ def rows(page: RemotePage, instance: int) -> list[dict[str, Any]]:
 
 
 def test_compare_from_the_session_shows_facts_side_by_side(page: RemotePage) -> None:
-    page.run("await window.ait42.openSession('cmp-1');")
+    page.run(ui.open_session("cmp-1"))
     page.wait_idle()
     assert page.js("document.getElementById('compare-open').disabled") is True
     for i in (0, 1):
@@ -309,7 +309,7 @@ def test_debate_chat_grouped_by_instance_and_round(page: RemotePage) -> None:
 
 def test_insights_view_charts_and_figures_open_the_board(page: RemotePage, check: Bridge,
                                                          data: WindowData) -> None:
-    page.run("await window.ait42.showView('insights');")
+    page.run(ui.show_view("insights"))
     page.wait_for("document.getElementById('view-insights').dataset.loaded === 'true'")
     expected = check.get_insights({"workspacePath": data.workspace})
     assert page.js("document.getElementById('view-insights').dataset.sessions") == \
@@ -339,7 +339,7 @@ def test_insights_view_charts_and_figures_open_the_board(page: RemotePage, check
     page.wait_idle()
     assert len(page.attr_list("#board .card", "data-session-id")) == len(data.session_ids)
     # all workspaces: the same numbers here (one workspace), figures not linked
-    page.run("await window.ait42.showView('insights');")
+    page.run(ui.show_view("insights"))
     page.set_value("#insights-scope", "all")
     page.wait_for("document.getElementById('view-insights').dataset.scope === 'all'")
     assert page.js("document.querySelectorAll('#view-insights a.figure-link').length") == 0

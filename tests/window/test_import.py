@@ -23,6 +23,7 @@ from ait42_session.shape.workspace import legacy_hash
 
 from ..legacy_files import shell_form, worktree_session, write_shell_file
 from ..legacy_sample import write_legacy_folder
+from . import ui
 from .conftest import RemotePage, WindowData, _session, open_window
 
 pytestmark = pytest.mark.window
@@ -83,7 +84,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> ImportData:
 def window(data: ImportData) -> Iterator[RemotePage]:
     page = open_window(data.window, {"AIT42_SESSIONS_DIR": str(data.sessions_dir)})
     try:
-        page.run(f"window.ait42.chooseWorkspace({json.dumps(data.window.workspace)});")
+        page.run(ui.choose_workspace(data.window.workspace))
         page.wait_idle()
         yield page
     finally:
@@ -100,8 +101,8 @@ def page(window: RemotePage) -> RemotePage:
           document.getElementById('storage-keep').click();
         }
         document.getElementById('errors').replaceChildren();
-        await window.ait42.showView('import');
     """)
+    window.run(ui.show_view("import"))
     window.wait_idle()
     return window
 
@@ -315,7 +316,7 @@ def test_a_failed_import_shows_the_error(page: RemotePage, data: ImportData) -> 
 def test_storage_mode_is_shown_and_switched(page: RemotePage, data: ImportData,
                                             check: Bridge) -> None:
     check.set_storage_mode("json")
-    page.run("await window.ait42.showView('import');")
+    page.run(ui.show_view("import"))
     page.wait_idle()
     assert page.js("document.getElementById('storage-panel').dataset.mode") == "json"
     assert page.attr_list("#storage-modes .mode-option", "aria-checked") == [
@@ -346,7 +347,8 @@ def test_storage_mode_is_shown_and_switched(page: RemotePage, data: ImportData,
 
     # a mode changed elsewhere shows when the view is opened again
     check.set_storage_mode("json")
-    page.run("await window.ait42.showView('board'); await window.ait42.showView('import');")
+    page.run(ui.show_view("board"))
+    page.run(ui.show_view("import"))
     page.wait_idle()
     assert page.js("document.getElementById('storage-panel').dataset.mode") == "json"
     assert page.js("document.getElementById('errors').childElementCount") == 0

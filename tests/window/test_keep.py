@@ -12,6 +12,7 @@ import pytest
 from ait42_session.faces.bridge import Bridge
 from ait42_session.shape.errors import NotFoundError
 
+from . import ui
 from .conftest import XSS, RemotePage, WindowData, _session, seed_sessions
 
 pytestmark = pytest.mark.window
@@ -47,7 +48,7 @@ def board_ids(page: RemotePage) -> list[str]:
 
 
 def open_detail(page: RemotePage, session_id: str) -> None:
-    page.run(f"await window.ait42.openSession({json.dumps(session_id)});")
+    page.run(ui.open_session(session_id))
     page.wait_for(f"document.getElementById('view-detail').dataset.sessionId === "
                   f"{json.dumps(session_id)} && "
                   "document.getElementById('view-detail').dataset.loaded === 'true'")
@@ -55,7 +56,7 @@ def open_detail(page: RemotePage, session_id: str) -> None:
 
 
 def reload_board(page: RemotePage) -> None:
-    page.run("await window.ait42.showView('board');")
+    page.run(ui.show_view("board"))
     page.wait_idle()
 
 
@@ -144,7 +145,7 @@ def test_trash_rows_of_a_reused_id_restore_and_delete_their_own_copy(
     assert [t["trashId"] for t in check.list_trash(ws) if t["sessionId"] == "k-dup"] == [
         newer["trashId"]]
     check.delete_session_sqlite(ws, "k-dup")  # a third copy: Delete for good must spare it
-    page.run("await window.ait42.showView('trash');")
+    page.run(ui.show_view("trash"))
     page.wait_idle()
     page.click(f'#trash-body tr[data-trash-id="{newer["trashId"]}"] button[data-purge]')
     page.wait_for("document.getElementById('confirm-dialog').open")
@@ -219,7 +220,7 @@ def test_restore_a_backup_while_the_window_is_open(page: RemotePage, window_data
     check.create_session_sqlite(ws, _session("k-after", "debate", "running", "After the backup"))
     reload_board(page)
     assert "k-after" in board_ids(page)
-    page.run("await window.ait42.showView('database');")
+    page.run(ui.show_view("database"))
     page.wait_for("document.getElementById('backups-panel').dataset.loaded === 'true'")
     page.wait_idle()
     paths = page.attr_list("#backups-body tr", "data-path")

@@ -15,6 +15,7 @@ import pytest
 
 from ait42_session.faces.bridge import Bridge
 
+from . import ui
 from .conftest import RemotePage, WindowData, _session
 
 pytestmark = pytest.mark.window
@@ -39,7 +40,7 @@ def elsewhere(data: WindowData, command: str, *args: Any) -> None:
 @pytest.fixture
 def board(page: RemotePage, window_data: WindowData) -> Iterator[RemotePage]:
     """The board of the other workspace, with its own live sessions cleaned up after."""
-    page.run(f"window.ait42.chooseWorkspace({json.dumps(window_data.other_workspace)});")
+    page.run(ui.choose_workspace(window_data.other_workspace))
     page.wait_idle()
     page.wait_for("document.documentElement.dataset.liveToken !== undefined")
     yield page
@@ -123,7 +124,7 @@ def test_the_open_session_follows_without_losing_the_typed_message(
                     content="a long message\n" * 4, minutes_ago=0)
     elsewhere(window_data, "create_session_sqlite", many)
     board.wait_for(f"document.querySelector({json.dumps(card('live-d'))}) !== null", LIMIT)
-    board.run("await window.ait42.openSession('live-d');")
+    board.run(ui.open_session("live-d"))
     board.wait_for("document.getElementById('view-detail').dataset.loaded === 'true'")
     board.set_value("#chat-input", "half a thought", "input")
     board.js("document.getElementById('chat').scrollTop = 0")
@@ -153,7 +154,7 @@ def test_the_open_session_follows_without_losing_the_typed_message(
 
 def test_the_import_view_counts_follow_another_process(board: RemotePage,
                                                        window_data: WindowData) -> None:
-    board.run("await window.ait42.showView('import');")
+    board.run(ui.show_view("import"))
     board.wait_idle()
     before = int(board.js("document.getElementById('import-db-counts').dataset.sessions"))
     elsewhere(window_data, "create_session_sqlite",

@@ -19,6 +19,7 @@ import pytest
 from ait42_session.faces.bridge import Bridge
 from tests.realistic import History, build
 
+from . import ui
 from .conftest import RemotePage, WindowData, open_window
 
 pytestmark = pytest.mark.window
@@ -43,7 +44,7 @@ def page(history: History, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     data = WindowData(history.db, history.main, history.workspaces[1], home, [])
     window = open_window(data)
     try:
-        window.run(f"window.ait42.chooseWorkspace({json.dumps(history.main)});")
+        window.run(ui.choose_workspace(history.main))
         window.wait_idle()
         yield window
     finally:
@@ -51,12 +52,12 @@ def page(history: History, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 
 def show(page: RemotePage, view: str) -> None:
-    page.run(f"await window.ait42.showView({json.dumps(view)});", timeout=30)
+    page.run(ui.show_view(view), timeout=30)
     page.wait_idle(30)
 
 
 def open_session(page: RemotePage, session_id: str) -> None:
-    page.run(f"await window.ait42.openSession({json.dumps(session_id)});", timeout=30)
+    page.run(ui.open_session(session_id), timeout=30)
     page.wait_for("document.getElementById('view-detail').dataset.loaded === 'true'", 30)
     page.wait_idle(30)
 
@@ -76,16 +77,13 @@ def test_every_view_lays_out_at_both_sizes(page: RemotePage, history: History) -
         found += [f"{where} board: {p}" for p in layout_problems(page)]
         open_session(page, history.long_session)
         found += [f"{where} detail: {p}" for p in layout_problems(page)]
-        page.run("await window.ait42.openCompare("
-                 f"{json.dumps(history.long_session)}, [0, 1, 2, 3, 4]);", timeout=30)
+        page.run(ui.open_compare(history.long_session, [0, 1, 2, 3, 4]), timeout=30)
         page.wait_for("document.getElementById('view-compare').dataset.loaded === 'true'", 30)
         found += [f"{where} compare: {p}" for p in layout_problems(page)]
-        page.set_value("#search-input", "JWT", event="input")
-        page.run("await window.ait42.search();", timeout=30)
+        page.run(ui.search("JWT"), timeout=30)
         page.wait_for("document.getElementById('view-search').dataset.state === 'done'", 30)
         found += [f"{where} search: {p}" for p in layout_problems(page)]
-        page.set_value("#search-input", "", event="input")
-        page.run("await window.ait42.search();", timeout=30)
+        page.run(ui.search(""), timeout=30)
         for view in ("insights", "database", "import", "trash"):
             show(page, view)
             found += [f"{where} {view}: {p}" for p in layout_problems(page)]
@@ -223,8 +221,7 @@ def test_keyboard_board_detail_search(page: RemotePage, history: History) -> Non
     page.wait_for(f"document.activeElement.dataset.sessionId === {json.dumps(second)}")
 
     # search: arrows through hits, Enter opens, Esc comes back to the results
-    page.set_value("#search-input", "JWT", event="input")
-    page.run("await window.ait42.search();", timeout=30)
+    page.run(ui.search("JWT"), timeout=30)
     page.wait_for("document.getElementById('view-search').dataset.state === 'done'")
     page.js("document.getElementById('search-input').blur()")
     press("j")  # the first hit is active after a search: j moves to the second
@@ -243,8 +240,7 @@ def test_keyboard_board_detail_search(page: RemotePage, history: History) -> Non
     page.wait_for("document.documentElement.dataset.view === 'detail'")
     page.click("#detail-back")
     page.wait_for("document.documentElement.dataset.view === 'search'")
-    page.set_value("#search-input", "", event="input")
-    page.run("await window.ait42.search();", timeout=30)
+    page.run(ui.search(""), timeout=30)
 
 
 def test_workspace_menu_sorted_filtered_and_binds_an_unknown_folder(
@@ -264,8 +260,7 @@ def test_workspace_menu_sorted_filtered_and_binds_an_unknown_folder(
     page.js("document.getElementById('workspace-menu').hidden = true")
 
     # a search hit in the unknown workspace asks for its folder, then opens
-    page.set_value("#search-input", "Quarterly revenue dashboard", event="input")
-    page.run("await window.ait42.search();", timeout=30)
+    page.run(ui.search("Quarterly revenue dashboard"), timeout=30)
     page.wait_for("document.getElementById('view-search').dataset.state === 'done'")
     hit = f'#search-results .hit[data-session-id={json.dumps(history.unknown_session)}]'
     page.wait_for(f"document.querySelector({json.dumps(hit)}) !== null")
@@ -286,8 +281,8 @@ def test_workspace_menu_sorted_filtered_and_binds_an_unknown_folder(
     with Bridge.open(history.db) as bridge:
         known = {w["workspaceHash"]: w["path"] for w in bridge.list_workspaces()}
     assert known[history.unknown_hash] == history.unknown_path
-    page.set_value("#search-input", "", event="input")
-    page.run(f"window.ait42.chooseWorkspace({json.dumps(history.main)});")
+    page.run(ui.search(""), timeout=30)
+    page.run(ui.choose_workspace(history.main))
     page.wait_idle()
 
 
