@@ -44,7 +44,9 @@ def test_migration_11_keeps_every_row_index_trigger_and_key(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workspace: str) -> None:
     up_to_10 = tmp_path / "migrations-10"
     shutil.copytree(migrations.default_dir(), up_to_10,
-                    ignore=shutil.ignore_patterns("11_*"))
+                    ignore=shutil.ignore_patterns("11_*", "12_*"))
+    up_to_11 = tmp_path / "migrations-11"
+    shutil.copytree(migrations.default_dir(), up_to_11, ignore=shutil.ignore_patterns("12_*"))
     monkeypatch.setattr(migrations, "default_dir", lambda: up_to_10)
     db = tmp_path / "sessions.db"
     with Bridge.open(db) as b:
@@ -59,10 +61,11 @@ def test_migration_11_keeps_every_row_index_trigger_and_key(
             b.create_session_sqlite(workspace, make_session("d", status="round_1"))
     before = _snapshot(db)
     assert before["rows"]["output_appends"] and before["rows"]["trash"]
-    monkeypatch.undo()
+    monkeypatch.setattr(migrations, "default_dir", lambda: up_to_11)
 
     with Bridge.open(db) as b:
         pass
+    monkeypatch.undo()
     after = _snapshot(db)
     assert after == before
     with sqlite3.connect(db) as conn:
