@@ -127,35 +127,33 @@ def op_add_message(ws: Workspace, session_id: str, message: ChatMessage,
     return run
 
 
-def op_update_status(ws: Workspace, session_id: str, instance_id: int, status: str,
-                     now: str | None = None) -> Op:
+def _op_instance(ws: Workspace, session_id: str, instance_id: int,
+                 change: Callable[[Json], None], now: str | None) -> Op:
+    """``change`` applied to one instance of the session, its ``updatedAt`` now."""
     def run(sessions: list[Any], where: str) -> Any:
-        i = _find(sessions, session_id, ws)
-        raw = sessions[i]
+        raw = sessions[_find(sessions, session_id, ws)]
         validate_raw(raw, where)
         for inst in raw.get("instances", ()):
             if inst.get("instanceId") == instance_id:
-                inst["status"] = status
+                change(inst)
                 raw["updatedAt"] = now or now_rfc3339()
                 return raw
         raise NotFoundError(f"session {session_id!r} has no instance {instance_id}")
     return run
+
+
+def op_update_status(ws: Workspace, session_id: str, instance_id: int, status: str,
+                     now: str | None = None) -> Op:
+    return _op_instance(ws, session_id, instance_id,
+                        lambda inst: inst.__setitem__("status", status), now)
 
 
 def op_append_output(ws: Workspace, session_id: str, instance_id: int, text: str,
                      now: str | None = None) -> Op:
     """``text`` added to the end of an instance's output (dual storage's streaming)."""
-    def run(sessions: list[Any], where: str) -> Any:
-        i = _find(sessions, session_id, ws)
-        raw = sessions[i]
-        validate_raw(raw, where)
-        for inst in raw.get("instances", ()):
-            if inst.get("instanceId") == instance_id:
-                inst["output"] = (inst.get("output") or "") + text
-                raw["updatedAt"] = now or now_rfc3339()
-                return raw
-        raise NotFoundError(f"session {session_id!r} has no instance {instance_id}")
-    return run
+    return _op_instance(
+        ws, session_id, instance_id,
+        lambda inst: inst.__setitem__("output", (inst.get("output") or "") + text), now)
 
 
 def op_put(ws: Workspace, model: Session) -> Op:
