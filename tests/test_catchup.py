@@ -328,6 +328,15 @@ def test_verify_finds_insights_out_of_step_and_optimize_rebuilds(db_path: str,
         assert svc.verify_database_integrity() is True
         assert raw.execute("SELECT sum(lines_added) FROM insight_runs").fetchone()[0] == \
             raw.execute("SELECT sum(coalesce(lines_added, 0)) FROM instances").fetchone()[0]
+        # the running totals (migration 13) out of step with the rows they sum
+        raw.execute("UPDATE insight_groups SET wins = wins + 1 WHERE agent_name = 'a2'")
+        raw.commit()
+        assert svc.verify_database_integrity() is False
+        svc.optimize_database()
+        svc.build_search_index(1000)
+        assert svc.verify_database_integrity() is True
+        assert raw.execute("SELECT sum(wins) FROM insight_groups").fetchone()[0] == \
+            raw.execute("SELECT sum(won) FROM insight_runs").fetchone()[0]
         raw.close()
         assert sorted(ids(svc, "yak")) == ["s0", "s1", "s2"]
 

@@ -227,6 +227,10 @@ def runs_agree(svc: Any, db_path: str) -> int:
     try:
         stored = sorted(conn.execute("SELECT * FROM insight_runs").fetchall())
         assert stored == sorted(conn.execute(RECOMPUTED).fetchall())
+        # the running totals (migration 13) are the sums of those rows
+        totals = sorted(conn.execute("SELECT * FROM insight_groups").fetchall())
+        assert totals == sorted(conn.execute(catchup._sums()).fetchall())
+        assert all(t[3] > 0 for t in totals)  # a group whose runs all left is gone
         return len(stored)
     finally:
         conn.close()
@@ -302,6 +306,53 @@ def test_medians_over_workspaces_odd_and_even(svc: Any, planted: str, tmp_path: 
     assert runtimes["claude"]["medianDurationSeconds"] == 61.25
 
 
+async def test_running_totals_answer_as_the_runs_do(tmp_path: Path) -> None:
+    """Every workspace at once is answered from the running totals and the walks to
+    each index's middle; the same figures read run by run (as a filtered call
+    does) agree, over hundreds of sessions written, rewritten and deleted, with
+    odd and even counts, ties, negative and missing durations."""
+    import random
+    from datetime import UTC, datetime
+
+    import aiosqlite
+
+    from ait42_session.derived import insights
+
+    def stamp(seconds: int) -> str:
+        return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    rng = random.Random(5)
+    path = str(tmp_path / "many.db")
+    with Service.open(path) as many:
+        for k in range(300):
+            start = 1_700_000_000 + rng.randrange(10**6)
+            runs = [inst(i, rng.choice(["alice", "bob", "carol", "dave"]),
+                         rng.choice(["completed", "failed", "running"]),
+                         runtime=rng.choice(["claude", "codex", ""]),
+                         model=rng.choice(["opus", "haiku", ""]),
+                         linesAdded=rng.randrange(50),
+                         **({} if rng.random() < 0.1 else {
+                             "startTime": stamp(start),
+                             "endTime": stamp(start + rng.randrange(-5, 4000))}))
+                    for i in range(rng.randrange(1, 5))]
+            ws = str(tmp_path / f"ws{k % 7}")
+            many.create_session_sqlite(ws, sess(f"s{k}", runs, winnerId=rng.choice(
+                [None, 0]), model=rng.choice(["sonnet", ""])))
+            if k % 10 == 3:
+                many.delete_session_sqlite(ws, f"s{k}")
+            elif k % 10 == 5:
+                many.update_instance_status_sqlite(ws, f"s{k}", 0, "failed")
+        answer = many.get_insights(None)
+    assert runs_agree(None, path) > 500
+    async with aiosqlite.connect(path) as conn:
+        fast = await insights._from_groups(conn)
+        slow = await insights._from_runs(conn, "1", [])
+    assert fast is not None and fast == slow
+    assert [len(d) for d in slow] == [4, 3, 4]
+    assert {g["agentName"]: g["instances"] for g in answer["agents"]} == {
+        a: counts_[0] for a, (counts_, _m) in slow[0].items()}
+
+
 async def test_the_migration_fills_the_runs_of_an_existing_database(tmp_path: Path) -> None:
     older = tmp_path / "older"
     older.mkdir()
@@ -350,7 +401,7 @@ def test_the_benchmark_runs_and_both_ways_agree(capsys: pytest.CaptureFixture[st
 
 @pytest.mark.parametrize("seed", range(6))
 def test_the_median_of_many_sorted_runs_is_the_median_of_all(seed: int) -> None:
-    """The binary search over values (runs of 2,000 and more values) agrees with sorting
+    """Merging the sorted runs (2,000 and more values) agrees with sorting
     everything: odd and even counts, ties, negative durations (end before start)."""
     import random
     import statistics

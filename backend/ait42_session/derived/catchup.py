@@ -103,12 +103,36 @@ WHERE i.session_id IN (SELECT value FROM json_each(?))
 """
 
 
+# The sums per (agent, runtime, model) of the runs ``where`` chooses: the running
+# totals of migration 13 (``sign`` "-": to take them away).
+def _sums(where: str = "", sign: str = "") -> str:
+    return (f"SELECT agent_name, runtime, model, {sign}count(*), {sign}sum(won),"
+            f" {sign}sum(decided), {sign}sum(status = 'completed'),"
+            f" {sign}sum(status = 'failed'), {sign}sum(lines_added), {sign}sum(lines_deleted),"
+            f" {sign}sum(timed AND duration_ms IS NULL), {sign}count(duration_ms)"
+            f" FROM insight_runs {where} GROUP BY agent_name, runtime, model")
+
+
+_BATCH_RUNS = "WHERE session_id IN (SELECT value FROM json_each(?))"
+_ADD_TO_TOTALS = (
+    "INSERT INTO insight_groups {sums} ON CONFLICT DO UPDATE SET"
+    " instances = instances + excluded.instances, wins = wins + excluded.wins,"
+    " decided = decided + excluded.decided, completed = completed + excluded.completed,"
+    " failed = failed + excluded.failed, lines_added = lines_added + excluded.lines_added,"
+    " lines_deleted = lines_deleted + excluded.lines_deleted,"
+    " unread = unread + excluded.unread, timed_runs = timed_runs + excluded.timed_runs")
+
+
 async def _rederive_insights(conn: aiosqlite.Connection, ids: list[str]) -> None:
-    """These sessions' insights rows, afresh (none for a deleted session)."""
+    """These sessions' insights rows, afresh (none for a deleted session), and
+    the running totals moved by the difference."""
     chunk = json.dumps(ids)
+    await conn.execute(_ADD_TO_TOTALS.format(sums=_sums(_BATCH_RUNS, "-")), (chunk,))
     await conn.execute("DELETE FROM insight_runs WHERE session_id IN"
                        " (SELECT value FROM json_each(?))", (chunk,))
     await conn.execute(_INSIGHT_ROWS, (chunk,))
+    await conn.execute(_ADD_TO_TOTALS.format(sums=_sums(_BATCH_RUNS)), (chunk,))
+    await conn.execute("DELETE FROM insight_groups WHERE instances = 0")
 
 
 def _json(ids: list[str]) -> str:
@@ -124,6 +148,7 @@ async def rebuild(conn: aiosqlite.Connection) -> None:
     await conn.execute("DELETE FROM search_fts")
     await conn.execute("DELETE FROM search_docs")
     await conn.execute("DELETE FROM insight_runs")
+    await conn.execute("DELETE FROM insight_groups")
     await conn.execute("UPDATE derived_position SET seq = 0 WHERE name = 'catchup'")
 
 
@@ -142,6 +167,11 @@ async def verify(conn: aiosqlite.Connection) -> list[str]:
                           (upto, upto, upto, upto))
     if differ:
         problems.append(f"insights: {differ} rows differ from the sessions they come from")
+    totals = "SELECT * FROM insight_groups"
+    differ = await scalar(conn, f"SELECT (SELECT count(*) FROM ({_sums()} EXCEPT {totals}))"
+                                f" + (SELECT count(*) FROM ({totals} EXCEPT {_sums()}))")
+    if differ:
+        problems.append(f"insights: {differ} running totals differ from the rows they sum")
     return problems
 
 

@@ -14,15 +14,13 @@ left the ``sessions`` table (and their runs with them), so they never count.
 
 Durations are ``endTime - startTime`` as SQLite's ``julianday`` reads them,
 to the millisecond (offsets and any number of fraction digits are understood).
-The GROUP BY lists each group's durations; Python sorts each list and finds
-a dimension's medians across its lists by a binary search over the values
-(``_kth``), without merging 100,000s of them. RFC 3339's lowercase ``t``,
+The GROUP BY lists each group's durations; Python sorts each list and merges
+a dimension's lists to find its medians. RFC 3339's lowercase ``t``,
 which the models accept and SQLite's date functions do not read, leaves a run
 timed but without a duration; those few runs' times are read and parsed in
 Python (``_unread_durations``).
 """
 
-import bisect
 import itertools
 import json
 from collections import defaultdict
@@ -140,61 +138,90 @@ async def _unread_durations(conn: aiosqlite.Connection, where: str, params: list
     return found
 
 
-def _kth(runs: list[list[int]], k: int) -> int:
-    """The k-th smallest (from 0) of the union of sorted runs of integers: a binary
-    search over the values, each step counting with one bisect per run (in C)."""
-    lo, hi = min(r[0] for r in runs), max(r[-1] for r in runs)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if sum(map(bisect.bisect_right, runs, itertools.repeat(mid, len(runs)))) > k:
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
-
-
 def _median_seconds(runs: list[list[int]]) -> float | None:
     """The median in seconds of sorted runs of milliseconds (exact to the half
-    millisecond), without merging them when they are many."""
-    runs = [r for r in runs if r]
-    n = sum(map(len, runs))
+    millisecond). Python's sort finds the runs in their concatenation and
+    merges them, so this costs a merge, not a sort."""
+    values = sorted(itertools.chain.from_iterable(runs)) if len(runs) > 1 else (
+        runs[0] if runs else [])
+    n = len(values)
     if not n:
         return None
-    if len(runs) == 1 or n < 2_000:
-        values = sorted([v for run in runs for v in run]) if len(runs) > 1 else runs[0]
-        low, high = values[(n - 1) // 2], values[n // 2]
-    else:
-        low = _kth(runs, (n - 1) // 2)
-        high = low if n % 2 else _kth(runs, n // 2)
+    low, high = values[(n - 1) // 2], values[n // 2]
     return (low + high) / 2 / 1000 if low != high else low / 1000
+
+
+# Per dimension: each value's seven counts and its median in seconds.
+Figures = list[dict[str, tuple[list[int], float | None]]]
 
 
 async def insights(conn: aiosqlite.Connection, opts: InsightsOptions) -> Json:
     """The contract's insights over the sessions ``opts`` chooses (one read snapshot)."""
     where, params = _where(opts)
+    figures = (await _from_groups(conn) if where == "1" else None) or await _from_runs(
+        conn, where, params)
+    result: Json = {}
+    for (name, key), of in zip(zip(DIMENSIONS, KEYS, strict=True), figures, strict=True):
+        ordered = sorted(of.items(), key=lambda item: (-item[1][0][0], item[0]))
+        result[name] = [{key: g, **dict(zip(_COUNTS, counts, strict=True)),
+                         "medianDurationSeconds": median} for g, (counts, median) in ordered]
+    weeks = [{"weekStart": w[0], "sessions": w[1], **dict(zip(TYPES, w[2:], strict=True))}
+             for w in await conn.execute_fetchall(_WEEKS.format(where=where), params)]
+    return {"sessions": sum(w["sessions"] for w in weeks), **result, "weeks": weeks}
+
+
+async def _from_runs(conn: aiosqlite.Connection, where: str, params: list[Any]) -> Figures:
+    """The figures of the runs ``where`` chooses, read run by run."""
     rows = await conn.execute_fetchall(_GROUPS.format(where=where), params)
     runs: list[tuple[tuple[str, str, str], list[int]]] = [
         ((r[0], r[1], r[2]), sorted(json.loads(f"[{r[11]}]"))) for r in rows if r[11]]
     if any(r[10] for r in rows):  # times in a form SQLite's date functions do not read
         runs += [(names, sorted(values)) for names, values
                  in (await _unread_durations(conn, where, params)).items()]
-    result: Json = {}
-    for dim, (name, key) in enumerate(zip(DIMENSIONS, KEYS, strict=True)):
-        totals: dict[str, list[int]] = {}
+    figures: Figures = []
+    for dim in range(len(DIMENSIONS)):
+        counts_of: dict[str, list[Any]] = defaultdict(list)
         for r in rows:
-            total = totals.setdefault(r[dim], [0] * len(_COUNTS))
-            for k, value in enumerate(r[3:10]):
-                total[k] += value
+            counts_of[r[dim]].append(r[3:10])
         runs_of: dict[str, list[list[int]]] = defaultdict(list)
         for names, values in runs:
             runs_of[names[dim]].append(values)
-        ordered = sorted(totals.items(), key=lambda item: (-item[1][0], item[0]))
-        result[name] = [{key: g, **dict(zip(_COUNTS, total, strict=True)),
-                         "medianDurationSeconds": _median_seconds(runs_of[g])}
-                        for g, total in ordered]
-    weeks = [{"weekStart": w[0], "sessions": w[1], **dict(zip(TYPES, w[2:], strict=True))}
-             for w in await conn.execute_fetchall(_WEEKS.format(where=where), params)]
-    return {"sessions": sum(w["sessions"] for w in weeks), **result, "weeks": weeks}
+        figures.append({g: (_column_sums(counts), _median_seconds(runs_of[g]))
+                        for g, counts in counts_of.items()})
+    return figures
+
+
+def _column_sums(rows: list[Any]) -> list[int]:
+    """The sum of each column, in C: thousands of rows of seven counts."""
+    return list(map(sum, zip(*rows, strict=True)))
+
+
+async def _from_groups(conn: aiosqlite.Connection) -> Figures | None:
+    """The figures of every run from the catch-up's running totals (migration 13),
+    each median a walk to the middle of its dimension's index of durations; None
+    when some runs' times need Python to read them (``_from_runs`` does)."""
+    groups = list(await conn.execute_fetchall("SELECT * FROM insight_groups"))
+    if any(g[10] for g in groups):
+        return None
+    figures: Figures = []
+    for dim, column in enumerate(("agent_name", "runtime", "model")):
+        counts_of: dict[str, list[Any]] = defaultdict(list)
+        timed: dict[str, int] = defaultdict(int)
+        for g in groups:
+            counts_of[g[dim]].append(g[3:10])
+            timed[g[dim]] += g[11]
+        walk = (f"SELECT duration_ms FROM insight_runs INDEXED BY idx_insight_runs_{column}"
+                f"_duration WHERE {column} = ? AND duration_ms IS NOT NULL"
+                " ORDER BY duration_ms LIMIT 2 OFFSET ?")
+        of: dict[str, tuple[list[int], float | None]] = {}
+        for value, counts in counts_of.items():
+            n, median = timed[value], None
+            if n:
+                middle = [r[0] for r in await conn.execute_fetchall(walk, (value, (n - 1) // 2))]
+                median = _median_seconds([middle[:1] if n % 2 else middle])
+            of[value] = (_column_sums(counts), median)
+        figures.append(of)
+    return figures
 
 
 def board_filter(q: BoardQuery) -> list[tuple[str, list[Any]]]:
