@@ -191,6 +191,24 @@ def test_japanese_two_characters_and_latin_glued(s: Searcher, workspace: str) ->
     assert marked(s.search("JWT認証")["items"][0], "task") == ["JWT認証"]
 
 
+@pytest.mark.parametrize(("query", "text", "found"), [
+    ("JWT", "認証JWTトークン", ["JWT"]),  # CJK on both sides is no letter of the word
+    ("jwt", "JWT認証 jwtx xjwt", ["JWT"]),  # a longer Latin word is another word
+    ("migrat*", "migration認証 migrat", ["migration", "migrat"]),  # a prefix stops at CJK
+    ('"foo bar"', "foo認bar foo-bar", ["foo-bar"]),  # a phrase never spans a CJK character
+    ("JWT認証", "JWT認証 JWT 認証", ["JWT認証", "JWT 認証"]),
+    ("café", "CAFÉ認証 cafe", ["CAFÉ", "cafe"]),
+])
+def test_highlights_beside_cjk_text(query: str, text: str, found: list[str]) -> None:
+    """A term without CJK is matched in text whose CJK is masked (a pattern ``re``
+    compiles at once); the marks are exactly those of the index's word rules."""
+    from ait42_session.derived import search_text
+
+    terms = search_text.parse_query(query).terms()
+    spans = search_text.find(text, terms)
+    assert [text[a:b] for a, b, _w in spans] == found
+
+
 def test_identifiers_paths_and_error_text(s: Searcher, workspace: str) -> None:
     put(s, workspace, "s1", output="set refresh_token_ttl=3600 in parseSessionRow()\n"
         "error TS2345: src/auth/jwt.ts(12,5): Argument of type 'string'")
