@@ -46,6 +46,7 @@ _CJK_ONE = re.compile(f"[{_CJK_CHARS}]")
 # A letter or digit outside CJK: what unicode61 joins into one token.
 _WORDCHAR = f"[^\\W_{_CJK_CHARS}]"
 _WORD_RUN = re.compile(r"[^\W_]+")
+_PIECE = re.compile(f"[{_CJK_CHARS}]+|(?:(?![{_CJK_CHARS}])[^\\W_])+")  # a CJK or a Latin run
 # The whitespace runs an excerpt changes: two or more, or one that is not a space
 # (a lone space at either end is handled apart: an anchor makes ``re`` slow).
 _SPACES_TO_CUT = re.compile(r" ?[^\S ]\s*| {2,}\s*")
@@ -126,7 +127,7 @@ def pieces(text: str) -> list[tuple[bool, str, bool]]:
     pieces: list[tuple[bool, str, bool]] = []
     for run in _WORD_RUN.findall(text):
         first = True
-        for part in re.findall(f"[{_CJK_CHARS}]+|(?:(?![{_CJK_CHARS}])[^\\W_])+", run):
+        for part in _PIECE.findall(run):
             pieces.append((_CJK_ONE.match(part) is not None, part, not first))
             first = False
     return pieces
