@@ -337,6 +337,15 @@ def test_verify_finds_insights_out_of_step_and_optimize_rebuilds(db_path: str,
         assert svc.verify_database_integrity() is True
         assert raw.execute("SELECT sum(wins) FROM insight_groups").fetchone()[0] == \
             raw.execute("SELECT sum(won) FROM insight_runs").fetchone()[0]
+        # an index row that says its session is archived when it is not (migration 14)
+        raw.execute("UPDATE search_docs SET archived_at = '2026-01-01T00:00:00Z'"
+                    " WHERE session_id = 's1'")
+        raw.commit()
+        assert sorted(ids(svc, "yak")) == ["s0", "s2"]  # the search filters on the row
+        assert svc.verify_database_integrity() is False
+        svc.optimize_database()
+        svc.build_search_index(1000)
+        assert svc.verify_database_integrity() is True
         raw.close()
         assert sorted(ids(svc, "yak")) == ["s0", "s1", "s2"]
 

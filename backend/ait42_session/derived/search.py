@@ -215,16 +215,6 @@ def _decode_cursor(cursor: str, print_: str, generation: int) -> list[Any]:
 # --- the search ------------------------------------------------------------------
 
 
-async def _archived_expr(conn: aiosqlite.Connection) -> str:
-    """``archivedAt`` of a session: its column once the archive migration adds
-    one, else the field kept among the session's unknown fields."""
-    rows = await conn.execute_fetchall("SELECT 1 FROM pragma_table_info('sessions')"
-                                       " WHERE name = 'archived_at'")
-    if list(rows):
-        return "s.archived_at"
-    return "CASE WHEN json_valid(s.extra) THEN json_extract(s.extra, '$.archivedAt') END"
-
-
 async def run(conn: aiosqlite.Connection, parsed: search_text.Query, opts: Options,
               pages: Pages, generation: int = 0) -> Json:
     """``search_sessions`` with its arguments validated: one page of hits with
@@ -237,10 +227,9 @@ async def run(conn: aiosqlite.Connection, parsed: search_text.Query, opts: Optio
     excluded = parsed.excluded_fts()
     if match is None and excluded is None:
         return {"items": [], "nextCursor": None}
-    archived = await _archived_expr(conn)
-    where, params = _filters(opts, archived)
     if opts.sort == "newest" or match is None:
-        rows = await _newest(conn, match, excluded, opts, where, params, archived,
+        where, params = _filters(opts, "s")
+        rows = await _newest(conn, match, excluded, opts, where, params,
                              None if after is None else (int(after[1]), str(after[2])))
         more = len(rows) > opts.limit
         rows = rows[:opts.limit]
@@ -248,7 +237,7 @@ async def run(conn: aiosqlite.Connection, parsed: search_text.Query, opts: Optio
                   if more and rows else None)
     else:
         if after is None:
-            ranked = await _ranked(conn, match, where, params)
+            ranked = await _ranked(conn, match, *_filters(opts, "d"))
             offset = 0
         else:
             kept = pages.get(str(after[1]))
@@ -256,7 +245,7 @@ async def run(conn: aiosqlite.Connection, parsed: search_text.Query, opts: Optio
                 raise ValidationError(_STALE.format(minutes=int(PAGE_LIFE // 60)))
             ranked, offset = kept, int(after[2])
         page = ranked[offset:offset + opts.limit]
-        rows = await _hits(conn, page, archived)
+        rows = await _hits(conn, page)
         cursor = None
         if offset + opts.limit < len(ranked):
             token = pages.keep(ranked) if after is None else str(after[1])
@@ -276,28 +265,30 @@ async def run(conn: aiosqlite.Connection, parsed: search_text.Query, opts: Optio
 
 
 _HIT = ("SELECT s.id, s.workspace_hash, w.path, s.task, s.type, s.status, s.updated_at,"
-        " s.updated_key, {archived}, {score}, d.docid FROM {source}"
+        " s.updated_key, s.archived_at, {score}, d.docid FROM {source}"
         " JOIN sessions s ON s.id = d.session_id"
         " JOIN workspaces w ON w.hash = s.workspace_hash")
 
 
-def _filters(opts: Options, archived: str) -> tuple[list[str], list[Any]]:
+def _filters(opts: Options, table: str) -> tuple[list[str], list[Any]]:
+    """The options' conditions on ``table``: the sessions (``s``), or the index
+    rows (``d``), which hold the same five columns (migration 14)."""
     where: list[str] = []
     params: list[Any] = []
-    for sql, value in (("s.workspace_hash = ?", opts.workspace_hash), ("s.type = ?", opts.type),
-                       ("s.updated_key >= ?", opts.updated_after),
-                       ("s.updated_key < ?", opts.updated_before)):
+    for sql, value in (("workspace_hash = ?", opts.workspace_hash), ("type = ?", opts.type),
+                       ("updated_key >= ?", opts.updated_after),
+                       ("updated_key < ?", opts.updated_before)):
         if value is not None:
-            where.append(sql)
+            where.append(f"{table}.{sql}")
             params.append(value)
     if opts.status is not None:
-        sql, values = status_condition("s.status", opts.status)
+        sql, values = status_condition(f"{table}.status", opts.status)
         where.append(sql)
         params.extend(values)
     if opts.archived == "exclude":
-        where.append(f"{archived} IS NULL")
+        where.append(f"{table}.archived_at IS NULL")
     elif opts.archived == "only":
-        where.append(f"{archived} IS NOT NULL")
+        where.append(f"{table}.archived_at IS NOT NULL")
     return where, params
 
 
@@ -305,26 +296,25 @@ async def _ranked(conn: aiosqlite.Connection, match: str, where: list[str],
                   params: list[Any]) -> list[tuple[str, float]]:
     """Every matching session of the window, best first: FTS5 walks its rows
     newest first and stops after ``WINDOW`` that pass the filters, scoring only
-    those (bm25 weighted by field); ties go to the newest ``updatedAt``."""
+    those (bm25 weighted by field); ties go to the newest ``updatedAt``. The
+    filters read the index rows' own columns: no session is looked up."""
     rows = await conn.execute_fetchall(
-        "SELECT id, score FROM (SELECT s.id AS id, s.updated_key AS updated_key,"
+        "SELECT id, score FROM (SELECT d.session_id AS id, d.updated_key AS updated_key,"
         f" bm25(search_fts, {_WEIGHTS}) AS score FROM search_fts"
         " JOIN search_docs d ON d.docid = search_fts.rowid"
-        " JOIN sessions s ON s.id = d.session_id"
         " WHERE search_fts MATCH ?" + "".join(f" AND {w}" for w in where)
         + " ORDER BY search_fts.rowid DESC LIMIT ?)"
         " ORDER BY score, updated_key DESC, id", [match, *params, WINDOW])
     return [(str(r[0]), float(r[1])) for r in rows]
 
 
-async def _hits(conn: aiosqlite.Connection, page: list[tuple[str, float]],
-                archived: str) -> list[Any]:
+async def _hits(conn: aiosqlite.Connection, page: list[tuple[str, float]]) -> list[Any]:
     """The hit rows of a page of ranked sessions, in its order; a session deleted
     since the first page is left out."""
     if not page:
         return []
     rows = await conn.execute_fetchall(
-        _HIT.format(archived=archived, score="p.value ->> '$[1]'",
+        _HIT.format(score="p.value ->> '$[1]'",
                     source="json_each(?) p"
                            " JOIN search_docs d ON d.session_id = p.value ->> '$[0]'"),
         (json.dumps(page),))
@@ -333,7 +323,7 @@ async def _hits(conn: aiosqlite.Connection, page: list[tuple[str, float]],
 
 
 async def _newest(conn: aiosqlite.Connection, match: str | None, excluded: str | None,
-                  opts: Options, where: list[str], params: list[Any], archived: str,
+                  opts: Options, where: list[str], params: list[Any],
                   after: tuple[int, str] | None) -> list[Any]:
     """A page of matching sessions newest first (``sort: newest``, or a query of
     exclusions only: every session without those words)."""
@@ -352,7 +342,7 @@ async def _newest(conn: aiosqlite.Connection, match: str | None, excluded: str |
     if after is not None:
         where.append("(s.updated_key < ? OR (s.updated_key = ? AND s.id > ?))")
         params += [after[0], after[0], after[1]]
-    sql = (_HIT.format(archived=archived, score=score, source=source)
+    sql = (_HIT.format(score=score, source=source)
            + (" WHERE " + " AND ".join(where) if where else "")
            + " ORDER BY s.updated_key DESC, s.id LIMIT ?")
     return list(await conn.execute_fetchall(sql, [*params, opts.limit + 1]))

@@ -38,7 +38,10 @@ FROM json_each(?) j JOIN sessions s ON s.id = j.value
 _DROP_ROWS = ("DELETE FROM search_fts WHERE rowid IN (SELECT d.docid FROM search_docs d"
               " WHERE d.session_id IN (SELECT value FROM json_each(?)))")
 _DROP_DOCS = "DELETE FROM search_docs WHERE session_id IN (SELECT value FROM json_each(?))"
-_ADD_DOC = "INSERT INTO search_docs (session_id) VALUES (?)"
+# What a search filters and breaks ties on, beside the row (migration 14).
+_FILTERED = "workspace_hash, type, status, updated_key, archived_at"
+_ADD_DOC = (f"INSERT INTO search_docs (session_id, {_FILTERED})"
+            f" SELECT id, {_FILTERED} FROM sessions WHERE id = ?")
 _ADD_ROW = ("INSERT INTO search_fts (rowid, task, output, branch, agent_name, chat)"
             " SELECT docid, ?, ?, ?, ?, ? FROM search_docs WHERE session_id = ?")
 
@@ -84,15 +87,22 @@ async def verify_index(conn: aiosqlite.Connection, upto: int) -> list[str]:
         " (SELECT count(*) FROM search_docs d JOIN session_changes c"
         "   ON c.session_id = d.session_id WHERE c.seq <= ? AND NOT EXISTS"
         "   (SELECT 1 FROM sessions s WHERE s.id = d.session_id)),"
-        " (SELECT count(*) FROM search_docs) - (SELECT count(*) FROM search_fts)",
-        (upto, upto))
-    missing, stale, rows_off = next(iter(rows))
+        " (SELECT count(*) FROM search_docs) - (SELECT count(*) FROM search_fts),"
+        " (SELECT count(*) FROM (SELECT d.session_id, d.workspace_hash, d.type, d.status,"
+        "   d.updated_key, d.archived_at FROM search_docs d"
+        "   JOIN session_changes c ON c.session_id = d.session_id WHERE c.seq <= ?"
+        f"   EXCEPT SELECT id, {_FILTERED} FROM sessions))",
+        (upto, upto, upto))
+    missing, stale, rows_off, filters_off = next(iter(rows))
     if missing:
         problems.append(f"search index: {missing} sessions are not indexed")
     if stale:
         problems.append(f"search index: {stale} index rows belong to no session")
     if rows_off:
         problems.append("search index: its rows and their sessions do not match in number")
+    if filters_off:
+        problems.append(f"search index: {filters_off} rows filter on what their sessions"
+                        " no longer say")
     return problems
 
 
