@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 100  # sessions per transaction: well inside another writer's busy timeout
 DEBOUNCE_SECONDS = 0.05  # after a local write, before the background catch-up starts
-POLL_SECONDS = 0.5  # how often the background looks for other programs' writes
+POLL_SECONDS = 0.25  # how often the background looks for other programs' writes
 READ_BOUND = 500  # a read catches up first when at most this many sessions wait
 FOLD_AFTER = 128  # streamed chunks of one instance merged into its output by the catch-up
 
