@@ -55,12 +55,15 @@ def test_the_search_benchmark_runs_every_query_and_both_write_paths(
 def test_the_catch_up_benchmark_measures_lag_idle_cpu_and_appends(
         capsys: pytest.CaptureFixture[str]) -> None:
     assert catchup_bench.main(["--sessions", "12", "--bursts", "2", "--burst", "20",
-                               "--idle-seconds", "0.2", "--appends", "4", "--json"]) == 0
+                               "--idle-seconds", "0.2", "--appends", "4", "--stream-kb", "20",
+                               "--json"]) == 0
     out = capsys.readouterr().out
     figures, _ = json.JSONDecoder().raw_decode(out)
     assert figures["lag"]["bursts"] == 2 and figures["lag"]["lagP95"] > 0
     assert figures["lag"]["idleCpuPercent"] >= 0
-    assert figures["streaming"]["appendMs"] > 0 and figures["streaming"]["updateMs"] > 0
+    typical, grown = figures["streaming"]
+    assert typical["appendMs"] > 0 and typical["updateMs"] > 0
+    assert grown["outputKb"] == 20 and grown["sessionKb"] == 60
     assert "| update / append |" in out and "| idle CPU over" in out
 
 

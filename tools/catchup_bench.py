@@ -1,7 +1,7 @@
 """Benchmark of the catch-up of derived data (issue 16); not part of the test run.
 
     python -m tools.catchup_bench [--sessions 1000] [--bursts 20] [--burst 1000]
-                                  [--idle-seconds 10] [--appends 200]
+                                  [--idle-seconds 10] [--appends 200] [--stream-kb 100]
 
 Fills a database with ``--sessions`` sessions (``tools.bench.make_session``:
 3 instances with 4 KB of output, every tenth with a 100 KB one, 10 chat
@@ -27,6 +27,9 @@ messages) and brings its derived data current. Then, with this process's
    ``Service`` with ``derived=False`` so no background work falls into the
    timings; each also with the catch-up's work for it (``run_until_current``
    run and timed right after). Medians; goal: the append at least 10x cheaper.
+   Then the same on a session whose three outputs have grown to
+   ``--stream-kb`` KB each, as a streamed session's do: an update sends them
+   all again, an append only its chunk.
 """
 
 from __future__ import annotations
@@ -143,16 +146,23 @@ def lag_and_idle(db: str, bursts: int, burst: int, idle_seconds: float,
             "idleCpuPercent": 100 * cpu / wall}
 
 
-def streaming(db: str, sessions: int, appends: int) -> Json:
-    """Part 3."""
-    chunk = ("[agent] compiling module, running tests, 42 passed, 0 failed; "
-             "next step: lint and type-check the package\n") * 2
-    chunk = chunk[:200]
+def streaming(db: str, appends: int, output_kb: int | None = None) -> Json:
+    """Part 3, on a typical session (``output_kb`` None: its 4 KB outputs) or on
+    one whose three outputs have grown to ``output_kb`` KB each (a session
+    being streamed: its update sends them all again, the append does not)."""
+    line = ("[agent] compiling module, running tests, 42 passed, 0 failed; "
+            "next step: lint and type-check the package\n")
+    chunk = (line * 2)[:200]
     times: dict[str, list[float]] = {"append": [], "update": [], "append+": [], "update+": []}
     with Service.open(db, derived=False) as svc:
         catch_up = svc.context.derived.run_until_current
-        sid = make_session(1)["id"]  # a typical session (4 KB outputs)
+        sid = make_session(1 if output_kb is None else 2)["id"]
         session = svc.get_session_sqlite(WS, sid)
+        if output_kb is not None:
+            for inst in session["instances"]:
+                inst["output"] = (line * (output_kb * 1024 // len(line) + 1))[:output_kb * 1024]
+            svc.update_session_sqlite(WS, session)
+        svc.run(catch_up())
         for k in range(appends):
             for kind in (("append", "update") if k % 2 == 0 else ("update", "append")):
                 t0 = time.perf_counter()
@@ -169,14 +179,16 @@ def streaming(db: str, sessions: int, appends: int) -> Json:
             if k % 50 == 49:  # the session grows a little either way; keep it alike
                 session = svc.get_session_sqlite(WS, sid)
     med = {k: statistics.median(v) for k, v in times.items()}
-    return {"appends": appends, "appendMs": med["append"] * 1000,
+    return {"appends": appends, "outputKb": output_kb,
+            "sessionKb": round(sum(len(i.get("output") or "") for i in session["instances"])
+                               / 1024), "appendMs": med["append"] * 1000,
             "updateMs": med["update"] * 1000, "ratio": med["update"] / med["append"],
             "appendWithCatchUpMs": med["append+"] * 1000,
             "updateWithCatchUpMs": med["update+"] * 1000,
             "ratioWithCatchUp": med["update+"] / med["append+"]}
 
 
-def table(lag: Json | None, stream: Json | None, sessions: int) -> str:
+def table(lag: Json | None, streams: list[Json], sessions: int) -> str:
     lines = [f"catch-up of derived data, {sessions:,} sessions in the database",
              "| figure | measured | goal |", "|---|---:|---|"]
     if lag is not None:
@@ -189,10 +201,10 @@ def table(lag: Json | None, stream: Json | None, sessions: int) -> str:
             f" ({lag['writerMax']:.2f} s) | |",
             f"| idle CPU over {lag['idleSeconds']:.0f} s | {lag['idleCpuPercent']:.2f}% | < 1% |",
         ]
-    if stream is not None:
+    for stream in streams:
         lines += [
-            f"| append_instance_output (200 chars), median of {stream['appends']} |"
-            f" {stream['appendMs']:.2f} ms | |",
+            f"| append_instance_output (200 chars), median of {stream['appends']},"
+            f" session of {stream['sessionKb']:,} KB of output | {stream['appendMs']:.2f} ms | |",
             f"| update_session_sqlite of that session | {stream['updateMs']:.2f} ms | |",
             f"| update / append | {stream['ratio']:.1f}x | >= 10x |",
             f"| with the catch-up's work: append / update | {stream['appendWithCatchUpMs']:.2f}"
@@ -208,6 +220,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--burst", type=int, default=1000, help="updates per burst")
     ap.add_argument("--idle-seconds", type=float, default=10.0)
     ap.add_argument("--appends", type=int, default=200, help="appends and updates timed")
+    ap.add_argument("--stream-kb", default="100",
+                    help="also stream into a session whose 3 outputs have grown to these"
+                         " KB each (comma-separated; empty: only the typical session)")
     ap.add_argument("--json", action="store_true", help="also print the figures as JSON")
     args = ap.parse_args(argv)
 
@@ -221,10 +236,11 @@ def main(argv: list[str] | None = None) -> int:
         say(f"filled {args.sessions} sessions in {time.perf_counter() - t0:.1f} s")
         lag = (lag_and_idle(db, args.bursts, args.burst, args.idle_seconds, say)
                if args.bursts else None)
-        stream = streaming(db, args.sessions, args.appends) if args.appends else None
+        sizes: list[int | None] = [None, *(int(k) for k in args.stream_kb.split(",") if k)]
+        streams = [streaming(db, args.appends, kb) for kb in sizes] if args.appends else []
     if args.json:
-        print(json.dumps({"lag": lag, "streaming": stream}, indent=2))
-    print(table(lag, stream, args.sessions))
+        print(json.dumps({"lag": lag, "streaming": streams}, indent=2))
+    print(table(lag, streams, args.sessions))
     return 0
 
 
