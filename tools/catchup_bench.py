@@ -163,6 +163,7 @@ def streaming(db: str, appends: int, output_kb: int | None = None) -> Json:
                 inst["output"] = (line * (output_kb * 1024 // len(line) + 1))[:output_kb * 1024]
             svc.update_session_sqlite(WS, session)
         svc.run(catch_up())
+        size_kb = round(sum(len(i.get("output") or "") for i in session["instances"]) / 1024)
         for k in range(appends):
             for kind in (("append", "update") if k % 2 == 0 else ("update", "append")):
                 t0 = time.perf_counter()
@@ -180,8 +181,7 @@ def streaming(db: str, appends: int, output_kb: int | None = None) -> Json:
                 session = svc.get_session_sqlite(WS, sid)
     med = {k: statistics.median(v) for k, v in times.items()}
     return {"appends": appends, "outputKb": output_kb,
-            "sessionKb": round(sum(len(i.get("output") or "") for i in session["instances"])
-                               / 1024), "appendMs": med["append"] * 1000,
+            "sessionKb": size_kb, "appendMs": med["append"] * 1000,
             "updateMs": med["update"] * 1000, "ratio": med["update"] / med["append"],
             "appendWithCatchUpMs": med["append+"] * 1000,
             "updateWithCatchUpMs": med["update+"] * 1000,
