@@ -350,6 +350,35 @@ def test_verify_finds_insights_out_of_step_and_optimize_rebuilds(db_path: str,
         assert sorted(ids(svc, "yak")) == ["s0", "s1", "s2"]
 
 
+def test_a_change_that_keeps_the_text_keeps_the_index_row(db_path: str, ws: str) -> None:
+    """A status, an archive flag or updatedAt leaves the searchable text as it was:
+    the catch-up updates the row's filters and keeps its number (no re-index);
+    a change of the text gives the session a new, higher number."""
+    def docid(sid: str) -> int:
+        with sqlite3.connect(db_path) as raw:
+            return int(raw.execute("SELECT docid FROM search_docs WHERE session_id = ?",
+                                   (sid,)).fetchone()[0])
+
+    with Service.open(db_path) as svc:
+        svc.create_session_sqlite(ws, with_words("s1", "falcon"))
+        svc.create_session_sqlite(ws, with_words("s2", "falcon"))
+        assert ids(svc, "falcon") and docid("s1") < docid("s2")
+        first = docid("s1")
+        svc.update_instance_status_sqlite(ws, "s1", 0, "failed")
+        session = svc.get_session_sqlite(ws, "s1")
+        svc.update_session_sqlite(ws, dict(session, status="failed"))
+        assert ids(svc, "falcon", {"status": "failed"}) == ["s1"]  # the row's filter moved
+        assert docid("s1") == first
+        svc.archive_session(ws, "s1", True)
+        assert ids(svc, "falcon") == ["s2"]
+        assert ids(svc, "falcon", {"archived": "only"}) == ["s1"] and docid("s1") == first
+        svc.add_chat_message_sqlite(ws, "s1", {"id": "m", "role": "user", "content": "osprey",
+                                               "timestamp": "2026-01-02T00:00:00Z"})
+        assert ids(svc, "osprey", {"archived": "include"}) == ["s1"]
+        assert docid("s1") > docid("s2")  # new text: a new, higher number
+        assert svc.verify_database_integrity() is True
+
+
 def test_a_bulk_backlog_answers_at_once_with_pending(db_path: str, ws: str,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(catchup, "READ_BOUND", 10)

@@ -51,22 +51,43 @@ def _fts_rows(rows: Iterable[Any]) -> list[tuple[str, ...]]:
     return [(*(search_text.index_text(v or "") for v in r[1:]), r[0]) for r in rows]
 
 
+# The indexed text of each of some sessions, as FTS5 keeps it.
+_STORED = ("SELECT d.session_id, f.task, f.output, f.branch, f.agent_name, f.chat"
+           " FROM json_each(?) j JOIN search_docs d ON d.session_id = j.value"
+           " JOIN search_fts f ON f.rowid = d.docid")
+_REFILTER = (f"UPDATE search_docs SET ({_FILTERED}) = (SELECT {_FILTERED} FROM sessions s"
+             " WHERE s.id = search_docs.session_id)"
+             " WHERE session_id IN (SELECT value FROM json_each(?))")
+
+
 async def index_sessions(conn: aiosqlite.Connection, session_ids: Iterable[str]) -> None:
     """Bring these sessions' index rows in line with their stored text (inside
     the catch-up's write transaction); a session that no longer exists leaves
-    the index. Each session indexed gets a new, higher row number, so the
-    index's row order is the order sessions were last written in (the
-    relevance window walks it backwards). Preparing the text is CPU work: it
-    runs on a worker thread, leaving the event loop to other callers."""
+    the index. A session whose text changed gets a new, higher row number, so
+    the index's row order is the order texts were last written in (the
+    relevance window walks it backwards). One whose searchable text is as
+    indexed (a status set, an archive flag, a winner) keeps its row and place,
+    and only the row's filters are brought up to date: FTS5 deletes a row by
+    re-reading its text, so re-indexing it would cost two passes over the
+    whole session to change nothing. Preparing the text is CPU work: it runs
+    on a worker thread, leaving the event loop to other callers."""
     ids = list(dict.fromkeys(session_ids))
     for k in range(0, len(ids), _CHUNK):
         chunk = json.dumps(ids[k:k + _CHUNK])
-        await conn.execute(_DROP_ROWS, (chunk,))
-        await conn.execute(_DROP_DOCS, (chunk,))
         rows = list(await conn.execute_fetchall(_TEXTS, (chunk,)))
-        if rows:
-            await conn.executemany(_ADD_DOC, [(r[0],) for r in rows])
-            await conn.executemany(_ADD_ROW, await asyncio.to_thread(_fts_rows, rows))
+        prepared = await asyncio.to_thread(_fts_rows, rows)
+        stored = {str(r[0]): tuple(r[1:]) for r in await conn.execute_fetchall(_STORED, (chunk,))}
+        same = [p[-1] for p in prepared if stored.get(p[-1]) == p[:-1]]
+        if same:
+            await conn.execute(_REFILTER, (json.dumps(same),))
+        kept = set(same)
+        redo = json.dumps([sid for sid in json.loads(chunk) if sid not in kept])
+        await conn.execute(_DROP_ROWS, (redo,))
+        await conn.execute(_DROP_DOCS, (redo,))
+        fresh = [p for p in prepared if p[-1] not in kept]
+        if fresh:
+            await conn.executemany(_ADD_DOC, [(p[-1],) for p in fresh])
+            await conn.executemany(_ADD_ROW, fresh)
 
 
 async def verify_index(conn: aiosqlite.Connection, upto: int) -> list[str]:
