@@ -312,42 +312,38 @@ def test_the_catch_up_resumes_after_a_kill_at_any_point(db_path: str, ws: str,
     assert resumed == rebuilt
 
 
-def test_verify_finds_insights_out_of_step_and_optimize_rebuilds(db_path: str,
-                                                                  ws: str) -> None:
+@pytest.mark.parametrize(("damage", "found"), [
+    ("UPDATE insight_runs SET lines_added = lines_added + 7 WHERE agent_name = 'a1'",
+     ["s0", "s1", "s2"]),
+    # the running totals (migration 13) out of step with the rows they sum
+    ("UPDATE insight_groups SET wins = wins + 1 WHERE agent_name = 'a2'", ["s0", "s1", "s2"]),
+    # an index row that says its session is archived when it is not (migration 14):
+    # the search filters on the row
+    ("UPDATE search_docs SET archived_at = '2026-01-01T00:00:00Z' WHERE session_id = 's1'",
+     ["s0", "s2"]),
+])
+def test_verify_finds_derived_rows_out_of_step_and_optimize_rebuilds(
+        db_path: str, ws: str, damage: str, found: list[str]) -> None:
     with Service.open(db_path) as svc:
         for k in range(3):
             svc.create_session_sqlite(ws, with_words(f"s{k}", "yak", agent=f"a{k}"))
         assert agents(svc) == {"a0": 1, "a1": 1, "a2": 1}
-        raw = sqlite3.connect(db_path)
-        raw.execute("UPDATE insight_runs SET lines_added = lines_added + 7"
-                    " WHERE agent_name = 'a1'")
-        raw.commit()
+        with sqlite3.connect(db_path) as raw:
+            raw.execute(damage)
+        assert sorted(ids(svc, "yak")) == found
         assert svc.verify_database_integrity() is False
         svc.optimize_database()
         svc.build_search_index(1000)
         assert svc.verify_database_integrity() is True
-        assert raw.execute("SELECT sum(lines_added) FROM insight_runs").fetchone()[0] == \
-            raw.execute("SELECT sum(coalesce(lines_added, 0)) FROM instances").fetchone()[0]
-        # the running totals (migration 13) out of step with the rows they sum
-        raw.execute("UPDATE insight_groups SET wins = wins + 1 WHERE agent_name = 'a2'")
-        raw.commit()
-        assert svc.verify_database_integrity() is False
-        svc.optimize_database()
-        svc.build_search_index(1000)
-        assert svc.verify_database_integrity() is True
-        assert raw.execute("SELECT sum(wins) FROM insight_groups").fetchone()[0] == \
-            raw.execute("SELECT sum(won) FROM insight_runs").fetchone()[0]
-        # an index row that says its session is archived when it is not (migration 14)
-        raw.execute("UPDATE search_docs SET archived_at = '2026-01-01T00:00:00Z'"
-                    " WHERE session_id = 's1'")
-        raw.commit()
-        assert sorted(ids(svc, "yak")) == ["s0", "s2"]  # the search filters on the row
-        assert svc.verify_database_integrity() is False
-        svc.optimize_database()
-        svc.build_search_index(1000)
-        assert svc.verify_database_integrity() is True
-        raw.close()
+        with sqlite3.connect(db_path) as raw:
+            for derived, source in (
+                    ("SELECT sum(lines_added) FROM insight_runs",
+                     "SELECT sum(coalesce(lines_added, 0)) FROM instances"),
+                    ("SELECT sum(wins) FROM insight_groups", "SELECT sum(won) FROM insight_runs"),
+                    ("SELECT count(*) FROM search_docs WHERE archived_at IS NOT NULL", "SELECT 0")):
+                assert raw.execute(derived).fetchone() == raw.execute(source).fetchone()
         assert sorted(ids(svc, "yak")) == ["s0", "s1", "s2"]
+        assert agents(svc) == {"a0": 1, "a1": 1, "a2": 1}
 
 
 def test_a_change_that_keeps_the_text_keeps_the_index_row(db_path: str, ws: str) -> None:
