@@ -42,11 +42,13 @@ def _snapshot(path: Path) -> dict[str, Any]:
 
 def test_migration_11_keeps_every_row_index_trigger_and_key(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workspace: str) -> None:
-    up_to_10 = tmp_path / "migrations-10"
-    shutil.copytree(migrations.default_dir(), up_to_10,
-                    ignore=shutil.ignore_patterns("11_*", "12_*"))
-    up_to_11 = tmp_path / "migrations-11"
-    shutil.copytree(migrations.default_dir(), up_to_11, ignore=shutil.ignore_patterns("12_*"))
+    def up_to(version: int) -> Path:
+        folder = tmp_path / f"migrations-{version}"
+        shutil.copytree(migrations.default_dir(), folder, ignore=lambda _d, names: [
+            n for n in names if n.split("_")[0].isdigit() and int(n.split("_")[0]) > version])
+        return folder
+
+    up_to_10, up_to_11 = up_to(10), up_to(11)
     monkeypatch.setattr(migrations, "default_dir", lambda: up_to_10)
     db = tmp_path / "sessions.db"
     with Bridge.open(db) as b:
