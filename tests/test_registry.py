@@ -97,3 +97,42 @@ def test_the_service_has_one_typed_method_per_command() -> None:
     from ait42_session.faces.service import Service
 
     assert {n for n in REGISTRY if callable(getattr(Service, n, None))} == set(REGISTRY)
+
+
+def test_each_session_operation_is_written_once_and_listed_as_two_commands() -> None:
+    """README's recipe, "Adding a session operation", still holds: an operation is
+    its SQL (store/repository.py), its legacy-file edit (legacy/json_store.py) and
+    one command (faces/sessions.py, in OPERATIONS); the registry makes its two
+    names of it, and the page's table and the README list both."""
+    import ast
+
+    from ait42_session.faces import sessions
+
+    js = _table((ROOT / "frontend" / "js" / "invoke.js").read_text(encoding="utf-8"),
+                "export const COMMANDS")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    names = set()
+    for fn, writes in sessions.OPERATIONS:
+        name = fn.__name__
+        names |= {name, f"{name}_sqlite"}
+        by_db, by_mode = REGISTRY[f"{name}_sqlite"], REGISTRY[name]
+        assert by_db.run.__wrapped__ is fn and by_mode.run.__wrapped__ is fn  # type: ignore[attr-defined]
+        assert by_db.params == by_mode.params and by_db.writes == by_mode.writes == writes
+        assert js[name] == js[f"{name}_sqlite"], name
+        assert f"| `{name}` |" in readme and f"| `{name}_sqlite` |" in readme
+    recipe = readme[readme.index("**Adding a session operation**"):][:1500]
+    for where in ("store/repository.py", "legacy/json_store.py", "faces/sessions.py",
+                  "OPERATIONS"):
+        assert where in recipe, where
+    # Defined once: no store, router or command module writes an operation again.
+    package = ROOT / "backend" / "ait42_session"
+    defined: dict[str, list[str]] = {}
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name in names:
+                defined.setdefault(str(path.relative_to(package)), []).append(node.name)
+    assert {where: sorted(fns) for where, fns in defined.items()} == {
+        "store/repository.py": sorted(fn.__name__ for fn, _ in sessions.OPERATIONS),
+        "faces/sessions.py": sorted(fn.__name__ for fn, _ in sessions.OPERATIONS),
+        "faces/service_methods.py": sorted(names),  # generated from the registry
+    }

@@ -13,8 +13,9 @@ import json
 import operator
 import os
 import sqlite3
+from collections.abc import Awaitable, Callable
 from contextlib import nullcontext
-from typing import Protocol
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -39,6 +40,8 @@ from ait42_session.store.rows import (
     message_row,
     qualified,
 )
+
+T = TypeVar("T")
 
 
 async def _touch_workspace(conn: aiosqlite.Connection, ws: Workspace, now: str) -> None:
@@ -303,50 +306,21 @@ async def verify(conn: aiosqlite.Connection) -> bool:
 
 
 # --------------------------------------------------------------------------
-# The repository: the operations above over a Database
+# The operations above over a Database: the storage mode ``sqlite``
 # --------------------------------------------------------------------------
 
-class SessionRepository(Protocol):
-    """What any session store offers (SQLite here; the legacy JSON files too)."""
-
-    async def create_session(self, ws: Workspace, session: Session) -> Json: ...
-    async def update_session(self, ws: Workspace, session: Session) -> Json: ...
-    async def get_session(self, ws: Workspace, session_id: str) -> Json: ...
-    async def get_all_sessions(self, ws: Workspace) -> list[Json]: ...
-    async def delete_session(self, ws: Workspace, session_id: str) -> None: ...
-    async def add_chat_message(self, ws: Workspace, session_id: str,
-                               message: ChatMessage) -> Json: ...
-    async def update_instance_status(self, ws: Workspace, session_id: str,
-                                     instance_id: int, status: str) -> Json: ...
-
-
-class SqliteSessionRepository:
-    """``SessionRepository`` on the SQLite database; one transaction per operation."""
+class SqliteStore:
+    """The database alone, as a ``legacy.storage.SessionStore``: a session
+    operation's SQL in one transaction (``single``: a read of one statement,
+    consistent by itself, needs none); its legacy-file form is not used."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def create_session(self, ws: Workspace, session: Session) -> Json:
-        return await self.db.write(create_session, ws, session)
+    async def read(self, sql: Callable[..., Awaitable[T]], from_file: Callable[..., T],
+                   ws: Workspace, *args: Any, single: bool = False) -> T:
+        return await (self.db.read_one if single else self.db.read)(sql, ws, *args)
 
-    async def update_session(self, ws: Workspace, session: Session) -> Json:
-        return await self.db.write(update_session, ws, session)
-
-    async def get_session(self, ws: Workspace, session_id: str) -> Json:
-        return await self.db.read_one(get_session, ws, session_id)
-
-    async def get_all_sessions(self, ws: Workspace) -> list[Json]:
-        return await self.db.read(get_all_sessions, ws)
-
-    async def delete_session(self, ws: Workspace, session_id: str) -> None:
-        await self.db.write(delete_session, ws, session_id)
-
-    async def add_chat_message(self, ws: Workspace, session_id: str,
-                               message: ChatMessage) -> Json:
-        return await self.db.write(add_chat_message, ws, session_id, message)
-
-    async def update_instance_status(self, ws: Workspace, session_id: str,
-                                     instance_id: int, status: str) -> Json:
-        return await self.db.write(update_instance_status, ws, session_id, instance_id, status)
-
-
+    async def write(self, sql: Callable[..., Awaitable[T]], edit: Callable[..., Any],
+                    ws: Workspace, *args: Any) -> T:
+        return await self.db.write(sql, ws, *args)
