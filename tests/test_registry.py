@@ -70,6 +70,26 @@ def test_the_bridge_offers_exactly_the_registry(db_path: str) -> None:
     ("bind_workspace", ("XYZ", "/w"), "workspace_hash"),
     ("get_import_status", (7,), "job_id"),
     ("get_database_stats", ("extra",), "takes 0 argument"),
+    # search_sessions' options: a pydantic model, with the messages they always had
+    ("search_sessions", ("x", []), "options must be an object or null"),
+    ("search_sessions", ("x", {"limit": 0, "colour": 1}),
+     "unknown search option 'colour'; known: archived, cursor, limit, sort, status, type, "
+     "updatedAfter, updatedBefore, workspacePath"),
+    ("search_sessions", ("x", {"limit": True}), "options.limit must be a whole number from 1 "
+     "to 200"),
+    ("search_sessions", ("x", {"type": "nope", "status": 3}), "options.type must be one of "
+     "competition, ensemble, debate or null, got 'nope'"),
+    ("search_sessions", ("x", {"status": ""}), "options.status must be a session status such "
+     "as running, completed, failed, paused or null, got ''"),
+    ("search_sessions", ("x", {"updatedAfter": 5}), "options.updatedAfter must be an RFC 3339 "
+     "date-time string or null"),
+    ("search_sessions", ("x", {"updatedBefore": "x"}), "options.updatedBefore: 'x' is not an "
+     "RFC 3339"),
+    ("search_sessions", ("x", {"cursor": 5}), "options.cursor must be the nextCursor of the "
+     "previous page"),
+    ("search_sessions", ("x", {"sort": "best"}), "options.sort must be one of relevance, "
+     "newest or null, got 'best'"),
+    ("search_sessions", ("x", {"workspacePath": ""}), "workspace_path is blank"),
 ])
 def test_arguments_are_refused_by_name_and_nothing_changes(
         db_path: str, workspace: str, name: str, args: tuple[Any, ...], says: str) -> None:
@@ -79,6 +99,21 @@ def test_arguments_are_refused_by_name_and_nothing_changes(
         with pytest.raises(ValidationError, match=re.escape(says)):
             svc.call(name, *args)
         assert svc.get_all_sessions_sqlite(workspace) == before
+
+
+def test_every_commands_object_arguments_are_pydantic_models() -> None:
+    """One validation style: an argument that is an object of options is a model."""
+    import pydantic
+
+    from ait42_session.shape.arguments import SearchOptions
+
+    options = REGISTRY["search_sessions"].model.model_fields["options"]
+    assert options.annotation is SearchOptions
+    assert issubclass(SearchOptions, pydantic.BaseModel)
+    parsed = REGISTRY["search_sessions"].parse(("x", {"updatedAfter": "2026-01-13T10:00:00Z",
+                                                      "sort": None}))["options"]
+    assert (parsed.sort, parsed.limit, parsed.archived) == ("relevance", 50, "exclude")
+    assert isinstance(parsed.updated_after, int)
 
 
 def test_every_command_refuses_a_wrong_number_of_arguments(db_path: str) -> None:
