@@ -255,6 +255,54 @@ async def changes_after(conn: aiosqlite.Connection, seq: int, limit: int) -> lis
     return [{"seq": r[0], "sessionId": r[1], "workspaceHash": r[2], "kind": r[3]} for r in rows]
 
 
+MAX_APPENDED_CHARS = 1_000_000  # appended text one live answer carries, at most
+
+
+async def appends_after(conn: aiosqlite.Connection, seq: int | None,
+                        session_ids: list[str]) -> tuple[int, dict[str, Json]]:
+    """The newest output append's number, and what the live feed tells of each of
+    ``session_ids`` that had appends after append ``seq`` (None: just the number).
+
+    Per session: its appends in order (``{instanceId, offset, length, text, at}``,
+    ``offset`` and ``length`` in characters of the output, as ``outputLength``),
+    and the facts a page compares with what it shows before it appends them in
+    place (``updatedAt``, ``status``, ``messageCount``, ``instanceStatuses``).
+    Run in the same read transaction as ``changes_after``.
+    """
+    newest = int(await scalar(conn, "SELECT coalesce(max(seq), 0) FROM output_appends"))
+    if seq is None or not session_ids:
+        return newest, {}
+    marks = ",".join("?" * len(session_ids))
+    out: dict[str, Json] = {}
+    unknown: set[str] = set()  # too much text, or rows from before lengths were kept
+    budget = MAX_APPENDED_CHARS
+    for sid, iid, total, text, at in await conn.execute_fetchall(
+            "SELECT session_id, instance_id, total, text, at FROM output_appends"
+            f" WHERE seq > ? AND session_id IN ({marks}) ORDER BY seq", (seq, *session_ids)):
+        budget -= len(text)
+        if total is None or budget < 0:
+            unknown.add(sid)
+            continue
+        out.setdefault(sid, {"appends": []})["appends"].append(
+            {"instanceId": iid, "offset": total - len(text), "length": len(text), "text": text,
+             "at": at})
+    for sid in unknown:  # the page fetches these sessions instead
+        out.pop(sid, None)
+    if out:
+        found = list(out)
+        marks = ",".join("?" * len(found))
+        for sid, updated, status, messages in await conn.execute_fetchall(
+                "SELECT id, updated_at, status, message_count FROM sessions"
+                f" WHERE id IN ({marks})", found):
+            out[sid].update(updatedAt=updated, status=status, messageCount=messages,
+                            instanceStatuses=[])
+        for sid, iid, status in await conn.execute_fetchall(
+                "SELECT session_id, instance_id, status FROM instances"
+                f" WHERE session_id IN ({marks}) ORDER BY session_id, instance_id", found):
+            out[sid]["instanceStatuses"].append({"instanceId": iid, "status": status})
+    return newest, out
+
+
 # --------------------------------------------------------------------------
 # Maintenance
 # --------------------------------------------------------------------------
