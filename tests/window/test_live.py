@@ -198,11 +198,11 @@ def test_streamed_output_is_appended_in_place_without_fetching_the_session(
     board.run(ui.open_session("live-e"))
     board.wait_for("document.getElementById('view-detail').dataset.loaded === 'true'")
     before = fetches(board)
-    lines = board.text("#output-size").split(" lines")[0]
+    lines = str(board.text("#output-size")).split(" lines")[0]
     stream(window_data, "live-e", 0, "detail chunk", 30)
     board.wait_for(shown("#output", "detail chunk 29 é😀"), LIMIT)
     # each chunk once: 30 more lines, no chunk lost or repeated
-    assert int(board.text("#output-size").split(" lines")[0]) == int(lines) + 30
+    assert int(str(board.text("#output-size")).split(" lines")[0]) == int(lines) + 30
     assert fetches(board) == before
     assert int(board.js("document.getElementById('view-detail').dataset.appendedInPlace")) >= 1
     # another kind of write: the view fetches the session, as before
