@@ -174,6 +174,25 @@ def test_the_mode_is_kept_in_the_database_and_set_from_the_command_line(db_path:
                             ).fetchone() == ("dual",)
 
 
+def test_a_mode_another_process_sets_holds_from_this_process_next_command(
+        bridge: Bridge, db_path: str, workspace: str, sessions_dir: Path) -> None:
+    """The mode is read when each JSON-era command starts, never cached: the
+    shell's own scripts may switch it while a window is open."""
+    path = sessions_dir / f"{legacy_hash(workspace)}.json"
+    bridge.create_session(workspace, make_session("in_file"))  # json: the file alone
+    assert [s["id"] for s in legacy_read(path)] == ["in_file"]
+    assert cli(db_path, "storage-mode", "sqlite").returncode == 0  # another process
+    bridge.create_session(workspace, make_session("in_db"))
+    assert [s["id"] for s in legacy_read(path)] == ["in_file"]
+    assert [s["id"] for s in bridge.get_all_sessions(workspace)] == ["in_db"]
+    assert cli(db_path, "storage-mode", "dual").returncode == 0
+    bridge.create_session(workspace, make_session("in_both"))
+    assert cli(db_path, "storage-mode", "json").returncode == 0
+    assert sorted(s["id"] for s in bridge.get_all_sessions(workspace)) == ["in_both", "in_file"]
+    assert sorted(s["id"] for s in bridge.get_all_sessions_sqlite(workspace)) == [
+        "in_both", "in_db"]
+
+
 # ---------------------------------------------------------------------------
 # A full disk under the JSON files (a small tmpfs)
 # ---------------------------------------------------------------------------

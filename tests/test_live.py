@@ -289,3 +289,41 @@ def test_streamed_output_is_searchable_when_the_append_returns(
         assert _found(svc, "plonkword") == []
         raw.close()
         assert svc.verify_database_integrity() is True
+
+
+def test_an_append_change_carries_the_appended_text_and_where_it_goes(
+        db_path: str, workspace: str) -> None:
+    """A page can append streamed output in place from the change alone: each
+    chunk with its instance, offset and length (characters, as outputLength),
+    and the facts to compare; a change that is not an append carries none."""
+    with Service.open(db_path) as svc, Service.open(db_path) as other:  # another program
+        svc.create_session_sqlite(workspace, make_session("s1"))  # outputs "all tests pass"
+        token = svc.changes_since(None, 0)["token"]
+        assert other.append_instance_output(workspace, "s1", 1, "dé") == {"outputLength": 16}
+        assert other.append_instance_output(workspace, "s1", 1, "😀f") == {"outputLength": 18}
+        answer = svc.changes_since(token, 0)
+        (change,) = answer["changes"]
+        appends = change["appends"]
+        assert [(a["instanceId"], a["offset"], a["length"], a["text"]) for a in appends] == [
+            (1, 14, 2, "dé"), (1, 16, 2, "😀f")]
+        stored = svc.get_session_sqlite(workspace, "s1")
+        assert change["updatedAt"] == stored["updatedAt"] == appends[-1]["at"]
+        assert change["status"] == stored["status"]
+        assert change["messageCount"] == len(stored["chatHistory"])
+        assert change["instanceStatuses"] == [
+            {"instanceId": i["instanceId"], "status": i["status"]} for i in stored["instances"]]
+        # the next answer carries only what was appended after it
+        other.append_instance_output(workspace, "s1", 0, "zz")
+        (change,) = svc.changes_since(answer["token"], 0)["changes"]
+        assert [(a["instanceId"], a["text"]) for a in change["appends"]] == [(0, "zz")]
+        # a write that is not an append: nothing to append, the page fetches
+        token = svc.changes_since(None, 0)["token"]
+        other.update_instance_status_sqlite(workspace, "s1", 0, "failed")
+        (change,) = svc.changes_since(token, 0)["changes"]
+        assert "appends" not in change and change["kind"] == "upserted"
+        # a token this feed never gave (another window's): no appended text either
+        token = svc.changes_since(None, 0)["token"]
+        svc.append_instance_output(workspace, "s1", 0, "y")
+        (change,) = other.changes_since(token, 0)["changes"]
+        assert "appends" not in change
+        assert [a["text"] for a in svc.changes_since(token, 0)["changes"][0]["appends"]] == ["y"]

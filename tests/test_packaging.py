@@ -15,8 +15,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "ait42_session"
-#: Where a user enters the package: the ``ait42-session`` script and ``python -m``.
-ENTRY_POINTS = (f"{PACKAGE}.faces.cli", f"{PACKAGE}.__main__", PACKAGE)
+#: Where a user enters the package: the ``ait42-session`` script and ``python -m``,
+#: and the contract's import paths for the bridge and the errors.
+ENTRY_POINTS = (f"{PACKAGE}.faces.cli", f"{PACKAGE}.__main__", PACKAGE, f"{PACKAGE}.bridge",
+                f"{PACKAGE}.errors")
 #: Developer tooling that once lived in the package; now in tools/ and tests/window/.
 TOOLING = ("benchmark", "window_bench", "screenshots", "bench", "driver", "host")
 
@@ -104,6 +106,27 @@ def test_a_build_holds_only_what_users_run(built: Path) -> None:
         reached.add(name)
         todo.extend(imported(files[name], name, modules) - reached)
     assert modules - reached == set(), "modules no user entry point imports"
+
+
+def test_the_contracts_import_paths_still_hold(built: Path, tmp_path: Path) -> None:
+    """CONTRACT.md: ``from ait42_session.bridge import Bridge`` and
+    ``ait42_session.errors.SessionError`` (with a class per code), from a build."""
+    probe = ("import sys; from ait42_session.bridge import Bridge;"
+             "from ait42_session import errors;"
+             "from ait42_session.faces import bridge; from ait42_session.shape import errors as e;"
+             "assert Bridge is bridge.Bridge and errors.SessionError is e.SessionError;"
+             "codes = {c.code for c in vars(errors).values()"
+             " if isinstance(c, type) and issubclass(c, errors.SessionError)};"
+             "b = Bridge.open(sys.argv[1]); print(sorted(codes), b.get_database_stats()"
+             "['sessionCount']); b.close()")
+    out = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "c.db")], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=60,
+                         env={"PYTHONPATH": str(built), "PATH": "/usr/bin",
+                              "HOME": str(tmp_path)})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["['CONFLICT',", "'DATABASE',", "'INTERNAL',", "'IO',",
+                                  "'JSON',", "'MIGRATION',", "'NOT_FOUND',", "'VALIDATION']",
+                                  "0"]
 
 
 def test_the_window_module_holds_only_the_window(built: Path, tmp_path: Path) -> None:

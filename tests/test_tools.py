@@ -4,11 +4,17 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from tools import bench, catchup_bench, import_bench, insights_bench, search_bench, window_bench
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_the_tight_loop_benchmark_runs_and_the_stores_agree(
@@ -90,3 +96,48 @@ def test_the_window_benchmark_measures_both_calls_and_the_board(
         assert result[call]["n"] == 5
     assert result["startup"]["cards"] == 30  # the first page shows the whole small board
     assert result["reload"]["n"] == 1
+
+
+def _tool(*argv: str) -> str:
+    """Run a tool as a person does (``python -m tools.<name>``, its own process and
+    window); its standard output, after checking it ended well."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    done = subprocess.run([sys.executable, "-m", *argv], cwd=ROOT, env=env, timeout=240,
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+@pytest.mark.window
+def test_the_live_benchmark_sees_every_change_and_times_appends() -> None:
+    out = _tool("tools.live_bench", "--sessions", "20", "--changes", "3", "--idle", "0.3",
+                "--rounds", "5", "--json")
+    figures = json.loads(out)
+    window, append = figures["window"], figures["append"]
+    assert window["seen"] == 3 and window["missing"] == [] and window["cards_shown"] == 3
+    assert window["latency"]["n"] == 3 and window["latency"]["median_ms"] > 0
+    assert window["idle_cpu_share"] >= 0
+    assert append["rounds"] == 5 and append["append_ms"] > 0 and append["update_ms"] > 0
+
+
+@pytest.mark.window
+def test_the_compare_benchmark_times_both_pairs_and_the_scroll() -> None:
+    out = _tool("tools.insights_bench", "--compare", "--repeat", "1")
+    for pair in ("similar", "unrelated"):
+        assert re.search(rf"compare two 100 KB outputs \({pair}; [\d,]+ and [\d,]+ lines\): "
+                         r"\d+ ms to the first frame \(median of 1: fetch \d+, ANSI \d+, "
+                         r"diff \d+, DOM \d+ ms\); rows in the DOM: \d+", out), out
+    assert re.search(r"scrolling both columns top to bottom: \d+ frames, median [\d.]+ ms",
+                     out), out
+
+
+@pytest.mark.window
+def test_the_sample_screenshots_are_pngs_of_every_view(tmp_path: Path) -> None:
+    out = _tool("tools.screenshots", str(tmp_path), "--size", "900x700")
+    shots = [Path(line) for line in out.split()]
+    assert len(shots) >= 10 and {p.parent for p in shots} == {tmp_path}
+    names = {p.stem for p in shots}
+    for view in ("board", "detail", "database", "import"):  # the main views, both themes
+        assert {f"{view}-light", f"{view}-dark"} <= names, names
+    for shot in shots:
+        assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", shot

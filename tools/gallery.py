@@ -25,8 +25,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ait42_session.faces.app import WindowUnavailable, exit_if_stuck
+from ait42_session.faces.app import WindowUnavailable
 from ait42_session.faces.bridge import Bridge
+from tools.shots import done, unavailable
 
 SIZES = ((1400, 1000), (900, 700))
 THEMES = ("light", "dark")
@@ -163,15 +164,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.first_launch_db:
         try:
-            paths = render_first_launch(args.first_launch_db, Path(args.out_dir))
+            return done(render_first_launch(args.first_launch_db, Path(args.out_dir)))
         except WindowUnavailable as exc:
-            print(f"screenshots: {exc}", file=sys.stderr)
-            return 2
-        for p in paths:
-            print(p)
-        sys.stdout.flush()
-        exit_if_stuck(0)
-        return 0
+            return unavailable(exc)
 
     with tempfile.TemporaryDirectory(prefix="ait42-gallery-") as tmp:
         home = Path(tmp) / "home"
@@ -193,13 +188,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             paths = render(db, Path(args.out_dir), history)
         except WindowUnavailable as exc:
-            print(f"screenshots: {exc}", file=sys.stderr)
-            return 2
-    for p in paths:
-        print(p)
-    sys.stdout.flush()
-    exit_if_stuck(0)  # the page's live wait is still in flight: end as the app does
-    return 0
+            return unavailable(exc)
+    return done(paths)
 
 
 if __name__ == "__main__":

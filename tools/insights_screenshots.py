@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ait42_session.faces.app import exit_if_stuck
+from tools.shots import done
 
 AGENTS = [("backend-developer", "claude", "Claude", "sonnet"),
           ("frontend-developer", "codex", "Codex", "gpt-5-codex"),
@@ -190,11 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     out = Path(args[0]) if args else Path(__file__).resolve().parent.parent / "docs" / "screenshots"
-    for path in render(out):
-        print(path)
-    sys.stdout.flush()
-    exit_if_stuck(0)  # the page's live wait is still in flight: end as the app does
-    return 0
+    return done(render(out))
 
 
 if __name__ == "__main__":

@@ -24,13 +24,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ait42_session.faces.app import WindowUnavailable, exit_if_stuck
+from ait42_session.faces.app import WindowUnavailable
 from ait42_session.faces.bridge import Bridge
 from ait42_session.faces.service import Service
 from ait42_session.shape.workspace import legacy_hash
 from tests.legacy_sample import write_legacy_folder
 from tests.window import ui
 from tests.window.driver import Page, drive
+from tools.shots import done, unavailable
 
 AGENTS = [
     ("backend-developer", "claude", "Claude", "sonnet"),
@@ -359,13 +360,8 @@ def main(argv: list[str] | None = None) -> int:
             paths = render(db, args.out_dir, workspace, (width, height), legacy_dir=legacy,
                            bulk_dir=bulk, sessions_dir=sessions)
         except WindowUnavailable as exc:
-            print(f"screenshots: {exc}", file=sys.stderr)
-            return 2
-    for p in paths:
-        print(p)
-    sys.stdout.flush()
-    exit_if_stuck(0)  # the page's live wait is still in flight: end as the app does
-    return 0
+            return unavailable(exc)
+    return done(paths)
 
 
 if __name__ == "__main__":

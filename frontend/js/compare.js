@@ -7,6 +7,7 @@ import { invoke } from './invoke.js';
 import { parseAnsi } from './ansi.js';
 import { alignLines } from './diff.js';
 import { VirtualColumn } from './vlist.js';
+import { withAppends } from './appends.js';
 import { debateRounds } from './debate.js';
 import { undoToast } from './keep.js';
 import { statusPill } from './status.js';
@@ -117,19 +118,24 @@ export class CompareView {
 
   /**
    * The session changed elsewhere (the live change log): show what is stored now,
-   * keeping the chosen instances, the diff pair and the scroll position.
+   * keeping the chosen instances, the diff pair and the scroll position. Streamed
+   * output the change carries is appended without fetching the session.
    */
-  async refreshFromElsewhere(kind) {
+  async refreshFromElsewhere(change) {
     const s = this.session;
     if (!s) return;
     const view = $('view-compare');
-    if (kind !== 'deleted') {
+    if (change.kind !== 'deleted') {
       const seq = this.seq;
-      let fresh = null;
-      try {
-        fresh = await invoke('get_session_sqlite', { workspacePath: this.getWorkspace(), sessionId: s.id });
-      } catch (error) {
-        if (error.code !== 'NOT_FOUND') return;
+      let fresh = withAppends(s, change);
+      if (fresh) {
+        view.dataset.appendedInPlace = String(Number(view.dataset.appendedInPlace || '0') + 1);
+      } else {
+        try {
+          fresh = await invoke('get_session_sqlite', { workspacePath: this.getWorkspace(), sessionId: s.id });
+        } catch (error) {
+          if (error.code !== 'NOT_FOUND') return;
+        }
       }
       if (seq !== this.seq || this.session !== s) return;
       if (fresh) {

@@ -14,6 +14,7 @@ import { invoke } from './invoke.js';
 import { undoToast, exportDialog } from './keep.js';
 import { parseAnsi, renderLine } from './ansi.js';
 import { VirtualColumn } from './vlist.js';
+import { withAppends } from './appends.js';
 import { statusPill, statusTone } from './status.js';
 
 export const INSTANCE_STATUSES = ['idle', 'running', 'completed', 'failed', 'paused', 'archived'];
@@ -176,21 +177,26 @@ export class Detail {
    * The open session changed elsewhere: show it in place. What is typed in the chat
    * box stays; the chat follows new messages only if it was scrolled to the bottom
    * (else a marker offers them); the output keeps its scroll unless it was at the end.
+   * Streamed output the change carries is appended without fetching the session.
    */
-  async refreshFromElsewhere(kind) {
+  async refreshFromElsewhere(change) {
     const s = this.session;
     if (!s) return;
-    if (kind === 'deleted') {
+    if (change.kind === 'deleted') {
       this.showGone();
       return;
     }
     const seq = this.seq;
-    let session;
-    try {
-      session = await invoke('get_session_sqlite', { workspacePath: this.getWorkspace(), sessionId: s.id });
-    } catch (error) {
-      if (error.code === 'NOT_FOUND' && seq === this.seq) this.showGone();
-      return;
+    let session = withAppends(s, change);
+    if (session) {
+      $('view-detail').dataset.appendedInPlace = String(Number($('view-detail').dataset.appendedInPlace || '0') + 1);
+    } else {
+      try {
+        session = await invoke('get_session_sqlite', { workspacePath: this.getWorkspace(), sessionId: s.id });
+      } catch (error) {
+        if (error.code === 'NOT_FOUND' && seq === this.seq) this.showGone();
+        return;
+      }
     }
     if (seq !== this.seq || !this.session || this.session.id !== session.id) return;
     const chat = $('chat');

@@ -292,11 +292,11 @@ async function applyChanges(changes) {
   const open = detail.session;
   if (app.view === 'detail' && open) {
     const mine = changes.filter((c) => c.sessionId === open.id);
-    if (mine.length) jobs.push(detail.refreshFromElsewhere(mine[mine.length - 1].kind));
+    if (mine.length) jobs.push(detail.refreshFromElsewhere(mine[mine.length - 1]));
   }
   if (app.view === 'compare' && compare.session) {
     const mine = changes.filter((c) => c.sessionId === compare.session.id);
-    if (mine.length) jobs.push(compare.refreshFromElsewhere(mine[mine.length - 1].kind));
+    if (mine.length) jobs.push(compare.refreshFromElsewhere(mine[mine.length - 1]));
   }
   refreshCounts();
   await Promise.all(jobs);
@@ -305,8 +305,8 @@ async function applyChanges(changes) {
 /** Too much changed (or another database): load what is shown again. */
 async function reloadShown() {
   await board.reload();
-  if (app.view === 'detail' && detail.session) await detail.refreshFromElsewhere('upserted');
-  if (app.view === 'compare' && compare.session) await compare.refreshFromElsewhere('upserted');
+  if (app.view === 'detail' && detail.session) await detail.refreshFromElsewhere({ kind: 'upserted' });
+  if (app.view === 'compare' && compare.session) await compare.refreshFromElsewhere({ kind: 'upserted' });
   refreshCounts();
 }
 

@@ -161,3 +161,59 @@ def test_the_import_view_counts_follow_another_process(board: RemotePage,
               _session("live-e", "debate", "paused", "Counted", minutes_ago=0))
     board.wait_for("Number(document.getElementById('import-db-counts').dataset.sessions) === "
                    f"{before + 1}", LIMIT)
+
+
+# Another program streams output: many appends, one after another, each its own call.
+STREAMER = """
+import sys
+from ait42_session.faces.bridge import Bridge
+db, ws, sid, instance, prefix, count = sys.argv[1:7]
+with Bridge.open(db) as bridge:
+    for k in range(int(count)):
+        bridge.append_instance_output(ws, sid, int(instance), f"\\n{prefix} {k} é😀")
+"""
+
+
+def stream(data: WindowData, sid: str, instance: int, prefix: str, count: int) -> None:
+    subprocess.run([sys.executable, "-c", STREAMER, data.db, data.other_workspace, sid,
+                    str(instance), prefix, str(count)], check=True, timeout=60)
+
+
+def fetches(page: RemotePage) -> int:
+    """How many times the window has fetched a whole session so far."""
+    metrics = page.run("return await window.pywebview.api.get_metrics();")["commands"]
+    return int(metrics.get("get_session_sqlite", {}).get("count", 0))
+
+
+def shown(view: str, text: str) -> str:
+    return (f"Array.from(document.querySelectorAll('{view} .vtext'))"
+            f".some(e => e.textContent.includes({json.dumps(text)}))")
+
+
+def test_streamed_output_is_appended_in_place_without_fetching_the_session(
+        board: RemotePage, window_data: WindowData) -> None:
+    elsewhere(window_data, "create_session_sqlite",
+              _session("live-e", "competition", "running", "Streaming session", minutes_ago=0))
+    board.wait_for(f"document.querySelector({json.dumps(card('live-e'))}) !== null", LIMIT)
+    board.run(ui.open_session("live-e"))
+    board.wait_for("document.getElementById('view-detail').dataset.loaded === 'true'")
+    before = fetches(board)
+    lines = str(board.text("#output-size")).split(" lines")[0]
+    stream(window_data, "live-e", 0, "detail chunk", 30)
+    board.wait_for(shown("#output", "detail chunk 29 é😀"), LIMIT)
+    # each chunk once: 30 more lines, no chunk lost or repeated
+    assert int(str(board.text("#output-size")).split(" lines")[0]) == int(lines) + 30
+    assert fetches(board) == before
+    assert int(board.js("document.getElementById('view-detail').dataset.appendedInPlace")) >= 1
+    # another kind of write: the view fetches the session, as before
+    elsewhere(window_data, "update_instance_status_sqlite", "live-e", 0, "completed")
+    board.wait_for("document.querySelector('#instances .instance[data-instance-id=\"0\"]')"
+                   ".dataset.status === 'completed'", LIMIT)
+    assert fetches(board) == before + 1
+    # the compare view appends in place too
+    board.run(ui.open_compare("live-e", [0, 1]))
+    before = fetches(board)
+    stream(window_data, "live-e", 1, "compare chunk", 10)
+    board.wait_for(shown("#compare-outputs", "compare chunk 9 é😀"), LIMIT)
+    assert fetches(board) == before
+    assert int(board.js("document.getElementById('view-compare').dataset.appendedInPlace")) >= 1

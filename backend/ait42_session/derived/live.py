@@ -18,6 +18,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import OrderedDict
+
+import aiosqlite
 
 from ait42_session.shape.errors import SessionError
 from ait42_session.store import repository
@@ -27,6 +30,7 @@ from ait42_session.store.rows import Json
 log = logging.getLogger(__name__)
 POLL_SECONDS = 0.2
 MAX_CHANGES = 500  # more than this since the token: the page reloads instead
+TOKENS_KEPT = 256  # tokens answered lately, each with the newest append then
 
 
 class ChangeFeed:
@@ -37,6 +41,9 @@ class ChangeFeed:
         self._moved = asyncio.Event()  # replaced by a fresh one each time it is set
         self._waiting = 0
         self._watcher: asyncio.Task[None] | None = None
+        # token given -> the newest output append in the same snapshot, so the next
+        # answer can carry the text appended since (``repository.appends_after``).
+        self._appended: OrderedDict[str, int] = OrderedDict()
 
     def poke(self) -> None:
         """Wake every waiter to look at the log (a write of this process committed)."""
@@ -48,27 +55,27 @@ class ChangeFeed:
 
         Answer: ``{token, changes: [{sessionId, workspaceHash, kind}], reset}``;
         ``reset`` means the page should reload what it shows (too many changes,
-        or a token from another database).
+        or a token from another database). A change to a session whose output
+        grew since ``token`` also carries the appended text and what the page
+        needs to append it in place (``repository.appends_after``): so a
+        streaming output costs the page no fetch of the whole session.
         """
-        latest = await self._db.read_one(repository.change_token)
+        latest, appended = await self._db.read(_newest)
         if token is None:
-            return {"token": str(latest), "changes": [], "reset": False}
+            return self._answer(str(latest), appended, [], False)
         after = int(token)
         if after > latest:  # the database was replaced (restored) under the page
-            return {"token": str(latest), "changes": [], "reset": True}
+            return self._answer(str(latest), appended, [], True)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait_seconds
         while True:
             moved = self._moved  # taken before reading, so no wake-up is missed
-            rows = await self._db.read_one(repository.changes_after, after, MAX_CHANGES + 1)
+            rows, appended = await self._db.read(_look, after, self._appended.get(token))
             if rows:
                 if len(rows) > MAX_CHANGES:
-                    newest = await self._db.read_one(repository.change_token)
-                    return {"token": str(newest), "changes": [], "reset": True}
-                newest = rows[-1].pop("seq")
-                for row in rows[:-1]:
-                    del row["seq"]
-                return {"token": str(newest), "changes": rows, "reset": False}
+                    newest, appended = await self._db.read(_newest)
+                    return self._answer(str(newest), appended, [], True)
+                return self._answer(str(rows[-1]["seq"]), appended, rows, False)
             left = deadline - loop.time()
             if left <= 0:
                 return {"token": str(after), "changes": [], "reset": False}
@@ -80,6 +87,16 @@ class ChangeFeed:
                     await asyncio.wait_for(moved.wait(), left)
             finally:
                 self._waiting -= 1
+
+    def _answer(self, token: str, appended: int, changes: list[Json], reset: bool) -> Json:
+        """The answer, its token remembered with the newest append it had seen."""
+        self._appended[token] = appended
+        self._appended.move_to_end(token)
+        while len(self._appended) > TOKENS_KEPT:
+            self._appended.popitem(last=False)
+        for change in changes:
+            del change["seq"]
+        return {"token": token, "changes": changes, "reset": reset}
 
     async def _watch(self, seen: int) -> None:
         """Poll the log's newest number while anyone waits; wake them when it moves."""
@@ -97,3 +114,23 @@ class ChangeFeed:
             self.poke()
         finally:
             self._watcher = None
+
+
+async def _newest(conn: aiosqlite.Connection) -> tuple[int, int]:
+    """The change log's and the output appends' newest numbers, in one snapshot."""
+    return (await repository.change_token(conn),
+            (await repository.appends_after(conn, None, []))[0])
+
+
+async def _look(conn: aiosqlite.Connection, after: int, appended: int | None,
+                ) -> tuple[list[Json], int]:
+    """The changes after ``after``, and (one snapshot) the newest append; the
+    sessions changed are told the text appended after append ``appended`` (None:
+    the token is not one this feed gave, so nothing is told)."""
+    rows = await repository.changes_after(conn, after, MAX_CHANGES + 1)
+    ids = [r["sessionId"] for r in rows if r["kind"] == "upserted"] \
+        if len(rows) <= MAX_CHANGES else []
+    newest, told = await repository.appends_after(conn, appended, ids)
+    for row in rows:
+        row.update(told.get(row["sessionId"], {}))
+    return rows, newest

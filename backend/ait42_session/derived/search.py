@@ -15,121 +15,28 @@ import json
 import secrets
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 import aiosqlite
 from pydantic import BeforeValidator, Field, Strict
 
 from ait42_session.derived import search_excerpt, search_text
+from ait42_session.shape.arguments import SearchOptions as Options  # the options' model
 from ait42_session.shape.errors import ValidationError
-from ait42_session.shape.models import timestamp_key
-from ait42_session.shape.workspace import resolve
 from ait42_session.store.rows import status_condition
 
 Json = dict[str, Any]
 
 MAX_QUERY = 1000
-MAX_LIMIT = 200
-DEFAULT_LIMIT = 50
 # bm25 weights of task, output, branch, agent_name, chat: a word in the task
 # says more about the session than the same word in pages of output.
 _WEIGHTS = "5.0, 1.0, 3.0, 2.0, 2.0"
-_TYPES = ("competition", "ensemble", "debate")
-_STATUSES = ("running", "completed", "failed", "paused")
-_ARCHIVED = ("exclude", "include", "only")
-_SORTS = ("relevance", "newest")
-_OPTIONS = {"workspacePath", "type", "status", "archived", "updatedAfter", "updatedBefore",
-            "limit", "cursor", "sort"}
 WINDOW = 2000  # relevance ranks the most recently indexed matches, this many at most
 PAGE_LIFE = 600.0  # seconds a first page's list of matches stays for its later pages
 PAGES_KEPT = 64  # first pages' lists kept at once (the oldest go first)
 
 
 # --- the command -----------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Options:
-    """``search_sessions``'s options, validated."""
-
-    workspace_hash: str | None = None
-    type: str | None = None
-    status: str | None = None
-    archived: str = "exclude"
-    updated_after: int | None = None
-    updated_before: int | None = None
-    limit: int = DEFAULT_LIMIT
-    cursor: str | None = None
-    sort: str = "relevance"
-
-    def key(self) -> str:
-        """What a cursor is bound to besides the query."""
-        return repr((self.workspace_hash, self.type, self.status, self.archived,
-                     self.updated_after, self.updated_before, self.sort))
-
-
-def _choice(options: Json, name: str, allowed: tuple[str, ...]) -> str | None:
-    value = options.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str) or value not in allowed:
-        raise ValidationError(f"options.{name} must be one of {', '.join(allowed)} or null,"
-                              f" got {value!r}")
-    return value
-
-
-def _status(options: Json) -> str | None:
-    """A session status to filter on: the contract's four, or one the shell's own
-    runner writes (``started``, ``round_<n>``), kept and filterable as written."""
-    value = options.get("status")
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value.strip() or len(value) > 100:
-        raise ValidationError(f"options.status must be a session status such as "
-                              f"{', '.join(_STATUSES)} or null, got {value!r}")
-    return value
-
-
-def _time(options: Json, name: str) -> int | None:
-    value = options.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ValidationError(f"options.{name} must be an RFC 3339 date-time string or null")
-    try:
-        return timestamp_key(value)
-    except ValueError as exc:
-        raise ValidationError(f"options.{name}: {exc}") from None
-
-
-def parse_options(options: object) -> Options:
-    """Validate the options object of ``search_sessions``."""
-    if options is None:
-        return Options()
-    if not isinstance(options, dict):
-        raise ValidationError("options must be an object or null")
-    unknown = sorted(set(options) - _OPTIONS)
-    if unknown:
-        raise ValidationError(f"unknown search option {unknown[0]!r}; known: "
-                              + ", ".join(sorted(_OPTIONS)))
-    path = options.get("workspacePath")
-    ws_hash = None if path is None else resolve(path).hash
-    limit = options.get("limit", DEFAULT_LIMIT)
-    if limit is None:
-        limit = DEFAULT_LIMIT
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
-        raise ValidationError(f"options.limit must be a whole number from 1 to {MAX_LIMIT}")
-    cursor = options.get("cursor")
-    if cursor is not None and not isinstance(cursor, str):
-        raise ValidationError("options.cursor must be the nextCursor of the previous page")
-    return Options(
-        workspace_hash=ws_hash, type=_choice(options, "type", _TYPES),
-        status=_status(options),
-        archived=_choice(options, "archived", _ARCHIVED) or "exclude",
-        updated_after=_time(options, "updatedAfter"),
-        updated_before=_time(options, "updatedBefore"), limit=limit, cursor=cursor,
-        sort=_choice(options, "sort", _SORTS) or "relevance")
 
 
 def parse(query: object) -> search_text.Query:
@@ -145,7 +52,7 @@ def parse(query: object) -> search_text.Query:
 
 # The commands' argument types (``commands``): validated on the caller's thread.
 QueryArg = Annotated[search_text.Query, BeforeValidator(parse)]
-OptionsArg = Annotated[Options, BeforeValidator(parse_options)]
+OptionsArg = Annotated[Options, BeforeValidator(lambda v: {} if v is None else v)]
 BatchArg = Annotated[int, Strict(), Field(ge=1, le=5000)]
 
 

@@ -2,10 +2,10 @@
 
 Each validates nothing itself (its annotations, ``shape.arguments``, become
 its pydantic model in ``registry``) and hands its work to the layer that owns
-it: the session SQL (``store.repository``), the storage modes
-(``legacy.storage``), search and insights (``derived``), the import
-(``legacy.importer``). ``registry`` lists them; ``keep`` holds the keeping
-commands (trash, backups, export).
+it: the database (``store``), the storage modes (``legacy.storage``), search
+and insights (``derived``), the import (``legacy.importer``). ``registry``
+lists them; ``sessions`` holds the seven session operations, ``keep`` the
+keeping commands (trash, backups, export).
 """
 
 from __future__ import annotations
@@ -20,52 +20,7 @@ from ait42_session.shape.errors import ValidationError
 from ait42_session.store import board, records, repository
 from ait42_session.store.rows import Json
 
-# -- the contract's commands ------------------------------------------------------
-
-async def create_session_sqlite(ctx: Context, workspace_path: a.WorkspaceArg,
-                                session: a.SessionArg) -> Json:
-    """Store a new session; CONFLICT when its id exists."""
-    return await ctx.db.write(repository.create_session, workspace_path, session)
-
-
-async def update_session_sqlite(ctx: Context, workspace_path: a.WorkspaceArg,
-                                session: a.SessionArg) -> Json:
-    """Replace a stored session whole (instances and chat included)."""
-    return await ctx.db.write(repository.update_session, workspace_path, session)
-
-
-async def get_session_sqlite(ctx: Context, workspace_path: a.WorkspaceArg,
-                             session_id: a.Text) -> Json:
-    """One whole session of the workspace."""
-    return await ctx.db.read_one(repository.get_session, workspace_path, session_id)
-
-
-async def get_all_sessions_sqlite(ctx: Context, workspace_path: a.ListingArg) -> list[Json]:
-    """Every session of the workspace, newest ``updatedAt`` first; [] for a blank path."""
-    if workspace_path is None:
-        return []
-    return await ctx.db.read(repository.get_all_sessions, workspace_path)
-
-
-async def delete_session_sqlite(ctx: Context, workspace_path: a.WorkspaceArg,
-                                session_id: a.Text) -> None:
-    """Move a session to the trash (``restore_session`` brings it back)."""
-    await ctx.db.write(repository.delete_session, workspace_path, session_id)
-
-
-async def add_chat_message_sqlite(ctx: Context, workspace_path: a.WorkspaceArg,
-                                  session_id: a.Text, message: a.MessageArg) -> Json:
-    """Append a chat message; the session's ``updatedAt`` becomes now."""
-    return await ctx.db.write(repository.add_chat_message, workspace_path, session_id, message)
-
-
-async def update_instance_status_sqlite(ctx: Context, workspace_path: a.WorkspaceArg,
-                                        session_id: a.Text, instance_id: a.InstanceId,
-                                        new_status: a.InstanceStatus) -> Json:
-    """Set one instance's status; the session's ``updatedAt`` becomes now."""
-    return await ctx.db.write(repository.update_instance_status, workspace_path, session_id,
-                              instance_id, new_status)
-
+# -- the database (the session operations are in ``sessions``) --------------------
 
 async def get_database_stats(ctx: Context) -> Json:
     """Counts, sizes and the database's path."""
@@ -149,52 +104,7 @@ async def build_search_index(ctx: Context, batch: search.BatchArg) -> Json:
     return {"indexed": indexed, "pending": await ctx.db.read_one(catchup.pending)}
 
 
-# -- the shell's JSON-era commands, routed by the storage mode (json | dual | sqlite) --
-
-async def create_session(ctx: Context, workspace_path: a.WorkspaceArg,
-                         session: a.SessionArg) -> Json:
-    """Store a new session in the storage mode's store(s); CONFLICT when its id exists."""
-    return await ctx.storage.create_session(workspace_path, session)
-
-
-async def update_session(ctx: Context, workspace_path: a.WorkspaceArg,
-                         session: a.SessionArg) -> Json:
-    """Replace a stored session whole (instances and chat included)."""
-    return await ctx.storage.update_session(workspace_path, session)
-
-
-async def get_session(ctx: Context, workspace_path: a.WorkspaceArg,
-                      session_id: a.Text) -> Json:
-    """One whole session of the workspace."""
-    return await ctx.storage.get_session(workspace_path, session_id)
-
-
-async def get_all_sessions(ctx: Context, workspace_path: a.ListingArg) -> list[Json]:
-    """Every session of the workspace, newest ``updatedAt`` first; [] for a blank path."""
-    if workspace_path is None:
-        return []
-    return await ctx.storage.get_all_sessions(workspace_path)
-
-
-async def delete_session(ctx: Context, workspace_path: a.WorkspaceArg,
-                         session_id: a.Text) -> None:
-    """Delete a session with its instances and chat."""
-    await ctx.storage.delete_session(workspace_path, session_id)
-
-
-async def add_chat_message(ctx: Context, workspace_path: a.WorkspaceArg, session_id: a.Text,
-                           message: a.MessageArg) -> Json:
-    """Append a chat message; the session's ``updatedAt`` becomes now."""
-    return await ctx.storage.add_chat_message(workspace_path, session_id, message)
-
-
-async def update_instance_status(ctx: Context, workspace_path: a.WorkspaceArg,
-                                 session_id: a.Text, instance_id: a.InstanceId,
-                                 new_status: a.InstanceStatus) -> Json:
-    """Set one instance's status; the session's ``updatedAt`` becomes now."""
-    return await ctx.storage.update_instance_status(workspace_path, session_id, instance_id,
-                                                    new_status)
-
+# -- the storage mode (json | dual | sqlite) of the JSON-era commands ---------------
 
 async def get_storage_mode(ctx: Context) -> Json:
     """``{mode: json|dual|sqlite, sessionsDir}``: what backs the JSON-era commands."""

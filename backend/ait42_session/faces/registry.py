@@ -5,7 +5,10 @@ and the allow-list: the sealed bridge (``bridge``), the plain Python service
 (``service``), the page's command table (``frontend/js/invoke.js``) and the
 README's command list are made from it or checked against it by tests. A
 command is a plain function of a ``Context`` and its arguments, written beside
-its kind (``commands``, ``keep``); nothing registers itself by being imported.
+its kind (``commands``, ``sessions``, ``keep``); nothing registers itself by
+being imported. Each session operation (``sessions.OPERATIONS``) is two rows
+over one function: ``<name>_sqlite`` on the database, ``<name>`` on the store
+the storage mode picks.
 
 The arguments' annotations (``shape.arguments``, pydantic types) become one
 strict model per command, so validation happens once, on the caller's thread,
@@ -15,8 +18,9 @@ ones (the import's job table, metrics) answer on the caller's thread.
 
 from __future__ import annotations
 
+import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, get_type_hints
 
@@ -24,6 +28,9 @@ import pydantic
 
 from ait42_session.faces import commands as c
 from ait42_session.faces import keep as k
+from ait42_session.faces import sessions as s
+from ait42_session.faces.context import Context
+from ait42_session.legacy.storage import SessionStore
 from ait42_session.shape.arguments import describe_errors
 from ait42_session.shape.errors import ValidationError
 
@@ -58,12 +65,15 @@ class Command:
         return {p: getattr(parsed, p) for p in self.params}
 
 
-def _declare(fn: Callable[..., Any], writes: bool) -> Command:
-    """A command from its function: the parameters after the ``Context``, typed
-    by their annotations, as one strict pydantic model."""
+def _declare(fn: Callable[..., Any], writes: bool, name: str | None = None,
+             run: Callable[..., Any] | None = None) -> Command:
+    """A command from its function: the parameters after the first (the
+    ``Context``, or a session operation's store), typed by their annotations, as
+    one strict pydantic model. ``run``: what the command calls with the
+    ``Context`` (default: ``fn`` itself)."""
     hints = get_type_hints(fn, include_extras=True)
     signature = inspect.signature(fn).parameters
-    params = tuple(signature)[1:]  # after the Context
+    params = tuple(signature)[1:]  # after the Context (or the store)
     defaults = {p: signature[p].default for p in params
                 if signature[p].default is not inspect.Parameter.empty}
     fields: dict[str, Any] = {
@@ -73,9 +83,9 @@ def _declare(fn: Callable[..., Any], writes: bool) -> Command:
         f"{fn.__name__}_arguments",
         __config__=pydantic.ConfigDict(arbitrary_types_allowed=True, extra="forbid"),
         **fields)
-    return Command(name=fn.__name__, params=params, model=model, run=fn, writes=writes,
-                   on_loop=inspect.iscoroutinefunction(fn), doc=inspect.getdoc(fn) or "",
-                   required=len(params) - len(defaults))
+    return Command(name=name or fn.__name__, params=params, model=model, run=run or fn,
+                   writes=writes, on_loop=inspect.iscoroutinefunction(fn),
+                   doc=inspect.getdoc(fn) or "", required=len(params) - len(defaults))
 
 
 def read(fn: Callable[..., Any]) -> Command:
@@ -88,14 +98,37 @@ def write(fn: Callable[..., Any]) -> Command:
     return _declare(fn, True)
 
 
+def _on(fn: Callable[..., Any], store: Callable[[Context], Awaitable[SessionStore]]
+        ) -> Callable[..., Any]:
+    """The session operation ``fn`` run on the store ``store`` picks for a command."""
+    @functools.wraps(fn)
+    async def run(ctx: Context, **kwargs: Any) -> Any:
+        return await fn(await store(ctx), **kwargs)
+    return run
+
+
+async def _database(ctx: Context) -> SessionStore:
+    return ctx.storage.sqlite
+
+
+async def _by_mode(ctx: Context) -> SessionStore:
+    return await ctx.storage.store()
+
+
+def sqlite_rows() -> tuple[Command, ...]:
+    """The contract's ``<operation>_sqlite`` commands: the database alone."""
+    return tuple(_declare(fn, writes, f"{fn.__name__}_sqlite", _on(fn, _database))
+                 for fn, writes in s.OPERATIONS)
+
+
+def by_mode_rows() -> tuple[Command, ...]:
+    """The shell's JSON-era ``<operation>`` commands: the storage mode's store."""
+    return tuple(_declare(fn, writes, fn.__name__, _on(fn, _by_mode))
+                 for fn, writes in s.OPERATIONS)
+
+
 _TABLE: tuple[Command, ...] = (
-    write(c.create_session_sqlite),
-    write(c.update_session_sqlite),
-    read(c.get_session_sqlite),
-    read(c.get_all_sessions_sqlite),
-    write(c.delete_session_sqlite),
-    write(c.add_chat_message_sqlite),
-    write(c.update_instance_status_sqlite),
+    *sqlite_rows(),
     read(c.get_database_stats),
     write(c.optimize_database),
     read(c.verify_database_integrity),
@@ -104,13 +137,7 @@ _TABLE: tuple[Command, ...] = (
     read(c.get_metrics),
     read(c.search_sessions),
     write(c.build_search_index),
-    write(c.create_session),
-    write(c.update_session),
-    read(c.get_session),
-    read(c.get_all_sessions),
-    write(c.delete_session),
-    write(c.add_chat_message),
-    write(c.update_instance_status),
+    *by_mode_rows(),
     read(c.get_storage_mode),
     write(c.set_storage_mode),
     write(c.start_import),

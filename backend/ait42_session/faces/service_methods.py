@@ -36,7 +36,8 @@ class CommandMethods:
         return cast('list[Json]', self.call('get_all_sessions_sqlite', workspace_path))
 
     def delete_session_sqlite(self, workspace_path: Any, session_id: Any) -> None:
-        """Move a session to the trash (``restore_session`` brings it back)."""
+        """Delete a session: the database moves it to the trash (``restore_session``
+        brings it back); the legacy file drops it."""
         self.call('delete_session_sqlite', workspace_path, session_id)
 
     def add_chat_message_sqlite(self, workspace_path: Any, session_id: Any, message: Any) -> Json:
@@ -90,8 +91,7 @@ class CommandMethods:
         return cast('Json', self.call('build_search_index', batch))
 
     def create_session(self, workspace_path: Any, session: Any) -> Json:
-        """Store a new session in the storage mode's store(s); CONFLICT when its id
-        exists."""
+        """Store a new session; CONFLICT when its id exists."""
         return cast('Json', self.call('create_session', workspace_path, session))
 
     def update_session(self, workspace_path: Any, session: Any) -> Json:
@@ -108,7 +108,8 @@ class CommandMethods:
         return cast('list[Json]', self.call('get_all_sessions', workspace_path))
 
     def delete_session(self, workspace_path: Any, session_id: Any) -> None:
-        """Delete a session with its instances and chat."""
+        """Delete a session: the database moves it to the trash (``restore_session``
+        brings it back); the legacy file drops it."""
         self.call('delete_session', workspace_path, session_id)
 
     def add_chat_message(self, workspace_path: Any, session_id: Any, message: Any) -> Json:

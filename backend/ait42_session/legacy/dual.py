@@ -57,22 +57,16 @@ from ait42_session.legacy.json_store import (
     JsonSessionStore,
     Op,
     Undo,
-    op_add_message,
     op_append_output,
-    op_create,
-    op_delete,
     op_put,
-    op_update,
-    op_update_status,
 )
 from ait42_session.shape import models
 from ait42_session.shape.errors import JsonError, NotFoundError, SessionError
-from ait42_session.shape.models import ChatMessage, Session, now_rfc3339, timestamp_key
+from ait42_session.shape.models import Session, now_rfc3339, timestamp_key
 from ait42_session.shape.workspace import Workspace
 from ait42_session.store import repository
 from ait42_session.store.db import Database
 from ait42_session.store.records import record_dual_event
-from ait42_session.store.repository import SqliteSessionRepository
 from ait42_session.store.rows import Json
 
 T = TypeVar("T")
@@ -99,12 +93,11 @@ class _Attempt:
 
 
 class DualWriteStore:
-    """``SessionRepository`` writing the database and the JSON files; reads the database."""
+    """``SessionStore`` writing the database and the JSON files; reads the database."""
 
     def __init__(self, db: Database, json_store: JsonSessionStore) -> None:
         self.db = db
         self.json = json_store
-        self.sqlite = SqliteSessionRepository(db)
         self.fallback_log = fallback_log_path(db.path)
         self.spare_log = spare_log_path(json_store.directory)
         # Per workspace hash: the file as last seen (mtime_ns, size, sha256) and
@@ -115,13 +108,11 @@ class DualWriteStore:
 
     # -- reads: the database, after the legacy file's changes ------------------
 
-    async def get_session(self, ws: Workspace, session_id: str) -> Json:
+    async def read(self, sql: Callable[..., Awaitable[T]], from_file: Callable[..., T],
+                   ws: Workspace, *args: Any, single: bool = False) -> T:
+        """The database's answer, once what the shell wrote into the file is in it."""
         await self.pick_up(ws)
-        return await self.sqlite.get_session(ws, session_id)
-
-    async def get_all_sessions(self, ws: Workspace) -> list[Json]:
-        await self.pick_up(ws)
-        return await self.sqlite.get_all_sessions(ws)
+        return await (self.db.read_one if single else self.db.read)(sql, ws, *args)
 
     async def pick_up(self, ws: Workspace) -> None:
         """Bring into the database what another program wrote into ``ws``'s legacy file.
@@ -225,38 +216,14 @@ class DualWriteStore:
 
     # -- writes: both --------------------------------------------------------
 
-    async def create_session(self, ws: Workspace, session: Session) -> Json:
-        return await self._write(
-            "create_session", ws, session.id,
-            lambda c: repository.create_session(c, ws, session),
-            lambda _r: op_create(ws, session))
-
-    async def update_session(self, ws: Workspace, session: Session) -> Json:
-        return await self._write(
-            "update_session", ws, session.id,
-            lambda c: repository.update_session(c, ws, session),
-            lambda _r: op_update(ws, session))
-
-    async def delete_session(self, ws: Workspace, session_id: str) -> None:
-        await self._write(
-            "delete_session", ws, session_id,
-            lambda c: repository.delete_session(c, ws, session_id),
-            lambda _r: op_delete(ws, session_id))
-
-    async def add_chat_message(self, ws: Workspace, session_id: str,
-                               message: ChatMessage) -> Json:
-        return await self._write(
-            "add_chat_message", ws, session_id,
-            lambda c: repository.add_chat_message(c, ws, session_id, message),
-            lambda r: op_add_message(ws, session_id, message, r["updatedAt"] if r else None))
-
-    async def update_instance_status(self, ws: Workspace, session_id: str,
-                                     instance_id: int, status: str) -> Json:
-        return await self._write(
-            "update_instance_status", ws, session_id,
-            lambda c: repository.update_instance_status(c, ws, session_id, instance_id, status),
-            lambda r: op_update_status(ws, session_id, instance_id, status,
-                                       r["updatedAt"] if r else None))
+    async def write(self, sql: Callable[..., Awaitable[T]], edit: Callable[..., Op],
+                    ws: Workspace, *args: Any) -> T:
+        """Any session operation in both stores: ``sql(conn, ws, *args)``, then
+        ``edit(ws, *args)`` of the file, in one transaction (see the module)."""
+        first = args[0]  # every operation's first argument is its session or its id
+        session_id = first.id if isinstance(first, Session) else str(first)
+        return await self._write(sql.__name__, ws, session_id,
+                                 lambda c: sql(c, ws, *args), lambda _r: edit(ws, *args))
 
     async def append_instance_output(self, ws: Workspace, session_id: str, instance_id: int,
                                      text: str) -> Json:
@@ -270,8 +237,7 @@ class DualWriteStore:
 
         await self._write(
             "append_instance_output", ws, session_id, db_fn,
-            lambda r: op_append_output(ws, session_id, instance_id, text,
-                                       r["updatedAt"] if r else None))
+            lambda _r: op_append_output(ws, session_id, instance_id, text))
         return length[-1]
 
     async def restore_session(self, ws: Workspace, session_id: str,
@@ -294,7 +260,10 @@ class DualWriteStore:
             result = await db_fn(conn)
             attempt.db_ok = True
             # The file is written while the transaction is open, off the loop's thread.
-            raw, attempt.undo = await asyncio.to_thread(self.json.apply, ws, json_op(result))
+            # Stamped with the database's updatedAt, so both stores hold the same time.
+            stamp = result.get("updatedAt") if isinstance(result, dict) else None
+            raw, attempt.undo = await asyncio.to_thread(self.json.apply, ws, json_op(result),
+                                                        now=stamp)
             if result is not None:
                 diffs = field_diff(normalize(raw), result)
                 if diffs:

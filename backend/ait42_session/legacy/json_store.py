@@ -1,4 +1,4 @@
-"""The legacy JSON session store: the shell's ``{hash}.json`` files behind ``SessionRepository``.
+"""The legacy JSON session store: the shell's ``{hash}.json`` files behind ``SessionStore``.
 
 The files' format and their safe writing are in ``json_files``; a file this
 store cannot parse is never overwritten.
@@ -15,9 +15,9 @@ import asyncio
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from ait42_session.legacy.json_files import (
     default_sessions_dir,
@@ -51,20 +51,12 @@ log = logging.getLogger(__name__)
 
 
 # --------------------------------------------------------------------------
-# Normalization: what "equal to its JSON" means
-# --------------------------------------------------------------------------
-
-
-# --------------------------------------------------------------------------
-# Atomic file replacement
-# --------------------------------------------------------------------------
-
-
-# --------------------------------------------------------------------------
 # Operations on a file's list of raw sessions
 # --------------------------------------------------------------------------
 
-Op = Callable[[list[Any], str], Any]  # (raw sessions, file name) -> affected raw session
+# (raw sessions, file name, now) -> the affected raw session. ``now`` is the time a
+# change that touches ``updatedAt`` stamps (dual storage passes the database's).
+Op = Callable[[list[Any], str, str], Any]
 
 
 def _index(sessions: list[Any], session_id: str) -> int | None:
@@ -82,7 +74,7 @@ def _find(sessions: list[Any], session_id: str, ws: Workspace) -> int:
 
 
 def op_create(ws: Workspace, model: Session) -> Op:
-    def run(sessions: list[Any], where: str) -> Any:
+    def run(sessions: list[Any], where: str, now: str) -> Any:
         if _index(sessions, model.id) is not None:
             raise ConflictError(
                 f"session {model.id!r} already exists; use update_session to change it"
@@ -94,7 +86,7 @@ def op_create(ws: Workspace, model: Session) -> Op:
 
 
 def op_update(ws: Workspace, model: Session) -> Op:
-    def run(sessions: list[Any], where: str) -> Any:
+    def run(sessions: list[Any], where: str, now: str) -> Any:
         i = _find(sessions, model.id, ws)
         sessions[i] = legacy_form(model)
         return sessions[i]
@@ -102,7 +94,7 @@ def op_update(ws: Workspace, model: Session) -> Op:
 
 
 def op_delete(ws: Workspace, session_id: str) -> Op:
-    def run(sessions: list[Any], where: str) -> Any:
+    def run(sessions: list[Any], where: str, now: str) -> Any:
         i = _find(sessions, session_id, ws)
         removed = sessions[i]
         # The shell's delete keeps every session whose id differs: duplicates go too.
@@ -112,9 +104,8 @@ def op_delete(ws: Workspace, session_id: str) -> Op:
     return run
 
 
-def op_add_message(ws: Workspace, session_id: str, message: ChatMessage,
-                   now: str | None = None) -> Op:
-    def run(sessions: list[Any], where: str) -> Any:
+def op_add_message(ws: Workspace, session_id: str, message: ChatMessage) -> Op:
+    def run(sessions: list[Any], where: str, now: str) -> Any:
         i = _find(sessions, session_id, ws)
         raw = sessions[i]
         validate_raw(raw, where)
@@ -122,43 +113,41 @@ def op_add_message(ws: Workspace, session_id: str, message: ChatMessage,
         if any(isinstance(m, dict) and m.get("id") == message.id for m in history):
             raise ConflictError(f"message {message.id!r} already exists in session {session_id!r}")
         history.append(legacy_message(message))
-        raw["updatedAt"] = now or now_rfc3339()
+        raw["updatedAt"] = now
         return raw
     return run
 
 
 def _op_instance(ws: Workspace, session_id: str, instance_id: int,
-                 change: Callable[[Json], None], now: str | None) -> Op:
+                 change: Callable[[Json], None]) -> Op:
     """``change`` applied to one instance of the session, its ``updatedAt`` now."""
-    def run(sessions: list[Any], where: str) -> Any:
+    def run(sessions: list[Any], where: str, now: str) -> Any:
         raw = sessions[_find(sessions, session_id, ws)]
         validate_raw(raw, where)
         for inst in raw.get("instances", ()):
             if inst.get("instanceId") == instance_id:
                 change(inst)
-                raw["updatedAt"] = now or now_rfc3339()
+                raw["updatedAt"] = now
                 return raw
         raise NotFoundError(f"session {session_id!r} has no instance {instance_id}")
     return run
 
 
-def op_update_status(ws: Workspace, session_id: str, instance_id: int, status: str,
-                     now: str | None = None) -> Op:
+def op_update_status(ws: Workspace, session_id: str, instance_id: int, status: str) -> Op:
     return _op_instance(ws, session_id, instance_id,
-                        lambda inst: inst.__setitem__("status", status), now)
+                        lambda inst: inst.__setitem__("status", status))
 
 
-def op_append_output(ws: Workspace, session_id: str, instance_id: int, text: str,
-                     now: str | None = None) -> Op:
+def op_append_output(ws: Workspace, session_id: str, instance_id: int, text: str) -> Op:
     """``text`` added to the end of an instance's output (dual storage's streaming)."""
     return _op_instance(
         ws, session_id, instance_id,
-        lambda inst: inst.__setitem__("output", (inst.get("output") or "") + text), now)
+        lambda inst: inst.__setitem__("output", (inst.get("output") or "") + text))
 
 
 def op_put(ws: Workspace, model: Session) -> Op:
     """The session added, or put in place of one with its id (a restore from the trash)."""
-    def run(sessions: list[Any], where: str) -> Any:
+    def run(sessions: list[Any], where: str, now: str) -> Any:
         raw = legacy_form(model)
         i = _index(sessions, model.id)
         if i is None:
@@ -185,7 +174,7 @@ class Undo:
 # --------------------------------------------------------------------------
 
 class JsonSessionStore:
-    """``SessionRepository`` on the legacy files; one lock per file within the process."""
+    """``SessionStore`` on the legacy files; one lock per file within the process."""
 
     def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
         self.directory = Path(directory).expanduser() if directory is not None \
@@ -211,17 +200,18 @@ class JsonSessionStore:
         data = read_bytes(path)
         return [] if data is None else parse(data, str(path))
 
-    def apply(self, ws: Workspace, op: Op, *, write: bool = True) -> tuple[Any, Undo | None]:
+    def apply(self, ws: Workspace, op: Op, *, write: bool = True,
+              now: str | None = None) -> tuple[Any, Undo | None]:
         """Load the file, apply ``op``, replace the file; return the affected session and undo.
 
         With ``write=False`` nothing is written: it tells whether ``op`` would
-        succeed.
+        succeed. ``now``: the ``updatedAt`` a stamping change sets (default: now).
         """
         path = self.file_for(ws.hash)
         with self._lock(ws.hash):
             previous = read_bytes(path)
             sessions = [] if previous is None else parse(previous, str(path))
-            raw = op(sessions, str(path))
+            raw = op(sessions, str(path), now or now_rfc3339())
             if not write:
                 return raw, None
             data = dumps(sessions)
@@ -277,39 +267,17 @@ class JsonSessionStore:
         result.sort(key=lambda s: (timestamp_key(s["updatedAt"]), s["id"]), reverse=True)
         return result
 
-    # -- SessionRepository ----------------------------------------------------
+    # -- the session operations (legacy.storage.SessionStore) -------------------
 
-    async def create_session(self, ws: Workspace, session: Session) -> Json:
-        return await _thread(self._written, ws, op_create(ws, session))
+    async def read(self, sql: Callable[..., Awaitable[T]], from_file: Callable[..., T],
+                   ws: Workspace, *args: Any, single: bool = False) -> T:
+        """A read: ``from_file(self, ws, *args)`` (``read_one``, ``read_all``),
+        off the event loop's thread."""
+        return await asyncio.to_thread(from_file, self, ws, *args)
 
-    async def update_session(self, ws: Workspace, session: Session) -> Json:
-        return await _thread(self._written, ws, op_update(ws, session))
-
-    async def get_session(self, ws: Workspace, session_id: str) -> Json:
-        return await _thread(self.read_one, ws, session_id)
-
-    async def get_all_sessions(self, ws: Workspace) -> list[Json]:
-        return await _thread(self.read_all, ws)
-
-    async def delete_session(self, ws: Workspace, session_id: str) -> None:
-        await _thread(self.apply, ws, op_delete(ws, session_id))
-
-    async def add_chat_message(self, ws: Workspace, session_id: str,
-                               message: ChatMessage) -> Json:
-        return await _thread(self._written, ws, op_add_message(ws, session_id, message))
-
-    async def update_instance_status(self, ws: Workspace, session_id: str,
-                                     instance_id: int, status: str) -> Json:
-        return await _thread(self._written, ws,
-                             op_update_status(ws, session_id, instance_id, status))
-
-    def _written(self, ws: Workspace, op: Op) -> Json:
-        raw, _undo = self.apply(ws, op)
-        return normalize(raw)
-
-
-async def _thread(fn: Callable[..., T], *args: Any) -> T:
-    """File work off the event loop thread, so other commands keep running."""
-    return await asyncio.to_thread(fn, *args)
-
-
+    async def write(self, sql: Callable[..., Awaitable[T]], edit: Callable[..., Op],
+                    ws: Workspace, *args: Any) -> T:
+        """A write: ``edit(ws, *args)`` applied to the file, off the event loop's
+        thread; the affected session, normalized (a delete's command drops it)."""
+        raw, _undo = await asyncio.to_thread(self.apply, ws, edit(ws, *args))
+        return cast(T, normalize(raw))

@@ -3,35 +3,64 @@
 ``json``: the legacy files only (as the shell did). ``dual``: both stores are
 written, reads come from the database (``dual``). ``sqlite``: the database
 only. The mode is the ``storage_mode`` setting in the database (default
-``json``), so the command line and the window see the same one.
+``json``), so the command line, the window and any other process see the same
+one.
+
+A session operation is written once per store, not once per store *and* mode:
+its SQL (``store.repository``) and its edit of a legacy file
+(``legacy.json_store``). Each store below is a strategy with two generic
+methods, ``read`` and ``write``, that take both and use the one it needs
+(``store.repository.SqliteStore``, ``json_store.JsonSessionStore``,
+``dual.DualWriteStore``); the
+command (``faces.sessions``) is one function over any of them. ``Storage.store``
+picks the strategy for a command, once: the mode is read with one statement at
+the start of each JSON-era command and not cached, because another process
+(``ait42-session storage-mode``) may change it at any time, and that change
+must hold from its next command on.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any, Protocol, TypeVar
 
 from ait42_session.legacy.dual import DualWriteStore
-from ait42_session.legacy.json_store import JsonSessionStore
+from ait42_session.legacy.json_store import JsonSessionStore, Op
 from ait42_session.shape.errors import ValidationError
-from ait42_session.shape.models import ChatMessage, Session
 from ait42_session.shape.workspace import Workspace
 from ait42_session.store.db import Database
 from ait42_session.store.records import get_setting, set_setting
-from ait42_session.store.repository import SessionRepository, SqliteSessionRepository
+from ait42_session.store.repository import SqliteStore
 from ait42_session.store.rows import Json
 
 MODES: tuple[str, ...] = ("json", "dual", "sqlite")
 DEFAULT_MODE = "json"
 MODE_KEY = "storage_mode"
 
+T = TypeVar("T")
+Sql = Callable[..., Awaitable[T]]  # a store.repository operation: (conn, ws, *args)
+
+
+class SessionStore(Protocol):
+    """What each storage mode offers: a session operation, given its SQL and its
+    legacy-file form, run the way this store keeps sessions."""
+
+    async def read(self, sql: Sql[T], from_file: Callable[..., T], ws: Workspace,
+                   *args: Any, single: bool = False) -> T: ...
+
+    async def write(self, sql: Sql[T], edit: Callable[..., Op], ws: Workspace,
+                    *args: Any) -> T: ...
+
 
 class Storage:
-    """The JSON-era commands' store, chosen per command by the storage mode."""
+    """The three stores over one database and one folder of legacy files, and the
+    mode that picks among them."""
 
     def __init__(self, db: Database, sessions_dir: str | os.PathLike[str] | None = None) -> None:
         self.db = db
-        self.sqlite = SqliteSessionRepository(db)
+        self.sqlite = SqliteStore(db)
         self.json = JsonSessionStore(sessions_dir)
         self.dual = DualWriteStore(db, self.json)
 
@@ -40,8 +69,16 @@ class Storage:
         return self.json.directory
 
     async def mode(self) -> str:
-        value = await self.db.read(get_setting, MODE_KEY)
+        """The mode now: one indexed lookup, outside any transaction."""
+        value = await self.db.read_one(get_setting, MODE_KEY)
         return value if value in MODES else DEFAULT_MODE
+
+    async def store(self) -> SessionStore:
+        """The store the storage mode picks now, for one whole command."""
+        mode = await self.mode()
+        if mode == "json":
+            return self.json
+        return self.dual if mode == "dual" else self.sqlite
 
     async def describe(self) -> Json:
         return {"mode": await self.mode(), "sessionsDir": str(self.sessions_dir)}
@@ -52,35 +89,3 @@ class Storage:
         previous = await self.db.write(set_setting, MODE_KEY, str(mode))
         return {"mode": mode, "previous": previous if previous in MODES else DEFAULT_MODE,
                 "sessionsDir": str(self.sessions_dir)}
-
-    async def store(self) -> SessionRepository:
-        mode = await self.mode()
-        if mode == "json":
-            return self.json
-        return self.dual if mode == "dual" else self.sqlite
-
-    # -- SessionRepository, routed ------------------------------------------
-
-    async def create_session(self, ws: Workspace, session: Session) -> Json:
-        return await (await self.store()).create_session(ws, session)
-
-    async def update_session(self, ws: Workspace, session: Session) -> Json:
-        return await (await self.store()).update_session(ws, session)
-
-    async def get_session(self, ws: Workspace, session_id: str) -> Json:
-        return await (await self.store()).get_session(ws, session_id)
-
-    async def get_all_sessions(self, ws: Workspace) -> list[Json]:
-        return await (await self.store()).get_all_sessions(ws)
-
-    async def delete_session(self, ws: Workspace, session_id: str) -> None:
-        await (await self.store()).delete_session(ws, session_id)
-
-    async def add_chat_message(self, ws: Workspace, session_id: str,
-                               message: ChatMessage) -> Json:
-        return await (await self.store()).add_chat_message(ws, session_id, message)
-
-    async def update_instance_status(self, ws: Workspace, session_id: str,
-                                     instance_id: int, status: str) -> Json:
-        return await (await self.store()).update_instance_status(ws, session_id, instance_id,
-                                                                  status)

@@ -16,6 +16,7 @@ import pydantic
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict
 
 from ait42_session.shape import models, workspace
+from ait42_session.shape.errors import ValidationError
 from ait42_session.shape.workspace import Workspace
 
 MAX_PAGE = 500
@@ -118,6 +119,108 @@ class BoardQuery(Options):
 
 
 BoardQueryArg = Annotated[BoardQuery, BeforeValidator(lambda v: {} if v is None else v)]
+
+
+# -- search_sessions' options --------------------------------------------------------
+# Each check raises the contract error with the message the command has always
+# given (``options.limit must be ...``), which pydantic passes on unchanged; the
+# fields are checked in this order, so the first bad one is the one named.
+
+SEARCH_MAX_LIMIT = 200
+SEARCH_DEFAULT_LIMIT = 50
+_SEARCH_KEYS = ("workspacePath", "type", "status", "archived", "updatedAfter",
+                "updatedBefore", "limit", "cursor", "sort")
+
+
+def _search_choice(name: str, allowed: tuple[str, ...], default: str | None = None,
+                   ) -> BeforeValidator:
+    def check(value: object) -> object:
+        if value is None:
+            return default
+        if not isinstance(value, str) or value not in allowed:
+            raise ValidationError(f"options.{name} must be one of {', '.join(allowed)} or "
+                                  f"null, got {value!r}")
+        return value
+    return BeforeValidator(check)
+
+
+def _search_status(value: object) -> object:
+    """A session status to filter on: the contract's four, or one the shell's own
+    runner writes (``started``, ``round_<n>``), kept and filterable as written."""
+    if value is not None and (not isinstance(value, str) or not value.strip()
+                              or len(value) > 100):
+        raise ValidationError(f"options.status must be a session status such as "
+                              f"{', '.join(models.SESSION_STATUSES)} or null, got {value!r}")
+    return value
+
+
+def _search_time(name: str) -> BeforeValidator:
+    def check(value: object) -> int | None:
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise ValidationError(f"options.{name} must be an RFC 3339 date-time string or null")
+        try:
+            return models.timestamp_key(value)
+        except ValueError as exc:
+            raise ValidationError(f"options.{name}: {exc}") from None
+    return BeforeValidator(check)
+
+
+def _search_limit(value: object) -> int:
+    if value is None:
+        return SEARCH_DEFAULT_LIMIT
+    if isinstance(value, bool) or not isinstance(value, int) or \
+            not 1 <= value <= SEARCH_MAX_LIMIT:
+        raise ValidationError(
+            f"options.limit must be a whole number from 1 to {SEARCH_MAX_LIMIT}")
+    return value
+
+
+def _search_cursor(value: object) -> object:
+    if value is not None and not isinstance(value, str):
+        raise ValidationError("options.cursor must be the nextCursor of the previous page")
+    return value
+
+
+class SearchOptions(Options):
+    """``search_sessions``' options (all optional; null or ``{}``: the defaults)."""
+
+    model_config = ConfigDict(validate_by_alias=True, validate_by_name=False)
+
+    workspace_hash: Annotated[
+        str | None, BeforeValidator(lambda v: None if v is None else workspace.resolve(v).hash),
+        Field(alias="workspacePath")] = None
+    limit: Annotated[int, BeforeValidator(_search_limit)] = SEARCH_DEFAULT_LIMIT
+    cursor: Annotated[str | None, BeforeValidator(_search_cursor)] = None
+    type: Annotated[str | None, _search_choice("type", models.SESSION_TYPES)] = None
+    status: Annotated[str | None, BeforeValidator(_search_status)] = None
+    archived: Annotated[str, _search_choice("archived", ("exclude", "include", "only"),
+                                            "exclude")] = "exclude"
+    updated_after: Annotated[int | None, _search_time("updatedAfter"),
+                             Field(alias="updatedAfter")] = None
+    updated_before: Annotated[int | None, _search_time("updatedBefore"),
+                              Field(alias="updatedBefore")] = None
+    sort: Annotated[str, _search_choice("sort", ("relevance", "newest"),
+                                        "relevance")] = "relevance"
+
+    @pydantic.model_validator(mode="before")
+    @classmethod
+    def _an_object_of_known_keys(cls, value: object) -> object:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise ValidationError("options must be an object or null")
+        unknown = sorted(set(value) - set(_SEARCH_KEYS))
+        if unknown:
+            raise ValidationError(f"unknown search option {unknown[0]!r}; known: "
+                                  + ", ".join(sorted(_SEARCH_KEYS)))
+        return value
+
+    def key(self) -> str:
+        """What a cursor is bound to besides the query."""
+        return repr((self.workspace_hash, self.type, self.status, self.archived,
+                     self.updated_after, self.updated_before, self.sort))
 
 
 def describe_errors(exc: pydantic.ValidationError) -> str:

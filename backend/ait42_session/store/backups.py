@@ -21,19 +21,34 @@ import errno
 import os
 import re
 import sqlite3
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 import aiosqlite
 
 from ait42_session.shape.errors import FileError, ValidationError
 from ait42_session.store import migrations
 
-if TYPE_CHECKING:
-    from ait42_session.store.db import Database
-
 Json = dict[str, Any]
+P = ParamSpec("P")
+T = TypeVar("T")
+_Op = Callable[Concatenate[aiosqlite.Connection, P], Awaitable[T]]
+
+
+class Database(Protocol):
+    """What a backup needs of ``db.Database``. ``db`` imports this module (a backup
+    before a migration), so this module names the few methods it calls instead
+    of importing ``db`` back."""
+
+    path: str
+
+    async def read(self, fn: _Op[P, T], *args: P.args, **kwargs: P.kwargs) -> T: ...
+    async def read_one(self, fn: _Op[P, T], *args: P.args, **kwargs: P.kwargs) -> T: ...
+    async def write(self, fn: _Op[P, T], *args: P.args, **kwargs: P.kwargs) -> T: ...
+    async def replace_with(self, source: str) -> None: ...
+
 KEEP_AUTOMATIC = 10
 REASONS = ("manual", "migration", "import", "purge", "restore")
 _NAME = re.compile(r"^(?P<stem>.+)-(?P<at>\d{8}T\d{12}Z)-(?P<reason>[a-z]+)\.db$")

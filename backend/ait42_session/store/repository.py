@@ -13,8 +13,9 @@ import json
 import operator
 import os
 import sqlite3
+from collections.abc import Awaitable, Callable
 from contextlib import nullcontext
-from typing import Protocol
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -39,6 +40,8 @@ from ait42_session.store.rows import (
     message_row,
     qualified,
 )
+
+T = TypeVar("T")
 
 
 async def _touch_workspace(conn: aiosqlite.Connection, ws: Workspace, now: str) -> None:
@@ -252,6 +255,54 @@ async def changes_after(conn: aiosqlite.Connection, seq: int, limit: int) -> lis
     return [{"seq": r[0], "sessionId": r[1], "workspaceHash": r[2], "kind": r[3]} for r in rows]
 
 
+MAX_APPENDED_CHARS = 1_000_000  # appended text one live answer carries, at most
+
+
+async def appends_after(conn: aiosqlite.Connection, seq: int | None,
+                        session_ids: list[str]) -> tuple[int, dict[str, Json]]:
+    """The newest output append's number, and what the live feed tells of each of
+    ``session_ids`` that had appends after append ``seq`` (None: just the number).
+
+    Per session: its appends in order (``{instanceId, offset, length, text, at}``,
+    ``offset`` and ``length`` in characters of the output, as ``outputLength``),
+    and the facts a page compares with what it shows before it appends them in
+    place (``updatedAt``, ``status``, ``messageCount``, ``instanceStatuses``).
+    Run in the same read transaction as ``changes_after``.
+    """
+    newest = int(await scalar(conn, "SELECT coalesce(max(seq), 0) FROM output_appends"))
+    if seq is None or not session_ids:
+        return newest, {}
+    marks = ",".join("?" * len(session_ids))
+    out: dict[str, Json] = {}
+    unknown: set[str] = set()  # too much text, or rows from before lengths were kept
+    budget = MAX_APPENDED_CHARS
+    for sid, iid, total, text, at in await conn.execute_fetchall(
+            "SELECT session_id, instance_id, total, text, at FROM output_appends"
+            f" WHERE seq > ? AND session_id IN ({marks}) ORDER BY seq", (seq, *session_ids)):
+        budget -= len(text)
+        if total is None or budget < 0:
+            unknown.add(sid)
+            continue
+        out.setdefault(sid, {"appends": []})["appends"].append(
+            {"instanceId": iid, "offset": total - len(text), "length": len(text), "text": text,
+             "at": at})
+    for sid in unknown:  # the page fetches these sessions instead
+        out.pop(sid, None)
+    if out:
+        found = list(out)
+        marks = ",".join("?" * len(found))
+        for sid, updated, status, messages in await conn.execute_fetchall(
+                "SELECT id, updated_at, status, message_count FROM sessions"
+                f" WHERE id IN ({marks})", found):
+            out[sid].update(updatedAt=updated, status=status, messageCount=messages,
+                            instanceStatuses=[])
+        for sid, iid, status in await conn.execute_fetchall(
+                "SELECT session_id, instance_id, status FROM instances"
+                f" WHERE session_id IN ({marks}) ORDER BY session_id, instance_id", found):
+            out[sid]["instanceStatuses"].append({"instanceId": iid, "status": status})
+    return newest, out
+
+
 # --------------------------------------------------------------------------
 # Maintenance
 # --------------------------------------------------------------------------
@@ -303,50 +354,21 @@ async def verify(conn: aiosqlite.Connection) -> bool:
 
 
 # --------------------------------------------------------------------------
-# The repository: the operations above over a Database
+# The operations above over a Database: the storage mode ``sqlite``
 # --------------------------------------------------------------------------
 
-class SessionRepository(Protocol):
-    """What any session store offers (SQLite here; the legacy JSON files too)."""
-
-    async def create_session(self, ws: Workspace, session: Session) -> Json: ...
-    async def update_session(self, ws: Workspace, session: Session) -> Json: ...
-    async def get_session(self, ws: Workspace, session_id: str) -> Json: ...
-    async def get_all_sessions(self, ws: Workspace) -> list[Json]: ...
-    async def delete_session(self, ws: Workspace, session_id: str) -> None: ...
-    async def add_chat_message(self, ws: Workspace, session_id: str,
-                               message: ChatMessage) -> Json: ...
-    async def update_instance_status(self, ws: Workspace, session_id: str,
-                                     instance_id: int, status: str) -> Json: ...
-
-
-class SqliteSessionRepository:
-    """``SessionRepository`` on the SQLite database; one transaction per operation."""
+class SqliteStore:
+    """The database alone, as a ``legacy.storage.SessionStore``: a session
+    operation's SQL in one transaction (``single``: a read of one statement,
+    consistent by itself, needs none); its legacy-file form is not used."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def create_session(self, ws: Workspace, session: Session) -> Json:
-        return await self.db.write(create_session, ws, session)
+    async def read(self, sql: Callable[..., Awaitable[T]], from_file: Callable[..., T],
+                   ws: Workspace, *args: Any, single: bool = False) -> T:
+        return await (self.db.read_one if single else self.db.read)(sql, ws, *args)
 
-    async def update_session(self, ws: Workspace, session: Session) -> Json:
-        return await self.db.write(update_session, ws, session)
-
-    async def get_session(self, ws: Workspace, session_id: str) -> Json:
-        return await self.db.read_one(get_session, ws, session_id)
-
-    async def get_all_sessions(self, ws: Workspace) -> list[Json]:
-        return await self.db.read(get_all_sessions, ws)
-
-    async def delete_session(self, ws: Workspace, session_id: str) -> None:
-        await self.db.write(delete_session, ws, session_id)
-
-    async def add_chat_message(self, ws: Workspace, session_id: str,
-                               message: ChatMessage) -> Json:
-        return await self.db.write(add_chat_message, ws, session_id, message)
-
-    async def update_instance_status(self, ws: Workspace, session_id: str,
-                                     instance_id: int, status: str) -> Json:
-        return await self.db.write(update_instance_status, ws, session_id, instance_id, status)
-
-
+    async def write(self, sql: Callable[..., Awaitable[T]], edit: Callable[..., Any],
+                    ws: Workspace, *args: Any) -> T:
+        return await self.db.write(sql, ws, *args)
