@@ -77,13 +77,13 @@ def test_migration_11_keeps_every_row_index_trigger_and_key(
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
         assert conn.execute("SELECT max(version) FROM migration_metadata").fetchone() == (11,)
 
-    with Bridge.open(db) as b:
+    with Bridge.open(db) as opened:
         # the keys still cascade, the triggers still fire
-        b.purge_trash(None, None)
-        b.delete_session_sqlite(workspace, "s1")
-        b.purge_trash(None, None)
-        b.append_instance_output(workspace, "s4", 1, "more")
-        assert b.get_session_sqlite(workspace, "s4")["instances"][1]["output"].endswith("more")
+        opened.purge_trash(None, None)
+        opened.delete_session_sqlite(workspace, "s1")
+        opened.purge_trash(None, None)
+        opened.append_instance_output(workspace, "s4", 1, "more")
+        assert opened.get_session_sqlite(workspace, "s4")["instances"][1]["output"].endswith("more")
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM instances WHERE session_id = 's1'"
                             ).fetchone() == (0,)
