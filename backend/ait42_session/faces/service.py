@@ -1,13 +1,15 @@
 """The store as a plain Python object: the command line, tests and tools call this.
 
 ``Service`` runs the registry's commands (``commands``) on its own event loop
-thread (``loop``) over an open ``Database``. Each command is a method of the
+thread (``Loop``, below: the one place where callers' threads cross into async
+code) over an open ``Database``. Each command is a method of the
 same name and arguments as the bridge's; the bridge is only the sealed face of
 a ``Service`` that pywebview may see.
 """
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import logging
 import os
@@ -21,7 +23,6 @@ from ait42_session.derived import catchup, live, search
 from ait42_session.faces import commands, logs
 from ait42_session.faces.context import Context
 from ait42_session.faces.keep import Selection
-from ait42_session.faces.loop import Loop
 from ait42_session.faces.metrics import Metrics
 from ait42_session.faces.registry import REGISTRY
 from ait42_session.faces.service_methods import CommandMethods
@@ -34,6 +35,41 @@ from ait42_session.store.rows import Json
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+
+
+# pywebview runs every page call on a new thread and cannot await coroutines, so
+# the store's coroutines run on one long-lived loop, and a caller hands each one
+# over with ``asyncio.run_coroutine_threadsafe(...).result()``.
+class Loop:
+    """One asyncio event loop on one daemon thread."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        # A daemon: a store someone forgot to close must not keep the process alive.
+        self._thread = threading.Thread(target=self.loop.run_forever,
+                                        name="ait42-session-loop", daemon=True)
+        self._thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run ``coro`` on the loop and wait for its result (or its exception)."""
+        if threading.current_thread() is self._thread:
+            coro.close()
+            raise RuntimeError("a store call was made from the store's own event loop")
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+
+    def stop(self) -> None:
+        """Cancel what still runs (its callers get an error), stop the loop, join its thread."""
+        async def cancel_the_rest() -> None:
+            rest = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in rest:
+                task.cancel()
+            await asyncio.gather(*rest, return_exceptions=True)
+            await asyncio.get_running_loop().shutdown_default_executor()
+
+        asyncio.run_coroutine_threadsafe(cancel_the_rest(), self.loop).result()
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join()
+        self.loop.close()
 
 
 class Service(CommandMethods):
