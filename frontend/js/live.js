@@ -19,16 +19,27 @@ const liveState = {
   batches: 0,
 };
 
+let generation = 0;
+
+/** Start again from the current token: the window now shows another database, so an
+ *  answer to a wait begun before (a token of the other one) is dropped. */
+export function restartFollowing() {
+  generation += 1;
+  liveState.token = null;
+}
+
 /**
- * Follow changes until the page goes away.
+ * Follow changes until the page goes away (or ``stopFollowing``).
  * @param {{onChanges: (changes: object[]) => Promise<void>, onReset: () => Promise<void>}} handlers
  */
 export async function follow({ onChanges, onReset }) {
   for (;;) {
     let answer;
+    const asked = generation;
     try {
       answer = await invoke('changes_since',
         { token: liveState.token, waitMs: liveState.token === null ? 0 : WAIT_MS });
+      if (asked !== generation) continue;
     } catch {
       await sleep(RETRY_MS); // the bridge closing, or a database error: try again later
       continue;

@@ -11,11 +11,12 @@ import { ImportView } from './imports.js';
 import { WorkspacePicker } from './workspace.js';
 import { CompareView } from './compare.js';
 import { InsightsView } from './insights.js';
-import { follow, keepAgesFresh, throttle } from './live.js';
+import { follow, keepAgesFresh, restartFollowing, throttle } from './live.js';
 import { SearchView } from './search.js';
 import { TrashView, BackupsPanel } from './keep.js';
 import { Welcome } from './welcome.js';
 import { suggestStorageMode } from './storage_suggest.js';
+import { installSample, readPlace } from './sample.js';
 
 function applyTheme(theme) {
   if (theme === 'light' || theme === 'dark') document.documentElement.dataset.theme = theme;
@@ -244,6 +245,7 @@ async function start() {
     },
     onOptions: () => switchView('import'),
   });
+  installSample(startOver);
   document.addEventListener('keydown', onGlobalKey);
 
   for (const tab of document.querySelectorAll('.tab')) {
@@ -259,6 +261,18 @@ async function start() {
     document.documentElement.dataset.ready = 'error';
     return;
   }
+  await enter();
+  performance.mark('ait42-board-shown');
+  document.documentElement.dataset.ready = 'true';
+  keepAgesFresh();
+  follow({ onChanges: applyChanges, onReset: reloadShown });
+  searchView.buildIndex(); // an older database's history, in the background
+}
+
+/** Show the database the bridge serves now: the welcome when it is empty, else the
+ *  board of the workspace last used with it (the sample's are remembered apart). */
+async function enter() {
+  await readPlace(); // the sample history's banner, and its own remembered workspaces
   let empty = false;
   try {
     empty = await Welcome.isEmpty();
@@ -271,13 +285,27 @@ async function start() {
     showView('welcome');
     focusHeading($('welcome-title'));
     welcome.scan();
+  } else {
+    showView('board');
   }
   await board.reload();
-  performance.mark('ait42-board-shown');
+}
+
+/** After a switch between the person's database and the sample history: nothing of
+ *  the other one stays (filters, the search, its workspace, the live token). */
+async function startOver() {
+  document.documentElement.dataset.ready = 'switching';
+  restartFollowing();
+  $('errors').replaceChildren();
+  $('search-input').value = '';
+  await searchView.run(false); // an empty query: no results, an answer on its way dropped
+  for (const id of ['filter-text', 'filter-type', 'filter-status']) $(id).value = '';
+  $('filter-archived').value = 'exclude';
+  board.setFigure(null);
+  await enter();
+  searchView.buildIndex();
+  if (!document.querySelector('#view-welcome:not([hidden])')) $('tab-board').focus();
   document.documentElement.dataset.ready = 'true';
-  keepAgesFresh();
-  follow({ onChanges: applyChanges, onReset: reloadShown });
-  searchView.buildIndex(); // an older database's history, in the background
 }
 
 // Counts follow an import running anywhere, at most once a second.
