@@ -39,12 +39,19 @@ function showView(view) {
   for (const section of document.querySelectorAll('main > .view')) {
     section.hidden = section.dataset.view !== view;
   }
+  // Where the person is: the search results (and a session or comparison opened from
+  // them, which Esc leads back to) are the search field's, not the Sessions tab's.
+  const inSearch = view === 'search' || (['detail', 'compare'].includes(view)
+    && app.detailFrom === 'search' && $('search-input').value.trim() !== '');
   for (const tab of document.querySelectorAll('.tab')) {
     const current = tab.dataset.view === view
-      || (['detail', 'search', 'compare'].includes(view) && tab.dataset.view === 'board');
+      || (!inSearch && ['detail', 'compare'].includes(view) && tab.dataset.view === 'board');
     if (current) tab.setAttribute('aria-current', 'page');
     else tab.removeAttribute('aria-current');
   }
+  const search = document.querySelector('.global-search');
+  if (inSearch) search.setAttribute('aria-current', 'page');
+  else search.removeAttribute('aria-current');
   document.documentElement.dataset.view = view;
   window.scrollTo(0, 0);
   $('main').scrollTop = 0;
