@@ -116,6 +116,7 @@ def test_the_sample_history_opens_from_the_welcome_and_never_touches_the_persons
                   " && document.documentElement.dataset.view === 'welcome'", 60)
     assert page.js(BANNER)["hidden"] is True
     assert own_state(data) == before
+    page.wait_for("document.getElementById('welcome-legacy').dataset.state === 'none'", 30)
     # The sample's workspaces are not among the person's remembered ones.
     remembered = page.js("[localStorage.getItem('ait42.workspace'),"
                          " localStorage.getItem('ait42.recentWorkspaces')]")
