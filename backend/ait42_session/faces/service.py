@@ -77,8 +77,9 @@ class Service(CommandMethods):
     async def _open_sample(self, db_path: Path, sessions_dir: Path) -> Context:
         """Open the sample history's database (on the loop), filled on first use, with
         its own legacy folder and catch-up."""
-        db = await Database.open(db_path, busy_timeout_ms=self.places.own.db.busy_timeout_ms
-                                 if self.places.own else BUSY_TIMEOUT_MS)
+        own = self.places.own
+        assert own is not None
+        db = await Database.open(db_path, busy_timeout_ms=own.db.busy_timeout_ms)
         try:
             await sample.fill(db)
         except BaseException:
