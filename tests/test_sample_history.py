@@ -3,15 +3,17 @@ files, and what it holds. The window's flow is tests/window/test_sample_history.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
 
 from ait42_session.faces import sample
 from ait42_session.faces.bridge import Bridge
+from ait42_session.faces.service import Service
 from ait42_session.shape.errors import SessionError
 
-from .conftest import make_session
+from .conftest import make_session, wait_until
 
 
 def test_writes_while_the_sample_is_shown_reach_only_the_samples_files(
@@ -82,3 +84,21 @@ def test_an_in_memory_database_has_no_sample() -> None:
         assert refused.value.code == "VALIDATION"
         assert memory.use_sample_history(None) == {
             "sample": False, "path": ":memory:", "ownPath": ":memory:", "samplePath": None}
+
+
+def test_a_switch_ends_the_live_wait_on_the_database_left(db_path: str) -> None:
+    # The page's live view waits up to a minute on the database it shows; after a
+    # switch it must wait on the other one, so the switch ends the old wait at once.
+    with Service.open(db_path) as service:
+        own = service.context
+        token = service.changes_since(None, 0)["token"]
+        answers: list[dict[str, object]] = []
+        waiting = threading.Thread(
+            target=lambda: answers.append(service.changes_since(token, 60_000)))
+        waiting.start()
+        # (the feed's count of waits: the switch must come once this one is waiting)
+        wait_until(lambda: own.feed._waiting == 1 or None, "the wait to begin", timeout=10)
+        service.use_sample_history(True)
+        waiting.join(30)  # far below the wait's minute
+        assert not waiting.is_alive()
+        assert answers == [{"token": token, "changes": [], "reset": False}]

@@ -21,11 +21,15 @@ const liveState = {
 
 let generation = 0;
 
-/** Start again from the current token: the window now shows another database, so an
- *  answer to a wait begun before (a token of the other one) is dropped. */
-export function restartFollowing() {
+/**
+ * Follow another database from now on: the window switched to it. An answer to a
+ * wait begun before (on the other one) is dropped, and the next wait starts from
+ * ``token``, that database's token taken before the page reloaded what it shows,
+ * so no change made in between is missed.
+ */
+export function restartFollowing(token) {
   generation += 1;
-  liveState.token = null;
+  liveState.token = token;
 }
 
 /**

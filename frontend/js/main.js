@@ -1,6 +1,6 @@
 // Wires the page together: workspace picker, board, session detail, database panel,
 // import & storage.
-import { whenReady } from './invoke.js';
+import { invoke, whenReady } from './invoke.js';
 import { $, installLinkGuard } from './dom.js';
 import { installGlobalErrorHandlers, showError } from './feedback.js';
 import { prefs } from './prefs.js';
@@ -302,7 +302,13 @@ async function enter() {
  *  the other one stays (filters, the search, its workspace, the live token). */
 async function startOver() {
   document.documentElement.dataset.ready = 'switching';
-  restartFollowing();
+  let token = null; // null: the next wait only takes the token (an older bridge)
+  try {
+    ({ token } = await invoke('changes_since', { token: null, waitMs: 0 }));
+  } catch {
+    /* the live view starts from whatever is current when it next asks */
+  }
+  restartFollowing(token);
   $('errors').replaceChildren();
   $('search-input').value = '';
   await searchView.run(false); // an empty query: no results, an answer on its way dropped

@@ -10,6 +10,7 @@ a second Bridge on the same file; the sample's own file is read the same way.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,9 +19,14 @@ import pytest
 
 from ait42_session.faces import sample
 from ait42_session.faces.bridge import Bridge
+from tests.conftest import make_session
 
 from . import ui
 from .conftest import RemotePage, WindowData, open_window
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 pytestmark = pytest.mark.window
 
@@ -82,8 +88,17 @@ def test_the_sample_history_opens_from_the_welcome_and_never_touches_the_persons
     assert page.js("document.getElementById('errors').childElementCount") == 0, \
         page.text("#errors")
 
-    # The banner says what this is on every view, in full view under the top bar.
+    # The live view follows the sample now: a session written into its file by
+    # another program shows up on the board (no reload, nothing missed).
     sample_db = str(Path(data.db).parent / "sample" / "sessions.db")
+    fresh = make_session("live-in-the-sample", updated=_now())
+    with Bridge.open(sample_db) as bridge:
+        bridge.create_session_sqlite(sample.WORKSPACES[0], fresh)
+    page.wait_for("document.querySelector('#board .card[data-session-id=\"live-in-the-sample\"]')"
+                  " !== null", 20)
+    total += 1
+
+    # The banner says what this is on every view, in full view under the top bar.
     for view in ("board", "insights", "database", "import", "trash"):
         page.run(ui.show_view(view))
         banner = page.js(BANNER)

@@ -37,11 +37,18 @@ class ChangeFeed:
         self._moved = asyncio.Event()  # replaced by a fresh one each time it is set
         self._waiting = 0
         self._watcher: asyncio.Task[None] | None = None
+        self._released = 0  # how many times every wait was ended early (``release``)
 
     def poke(self) -> None:
         """Wake every waiter to look at the log (a write of this process committed)."""
         self._moved.set()
         self._moved = asyncio.Event()
+
+    def release(self) -> None:
+        """End every wait now, with no changes: the window has switched to another
+        database (the sample history and back), and its page waits on that one now."""
+        self._released += 1
+        self.poke()
 
     async def since(self, token: str | None, wait_seconds: float) -> Json:
         """Changes after ``token``, waiting up to ``wait_seconds`` for the first.
@@ -58,6 +65,7 @@ class ChangeFeed:
             return {"token": str(latest), "changes": [], "reset": True}
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait_seconds
+        released = self._released
         while True:
             moved = self._moved  # taken before reading, so no wake-up is missed
             rows = await self._db.read_one(repository.changes_after, after, MAX_CHANGES + 1)
@@ -70,7 +78,7 @@ class ChangeFeed:
                     del row["seq"]
                 return {"token": str(newest), "changes": rows, "reset": False}
             left = deadline - loop.time()
-            if left <= 0:
+            if left <= 0 or self._released != released:
                 return {"token": str(after), "changes": [], "reset": False}
             self._waiting += 1
             if self._watcher is None:

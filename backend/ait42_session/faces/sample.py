@@ -134,6 +134,7 @@ class Places:
         own database (``False``), or only say which is open (``None``)."""
         async with self._lock:
             assert self.own is not None
+            before = self.current
             if sample and self.current is self.own:
                 if self.own.jobs.running():
                     raise ConflictError("an import is writing into your database; open the "
@@ -143,4 +144,6 @@ class Places:
                 self.current = self.sample
             elif sample is False:
                 self.current = self.own
+            if before is not None and before is not self.current:
+                before.feed.release()  # the page's live wait moves to this database
             return self.describe()
