@@ -11,8 +11,9 @@ the board, a session (long coloured output, 5 instances), search, compare,
 insights, database, import, trash and the welcome, at 1400x1000 and 900x700.
 The welcome is what a first launch shows: a window of its own (a second process:
 pywebview starts once per process) on an empty database, with the legacy files
-in its ``~/.ait42/sessions``; after its Import, the storage-mode suggestion
-(``storage-suggest-*``). The default OUT_DIR is ``docs/screenshots``.
+in its ``~/.ait42/sessions``; its sample history with the banner (``sample-*``);
+after its Import, the storage-mode suggestion (``storage-suggest-*``). The default
+OUT_DIR is ``docs/screenshots``.
 """
 
 from __future__ import annotations
@@ -136,6 +137,20 @@ def render_first_launch(db: str, out_dir: Path) -> list[Path]:
             page.resize(width, height)
             page.wait_for(f"Math.abs(window.innerWidth - {width}) < 24", 10)
             shoot_both_themes(page, "welcome", width, height)
+        # The sample history from the welcome (its own database), its banner, and back.
+        page.js("document.getElementById('welcome-sample').click()")
+        page.wait_for("document.documentElement.dataset.sample === 'true'"
+                      " && document.documentElement.dataset.ready === 'true'", 60)
+        page.wait_idle(60)
+        for width, height in reversed(SIZES):
+            page.resize(width, height)
+            page.wait_for(f"Math.abs(window.innerWidth - {width}) < 24", 10)
+            shoot_both_themes(page, "sample", width, height)
+        page.js("document.getElementById('sample-leave').click()")
+        page.wait_for("!document.documentElement.dataset.sample"
+                      " && document.documentElement.dataset.view === 'welcome'", 60)
+        page.wait_for("['found', 'none'].includes("
+                      "document.getElementById('welcome-legacy').dataset.state)", 60)
         page.js("document.getElementById('welcome-import').click()")
         page.wait_for("document.getElementById('storage-dialog').open", 120)
         page.wait_idle(60)

@@ -55,6 +55,8 @@ export const COMMANDS = Object.freeze({
   restore_backup: ['path'],
   export_sessions: ['selection', 'format', 'path', 'options'],
   import_bundle: ['path', 'options'],
+  // issue 17: the first launch's sample history, in a database of its own
+  use_sample_history: ['sample'],
 });
 
 /** Arguments that may be left out (sent as null). */
@@ -70,6 +72,7 @@ const OPTIONAL = Object.freeze({
   create_backup: ['path'],
   export_sessions: ['selection', 'options'],
   import_bundle: ['options'],
+  use_sample_history: ['sample'],
 });
 
 /** Python exception class name -> the contract's error code. */

@@ -19,16 +19,31 @@ const liveState = {
   batches: 0,
 };
 
+let generation = 0;
+
 /**
- * Follow changes until the page goes away.
+ * Follow another database from now on: the window switched to it. An answer to a
+ * wait begun before (on the other one) is dropped, and the next wait starts from
+ * ``token``, that database's token taken before the page reloaded what it shows,
+ * so no change made in between is missed.
+ */
+export function restartFollowing(token) {
+  generation += 1;
+  liveState.token = token;
+}
+
+/**
+ * Follow changes until the page goes away (or ``stopFollowing``).
  * @param {{onChanges: (changes: object[]) => Promise<void>, onReset: () => Promise<void>}} handlers
  */
 export async function follow({ onChanges, onReset }) {
   for (;;) {
     let answer;
+    const asked = generation;
     try {
       answer = await invoke('changes_since',
         { token: liveState.token, waitMs: liveState.token === null ? 0 : WAIT_MS });
+      if (asked !== generation) continue;
     } catch {
       await sleep(RETRY_MS); // the bridge closing, or a database error: try again later
       continue;

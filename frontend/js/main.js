@@ -1,6 +1,6 @@
 // Wires the page together: workspace picker, board, session detail, database panel,
 // import & storage.
-import { whenReady } from './invoke.js';
+import { invoke, whenReady } from './invoke.js';
 import { $, installLinkGuard } from './dom.js';
 import { installGlobalErrorHandlers, showError } from './feedback.js';
 import { prefs } from './prefs.js';
@@ -11,11 +11,12 @@ import { ImportView } from './imports.js';
 import { WorkspacePicker } from './workspace.js';
 import { CompareView } from './compare.js';
 import { InsightsView } from './insights.js';
-import { follow, keepAgesFresh, throttle } from './live.js';
+import { follow, keepAgesFresh, restartFollowing, throttle } from './live.js';
 import { SearchView } from './search.js';
 import { TrashView, BackupsPanel } from './keep.js';
 import { Welcome } from './welcome.js';
 import { suggestStorageMode } from './storage_suggest.js';
+import { installSample, readPlace } from './sample.js';
 
 function applyTheme(theme) {
   if (theme === 'light' || theme === 'dark') document.documentElement.dataset.theme = theme;
@@ -38,12 +39,19 @@ function showView(view) {
   for (const section of document.querySelectorAll('main > .view')) {
     section.hidden = section.dataset.view !== view;
   }
+  // Where the person is: the search results (and a session or comparison opened from
+  // them, which Esc leads back to) are the search field's, not the Sessions tab's.
+  const inSearch = view === 'search' || (['detail', 'compare'].includes(view)
+    && app.detailFrom === 'search' && $('search-input').value.trim() !== '');
   for (const tab of document.querySelectorAll('.tab')) {
     const current = tab.dataset.view === view
-      || (['detail', 'search', 'compare'].includes(view) && tab.dataset.view === 'board');
+      || (!inSearch && ['detail', 'compare'].includes(view) && tab.dataset.view === 'board');
     if (current) tab.setAttribute('aria-current', 'page');
     else tab.removeAttribute('aria-current');
   }
+  const search = document.querySelector('.global-search');
+  if (inSearch) search.setAttribute('aria-current', 'page');
+  else search.removeAttribute('aria-current');
   document.documentElement.dataset.view = view;
   window.scrollTo(0, 0);
   $('main').scrollTop = 0;
@@ -244,6 +252,7 @@ async function start() {
     },
     onOptions: () => switchView('import'),
   });
+  installSample(startOver);
   document.addEventListener('keydown', onGlobalKey);
 
   for (const tab of document.querySelectorAll('.tab')) {
@@ -259,6 +268,18 @@ async function start() {
     document.documentElement.dataset.ready = 'error';
     return;
   }
+  await enter();
+  performance.mark('ait42-board-shown');
+  document.documentElement.dataset.ready = 'true';
+  keepAgesFresh();
+  follow({ onChanges: applyChanges, onReset: reloadShown });
+  searchView.buildIndex(); // an older database's history, in the background
+}
+
+/** Show the database the bridge serves now: the welcome when it is empty, else the
+ *  board of the workspace last used with it (the sample's are remembered apart). */
+async function enter() {
+  await readPlace(); // the sample history's banner, and its own remembered workspaces
   let empty = false;
   try {
     empty = await Welcome.isEmpty();
@@ -271,13 +292,33 @@ async function start() {
     showView('welcome');
     focusHeading($('welcome-title'));
     welcome.scan();
+  } else {
+    showView('board');
   }
   await board.reload();
-  performance.mark('ait42-board-shown');
+}
+
+/** After a switch between the person's database and the sample history: nothing of
+ *  the other one stays (filters, the search, its workspace, the live token). */
+async function startOver() {
+  document.documentElement.dataset.ready = 'switching';
+  let token = null; // null: the next wait only takes the token (an older bridge)
+  try {
+    ({ token } = await invoke('changes_since', { token: null, waitMs: 0 }));
+  } catch {
+    /* the live view starts from whatever is current when it next asks */
+  }
+  restartFollowing(token);
+  $('errors').replaceChildren();
+  $('search-input').value = '';
+  await searchView.run(false); // an empty query: no results, an answer on its way dropped
+  for (const id of ['filter-text', 'filter-type', 'filter-status']) $(id).value = '';
+  $('filter-archived').value = 'exclude';
+  board.setFigure(null);
+  await enter();
+  searchView.buildIndex();
+  if (!document.querySelector('#view-welcome:not([hidden])')) $('tab-board').focus();
   document.documentElement.dataset.ready = 'true';
-  keepAgesFresh();
-  follow({ onChanges: applyChanges, onReset: reloadShown });
-  searchView.buildIndex(); // an older database's history, in the background
 }
 
 // Counts follow an import running anywhere, at most once a second.

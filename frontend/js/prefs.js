@@ -8,10 +8,22 @@ const KEYS = {
   sort: 'ait42.sort',
 };
 const MAX_RECENT = 8;
+// While the sample history is shown its workspaces are remembered apart, so the
+// person's own recent workspaces never list a made-up one (and back again).
+let scope = '';
+
+/** Remember workspaces for the sample history (true) or the person's database. */
+export function scopePrefs(sample) {
+  scope = sample ? 'sample.' : '';
+}
+
+function scoped(key) {
+  return key === KEYS.workspace || key === KEYS.recent ? key.replace('ait42.', `ait42.${scope}`) : key;
+}
 
 function read(key, fallback) {
   try {
-    const raw = window.localStorage.getItem(key);
+    const raw = window.localStorage.getItem(scoped(key));
     return raw === null ? fallback : JSON.parse(raw);
   } catch {
     return fallback;
@@ -20,7 +32,7 @@ function read(key, fallback) {
 
 function write(key, value) {
   try {
-    window.localStorage.setItem(key, JSON.stringify(value));
+    window.localStorage.setItem(scoped(key), JSON.stringify(value));
   } catch {
     /* storage full or disabled: remembering is a convenience only */
   }

@@ -37,6 +37,10 @@ export class Welcome {
 
   /** Look for the legacy history (a dry run of the import: nothing is written). */
   async scan() {
+    // Checking from the first moment: a second scan (back from the sample history)
+    // must not leave the last one's Import button to be pressed while it runs.
+    $('welcome-legacy').dataset.state = 'checking';
+    $('welcome-import').hidden = true;
     let dir = '~/.ait42/sessions';
     try {
       const mode = await invoke('get_storage_mode', {});

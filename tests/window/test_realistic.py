@@ -131,6 +131,67 @@ def test_the_board_says_how_many_and_its_end_is_in_view(page: RemotePage,
         assert page.text("#board-end") == f"All {total:,} sessions shown"
 
 
+BOARD_FIT = """(() => {
+  const cards = document.querySelector('#board .column[data-status="completed"] .column-cards');
+  const box = cards.getBoundingClientRect();
+  const whole = Array.from(cards.querySelectorAll('.card')).filter((c) => {
+    const r = c.getBoundingClientRect();
+    return r.top >= box.top - 1 && r.bottom <= box.bottom + 1;
+  }).length;
+  const ages = Array.from(document.querySelectorAll('#board .card-time'))
+    .filter((t) => t.scrollWidth > t.clientWidth + 1).length;
+  return {whole, ages, toolbar: document.querySelector('#view-board .toolbar')
+    .getBoundingClientRect().height};
+})()"""
+
+
+def test_the_board_shows_several_whole_cards_in_a_small_window(page: RemotePage) -> None:
+    # 900x700: compact cards, one toolbar row; the busiest column shows 3 whole cards
+    # (it showed 1 and part of a second before), and no card's age is cut.
+    for (width, height), least in (((900, 700), 3), ((1400, 1000), 4)):
+        page.resize(width, height)
+        show(page, "board")
+        fit = page.js(BOARD_FIT)
+        assert fit["whole"] >= least, (width, fit)
+        assert fit["toolbar"] < 45, (width, fit)  # one row of filters
+        assert fit["ages"] == 0, (width, fit)
+
+
+FAILED_COLOUR = ("getComputedStyle(document.querySelector({sel})).{prop} === "
+                 "getComputedStyle(document.querySelector('#board .column[data-status=\"failed\"]"
+                 " .column-header .status-dot')).backgroundColor")
+
+
+def test_the_shells_timeout_and_error_instances_wear_the_failed_colour(
+        page: RemotePage, history: History) -> None:
+    with Bridge.open(history.db) as bridge:
+        rows = bridge.get_all_sessions_sqlite(history.main)
+    found: dict[str, tuple[str, int]] = {}
+    for session in rows:
+        for inst in session["instances"]:
+            if inst["status"] in ("timeout", "error") and len(session["instances"]) > 1:
+                found.setdefault(inst["status"], (session["id"], inst["instanceId"]))
+    assert set(found) == {"timeout", "error"}, "the realistic history has both"
+    page.resize(1400, 1000)
+    for status, (session_id, instance_id) in found.items():
+        show(page, "board")
+        dot = (f'#instances .instance[data-instance-id="{instance_id}"] '
+               f'.instance-head .status-dot')
+        open_session(page, session_id)
+        assert page.js(f"document.querySelector({json.dumps(dot)})"
+                       ".classList.contains('status-failed')"), status
+        assert page.js(FAILED_COLOUR.format(sel=json.dumps(dot), prop="backgroundColor"))
+        select = f'#instances select.instance-status[data-instance-id="{instance_id}"]'
+        assert page.js(f"document.querySelector({json.dumps(select)}).value") == status
+        other = 0 if instance_id else 1
+        page.run(ui.open_compare(session_id, [instance_id, other]), timeout=30)
+        page.wait_for("document.getElementById('view-compare').dataset.loaded === 'true'", 30)
+        pill = f'#view-compare .status-pill[data-status="{status}"]'
+        assert page.text(pill) == status
+        assert page.js(f"document.querySelector({json.dumps(pill)})"
+                       ".classList.contains('status-failed')")
+
+
 def test_detail_output_is_coloured_and_has_no_escape_codes(page: RemotePage,
                                                            history: History) -> None:
     page.resize(1400, 1000)

@@ -92,3 +92,33 @@ def test_search_types_marks_filters_and_opens_a_hit(page: RemotePage, window_dat
     assert page.js("document.getElementById('search-input').value") == ""
     assert page.js("window.__pwned") is None
     check.delete_session_sqlite(window_data.other_workspace, "s-q1")
+
+
+CURRENT = ("[Array.from(document.querySelectorAll('.tab[aria-current=\"page\"]')).map(t => t.id),"
+           " document.querySelector('.global-search').getAttribute('aria-current')]")
+
+
+def test_the_results_not_the_sessions_tab_are_the_current_place(
+        page: RemotePage, window_data: WindowData) -> None:
+    assert page.js(CURRENT) == [["tab-board"], None]
+    page.js("document.getElementById('search-input').focus()")
+    search(page, "login")
+    assert page.js("document.documentElement.dataset.view") == "search"
+    assert page.js(CURRENT) == [[], "page"]
+    # a session opened from the results still belongs to them (Esc leads back there)
+    page.click("#search-results .hit .hit-task")
+    page.wait_for("document.getElementById('view-detail').dataset.loaded === 'true'")
+    assert page.js(CURRENT) == [[], "page"]
+    page.js("document.activeElement.blur()")
+    key(page, "document.body", "Escape")
+    page.wait_for("document.documentElement.dataset.view === 'search'")
+    assert page.js(CURRENT) == [[], "page"]
+    # emptied, the search leaves: the board and its tab again
+    page.js("document.getElementById('search-input').focus()")
+    key(page, "document.getElementById('search-input')", "Escape")
+    page.wait_for("document.documentElement.dataset.view === 'board'")
+    assert page.js(CURRENT) == [["tab-board"], None]
+    # a session opened from the board belongs to the Sessions tab
+    page.click("#board .card")
+    page.wait_for("document.getElementById('view-detail').dataset.loaded === 'true'")
+    assert page.js(CURRENT) == [["tab-board"], None]

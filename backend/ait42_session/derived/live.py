@@ -44,11 +44,18 @@ class ChangeFeed:
         # token given -> the newest output append in the same snapshot, so the next
         # answer can carry the text appended since (``repository.appends_after``).
         self._appended: OrderedDict[str, int] = OrderedDict()
+        self._released = 0  # how many times every wait was ended early (``release``)
 
     def poke(self) -> None:
         """Wake every waiter to look at the log (a write of this process committed)."""
         self._moved.set()
         self._moved = asyncio.Event()
+
+    def release(self) -> None:
+        """End every wait now, with no changes: the window has switched to another
+        database (the sample history and back), and its page waits on that one now."""
+        self._released += 1
+        self.poke()
 
     async def since(self, token: str | None, wait_seconds: float) -> Json:
         """Changes after ``token``, waiting up to ``wait_seconds`` for the first.
@@ -68,6 +75,7 @@ class ChangeFeed:
             return self._answer(str(latest), appended, [], True)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait_seconds
+        released = self._released
         while True:
             moved = self._moved  # taken before reading, so no wake-up is missed
             rows, appended = await self._db.read(_look, after, self._appended.get(token))
@@ -77,7 +85,7 @@ class ChangeFeed:
                     return self._answer(str(newest), appended, [], True)
                 return self._answer(str(rows[-1]["seq"]), appended, rows, False)
             left = deadline - loop.time()
-            if left <= 0:
+            if left <= 0 or self._released != released:
                 return {"token": str(after), "changes": [], "reset": False}
             self._waiting += 1
             if self._watcher is None:

@@ -11,6 +11,9 @@ keeping commands (trash, backups, export).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Annotated
+
+from pydantic import Strict
 
 from ait42_session.derived import catchup, insights, search, search_index
 from ait42_session.faces.context import Context
@@ -200,3 +203,15 @@ async def append_instance_output(ctx: Context, workspace_path: a.WorkspaceArg,
     # One INSERT, its own transaction (see repository.append_instance_output).
     return await ctx.db.write_outside_transaction(
         repository.append_instance_output, workspace_path, session_id, instance_id, text)
+
+
+#: true, false or null (only JSON's own booleans: "yes" or 1 is a VALIDATION error).
+SampleChoice = Annotated[bool | None, Strict()]
+
+
+async def use_sample_history(ctx: Context, sample: SampleChoice = None) -> Json:
+    """Show the sample history (``true``: a made-up history in its own database,
+    ``sample/sessions.db`` beside this one, written on first use), go back to this
+    database (``false``), or only say which is shown (null); ``{sample, path,
+    ownPath, samplePath}``. Nothing of the sample is ever written into this database."""
+    return await ctx.places.use(sample)

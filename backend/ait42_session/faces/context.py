@@ -8,6 +8,7 @@ from ait42_session.derived.catchup import CatchUp
 from ait42_session.derived.live import ChangeFeed
 from ait42_session.derived.search import Pages
 from ait42_session.faces.metrics import Metrics
+from ait42_session.faces.sample import Places
 from ait42_session.legacy.importer import ImportJobs
 from ait42_session.legacy.storage import Storage
 from ait42_session.store.db import Database
@@ -24,3 +25,4 @@ class Context:
     feed: ChangeFeed  # the waits of changes_since
     derived: CatchUp  # the catch-up of the search index and insights
     pages: Pages  # the ordered matches of recent searches' first pages
+    places: Places  # the person's database or the sample history: which one commands use

@@ -157,6 +157,7 @@ _TABLE: tuple[Command, ...] = (
     write(k.import_bundle),
     read(c.changes_since),
     write(c.append_instance_output),
+    write(c.use_sample_history),
 )
 
 REGISTRY: dict[str, Command] = {cmd.name: cmd for cmd in _TABLE}

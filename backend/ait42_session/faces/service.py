@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ait42_session.derived import catchup, live, search
-from ait42_session.faces import commands, logs
+from ait42_session.faces import commands, logs, sample
 from ait42_session.faces.context import Context
 from ait42_session.faces.keep import Selection
 from ait42_session.faces.metrics import Metrics
 from ait42_session.faces.registry import REGISTRY
+from ait42_session.faces.sample import Places
 from ait42_session.faces.service_methods import CommandMethods
 from ait42_session.keeping import bundle, trash
 from ait42_session.legacy import importer, storage
@@ -79,17 +80,50 @@ class Service(CommandMethods):
                  sessions_dir: str | os.PathLike[str] | None = None, *,
                  derived: bool = True) -> None:
         self._loop = loop
-        self.db = db
-        jobs = importer.ImportJobs(db, loop.run)
-        self.context = Context(db=db, storage=storage.Storage(db, sessions_dir), jobs=jobs,
-                               metrics=Metrics(), feed=live.ChangeFeed(db),
-                               derived=catchup.CatchUp(db, enabled=derived,
-                                                       paused=jobs.running),
-                               pages=search.Pages())
-        loop.run(_started(self.context.derived))
+        self._derived = derived
+        self._metrics = Metrics()  # one window's figures, whichever database it shows
+        self.places = Places(own_path=db.path, opener=self._open_sample)
+        own = self._context(db, sessions_dir)
+        self.places.own = self.places.current = own
+        loop.run(_started(own.derived))
         self._closed = False
         self._close_lock = threading.Lock()
         self.log_path = logs.attach(db.path)
+
+    @property
+    def context(self) -> Context:
+        """What commands run against now: the person's database, or the sample history
+        while the window shows it (``use_sample_history``)."""
+        current = self.places.current
+        assert current is not None
+        return current
+
+    @property
+    def db(self) -> Database:
+        """The current context's database."""
+        return self.context.db
+
+    def _context(self, db: Database, sessions_dir: str | os.PathLike[str] | None) -> Context:
+        jobs = importer.ImportJobs(db, self._loop.run)
+        return Context(db=db, storage=storage.Storage(db, sessions_dir), jobs=jobs,
+                       metrics=self._metrics, feed=live.ChangeFeed(db),
+                       derived=catchup.CatchUp(db, enabled=self._derived, paused=jobs.running),
+                       pages=search.Pages(), places=self.places)
+
+    async def _open_sample(self, db_path: Path, sessions_dir: Path) -> Context:
+        """Open the sample history's database (on the loop), filled on first use, with
+        its own legacy folder and catch-up."""
+        own = self.places.own
+        assert own is not None
+        db = await Database.open(db_path, busy_timeout_ms=own.db.busy_timeout_ms)
+        try:
+            await sample.fill(db)
+        except BaseException:
+            await db.close()
+            raise
+        ctx = self._context(db, sessions_dir)
+        ctx.derived.start()
+        return ctx
 
     @classmethod
     def open(cls, db_path: str | os.PathLike[str] | None = None, *,
@@ -119,16 +153,17 @@ class Service(CommandMethods):
             raise AttributeError(f"no command {name!r}")
         started = time.perf_counter()
         code = None
+        ctx = self.context  # the whole call runs against one database, even across a switch
         try:
             if self._closed:
                 raise DatabaseError("the store is closed: its database connections are gone; "
                                     "open it again")
             kwargs = cmd.parse(args)
             if cmd.on_loop and cmd.writes:
-                return self.run(self._then_wake(cmd.run(self.context, **kwargs)))
+                return self.run(self._then_wake(ctx, cmd.run(ctx, **kwargs)))
             if cmd.on_loop:
-                return self.run(cmd.run(self.context, **kwargs))
-            return cmd.run(self.context, **kwargs)
+                return self.run(cmd.run(ctx, **kwargs))
+            return cmd.run(ctx, **kwargs)
         except SessionError as exc:
             code = exc.code
             raise
@@ -138,15 +173,15 @@ class Service(CommandMethods):
             code = error.code
             raise error from exc
         finally:
-            self.context.metrics.record(name, time.perf_counter() - started, code)
+            ctx.metrics.record(name, time.perf_counter() - started, code)
 
-    async def _then_wake(self, coro: Coroutine[Any, Any, T]) -> T:
+    async def _then_wake(self, ctx: Context, coro: Coroutine[Any, Any, T]) -> T:
         """Run a writing command, then wake the page's waits: no need to wait for a poll."""
         try:
             return await coro
         finally:
-            self.context.feed.poke()
-            self.context.derived.poke()
+            ctx.feed.poke()
+            ctx.derived.poke()
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run a coroutine on the store's loop (for Python callers: reports with progress)."""
@@ -197,9 +232,11 @@ class Service(CommandMethods):
                 return
             self._closed = True
             try:
-                self.context.jobs.shutdown()  # imports stop before the database closes
-                self._loop.run(self.context.derived.stop())
-                self._loop.run(self.db.close())
+                for ctx in (self.places.sample, self.places.own):
+                    if ctx is not None:
+                        ctx.jobs.shutdown()  # imports stop before the database closes
+                        self._loop.run(ctx.derived.stop())
+                        self._loop.run(ctx.db.close())
             finally:
                 self._loop.stop()
                 logs.detach(self.log_path)

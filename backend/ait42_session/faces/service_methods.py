@@ -216,3 +216,11 @@ class CommandMethods:
         after it."""
         return cast('Json', self.call('append_instance_output',
             workspace_path, session_id, instance_id, text))
+
+    def use_sample_history(self, sample: Any = None) -> Json:
+        """Show the sample history (``true``: a made-up history in its own database,
+        ``sample/sessions.db`` beside this one, written on first use), go back to this
+        database (``false``), or only say which is shown (null); ``{sample, path,
+        ownPath, samplePath}``. Nothing of the sample is ever written into this
+        database."""
+        return cast('Json', self.call('use_sample_history', sample))
