@@ -18,7 +18,7 @@ from typing import Any
 import aiosqlite
 import pytest
 
-from ait42_session.derived import catchup, search_text
+from ait42_session.derived import catchup, search_marks, search_text
 from ait42_session.faces.bridge import Bridge
 from ait42_session.faces.service import Service
 from ait42_session.shape.errors import ValidationError
@@ -202,10 +202,8 @@ def test_japanese_two_characters_and_latin_glued(s: Searcher, workspace: str) ->
 def test_highlights_beside_cjk_text(query: str, text: str, found: list[str]) -> None:
     """A term without CJK is matched in text whose CJK is masked (a pattern ``re``
     compiles at once); the marks are exactly those of the index's word rules."""
-    from ait42_session.derived import search_text
-
     terms = search_text.parse_query(query).terms()
-    spans = search_text.find(text, terms)
+    spans = search_marks.find(text, terms)
     assert [text[a:b] for a, b, _w in spans] == found
 
 
@@ -655,5 +653,5 @@ def test_accented_forms_are_found_wherever_they_sit_in_long_output() -> None:
             text = " ".join(rng.choice(words[:6] if rng.random() < 0.5 else words)
                             for _ in range(count))
             fast = search_excerpt.field_excerpt(text.encode(), search_excerpt.Finder(terms))
-            exact = search_text.field_excerpt(text, terms)
+            exact = search_marks.field_excerpt(text, terms)
             assert (fast is None) == (exact is None), (query, count)

@@ -203,13 +203,11 @@ def test_detail_output_is_coloured_and_has_no_escape_codes(page: RemotePage,
     assert coloured > 10
     assert page.js("document.querySelectorAll('#output .vtext span.ansi-bold').length") > 0
     assert page.attr_list("#instances .instance", "data-instance-id") == ["0", "1", "2", "3", "4"]
-    # a 100,000-line output opens at once: only what is visible is in the DOM
-    started = time.monotonic()
+    # a 100,000-line output opens at once: only what is visible is in the DOM (how
+    # long it takes is tools/window_bench's figure, not a timed test)
     open_session(page, history.huge_session)
-    took = time.monotonic() - started
     assert page.js("document.getElementById('output').dataset.rows") == "100001"
     assert page.js("document.querySelectorAll('#output .vrow').length") < 300
-    assert took < 5, took
     page.js("const o = document.getElementById('output'); o.scrollTop = o.scrollHeight;")
     page.wait_for("Array.from(document.querySelectorAll('#output .vrow'))"
                   ".some(r => r.dataset.row === '100000')")

@@ -2,7 +2,7 @@
 
 A hit's output can be hundreds of kilobytes, and a page has up to 200 hits.
 Decoding, removing ANSI codes from and lower-casing all of it (what
-``search_text.field_excerpt`` does) costs milliseconds per field, and Python's
+``search_marks.field_excerpt`` does) costs milliseconds per field, and Python's
 case-insensitive regular expressions scan at about 10 ns a character. So the
 first place worth showing is found on the raw UTF-8 bytes instead: SQLite hands
 them over undecoded, ``bytes.lower`` folds ASCII case in C, and ``bytes.find``
@@ -28,7 +28,7 @@ from typing import Any
 
 import aiosqlite
 
-from ait42_session.derived import search_text
+from ait42_session.derived import search_marks, search_text
 from ait42_session.derived.search_text import Term
 from ait42_session.store.rows import OUTPUT_OF_I
 
@@ -84,9 +84,9 @@ class Finder:
             tries += 1
             start, end = _window(raw, pos + min(hits))
             text = search_text.clean(raw[start:end].decode("utf-8", "replace"))
-            spans = search_text.find(text, self.terms)
+            spans = search_marks.find(text, self.terms)
             if spans:
-                return search_text.excerpt(text, spans, cut_before=start > 0,
+                return search_marks.excerpt(text, spans, cut_before=start > 0,
                                            cut_after=end < len(raw))
             pos = max(end, pos + min(hits) + 1)
         self.exhausted = tries >= MAX_CANDIDATES
@@ -223,7 +223,7 @@ def field_excerpt(raw: bytes | str, finder: Finder) -> tuple[str, list[list[int]
         if found is not None or not finder.exhausted:
             return found
     text = raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
-    return search_text.field_excerpt(text, finder.terms)
+    return search_marks.field_excerpt(text, finder.terms)
 
 
 MAX_MATCHES = 5  # matches a hit carries; the contract's limit

@@ -1,4 +1,4 @@
-"""Text for the search index: what is indexed, how a query reads, excerpts.
+"""Text for the search index: what is indexed, and how a query reads.
 
 FTS5's ``unicode61`` tokenizer splits on anything that is not a letter or a
 digit, which suits English, identifiers (``refresh_token_ttl`` is the phrase
@@ -14,14 +14,13 @@ query word is prepared the same way:
   around it, so any substring of two or more characters is a phrase of pairs
   and ``JWT`` is a word of ``JWT認証``.
 
-Excerpts and highlights are computed from the original text (ANSI removed) by
-regular expressions built from the query's words, never from FTS5's marked-up
-output, so stored text can never be mistaken for markup.
+Each query word also becomes a regular expression (``Term.pattern``) that
+``search_marks`` runs over the original text to find where to excerpt and
+what to highlight.
 """
 
 from __future__ import annotations
 
-import bisect
 import functools
 import re
 import unicodedata
@@ -47,14 +46,7 @@ _CJK_ONE = re.compile(f"[{_CJK_CHARS}]")
 _WORDCHAR = f"[^\\W_{_CJK_CHARS}]"
 _WORD_RUN = re.compile(r"[^\W_]+")
 _PIECE = re.compile(f"[{_CJK_CHARS}]+|(?:(?![{_CJK_CHARS}])[^\\W_])+")  # a CJK or a Latin run
-# The whitespace runs an excerpt changes: two or more, or one that is not a space
-# (a lone space at either end is handled apart: an anchor makes ``re`` slow).
-_SPACES_TO_CUT = re.compile(r" ?[^\S ]\s*| {2,}\s*")
 
-EXCERPT_CHARS = 300
-# Long output is read a block at a time, the first block with a match giving the
-# excerpt: a page of hits must not lower-case megabytes it will not show.
-BLOCK_CHARS = 32_768
 
 
 def clean(text: str) -> str:
@@ -136,7 +128,7 @@ def pieces(text: str) -> list[tuple[bool, str, bool]]:
 @functools.lru_cache(maxsize=256)
 def _pattern(text: str, prefix: bool, flags: int) -> tuple[re.Pattern[str], bool]:
     """The term as a regular expression, and whether it is meant for text whose
-    CJK characters are masked (:func:`_masked`). It starts with a literal (the
+    CJK characters are masked (:func:`masked`). It starts with a literal (the
     guard against a letter before it is a look-behind after it), so that ``re``
     scans for that literal quickly: this runs over every matching field of a
     page of hits, some of them hundreds of kilobytes of output.
@@ -149,7 +141,7 @@ def _pattern(text: str, prefix: bool, flags: int) -> tuple[re.Pattern[str], bool
     parts_of = pieces(fold(text.lower() if not flags else text))
     masked = not any(cjk for cjk, _piece, _glued in parts_of)
     word = r"[^\W_]" if masked else _WORDCHAR
-    between = rf"(?:[^\w{_MASK}]|_)+" if masked else r"[\W_]+"  # never over a CJK mask
+    between = rf"(?:[^\w{MASK}]|_)+" if masked else r"[\W_]+"  # never over a CJK mask
     for k, (cjk, piece, _glued) in enumerate(parts_of):
         if k:
             both_latin = not cjk and not parts_of[k - 1][0]
@@ -166,14 +158,15 @@ def _pattern(text: str, prefix: bool, flags: int) -> tuple[re.Pattern[str], bool
 
 # A noncharacter (reserved for a program's internal use, never in text) that
 # stands in for each CJK character: neither a letter nor a separator to a term.
-_MASK = "\ufdd0"
+MASK = "\ufdd0"
 
 
-def _masked(text: str) -> str:
-    """``text`` with each CJK character replaced by ``_MASK`` (offsets unchanged)."""
+def masked(text: str) -> str:
+    """``text`` with each CJK character replaced by ``MASK`` (offsets unchanged):
+    what a term without CJK is matched in."""
     if text.isascii():
         return text
-    return _CJK_RUN.sub(lambda m: _MASK * len(m.group()), text)
+    return _CJK_RUN.sub(lambda m: MASK * len(m.group()), text)
 
 
 @dataclass(slots=True)
@@ -298,131 +291,3 @@ def fold(text: str) -> str:
     if text.isascii():
         return text
     return _FOLDABLE.sub(lambda m: _fold_char(m.group()), text)
-
-
-def find(text: str, terms: list[Term], cap: int = 12) -> list[tuple[int, int, int]]:
-    """(start, end, which term) of the first ``cap`` matches of each term,
-    accents ignored as the index ignores them."""
-    spans: list[tuple[int, int, int]] = []
-    lowered = text.lower()
-    if len(lowered) == len(text):
-        lowered, patterns = fold(lowered), [t.pattern() for t in terms]
-    else:  # a character whose lower case is longer: offsets would shift
-        lowered, patterns = fold(text), [t.pattern_ignoring_case() for t in terms]
-    masked: str | None = None
-    for which, (pattern, on_masked) in enumerate(patterns):
-        haystack = lowered
-        if on_masked:
-            masked = _masked(lowered) if masked is None else masked
-            haystack = masked
-        for n, m in enumerate(pattern.finditer(haystack)):
-            if n >= cap:
-                break
-            if m.end() > m.start():
-                spans.append((m.start(), m.end(), which))
-    spans.sort()
-    return spans
-
-
-def field_excerpt(text: str, terms: list[Term]) -> tuple[str, list[list[int]]] | None:
-    """The excerpt of a field around its first block of matches, None when no
-    term is in it. ANSI codes are removed first; cuts fall on line ends."""
-    pos = 0
-    while pos < len(text):
-        end = len(text)
-        if end - pos > BLOCK_CHARS * 3 // 2:
-            newline = text.find("\n", pos + BLOCK_CHARS)
-            end = end if newline == -1 else newline + 1
-        block = clean(text[pos:end])
-        spans = find(block, terms)
-        if spans:
-            return excerpt(block, spans, cut_before=pos > 0, cut_after=end < len(text))
-        pos = end
-    return None
-
-
-_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
-
-
-def utf16_ranges(text: str, ranges: list[list[int]]) -> list[list[int]]:
-    """``ranges`` of characters of ``text`` as UTF-16 code units, what the
-    page's ``String.slice`` counts: a character past U+FFFF (an emoji) is two."""
-    if text.isascii():
-        return ranges
-    astral = [m.start() for m in _ASTRAL.finditer(text)]
-    if not astral:
-        return ranges
-    return [[a + bisect.bisect_left(astral, a), b + bisect.bisect_left(astral, b)]
-            for a, b in ranges]
-
-
-def excerpt(text: str, spans: list[tuple[int, int, int]], size: int = EXCERPT_CHARS, *,
-            cut_before: bool = False, cut_after: bool = False) -> tuple[str, list[list[int]]]:
-    """About ``size`` characters of ``text`` around the most varied cluster of
-    matches (``spans`` sorted), whitespace runs as one space, ``…`` where it was
-    cut, and the ``[start, end)`` ranges of the matches within it, in UTF-16
-    code units (the contract's, and JavaScript's, offsets)."""
-    start = 0
-    if spans and len(text) > size:
-        best, best_kinds = spans[0][0], 0
-        every = len({w for _s, _e, w in spans})  # no cluster can hold more kinds
-        for k in range(min(len(spans), 20)):
-            if best_kinds == every:
-                break
-            lo = max(0, spans[k][0] - size // 4)
-            kinds = set()
-            for _s, e, w in spans[k:]:
-                if e > lo + size:
-                    break
-                kinds.add(w)
-            if len(kinds) > best_kinds:
-                best, best_kinds = spans[k][0], len(kinds)
-        start = max(0, min(best - size // 4, len(text) - size))
-        space = text.rfind(" ", max(0, start - 20), start + 1)
-        if start and space > 0:
-            start = space + 1
-    end = min(len(text), start + size)
-    if end < len(text):
-        space = text.rfind(" ", end - 30, end)
-        if space > start:
-            end = space
-    # Whitespace runs become one space (none at either end); offsets move left
-    # by what was removed before them.
-    # Only runs that change are visited (a lone space between words is most).
-    window = text[start:end]
-    pieces: list[str] = []
-    removed: list[tuple[int, int]] = []  # (offset in window, characters removed up to it)
-    gone, at = 0, 0
-    runs = [m.span() for m in _SPACES_TO_CUT.finditer(window)]
-    if window[:1] == " " and (not runs or runs[0][0] != 0):
-        runs.insert(0, (0, 1))
-    if window[-1:] == " " and (not runs or runs[-1][1] != len(window)):
-        runs.append((len(window) - 1, len(window)))
-    for a, b in runs:
-        pieces.append(window[at:a])
-        keep = " " if a > 0 and b < len(window) else ""
-        pieces.append(keep)
-        gone += b - a - len(keep)
-        removed.append((b, gone))
-        at = b
-    pieces.append(window[at:])
-    lead = "…" if start > 0 or cut_before else ""
-    body = "".join(pieces)
-    tail = "…" if end < len(text) or cut_after else ""
-
-    def moved(offset: int) -> int:
-        k = bisect.bisect_right(removed, (offset - start, len(text) + 1)) - 1
-        return offset - start - (removed[k][1] if k >= 0 else 0) + len(lead)
-
-    marks: list[list[int]] = []
-    for s, e, _w in spans:
-        s, e = max(s, start), min(e, end)
-        if s >= e:
-            continue
-        a, b = moved(s), moved(e)
-        if marks and a <= marks[-1][1]:
-            marks[-1][1] = max(marks[-1][1], b)
-        elif a < b:
-            marks.append([a, b])
-    shown = lead + body + tail
-    return shown, utf16_ranges(shown, marks)
