@@ -116,6 +116,12 @@ def render_first_launch(db: str, out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
 
+    def shoot_every_size(page: Page, name: str, sizes: tuple[tuple[int, int], ...]) -> None:
+        for width, height in sizes:
+            page.resize(width, height)
+            page.wait_for(f"Math.abs(window.innerWidth - {width}) < 24", 10)
+            shoot_both_themes(page, name, width, height)
+
     def shoot_both_themes(page: Page, name: str, width: int, height: int) -> None:
         for theme in THEMES:
             page.js(f"(function(){{var s=document.getElementById('theme-select');s.value="
@@ -133,19 +139,13 @@ def render_first_launch(db: str, out_dir: Path) -> list[Path]:
         assert view == "welcome", "the database is not empty"
         page.wait_for("['found', 'none'].includes("
                       "document.getElementById('welcome-legacy').dataset.state)", 60)
-        for width, height in SIZES:
-            page.resize(width, height)
-            page.wait_for(f"Math.abs(window.innerWidth - {width}) < 24", 10)
-            shoot_both_themes(page, "welcome", width, height)
+        shoot_every_size(page, "welcome", SIZES)
         # The sample history from the welcome (its own database), its banner, and back.
         page.js("document.getElementById('welcome-sample').click()")
         page.wait_for("document.documentElement.dataset.sample === 'true'"
                       " && document.documentElement.dataset.ready === 'true'", 60)
         page.wait_idle(60)
-        for width, height in reversed(SIZES):
-            page.resize(width, height)
-            page.wait_for(f"Math.abs(window.innerWidth - {width}) < 24", 10)
-            shoot_both_themes(page, "sample", width, height)
+        shoot_every_size(page, "sample", SIZES[::-1])
         page.js("document.getElementById('sample-leave').click()")
         page.wait_for("!document.documentElement.dataset.sample"
                       " && document.documentElement.dataset.view === 'welcome'", 60)
@@ -154,10 +154,7 @@ def render_first_launch(db: str, out_dir: Path) -> list[Path]:
         page.js("document.getElementById('welcome-import').click()")
         page.wait_for("document.getElementById('storage-dialog').open", 120)
         page.wait_idle(60)
-        for width, height in reversed(SIZES):
-            page.resize(width, height)
-            page.wait_for(f"Math.abs(window.innerWidth - {width}) < 24", 10)
-            shoot_both_themes(page, "storage-suggest", width, height)
+        shoot_every_size(page, "storage-suggest", SIZES[::-1])
         page.js("document.getElementById('storage-keep').click()")
         page.js("document.getElementById('theme-select').value = 'auto'")
 
