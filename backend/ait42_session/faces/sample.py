@@ -33,11 +33,12 @@ from ait42_session.shape.errors import ConflictError, ValidationError
 from ait42_session.shape.models import Session
 from ait42_session.shape.workspace import resolve
 from ait42_session.store import repository
-from ait42_session.store.db import Database, scalar
 from ait42_session.store.records import set_setting
+from ait42_session.store.sql import scalar
 
 if TYPE_CHECKING:
     from ait42_session.faces.context import Context
+    from ait42_session.store.db import Database
 
 FOLDER = "sample"
 SESSIONS = 240

@@ -13,7 +13,7 @@ import asyncio
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ait42_session.legacy.json_files import (
     Json,
@@ -28,8 +28,10 @@ from ait42_session.shape.errors import SessionError
 from ait42_session.shape.models import now_rfc3339
 from ait42_session.shape.workspace import Workspace
 from ait42_session.store import repository
-from ait42_session.store.db import Database
 from ait42_session.store.records import dual_events, session_workspaces, workspace_paths
+
+if TYPE_CHECKING:
+    from ait42_session.store.db import Database
 
 MAX_SHOWN = 200  # characters of a value shown in a difference
 MAX_FIELDS = 50  # differences listed per session

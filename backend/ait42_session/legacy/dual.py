@@ -40,7 +40,7 @@ import os
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiosqlite
 
@@ -65,9 +65,11 @@ from ait42_session.shape.errors import JsonError, NotFoundError, SessionError
 from ait42_session.shape.models import Session, now_rfc3339, timestamp_key
 from ait42_session.shape.workspace import Workspace
 from ait42_session.store import repository
-from ait42_session.store.db import Database
 from ait42_session.store.records import record_dual_event
 from ait42_session.store.rows import Json
+
+if TYPE_CHECKING:
+    from ait42_session.store.db import Database
 
 T = TypeVar("T")
 

@@ -24,16 +24,18 @@ from __future__ import annotations
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ait42_session.legacy.dual import DualWriteStore
 from ait42_session.legacy.json_store import JsonSessionStore, Op
 from ait42_session.shape.errors import ValidationError
 from ait42_session.shape.workspace import Workspace
-from ait42_session.store.db import Database
 from ait42_session.store.records import get_setting, set_setting
 from ait42_session.store.repository import SqliteStore
 from ait42_session.store.rows import Json
+
+if TYPE_CHECKING:
+    from ait42_session.store.db import Database
 
 MODES: tuple[str, ...] = ("json", "dual", "sqlite")
 DEFAULT_MODE = "json"

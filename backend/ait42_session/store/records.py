@@ -12,8 +12,8 @@ import aiosqlite
 
 from ait42_session.shape.errors import NotFoundError
 from ait42_session.shape.workspace import Workspace
-from ait42_session.store.db import scalar
 from ait42_session.store.rows import I_READ, M_ROW, S_COLS, Json, Rows, qualified
+from ait42_session.store.sql import scalar
 
 
 async def get_setting(conn: aiosqlite.Connection, key: str) -> str | None:

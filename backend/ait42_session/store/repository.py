@@ -15,14 +15,13 @@ import os
 import sqlite3
 from collections.abc import Awaitable, Callable
 from contextlib import nullcontext
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiosqlite
 
 from ait42_session.shape.errors import ConflictError, NotFoundError
 from ait42_session.shape.models import ChatMessage, Session, now_rfc3339, timestamp_key
 from ait42_session.shape.workspace import Workspace
-from ait42_session.store.db import Database, scalar, transaction
 from ait42_session.store.records import stored_rows
 from ait42_session.store.rows import (
     I_READ,
@@ -40,6 +39,10 @@ from ait42_session.store.rows import (
     message_row,
     qualified,
 )
+from ait42_session.store.sql import scalar, transaction
+
+if TYPE_CHECKING:
+    from ait42_session.store.db import Database
 
 T = TypeVar("T")
 

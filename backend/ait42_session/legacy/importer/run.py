@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ait42_session.legacy.consistency import field_diff
 from ait42_session.legacy.importer import writing
@@ -45,8 +45,10 @@ from ait42_session.legacy.importer.report import (
 from ait42_session.shape.errors import FileError
 from ait42_session.shape.models import now_rfc3339
 from ait42_session.store import backups
-from ait42_session.store.db import Database
 from ait42_session.store.records import workspace_paths
+
+if TYPE_CHECKING:
+    from ait42_session.store.db import Database
 
 Json = dict[str, Any]
 Runner = Callable[[Coroutine[Any, Any, Any]], Any]
