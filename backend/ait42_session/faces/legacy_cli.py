@@ -9,9 +9,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ait42_session.faces.keep_cli import path_arg
 from ait42_session.faces.service import Service
-from ait42_session.faces.terminal import build_search_index, print_json, print_report
+from ait42_session.faces.terminal import build_search_index, path_arg, print_json, print_report
 from ait42_session.legacy import consistency, importer
 
 
