@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import aiosqlite
 
 from ait42_session.keeping import trash
-from ait42_session.legacy.consistency import field_diff
+from ait42_session.legacy.diff import field_diff
 from ait42_session.legacy.json_files import (
     normalize,
     parse,

@@ -13,7 +13,7 @@ from typing import Any
 
 import aiosqlite
 
-from ait42_session.legacy.consistency import field_diff
+from ait42_session.legacy.diff import field_diff
 from ait42_session.store.rows import (
     INSTANCE_ROW_COLUMNS,
     MESSAGE_ROW_COLUMNS,

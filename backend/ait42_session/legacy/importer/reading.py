@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ait42_session.legacy.consistency import field_diff
+from ait42_session.legacy.diff import field_diff
 from ait42_session.legacy.importer.files import derive_path, kind_of
 from ait42_session.legacy.json_files import normalize_owned, validate_raw
 from ait42_session.shape.errors import SessionError

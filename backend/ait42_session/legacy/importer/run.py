@@ -19,7 +19,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ait42_session.legacy.consistency import field_diff
+from ait42_session.legacy.diff import field_diff
 from ait42_session.legacy.importer import writing
 from ait42_session.legacy.importer.backup import make_backup
 from ait42_session.legacy.importer.checking import marks, read_back
