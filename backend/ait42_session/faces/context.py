@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from ait42_session.derived.search import Pages
     from ait42_session.faces.metrics import Metrics
     from ait42_session.faces.sample import Places
-    from ait42_session.legacy.importer import ImportJobs
+    from ait42_session.legacy.importer.jobs import ImportJobs
     from ait42_session.legacy.storage import Storage
     from ait42_session.store.db import Database
 
