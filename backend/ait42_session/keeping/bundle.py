@@ -39,7 +39,8 @@ from ait42_session.shape.errors import (
     NotFoundError,
     ValidationError,
 )
-from ait42_session.shape.models import Session, now_rfc3339
+from ait42_session.shape.models import Session
+from ait42_session.shape.timestamps import now_rfc3339
 from ait42_session.shape.workspace import Workspace, legacy_hash
 from ait42_session.store import backups, repository
 from ait42_session.store.rows import Json, assemble_rows, import_rows

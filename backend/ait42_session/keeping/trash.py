@@ -24,7 +24,8 @@ import aiosqlite
 
 from ait42_session.shape import models
 from ait42_session.shape.errors import ConflictError, NotFoundError
-from ait42_session.shape.models import Session, now_rfc3339, timestamp_key
+from ait42_session.shape.models import Session
+from ait42_session.shape.timestamps import now_rfc3339, timestamp_key
 from ait42_session.shape.workspace import Workspace
 from ait42_session.store import repository
 from ait42_session.store.rows import Json

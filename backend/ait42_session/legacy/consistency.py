@@ -25,7 +25,7 @@ from ait42_session.legacy.json_files import (
     validate_raw,
 )
 from ait42_session.shape.errors import SessionError
-from ait42_session.shape.models import now_rfc3339
+from ait42_session.shape.timestamps import now_rfc3339
 from ait42_session.shape.workspace import Workspace
 from ait42_session.store import repository
 from ait42_session.store.records import dual_events, session_workspaces, workspace_paths

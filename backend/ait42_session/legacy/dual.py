@@ -62,7 +62,8 @@ from ait42_session.legacy.json_store import (
 )
 from ait42_session.shape import models
 from ait42_session.shape.errors import JsonError, NotFoundError, SessionError
-from ait42_session.shape.models import Session, now_rfc3339, timestamp_key
+from ait42_session.shape.models import Session
+from ait42_session.shape.timestamps import now_rfc3339, timestamp_key
 from ait42_session.shape.workspace import Workspace
 from ait42_session.store import repository
 from ait42_session.store.records import record_dual_event

@@ -22,7 +22,8 @@ from typing import Any
 
 from ait42_session.shape import models
 from ait42_session.shape.errors import FileError, JsonError, ValidationError
-from ait42_session.shape.models import ChatMessage, Instance, Session, Shape, timestamp_key
+from ait42_session.shape.models import ChatMessage, Instance, Session, Shape
+from ait42_session.shape.timestamps import timestamp_key
 
 Json = dict[str, Any]
 

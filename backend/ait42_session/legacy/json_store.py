@@ -36,12 +36,8 @@ from ait42_session.shape.errors import (
     NotFoundError,
     SessionError,
 )
-from ait42_session.shape.models import (
-    ChatMessage,
-    Session,
-    now_rfc3339,
-    timestamp_key,
-)
+from ait42_session.shape.models import ChatMessage, Session
+from ait42_session.shape.timestamps import now_rfc3339, timestamp_key
 from ait42_session.shape.workspace import Workspace
 
 Json = dict[str, Any]

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import aiosqlite
 
 from ait42_session.shape.errors import ConflictError, NotFoundError
-from ait42_session.shape.models import ChatMessage, Session, now_rfc3339, timestamp_key
+from ait42_session.shape.models import ChatMessage, Session
+from ait42_session.shape.timestamps import now_rfc3339, timestamp_key
 from ait42_session.shape.workspace import Workspace
 from ait42_session.store.records import stored_rows
 from ait42_session.store.rows import (

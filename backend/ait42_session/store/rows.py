@@ -12,10 +12,13 @@ from __future__ import annotations
 import json
 import operator
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ait42_session.shape.errors import ValidationError
-from ait42_session.shape.models import ChatMessage, Instance, Session, timestamp_key
+from ait42_session.shape.timestamps import timestamp_key
+
+if TYPE_CHECKING:
+    from ait42_session.shape.models import ChatMessage, Instance, Session
 
 Json = dict[str, Any]
 # One session as rows: (session row, instance rows, message rows), as inserted.

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ait42_session.legacy.importer.reading import plus, zero
-from ait42_session.shape.models import now_rfc3339
+from ait42_session.shape.timestamps import now_rfc3339
 
 Json = dict[str, Any]
 MAX_ISSUES = 1000  # issues kept in a summary; the count is always exact

@@ -43,7 +43,7 @@ from ait42_session.legacy.importer.report import (
     summarize,
 )
 from ait42_session.shape.errors import FileError
-from ait42_session.shape.models import now_rfc3339
+from ait42_session.shape.timestamps import now_rfc3339
 from ait42_session.store import backups
 from ait42_session.store.records import workspace_paths
 
