@@ -28,7 +28,7 @@ import aiosqlite
 
 from ait42_session.faces.sample_data import Json, make_session
 from ait42_session.keeping.trash import archive_session
-from ait42_session.legacy.storage import MODE_KEY
+from ait42_session.legacy.modes import MODE_KEY
 from ait42_session.shape.errors import ConflictError, ValidationError
 from ait42_session.shape.models import Session
 from ait42_session.shape.workspace import resolve

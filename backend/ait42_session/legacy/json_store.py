@@ -263,7 +263,7 @@ class JsonSessionStore:
         result.sort(key=lambda s: (timestamp_key(s["updatedAt"]), s["id"]), reverse=True)
         return result
 
-    # -- the session operations (legacy.storage.SessionStore) -------------------
+    # -- the session operations (legacy.modes.SessionStore) -------------------
 
     async def read(self, sql: Callable[..., Awaitable[T]], from_file: Callable[..., T],
                    ws: Workspace, *args: Any, single: bool = False) -> T:

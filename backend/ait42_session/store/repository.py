@@ -362,7 +362,7 @@ async def verify(conn: aiosqlite.Connection) -> bool:
 # --------------------------------------------------------------------------
 
 class SqliteStore:
-    """The database alone, as a ``legacy.storage.SessionStore``: a session
+    """The database alone, as a ``legacy.modes.SessionStore``: a session
     operation's SQL in one transaction (``single``: a read of one statement,
     consistent by itself, needs none); its legacy-file form is not used."""
 
