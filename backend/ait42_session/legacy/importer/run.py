@@ -31,7 +31,6 @@ from ait42_session.legacy.importer.reading import (
     Ready,
     SessionStream,
     Unreadable,
-    plus,
     prepare,
 )
 from ait42_session.legacy.importer.report import (
@@ -39,6 +38,7 @@ from ait42_session.legacy.importer.report import (
     Progress,
     RunInfo,
     file_report,
+    plus,
     settle,
     summarize,
 )
