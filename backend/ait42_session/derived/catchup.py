@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import aiosqlite
 
 from ait42_session.derived import search_index
-from ait42_session.store.rows import OUTPUT_OF_I
+from ait42_session.store.columns import OUTPUT_OF_I
 from ait42_session.store.sql import scalar
 
 if TYPE_CHECKING:

@@ -32,7 +32,7 @@ from pydantic.alias_generators import to_camel
 
 from ait42_session.shape import models, timestamps, workspace
 from ait42_session.shape.arguments import BoardQuery, Options
-from ait42_session.store.rows import Json
+from ait42_session.store.columns import Json
 
 DIMENSIONS = ("agents", "runtimes", "models")
 KEYS = ("agentName", "runtime", "model")

@@ -25,7 +25,7 @@ import aiosqlite
 
 from ait42_session.shape.errors import SessionError
 from ait42_session.store import repository
-from ait42_session.store.rows import Json
+from ait42_session.store.columns import Json
 
 if TYPE_CHECKING:
     from ait42_session.store.db import Database

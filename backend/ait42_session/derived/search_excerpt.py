@@ -30,7 +30,7 @@ import aiosqlite
 
 from ait42_session.derived import search_marks, search_text
 from ait42_session.derived.search_text import Term
-from ait42_session.store.rows import OUTPUT_OF_I
+from ait42_session.store.columns import OUTPUT_OF_I
 
 Json = dict[str, Any]
 

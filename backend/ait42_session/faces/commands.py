@@ -22,7 +22,7 @@ from ait42_session.legacy.importer.options import options_from_json
 from ait42_session.shape import arguments as a
 from ait42_session.shape.errors import ValidationError
 from ait42_session.store import board, records, repository
-from ait42_session.store.rows import Json
+from ait42_session.store.columns import Json
 
 # -- the database (the session operations are in ``sessions``) --------------------
 

@@ -32,8 +32,8 @@ from ait42_session.legacy import storage
 from ait42_session.legacy.importer.jobs import ImportJobs
 from ait42_session.shape.errors import DatabaseError, FileError, SessionError
 from ait42_session.shape.workspace import Workspace
+from ait42_session.store.columns import Json
 from ait42_session.store.db import BUSY_TIMEOUT_MS, Database, default_path
-from ait42_session.store.rows import Json
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)

@@ -43,7 +43,8 @@ from ait42_session.shape.models import Session
 from ait42_session.shape.timestamps import now_rfc3339
 from ait42_session.shape.workspace import Workspace, legacy_hash
 from ait42_session.store import backups, repository
-from ait42_session.store.rows import Json, assemble_rows, import_rows
+from ait42_session.store.columns import Json
+from ait42_session.store.rows import assemble_rows, import_rows
 from ait42_session.store.sql import scalar
 
 if TYPE_CHECKING:

@@ -28,7 +28,7 @@ from ait42_session.shape.models import Session
 from ait42_session.shape.timestamps import now_rfc3339, timestamp_key
 from ait42_session.shape.workspace import Workspace
 from ait42_session.store import repository
-from ait42_session.store.rows import Json
+from ait42_session.store.columns import Json
 from ait42_session.store.sql import scalar
 
 if TYPE_CHECKING:

@@ -66,8 +66,8 @@ from ait42_session.shape.models import Session
 from ait42_session.shape.timestamps import now_rfc3339, timestamp_key
 from ait42_session.shape.workspace import Workspace
 from ait42_session.store import repository
+from ait42_session.store.columns import Json
 from ait42_session.store.records import record_dual_event
-from ait42_session.store.rows import Json
 
 if TYPE_CHECKING:
     from ait42_session.store.db import Database

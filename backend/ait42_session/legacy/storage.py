@@ -29,9 +29,9 @@ from ait42_session.legacy.dual import DualWriteStore
 from ait42_session.legacy.json_store import JsonSessionStore
 from ait42_session.legacy.modes import DEFAULT_MODE, MODE_KEY, MODES, SessionStore
 from ait42_session.shape.errors import ValidationError
+from ait42_session.store.columns import Json
 from ait42_session.store.records import get_setting, set_setting
 from ait42_session.store.repository import SqliteStore
-from ait42_session.store.rows import Json
 
 if TYPE_CHECKING:
     from ait42_session.store.db import Database

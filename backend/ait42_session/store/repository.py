@@ -23,23 +23,20 @@ from ait42_session.shape.errors import ConflictError, NotFoundError
 from ait42_session.shape.models import ChatMessage, Session
 from ait42_session.shape.timestamps import now_rfc3339, timestamp_key
 from ait42_session.shape.workspace import Workspace
-from ait42_session.store.records import stored_rows
-from ait42_session.store.rows import (
+from ait42_session.store.columns import (
     I_READ,
     INSERT_INSTANCE,
     INSERT_MESSAGE,
     INSERT_SESSION,
-    JSON_TEXT,
     M_ROW,
     S_COLS,
     UPDATE_SESSION,
     Json,
     Rows,
-    assemble_rows,
-    import_rows,
-    message_row,
     qualified,
 )
+from ait42_session.store.records import stored_rows
+from ait42_session.store.rows import JSON_TEXT, assemble_rows, import_rows, message_row
 from ait42_session.store.sql import scalar, transaction
 
 if TYPE_CHECKING:

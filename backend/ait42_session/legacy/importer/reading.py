@@ -27,7 +27,8 @@ from ait42_session.legacy.importer.report import plus, zero
 from ait42_session.legacy.json_files import normalize_owned, validate_raw
 from ait42_session.shape.errors import SessionError
 from ait42_session.shape.models import Session
-from ait42_session.store.rows import Rows, assemble_rows, import_rows
+from ait42_session.store.columns import Rows
+from ait42_session.store.rows import assemble_rows, import_rows
 
 CHUNK = 1 << 20  # bytes read at a time
 BATCH_BYTES = 4 << 20  # a batch ends after this much of the file...

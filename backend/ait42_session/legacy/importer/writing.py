@@ -22,7 +22,7 @@ import aiosqlite
 
 from ait42_session.legacy.importer.checking import rows_of, same, versions
 from ait42_session.legacy.importer.reading import Ready
-from ait42_session.store.rows import INSERT_INSTANCE, INSERT_MESSAGE, INSERT_SESSION
+from ait42_session.store.columns import INSERT_INSTANCE, INSERT_MESSAGE, INSERT_SESSION
 
 Json = dict[str, Any]
 # (status, reason, (the database's version, the file's) when they differ)
