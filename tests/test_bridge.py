@@ -18,7 +18,7 @@ from ait42_session.shape.errors import (
     NotFoundError,
     ValidationError,
 )
-from ait42_session.shape.models import parse_timestamp
+from ait42_session.shape.timestamps import parse_timestamp
 
 from .conftest import FIXTURE, make_session
 

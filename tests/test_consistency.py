@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from ait42_session.faces.bridge import Bridge
-from ait42_session.legacy.consistency import field_diff
+from ait42_session.legacy.diff import field_diff
 from ait42_session.shape.workspace import legacy_hash
 
 from .conftest import make_session

@@ -13,7 +13,8 @@ import pytest
 
 from ait42_session.faces.service import Service
 from ait42_session.shape.errors import DatabaseError, NotFoundError, SessionError, ValidationError
-from ait42_session.store.db import READERS, Database, scalar
+from ait42_session.store.db import READERS, Database
+from ait42_session.store.sql import scalar
 
 from .conftest import make_session, run_threads
 

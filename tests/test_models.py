@@ -9,7 +9,7 @@ import pydantic
 import pytest
 
 from ait42_session.faces.bridge import Bridge
-from ait42_session.shape import models
+from ait42_session.shape import models, timestamps
 from ait42_session.shape.errors import ValidationError
 
 from .conftest import make_session
@@ -75,11 +75,11 @@ def test_not_an_object() -> None:
 
 
 def test_timestamp_keys_order_instants_not_strings() -> None:
-    earlier = models.timestamp_key("2026-01-13T10:00:00+02:00")
-    later = models.timestamp_key("2026-01-13T09:00:00Z")
+    earlier = timestamps.timestamp_key("2026-01-13T10:00:00+02:00")
+    later = timestamps.timestamp_key("2026-01-13T09:00:00Z")
     assert earlier < later
-    assert models.timestamp_key("2026-01-13T09:00:00") == later  # naive means UTC
-    assert models.timestamp_key(models.now_rfc3339()) > later
+    assert timestamps.timestamp_key("2026-01-13T09:00:00") == later  # naive means UTC
+    assert timestamps.timestamp_key(timestamps.now_rfc3339()) > later
 
 
 def test_not_blank_means_what_str_strip_means_for_every_code_point() -> None:
@@ -176,7 +176,7 @@ def test_a_deep_chat_message_is_refused_like_a_deep_session(bridge: Bridge,
 def test_timestamps_outside_rfc_3339_are_refused(value: str) -> None:
     """Issue 9, defect 8: what ``datetime.fromisoformat`` takes beyond RFC 3339 is refused."""
     with pytest.raises(ValueError, match="is not an RFC 3339 date-time"):
-        models.parse_timestamp(value)
+        timestamps.parse_timestamp(value)
     assert "createdAt" in invalid(createdAt=value)
 
 
@@ -194,6 +194,6 @@ def test_timestamps_outside_rfc_3339_are_refused(value: str) -> None:
     ("2026-01-13t10:00:00.25+01:00", 1768294800250000),
 ])
 def test_rfc_3339_timestamps_are_accepted_with_their_sort_key(value: str, key: int) -> None:
-    assert models.timestamp_key(value) == key
+    assert timestamps.timestamp_key(value) == key
     s = make_session(createdAt=value)
     assert models.validate(models.Session, s, "session").created_at == value

@@ -49,7 +49,8 @@ from ait42_session.legacy.json_files import list_files
 from ait42_session.shape.models import Session
 from ait42_session.shape.workspace import legacy_hash
 from ait42_session.store import migrations
-from ait42_session.store.rows import INSERT_INSTANCE, INSERT_MESSAGE, INSERT_SESSION, import_rows
+from ait42_session.store.columns import INSERT_INSTANCE, INSERT_MESSAGE, INSERT_SESSION
+from ait42_session.store.rows import import_rows
 from tests.legacy_sample import legacy_session, write_legacy_folder
 
 from . import search_bench

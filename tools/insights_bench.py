@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from ait42_session.faces.service import Service
-from ait42_session.shape.models import timestamp_key
+from ait42_session.shape.timestamps import timestamp_key
 from ait42_session.shape.workspace import identify
 
 AGENTS = ("backend-developer", "frontend-developer", "test-engineer", "security-reviewer",

@@ -23,12 +23,16 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import aiosqlite
 
 from ait42_session.derived import search_index
-from ait42_session.store.db import Database, scalar
-from ait42_session.store.rows import OUTPUT_OF_I
+from ait42_session.store.columns import OUTPUT_OF_I
+from ait42_session.store.sql import scalar
+
+if TYPE_CHECKING:
+    from ait42_session.store.db import Database
 
 log = logging.getLogger(__name__)
 

@@ -30,9 +30,9 @@ import aiosqlite
 from pydantic import BeforeValidator, ConfigDict
 from pydantic.alias_generators import to_camel
 
-from ait42_session.shape import models, workspace
+from ait42_session.shape import models, timestamps, workspace
 from ait42_session.shape.arguments import BoardQuery, Options
-from ait42_session.store.rows import Json
+from ait42_session.store.columns import Json
 
 DIMENSIONS = ("agents", "runtimes", "models")
 KEYS = ("agentName", "runtime", "model")
@@ -49,7 +49,7 @@ def _timestamp_key(value: object) -> object:
         return None
     if not isinstance(value, str):
         raise ValueError(f"must be an RFC 3339 date-time string, got {value!r}")
-    return models.timestamp_key(value)  # ValueError names the expected form
+    return timestamps.timestamp_key(value)  # ValueError names the expected form
 
 
 class InsightsOptions(Options):
@@ -120,7 +120,7 @@ def _where(opts: InsightsOptions) -> tuple[str, list[Any]]:
 
 def _milliseconds(start: str, end: str) -> int | None:
     try:
-        delta = models.timestamp_key(end) - models.timestamp_key(start)
+        delta = timestamps.timestamp_key(end) - timestamps.timestamp_key(start)
     except ValueError:  # stored before validation was this strict: no duration
         return None
     return round(delta / 1000)
@@ -246,9 +246,9 @@ def board_filter(q: BoardQuery) -> list[tuple[str, list[Any]]]:
         found.append(("EXISTS (SELECT 1 FROM insight_runs r WHERE r.session_id = sessions.id"
                       " AND " + " AND ".join(inner) + ")", params))
     if q.created_after is not None:
-        found.append(("created_key >= ?", [models.timestamp_key(q.created_after)]))
+        found.append(("created_key >= ?", [timestamps.timestamp_key(q.created_after)]))
     if q.created_before is not None:
-        found.append(("created_key < ?", [models.timestamp_key(q.created_before)]))
+        found.append(("created_key < ?", [timestamps.timestamp_key(q.created_before)]))
     return found
 
 

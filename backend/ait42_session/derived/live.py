@@ -19,13 +19,16 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
+from typing import TYPE_CHECKING
 
 import aiosqlite
 
 from ait42_session.shape.errors import SessionError
 from ait42_session.store import repository
-from ait42_session.store.db import Database
-from ait42_session.store.rows import Json
+from ait42_session.store.columns import Json
+
+if TYPE_CHECKING:
+    from ait42_session.store.db import Database
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 0.2

@@ -23,7 +23,7 @@ from pydantic import BeforeValidator, Field, Strict
 from ait42_session.derived import search_excerpt, search_text
 from ait42_session.shape.arguments import SearchOptions as Options  # the options' model
 from ait42_session.shape.errors import ValidationError
-from ait42_session.store.rows import status_condition
+from ait42_session.store.columns import status_condition
 
 Json = dict[str, Any]
 

@@ -30,7 +30,7 @@ import aiosqlite
 
 from ait42_session.derived import search_marks, search_text
 from ait42_session.derived.search_text import Term
-from ait42_session.store.rows import OUTPUT_OF_I
+from ait42_session.store.columns import OUTPUT_OF_I
 
 Json = dict[str, Any]
 
@@ -229,7 +229,7 @@ def field_excerpt(raw: bytes | str, finder: Finder) -> tuple[str, list[list[int]
 MAX_MATCHES = 5  # matches a hit carries; the contract's limit
 _BATCH = 50  # instances' outputs fetched at a time
 _SESSIONS = "session_id IN (SELECT value FROM json_each(?))"
-# The output as reads see it: appends not folded in yet included (rows.OUTPUT_OF_I).
+# The output as reads see it: appends not folded in yet included (columns.OUTPUT_OF_I).
 _OUTPUTS = (f"SELECT session_id, instance_id, CAST(({OUTPUT_OF_I}) AS BLOB) FROM instances i"
             f" WHERE {_SESSIONS} ORDER BY session_id, instance_id")
 _NAMES = (f"SELECT session_id, instance_id, branch, agent_name FROM instances"

@@ -18,7 +18,7 @@ import aiosqlite
 
 from ait42_session.derived import search_text
 from ait42_session.shape.errors import DatabaseError
-from ait42_session.store.rows import OUTPUT_OF_I
+from ait42_session.store.columns import OUTPUT_OF_I
 
 _CHUNK = 500  # sessions per statement when (re)indexing
 

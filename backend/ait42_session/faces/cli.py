@@ -15,13 +15,13 @@ from typing import Any
 
 from ait42_session.derived import search
 from ait42_session.faces import keep_cli, legacy_cli
-from ait42_session.faces.keep_cli import path_arg
 from ait42_session.faces.service import Service
 from ait42_session.faces.terminal import (
     Parser,
     SafeStream,
     build_search_index,
     format_hits,
+    path_arg,
     print_json,
 )
 from ait42_session.shape.errors import SessionError

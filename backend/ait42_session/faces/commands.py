@@ -17,11 +17,12 @@ from pydantic import Strict
 
 from ait42_session.derived import catchup, insights, search, search_index
 from ait42_session.faces.context import Context
-from ait42_session.legacy import consistency, importer
+from ait42_session.legacy import consistency
+from ait42_session.legacy.importer.options import options_from_json
 from ait42_session.shape import arguments as a
 from ait42_session.shape.errors import ValidationError
 from ait42_session.store import board, records, repository
-from ait42_session.store.rows import Json
+from ait42_session.store.columns import Json
 
 # -- the database (the session operations are in ``sessions``) --------------------
 
@@ -128,7 +129,7 @@ def start_import(ctx: Context, source_dir: a.AnyJson, options: a.AnyJson) -> Jso
     null): ``{workspaces?: [path], mapping?: path, dryRun?, overwrite?, noBackup?}``.
     Poll ``get_import_status(jobId)``.
     """
-    return ctx.jobs.start(importer.options_from_json(source_dir, options))
+    return ctx.jobs.start(options_from_json(source_dir, options))
 
 
 def get_import_status(ctx: Context, job_id: a.Text) -> Json:

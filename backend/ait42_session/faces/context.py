@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from ait42_session.derived.catchup import CatchUp
-from ait42_session.derived.live import ChangeFeed
-from ait42_session.derived.search import Pages
-from ait42_session.faces.metrics import Metrics
-from ait42_session.faces.sample import Places
-from ait42_session.legacy.importer import ImportJobs
-from ait42_session.legacy.storage import Storage
-from ait42_session.store.db import Database
+if TYPE_CHECKING:
+    from ait42_session.derived.catchup import CatchUp
+    from ait42_session.derived.live import ChangeFeed
+    from ait42_session.derived.search import Pages
+    from ait42_session.faces.metrics import Metrics
+    from ait42_session.faces.sample import Places
+    from ait42_session.legacy.importer.jobs import ImportJobs
+    from ait42_session.legacy.storage import Storage
+    from ait42_session.store.db import Database
 
 
 @dataclass(frozen=True, slots=True)

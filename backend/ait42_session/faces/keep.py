@@ -17,7 +17,7 @@ from ait42_session.shape.arguments import describe_errors
 from ait42_session.shape.errors import ValidationError
 from ait42_session.shape.workspace import Workspace
 from ait42_session.store import backups, repository
-from ait42_session.store.rows import Json
+from ait42_session.store.columns import Json
 
 
 def _any_workspace(value: object) -> Workspace | None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from ait42_session.faces import keep
 from ait42_session.faces.service import Service
+from ait42_session.faces.terminal import path_arg
 from ait42_session.keeping import bundle, trash
 from ait42_session.shape.errors import ValidationError
 from ait42_session.shape.models import SESSION_STATUSES
@@ -21,15 +22,6 @@ from ait42_session.shape.workspace import resolve
 
 MAX_AGE_DAYS = 36_600  # older than any session: a bigger age is a typo (and overflows)
 _AGE = re.compile(r"^(\d+)([dhw])$")
-
-
-def path_arg(text: str) -> str:
-    """A path given on the command line: not blank (an unset shell variable), no NUL."""
-    if not text.strip():
-        raise argparse.ArgumentTypeError("is blank: give a path (or leave the option out)")
-    if "\x00" in text:
-        raise argparse.ArgumentTypeError("holds a NUL character, which no path can")
-    return text
 
 
 def parse_age(text: str) -> timedelta:

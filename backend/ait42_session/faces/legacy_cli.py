@@ -9,10 +9,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ait42_session.faces.keep_cli import path_arg
 from ait42_session.faces.service import Service
-from ait42_session.faces.terminal import build_search_index, print_json, print_report
-from ait42_session.legacy import consistency, importer
+from ait42_session.faces.terminal import build_search_index, path_arg, print_json, print_report
+from ait42_session.legacy import consistency
+from ait42_session.legacy.importer.report import format_summary, render_progress
 
 
 def cmd_import_json(args: argparse.Namespace) -> int:
@@ -33,10 +33,10 @@ def cmd_import_json(args: argparse.Namespace) -> int:
                 running = status["state"] == "running"
                 now = time.monotonic()
                 if tty:
-                    print("\r" + importer.render_progress(status), end="" if running else "\n",
+                    print("\r" + render_progress(status), end="" if running else "\n",
                           file=sys.stderr, flush=True)
                 elif not running or now - last_line >= 1.0:
-                    print(importer.render_progress(status), file=sys.stderr, flush=True)
+                    print(render_progress(status), file=sys.stderr, flush=True)
                     last_line = now
                 if not running:
                     break
@@ -54,7 +54,7 @@ def cmd_import_json(args: argparse.Namespace) -> int:
         print(f"ait42-session: {error['name']} [{error['code']}]: {error['message']}",
               file=sys.stderr)
         return 1
-    return print_report(args, status["summary"], importer.format_summary)
+    return print_report(args, status["summary"], format_summary)
 
 
 def _index_after_import(svc: Service) -> dict[str, Any]:

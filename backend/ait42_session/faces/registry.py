@@ -30,7 +30,7 @@ from ait42_session.faces import commands as c
 from ait42_session.faces import keep as k
 from ait42_session.faces import sessions as s
 from ait42_session.faces.context import Context
-from ait42_session.legacy.storage import SessionStore
+from ait42_session.legacy.modes import SessionStore
 from ait42_session.shape.arguments import describe_errors
 from ait42_session.shape.errors import ValidationError
 

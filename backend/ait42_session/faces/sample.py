@@ -28,16 +28,17 @@ import aiosqlite
 
 from ait42_session.faces.sample_data import Json, make_session
 from ait42_session.keeping.trash import archive_session
-from ait42_session.legacy.storage import MODE_KEY
+from ait42_session.legacy.modes import MODE_KEY
 from ait42_session.shape.errors import ConflictError, ValidationError
 from ait42_session.shape.models import Session
 from ait42_session.shape.workspace import resolve
 from ait42_session.store import repository
-from ait42_session.store.db import Database, scalar
 from ait42_session.store.records import set_setting
+from ait42_session.store.sql import scalar
 
 if TYPE_CHECKING:
     from ait42_session.faces.context import Context
+    from ait42_session.store.db import Database
 
 FOLDER = "sample"
 SESSIONS = 240

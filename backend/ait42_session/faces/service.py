@@ -28,11 +28,12 @@ from ait42_session.faces.registry import REGISTRY
 from ait42_session.faces.sample import Places
 from ait42_session.faces.service_methods import CommandMethods
 from ait42_session.keeping import bundle, trash
-from ait42_session.legacy import importer, storage
+from ait42_session.legacy import storage
+from ait42_session.legacy.importer.jobs import ImportJobs
 from ait42_session.shape.errors import DatabaseError, FileError, SessionError
 from ait42_session.shape.workspace import Workspace
+from ait42_session.store.columns import Json
 from ait42_session.store.db import BUSY_TIMEOUT_MS, Database, default_path
-from ait42_session.store.rows import Json
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -104,7 +105,7 @@ class Service(CommandMethods):
         return self.context.db
 
     def _context(self, db: Database, sessions_dir: str | os.PathLike[str] | None) -> Context:
-        jobs = importer.ImportJobs(db, self._loop.run)
+        jobs = ImportJobs(db, self._loop.run)
         return Context(db=db, storage=storage.Storage(db, sessions_dir), jobs=jobs,
                        metrics=self._metrics, feed=live.ChangeFeed(db),
                        derived=catchup.CatchUp(db, enabled=self._derived, paused=jobs.running),

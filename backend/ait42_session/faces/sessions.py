@@ -27,10 +27,10 @@ from ait42_session.legacy.json_store import (
     op_update,
     op_update_status,
 )
-from ait42_session.legacy.storage import SessionStore
+from ait42_session.legacy.modes import SessionStore
 from ait42_session.shape import arguments as a
 from ait42_session.store import repository
-from ait42_session.store.rows import Json
+from ait42_session.store.columns import Json
 
 
 async def create_session(store: SessionStore, workspace_path: a.WorkspaceArg,

@@ -1,5 +1,6 @@
 """What the command line prints: stored text made safe for a terminal, one-line
-refusals, JSON and reports, search hits with their words marked, progress lines.
+refusals, JSON and reports, search hits with their words marked, progress lines;
+and what it reads in every verb: a path argument (``path_arg``).
 
 Stored text (ids, paths, tasks, outputs) can carry terminal escapes; every
 printed value goes through :class:`SafeStream`, so a terminal shows them and
@@ -14,15 +15,26 @@ import re
 import sys
 import time
 from collections.abc import Callable
-from typing import IO, Any, NoReturn
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
-from ait42_session.faces.service import Service
+if TYPE_CHECKING:
+    from ait42_session.faces.service import Service
+
 
 # What a terminal would act on rather than print: C0 and C1 controls (escape
 # sequences start with ESC or CSI: titles, screen clears, OSC 8 links), DEL, and
 # the bidirectional overrides that reorder a line. \n and \t stay; \r only on
 # stderr, where progress lines use it.
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def path_arg(text: str) -> str:
+    """A path given on the command line: not blank (an unset shell variable), no NUL."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is blank: give a path (or leave the option out)")
+    if "\x00" in text:
+        raise argparse.ArgumentTypeError("holds a NUL character, which no path can")
+    return text
 
 
 def safe(text: str, *, keep_cr: bool = False) -> str:

@@ -26,7 +26,7 @@ import secrets
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import aiosqlite
 
@@ -39,11 +39,16 @@ from ait42_session.shape.errors import (
     NotFoundError,
     ValidationError,
 )
-from ait42_session.shape.models import Session, now_rfc3339
+from ait42_session.shape.models import Session
+from ait42_session.shape.timestamps import now_rfc3339
 from ait42_session.shape.workspace import Workspace, legacy_hash
 from ait42_session.store import backups, repository
-from ait42_session.store.db import Database, scalar
-from ait42_session.store.rows import Json, assemble_rows, import_rows
+from ait42_session.store.columns import Json
+from ait42_session.store.rows import assemble_rows, import_rows
+from ait42_session.store.sql import scalar
+
+if TYPE_CHECKING:
+    from ait42_session.store.db import Database
 
 FORMAT = "ait42-session-bundle"
 VERSION = 1

@@ -25,7 +25,7 @@ import re
 from typing import Any
 
 from ait42_session.keeping import ansi
-from ait42_session.shape.models import now_rfc3339
+from ait42_session.shape.timestamps import now_rfc3339
 
 _FACTS = ("id", "type", "status", "model", "createdAt", "updatedAt", "completedAt",
           "archivedAt", "winnerId", "runtimeMix", "totalDuration", "totalFilesChanged",

@@ -18,17 +18,21 @@ import asyncio
 import json
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
 from ait42_session.shape import models
 from ait42_session.shape.errors import ConflictError, NotFoundError
-from ait42_session.shape.models import Session, now_rfc3339, timestamp_key
+from ait42_session.shape.models import Session
+from ait42_session.shape.timestamps import now_rfc3339, timestamp_key
 from ait42_session.shape.workspace import Workspace
 from ait42_session.store import repository
-from ait42_session.store.db import Database, scalar
-from ait42_session.store.rows import Json
+from ait42_session.store.columns import Json
+from ait42_session.store.sql import scalar
+
+if TYPE_CHECKING:
+    from ait42_session.store.db import Database
 
 _TRASH_KEYS = ("trashId", "workspacePath", "workspaceHash", "sessionId", "task", "type",
                "status", "deletedAt")

@@ -40,12 +40,12 @@ import os
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiosqlite
 
 from ait42_session.keeping import trash
-from ait42_session.legacy.consistency import field_diff
+from ait42_session.legacy.diff import field_diff
 from ait42_session.legacy.json_files import (
     normalize,
     parse,
@@ -62,12 +62,15 @@ from ait42_session.legacy.json_store import (
 )
 from ait42_session.shape import models
 from ait42_session.shape.errors import JsonError, NotFoundError, SessionError
-from ait42_session.shape.models import Session, now_rfc3339, timestamp_key
+from ait42_session.shape.models import Session
+from ait42_session.shape.timestamps import now_rfc3339, timestamp_key
 from ait42_session.shape.workspace import Workspace
 from ait42_session.store import repository
-from ait42_session.store.db import Database
+from ait42_session.store.columns import Json
 from ait42_session.store.records import record_dual_event
-from ait42_session.store.rows import Json
+
+if TYPE_CHECKING:
+    from ait42_session.store.db import Database
 
 T = TypeVar("T")
 

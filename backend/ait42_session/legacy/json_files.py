@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import stat
 import tempfile
 from pathlib import Path
@@ -22,11 +21,12 @@ from typing import Any
 
 from ait42_session.shape import models
 from ait42_session.shape.errors import FileError, JsonError, ValidationError
-from ait42_session.shape.models import ChatMessage, Instance, Session, Shape, timestamp_key
+from ait42_session.shape.models import ChatMessage, Instance, Session, Shape
+from ait42_session.shape.timestamps import timestamp_key
+from ait42_session.shape.workspace import HASH_NAME
 
 Json = dict[str, Any]
 
-HASH_NAME = re.compile(r"^[0-9a-f]{16}$")
 
 
 def default_sessions_dir() -> Path:

@@ -36,12 +36,8 @@ from ait42_session.shape.errors import (
     NotFoundError,
     SessionError,
 )
-from ait42_session.shape.models import (
-    ChatMessage,
-    Session,
-    now_rfc3339,
-    timestamp_key,
-)
+from ait42_session.shape.models import ChatMessage, Session
+from ait42_session.shape.timestamps import now_rfc3339, timestamp_key
 from ait42_session.shape.workspace import Workspace
 
 Json = dict[str, Any]
@@ -267,7 +263,7 @@ class JsonSessionStore:
         result.sort(key=lambda s: (timestamp_key(s["updatedAt"]), s["id"]), reverse=True)
         return result
 
-    # -- the session operations (legacy.storage.SessionStore) -------------------
+    # -- the session operations (legacy.modes.SessionStore) -------------------
 
     async def read(self, sql: Callable[..., Awaitable[T]], from_file: Callable[..., T],
                    ws: Workspace, *args: Any, single: bool = False) -> T:

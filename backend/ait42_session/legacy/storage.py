@@ -22,37 +22,19 @@ must hold from its next command on.
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING
 
 from ait42_session.legacy.dual import DualWriteStore
-from ait42_session.legacy.json_store import JsonSessionStore, Op
+from ait42_session.legacy.json_store import JsonSessionStore
+from ait42_session.legacy.modes import DEFAULT_MODE, MODE_KEY, MODES, SessionStore
 from ait42_session.shape.errors import ValidationError
-from ait42_session.shape.workspace import Workspace
-from ait42_session.store.db import Database
+from ait42_session.store.columns import Json
 from ait42_session.store.records import get_setting, set_setting
 from ait42_session.store.repository import SqliteStore
-from ait42_session.store.rows import Json
 
-MODES: tuple[str, ...] = ("json", "dual", "sqlite")
-DEFAULT_MODE = "json"
-MODE_KEY = "storage_mode"
-
-T = TypeVar("T")
-Sql = Callable[..., Awaitable[T]]  # a store.repository operation: (conn, ws, *args)
-
-
-class SessionStore(Protocol):
-    """What each storage mode offers: a session operation, given its SQL and its
-    legacy-file form, run the way this store keeps sessions."""
-
-    async def read(self, sql: Sql[T], from_file: Callable[..., T], ws: Workspace,
-                   *args: Any, single: bool = False) -> T: ...
-
-    async def write(self, sql: Sql[T], edit: Callable[..., Op], ws: Workspace,
-                    *args: Any) -> T: ...
-
+if TYPE_CHECKING:
+    from ait42_session.store.db import Database
 
 class Storage:
     """The three stores over one database and one folder of legacy files, and the

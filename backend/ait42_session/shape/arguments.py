@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 import pydantic
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict
 
-from ait42_session.shape import models, workspace
+from ait42_session.shape import models, timestamps, workspace
 from ait42_session.shape.errors import ValidationError
 from ait42_session.shape.workspace import Workspace
 
@@ -161,7 +161,7 @@ def _search_time(name: str) -> BeforeValidator:
         if not isinstance(value, str):
             raise ValidationError(f"options.{name} must be an RFC 3339 date-time string or null")
         try:
-            return models.timestamp_key(value)
+            return timestamps.timestamp_key(value)
         except ValueError as exc:
             raise ValidationError(f"options.{name}: {exc}") from None
     return BeforeValidator(check)

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 
 from ait42_session.shape.errors import ValidationError
+
+# The name a legacy hash has: 16 lowercase hex digits (see ``legacy_hash``).
+HASH_NAME = re.compile(r"^[0-9a-f]{16}$")
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,8 +17,8 @@ import aiosqlite
 
 from ait42_session.shape.errors import ValidationError
 from ait42_session.shape.workspace import Workspace
-from ait42_session.store.db import scalar
-from ait42_session.store.rows import Json, status_condition
+from ait42_session.store.columns import Json, status_condition
+from ait42_session.store.sql import scalar
 
 _SUMMARY_COLS = ("id, type, task, status, created_at, updated_at, completed_at, model, "
                  "total_duration, total_files_changed, total_lines_added, total_lines_deleted, "

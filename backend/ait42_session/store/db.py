@@ -15,10 +15,10 @@ import os
 import sqlite3
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 from urllib.parse import quote
 
 import aiosqlite
@@ -37,6 +37,7 @@ from ait42_session.store.failures import (
     locked,
     refuse_foreign_file,
 )
+from ait42_session.store.sql import scalar, transaction
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -51,25 +52,6 @@ _PRAGMAS = (
     "PRAGMA cache_size = -16000",  # 16 MB per connection
     "PRAGMA temp_store = MEMORY",
 )
-
-
-@asynccontextmanager
-async def transaction(conn: aiosqlite.Connection, begin: str = "BEGIN IMMEDIATE",
-                      ) -> AsyncIterator[None]:
-    """``begin`` ... ``COMMIT`` on ``conn``; rolled back when the block fails."""
-    await conn.execute(begin)
-    try:
-        yield
-    except BaseException:
-        if conn.in_transaction:
-            await conn.execute("ROLLBACK")
-        raise
-    try:
-        await conn.execute("COMMIT")
-    except BaseException:  # COMMIT itself failed (busy, full disk): end the transaction
-        if conn.in_transaction:
-            await conn.execute("ROLLBACK")
-        raise
 
 
 class Database:
@@ -343,10 +325,3 @@ def default_path() -> str:
     """``$AIT42_DB``, else ``~/.ait42/sessions.db``."""
     return os.environ.get("AIT42_DB") or str(Path.home() / ".ait42" / "sessions.db")
 
-
-async def scalar(conn: aiosqlite.Connection, sql: str,
-                 params: Sequence[Any] = ()) -> Any:
-    """The first column of the first row, or ``None`` when there is no row."""
-    for row in await conn.execute_fetchall(sql, params):
-        return row[0]
-    return None

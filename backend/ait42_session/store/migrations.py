@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ait42_session.shape.errors import MigrationError
-from ait42_session.shape.models import now_rfc3339
+from ait42_session.shape.timestamps import now_rfc3339
 
 _NAME = re.compile(r"^(\d+)_([A-Za-z0-9_\-]+)\.sql$")
 

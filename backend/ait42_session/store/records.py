@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
 from ait42_session.shape.errors import NotFoundError
-from ait42_session.shape.workspace import Workspace
-from ait42_session.store.db import scalar
-from ait42_session.store.rows import I_READ, M_ROW, S_COLS, Json, Rows, qualified
+from ait42_session.store.columns import I_READ, M_ROW, S_COLS, Json, Rows, qualified
+from ait42_session.store.sql import scalar
+
+if TYPE_CHECKING:
+    from ait42_session.shape.workspace import Workspace
 
 
 async def get_setting(conn: aiosqlite.Connection, key: str) -> str | None:

@@ -15,31 +15,32 @@ import os
 import sqlite3
 from collections.abc import Awaitable, Callable
 from contextlib import nullcontext
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiosqlite
 
 from ait42_session.shape.errors import ConflictError, NotFoundError
-from ait42_session.shape.models import ChatMessage, Session, now_rfc3339, timestamp_key
+from ait42_session.shape.models import ChatMessage, Session
+from ait42_session.shape.timestamps import now_rfc3339, timestamp_key
 from ait42_session.shape.workspace import Workspace
-from ait42_session.store.db import Database, scalar, transaction
-from ait42_session.store.records import stored_rows
-from ait42_session.store.rows import (
+from ait42_session.store.columns import (
     I_READ,
     INSERT_INSTANCE,
     INSERT_MESSAGE,
     INSERT_SESSION,
-    JSON_TEXT,
     M_ROW,
     S_COLS,
     UPDATE_SESSION,
     Json,
     Rows,
-    assemble_rows,
-    import_rows,
-    message_row,
     qualified,
 )
+from ait42_session.store.records import stored_rows
+from ait42_session.store.rows import JSON_TEXT, assemble_rows, import_rows, message_row
+from ait42_session.store.sql import scalar, transaction
+
+if TYPE_CHECKING:
+    from ait42_session.store.db import Database
 
 T = TypeVar("T")
 
@@ -358,7 +359,7 @@ async def verify(conn: aiosqlite.Connection) -> bool:
 # --------------------------------------------------------------------------
 
 class SqliteStore:
-    """The database alone, as a ``legacy.storage.SessionStore``: a session
+    """The database alone, as a ``legacy.modes.SessionStore``: a session
     operation's SQL in one transaction (``single``: a read of one statement,
     consistent by itself, needs none); its legacy-file form is not used."""
 

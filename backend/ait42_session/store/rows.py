@@ -1,4 +1,4 @@
-"""Sessions as rows and rows as sessions: the one place that knows the columns.
+"""Sessions as rows and rows as sessions, over the columns ``columns`` names.
 
 A session is stored as a ``sessions`` row, ``instances`` rows and
 ``chat_messages`` rows; unknown fields go to each row's ``extra`` JSON. The
@@ -11,59 +11,22 @@ from __future__ import annotations
 
 import json
 import operator
-from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ait42_session.shape.errors import ValidationError
-from ait42_session.shape.models import ChatMessage, Instance, Session, timestamp_key
+from ait42_session.shape.timestamps import timestamp_key
+from ait42_session.store.columns import Json, Row, Rows
 
-Json = dict[str, Any]
-# One session as rows: (session row, instance rows, message rows), as inserted.
-Row = Sequence[Any]  # a tuple as sqlite3 returns it
-Rows = tuple[Row, list[Row], list[Row]]
+if TYPE_CHECKING:
+    from ait42_session.shape.models import ChatMessage, Instance, Session
 
-def status_condition(column: str, status: str) -> tuple[str, list[Any]]:
-    """The filter on a session status: ``running`` also holds the shell's debate
-    statuses (``started``, ``round_<n>``), as the board's Running column does; any
-    other status is matched as written."""
-    if status == "running":
-        return (f"({column} IN ('running', 'started') OR {column} GLOB 'round_[0-9]*')", [])
-    return f"{column} = ?", [status]
-
-
-# --------------------------------------------------------------------------
-# Columns, in the order reads select them; the same order builds the dicts.
-# --------------------------------------------------------------------------
-
-S_COLS = ("id, type, task, status, created_at, updated_at, completed_at, model, "
-           "timeout_seconds, preserve_worktrees, winner_id, runtime_mix, total_duration, "
-           "total_files_changed, total_lines_added, total_lines_deleted, extra")
+# The dicts' keys of the columns, in ``columns.S_COLS`` / ``I_COLS`` order.
 _S_KEYS = ("completedAt", "model", "timeoutSeconds")  # row[6..8]
 _S_TOTALS = ("totalDuration", "totalFilesChanged", "totalLinesAdded", "totalLinesDeleted")
 
-I_COLS = ("instance_id, worktree_path, branch, agent_name, status, tmux_session_id, output, "
-           "start_time, end_time, files_changed, lines_added, lines_deleted, runtime, model, "
-           "runtime_label, extra")
 _I_KEYS = ("instanceId", "worktreePath", "branch", "agentName", "status", "tmuxSessionId",
            "output", "startTime", "endTime", "filesChanged", "linesAdded", "linesDeleted",
            "runtime", "model", "runtimeLabel")
-
-M_COLS = "id, role, content, timestamp, instance_id, extra"
-
-# An instance's output as reads see it: the stored value, then what
-# append_instance_output added since it was last folded in (migration 5).
-APPENDS_OF_I = ("FROM output_appends a WHERE a.session_id = i.session_id"
-                 " AND a.instance_id = i.instance_id")
-OUTPUT_OF_I = (f"CASE WHEN EXISTS (SELECT 1 {APPENDS_OF_I}) THEN coalesce(i.output, '')"
-               f" || (SELECT group_concat(text, '') FROM (SELECT a.text {APPENDS_OF_I}"
-               " ORDER BY a.seq)) ELSE i.output END")
-
-
-
-def qualified(alias: str, cols: str) -> str:
-    """``"a, b"`` as ``"x.a, x.b"``: a column list for a join."""
-    return ", ".join(f"{alias}.{c.strip()}" for c in cols.split(","))
-
 
 # Encoders made once: json.dumps with any non-default option builds a new
 # encoder on every call, which an import makes four times per session.
@@ -149,22 +112,6 @@ def message_row(session_id: str, m: ChatMessage) -> tuple[Any, ...]:
             m.instance_id, _extra(m.__pydantic_extra__))
 
 
-# Each table's columns in the order ``import_rows`` builds its rows.
-S_ROW = f"{S_COLS}, workspace_hash, created_key, updated_key, instance_count, message_count"
-I_ROW = f"session_id, {I_COLS}"
-M_ROW = f"session_id, ts_key, {M_COLS}"
-# The instance columns of I_ROW as reads select them (alias i), output merged.
-I_READ = qualified("i", I_ROW).replace("i.output", OUTPUT_OF_I)
-INSERT_SESSION = f"INSERT INTO sessions ({S_ROW}) VALUES (" + ", ".join("?" * 22) + ")"
-INSERT_INSTANCE = f"INSERT INTO instances ({I_ROW}) VALUES (" + ", ".join("?" * 17) + ")"
-INSERT_MESSAGE = f"INSERT INTO chat_messages ({M_ROW}) VALUES (" + ", ".join("?" * 8) + ")"
-UPDATE_SESSION = (
-    "UPDATE sessions SET " + ", ".join(f"{c.strip()} = ?" for c in S_COLS.split(",")[1:])
-    + ", created_key = ?, updated_key = ?, instance_count = ?, message_count = ?"
-    " WHERE id = ? AND workspace_hash = ?"
-)
-
-
 _BY_SECOND = operator.itemgetter(1)
 
 
@@ -178,11 +125,6 @@ def import_rows(ws_hash: str, s: Session) -> Rows:
     msgs.sort(key=_BY_SECOND)  # ts_key; stable: ties keep file order, as reads return them
     return session_row, insts, msgs
 
-
-# The import writes and reads back rows in ``import_rows``' column order.
-SESSION_ROW_COLUMNS = S_ROW
-INSTANCE_ROW_COLUMNS = I_ROW
-MESSAGE_ROW_COLUMNS = M_ROW
 
 def assemble_rows(rows: Rows) -> Json:
     """The session dict reads build from these rows (what ``get_session`` would return).

@@ -11,22 +11,7 @@ legacy JSON files"). The modules, in the order a file meets them:
 - ``writing``: the SQL of a file's transaction and of the run records;
 - ``checking``: written sessions read back and compared;
 - ``run``: one run over a folder; ``jobs``: runs in the background;
-- ``report``: progress and summary; ``options``: what a run is asked to do;
+- ``report``: progress and summary; ``options``: what a run is asked to do.
+
+This file imports none of them: import the module that holds the name.
 """
-
-from ait42_session.legacy.importer.jobs import ImportJobs
-from ait42_session.legacy.importer.options import (
-    Cancelled,
-    ImportOptions,
-    options_from_json,
-)
-from ait42_session.legacy.importer.report import (
-    MAX_ISSUES,
-    Progress,
-    format_summary,
-    render_progress,
-)
-from ait42_session.legacy.importer.run import Importer
-
-__all__ = ["MAX_ISSUES", "Cancelled", "ImportJobs", "ImportOptions", "Importer", "Progress",
-           "format_summary", "options_from_json", "render_progress"]

@@ -13,14 +13,14 @@ from typing import Any
 
 import aiosqlite
 
-from ait42_session.legacy.consistency import field_diff
-from ait42_session.store.rows import (
+from ait42_session.legacy.diff import field_diff
+from ait42_session.store.columns import (
     INSTANCE_ROW_COLUMNS,
     MESSAGE_ROW_COLUMNS,
     SESSION_ROW_COLUMNS,
     Rows,
-    assemble_rows,
 )
+from ait42_session.store.rows import assemble_rows
 
 Json = dict[str, Any]
 

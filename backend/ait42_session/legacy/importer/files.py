@@ -15,11 +15,13 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ait42_session.legacy.json_files import HASH_NAME
 from ait42_session.shape.errors import FileError, ValidationError
-from ait42_session.shape.models import Session
-from ait42_session.shape.workspace import identify
+from ait42_session.shape.workspace import HASH_NAME, identify
+
+if TYPE_CHECKING:
+    from ait42_session.shape.models import Session
 
 Json = dict[str, object]
 

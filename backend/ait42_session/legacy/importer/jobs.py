@@ -13,13 +13,15 @@ import os
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ait42_session.legacy.importer.options import Cancelled, ImportOptions
 from ait42_session.legacy.importer.report import Progress
 from ait42_session.legacy.importer.run import Importer, Runner
 from ait42_session.shape.errors import ConflictError, NotFoundError, SessionError
-from ait42_session.store.db import Database
+
+if TYPE_CHECKING:
+    from ait42_session.store.db import Database
 
 log = logging.getLogger(__name__)
 

@@ -21,12 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ait42_session.legacy.consistency import field_diff
+from ait42_session.legacy.diff import field_diff
 from ait42_session.legacy.importer.files import derive_path, kind_of
+from ait42_session.legacy.importer.report import plus, zero
 from ait42_session.legacy.json_files import normalize_owned, validate_raw
 from ait42_session.shape.errors import SessionError
 from ait42_session.shape.models import Session
-from ait42_session.store.rows import Rows, assemble_rows, import_rows
+from ait42_session.store.columns import Rows
+from ait42_session.store.rows import assemble_rows, import_rows
 
 CHUNK = 1 << 20  # bytes read at a time
 BATCH_BYTES = 4 << 20  # a batch ends after this much of the file...
@@ -210,15 +212,6 @@ def _counts(raw: Any) -> dict[str, int]:
     msgs = raw.get("chatHistory") if isinstance(raw, dict) else None
     return {"sessions": 1, "instances": len(insts) if isinstance(insts, list) else 0,
             "messages": len(msgs) if isinstance(msgs, list) else 0}
-
-
-def zero() -> dict[str, int]:
-    return {"sessions": 0, "instances": 0, "messages": 0}
-
-
-def plus(total: dict[str, int], more: dict[str, int]) -> None:
-    for key in total:
-        total[key] += more[key]
 
 
 @dataclass

@@ -12,12 +12,20 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from ait42_session.legacy.importer.reading import plus, zero
-from ait42_session.shape.models import now_rfc3339
+from ait42_session.shape.timestamps import now_rfc3339
 
 Json = dict[str, Any]
 MAX_ISSUES = 1000  # issues kept in a summary; the count is always exact
 _KINDS = ("sessions", "instances", "messages")
+
+
+def zero() -> dict[str, int]:
+    return {"sessions": 0, "instances": 0, "messages": 0}
+
+
+def plus(total: dict[str, int], more: dict[str, int]) -> None:
+    for key in total:
+        total[key] += more[key]
 
 
 @dataclass

@@ -17,9 +17,9 @@ import threading
 import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ait42_session.legacy.consistency import field_diff
+from ait42_session.legacy.diff import field_diff
 from ait42_session.legacy.importer import writing
 from ait42_session.legacy.importer.backup import make_backup
 from ait42_session.legacy.importer.checking import marks, read_back
@@ -31,7 +31,6 @@ from ait42_session.legacy.importer.reading import (
     Ready,
     SessionStream,
     Unreadable,
-    plus,
     prepare,
 )
 from ait42_session.legacy.importer.report import (
@@ -39,14 +38,17 @@ from ait42_session.legacy.importer.report import (
     Progress,
     RunInfo,
     file_report,
+    plus,
     settle,
     summarize,
 )
 from ait42_session.shape.errors import FileError
-from ait42_session.shape.models import now_rfc3339
+from ait42_session.shape.timestamps import now_rfc3339
 from ait42_session.store import backups
-from ait42_session.store.db import Database
 from ait42_session.store.records import workspace_paths
+
+if TYPE_CHECKING:
+    from ait42_session.store.db import Database
 
 Json = dict[str, Any]
 Runner = Callable[[Coroutine[Any, Any, Any]], Any]

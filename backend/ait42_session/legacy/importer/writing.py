@@ -16,13 +16,15 @@ import os
 import socket
 import sqlite3
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
 from ait42_session.legacy.importer.checking import rows_of, same, versions
-from ait42_session.legacy.importer.reading import Ready
-from ait42_session.store.rows import INSERT_INSTANCE, INSERT_MESSAGE, INSERT_SESSION
+from ait42_session.store.columns import INSERT_INSTANCE, INSERT_MESSAGE, INSERT_SESSION
+
+if TYPE_CHECKING:
+    from ait42_session.legacy.importer.reading import Ready
 
 Json = dict[str, Any]
 # (status, reason, (the database's version, the file's) when they differ)
