@@ -141,3 +141,26 @@ def test_the_sample_screenshots_are_pngs_of_every_view(tmp_path: Path) -> None:
         assert {f"{view}-light", f"{view}-dark"} <= names, names
     for shot in shots:
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", shot
+
+
+def test_the_import_depth_counts_what_runs_on_import(tmp_path: Path) -> None:
+    """tools.import_depth follows module-level imports (also in try and if blocks)
+    and leaves out those under TYPE_CHECKING; the package stays as flat as issue
+    19 left it (10 modules deep, from 21)."""
+    from tools import import_depth
+
+    root = tmp_path / "ait42_session"
+    (root / "low").mkdir(parents=True)
+    (root / "__init__.py").write_text("")
+    (root / "low" / "__init__.py").write_text("")
+    (root / "low" / "c.py").write_text("X = 1\n")
+    (root / "low" / "b.py").write_text("try:\n    from ait42_session.low import c\n"
+                                       "except ImportError:\n    c = None\n")
+    (root / "a.py").write_text("from typing import TYPE_CHECKING\n"
+                               "from ait42_session.low.b import c\n"
+                               "if TYPE_CHECKING:\n    from ait42_session import d\n")
+    (root / "d.py").write_text("from ait42_session import a\n")  # only a type of a's
+    edges = import_depth.graph(root)
+    assert edges["a"] == {"low.b"} and edges["low.b"] == {"low.c"}
+    assert import_depth.deepest(edges) == ["d", "a", "low.b", "low.c"]
+    assert len(import_depth.deepest(import_depth.graph())) <= 10
