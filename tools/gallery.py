@@ -19,7 +19,6 @@ OUT_DIR is ``docs/screenshots``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -28,15 +27,11 @@ from pathlib import Path
 
 from ait42_session.faces.app import WindowUnavailable
 from ait42_session.faces.bridge import Bridge
-from tools.shots import done, unavailable
+from tools.shots import done, set_theme, settle, unavailable
 
 SIZES = ((1400, 1000), (900, 700))
 THEMES = ("light", "dark")
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _js(value: object) -> str:
-    return json.dumps(value)
 
 
 def render(db: str, out_dir: Path, history: object) -> list[Path]:
@@ -47,21 +42,10 @@ def render(db: str, out_dir: Path, history: object) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
 
-    def settle(page: Page) -> None:
-        page.wait_idle(60)
-        page.js("document.activeElement && document.activeElement.blur && "
-                "document.activeElement.blur()")
-        page.run("await new Promise(r => requestAnimationFrame(() => "
-                 "requestAnimationFrame(() => setTimeout(r, 400))));")
-
     def shoot(page: Page, name: str) -> None:
         path = out_dir / f"{name}.png"
         page.grab(path)
         written.append(path)
-
-    def set_theme(page: Page, theme: str) -> None:
-        page.js(f"(function(){{var s=document.getElementById('theme-select');s.value="
-                f"{_js(theme)};s.dispatchEvent(new Event('change'));}})()")
 
     def views(page: Page) -> list[tuple[str, str]]:
         """(name, script that shows it) in the order shot."""
@@ -100,6 +84,7 @@ def render(db: str, out_dir: Path, history: object) -> list[Path]:
                                   " === 'true'", 60)
                 for theme in THEMES:
                     set_theme(page, theme)
+                    page.wait_idle(60)
                     settle(page)
                     shoot(page, f"{name}-{width}x{height}-{theme}")
         set_theme(page, "auto")
@@ -124,12 +109,8 @@ def render_first_launch(db: str, out_dir: Path) -> list[Path]:
 
     def shoot_both_themes(page: Page, name: str, width: int, height: int) -> None:
         for theme in THEMES:
-            page.js(f"(function(){{var s=document.getElementById('theme-select');s.value="
-                    f"{_js(theme)};s.dispatchEvent(new Event('change'));}})()")
-            page.js("document.activeElement && document.activeElement.blur && "
-                    "document.activeElement.blur()")
-            page.run("await new Promise(r => requestAnimationFrame(() => "
-                     "requestAnimationFrame(() => setTimeout(r, 400))));")
+            set_theme(page, theme)
+            settle(page)
             path = out_dir / f"{name}-{width}x{height}-{theme}.png"
             page.grab(path)
             written.append(path)

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from tools.shots import done
+from tools.shots import done, set_theme, settle
 
 AGENTS = [("backend-developer", "claude", "Claude", "sonnet"),
           ("frontend-developer", "codex", "Codex", "gpt-5-codex"),
@@ -160,8 +160,7 @@ def render(out_dir: Path) -> list[Path]:
 
         def shoot(page: Page, name: str) -> None:
             page.wait_idle()
-            page.run("await new Promise(r => requestAnimationFrame(() => "
-                     "requestAnimationFrame(() => setTimeout(r, 400))));")
+            settle(page)
             path = out_dir / f"{name}.png"
             page.grab(path)
             written.append(path)
@@ -170,8 +169,7 @@ def render(out_dir: Path) -> list[Path]:
             page.run(ui.choose_workspace(workspace))
             page.wait_idle()
             for theme in ("light", "dark"):
-                page.js(f"(function(){{var s=document.getElementById('theme-select');"
-                        f"s.value='{theme}';s.dispatchEvent(new Event('change'));}})()")
+                set_theme(page, theme)
                 page.run(ui.open_compare("login-competition", [0, 1, 2]))
                 page.js("document.getElementById('diff-next').click()")
                 page.js("document.querySelector('#compare-facts').scrollIntoView()")

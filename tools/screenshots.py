@@ -31,7 +31,7 @@ from ait42_session.shape.workspace import legacy_hash
 from tests.legacy_sample import write_legacy_folder
 from tests.window import ui
 from tests.window.driver import Page, drive
-from tools.shots import done, unavailable
+from tools.shots import done, set_theme, settle, unavailable
 
 AGENTS = [
     ("backend-developer", "claude", "Claude", "sonnet"),
@@ -204,17 +204,10 @@ def render(db_path: str, out_dir: str, workspace: str | None = None,
 
     def shoot(page: Page, name: str) -> None:
         page.wait_idle()
-        page.js("document.activeElement && document.activeElement.blur && "
-                "document.activeElement.blur()")
-        page.run("await new Promise(r => requestAnimationFrame(() => "
-                 "requestAnimationFrame(() => setTimeout(r, 350))));")
+        settle(page, 350)
         path = out / f"{name}.png"
         page.grab(path)
         written.append(path)
-
-    def set_theme(page: Page, theme: str) -> None:
-        page.js(f"(function(){{var s=document.getElementById('theme-select');s.value="
-                f"{_js(theme)};s.dispatchEvent(new Event('change'));}})()")
 
     def import_folder(page: Page, folder: str) -> None:
         page.js(f"document.getElementById('import-dir').value = {_js(folder)}")

@@ -1,13 +1,33 @@
-"""How the screenshot tools end: the same for each (``gallery``, ``screenshots``,
-``insights_screenshots``), so it is written once."""
+"""What the screenshot tools (``gallery``, ``screenshots``, ``insights_screenshots``)
+do alike, written once: pick a theme, let the page settle before a picture, and end."""
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ait42_session.faces.app import WindowUnavailable, exit_if_stuck
+
+if TYPE_CHECKING:
+    from tests.window.driver import Page
+
+
+def set_theme(page: Page, theme: str) -> None:
+    """Choose ``theme`` in the page's theme menu, as a person would."""
+    page.js(f"(function(){{var s=document.getElementById('theme-select');"
+            f"s.value={json.dumps(theme)};s.dispatchEvent(new Event('change'));}})()")
+
+
+def settle(page: Page, ms: int = 400) -> None:
+    """Let the page draw what it was just told (two frames and ``ms`` more),
+    with nothing focused, so no focus ring is in the picture."""
+    page.js("document.activeElement && document.activeElement.blur && "
+            "document.activeElement.blur()")
+    page.run("await new Promise(r => requestAnimationFrame(() => "
+             f"requestAnimationFrame(() => setTimeout(r, {ms}))));")
 
 
 def unavailable(exc: WindowUnavailable) -> int:
