@@ -132,8 +132,7 @@ async def _rederive_insights(conn: aiosqlite.Connection, ids: list[str]) -> None
     the running totals moved by the difference."""
     chunk = json.dumps(ids)
     await conn.execute(_ADD_TO_TOTALS.format(sums=_sums(_BATCH_RUNS, "-")), (chunk,))
-    await conn.execute("DELETE FROM insight_runs WHERE session_id IN"
-                       " (SELECT value FROM json_each(?))", (chunk,))
+    await conn.execute(f"DELETE FROM insight_runs {_BATCH_RUNS}", (chunk,))
     await conn.execute(_INSIGHT_ROWS, (chunk,))
     await conn.execute(_ADD_TO_TOTALS.format(sums=_sums(_BATCH_RUNS)), (chunk,))
     await conn.execute("DELETE FROM insight_groups WHERE instances = 0")

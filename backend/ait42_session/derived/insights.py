@@ -14,8 +14,8 @@ left the ``sessions`` table (and their runs with them), so they never count.
 
 Durations are ``endTime - startTime`` as SQLite's ``julianday`` reads them,
 to the millisecond (offsets and any number of fraction digits are understood).
-The GROUP BY lists each group's durations; Python sorts each list and merges
-a dimension's lists to find its medians. RFC 3339's lowercase ``t``,
+The GROUP BY lists each group's durations; Python sorts a dimension's lists
+together to find its medians. RFC 3339's lowercase ``t``,
 which the models accept and SQLite's date functions do not read, leaves a run
 timed but without a duration; those few runs' times are read and parsed in
 Python (``_unread_durations``).
@@ -31,7 +31,7 @@ from pydantic import BeforeValidator, ConfigDict
 from pydantic.alias_generators import to_camel
 
 from ait42_session.shape import models, timestamps, workspace
-from ait42_session.shape.arguments import BoardQuery, Options
+from ait42_session.shape.arguments import NULL_IS_EMPTY, BoardQuery, Options
 from ait42_session.store.columns import Json
 
 DIMENSIONS = ("agents", "runtimes", "models")
@@ -70,8 +70,7 @@ class InsightsOptions(Options):
     updated_before: Annotated[int | None, BeforeValidator(_timestamp_key)] = None
 
 
-InsightsOptionsArg = Annotated[InsightsOptions,
-                               BeforeValidator(lambda v: {} if v is None else v)]
+InsightsOptionsArg = Annotated[InsightsOptions, NULL_IS_EMPTY]
 
 
 # One row per (workspace, agent, runtime, model) of the chosen runs, read from
@@ -139,11 +138,9 @@ async def _unread_durations(conn: aiosqlite.Connection, where: str, params: list
 
 
 def _median_seconds(runs: list[list[int]]) -> float | None:
-    """The median in seconds of sorted runs of milliseconds (exact to the half
-    millisecond). Python's sort finds the runs in their concatenation and
-    merges them, so this costs a merge, not a sort."""
-    values = sorted(itertools.chain.from_iterable(runs)) if len(runs) > 1 else (
-        runs[0] if runs else [])
+    """The median in seconds of lists of milliseconds (exact to the half
+    millisecond), taken from them all sorted together."""
+    values = sorted(itertools.chain.from_iterable(runs))
     n = len(values)
     if not n:
         return None
@@ -174,10 +171,9 @@ async def _from_runs(conn: aiosqlite.Connection, where: str, params: list[Any]) 
     """The figures of the runs ``where`` chooses, read run by run."""
     rows = await conn.execute_fetchall(_GROUPS.format(where=where), params)
     runs: list[tuple[tuple[str, str, str], list[int]]] = [
-        ((r[0], r[1], r[2]), sorted(json.loads(f"[{r[11]}]"))) for r in rows if r[11]]
+        ((r[0], r[1], r[2]), json.loads(f"[{r[11]}]")) for r in rows if r[11]]
     if any(r[10] for r in rows):  # times in a form SQLite's date functions do not read
-        runs += [(names, sorted(values)) for names, values
-                 in (await _unread_durations(conn, where, params)).items()]
+        runs += list((await _unread_durations(conn, where, params)).items())
     figures: Figures = []
     for dim in range(len(DIMENSIONS)):
         counts_of: dict[str, list[Any]] = defaultdict(list)

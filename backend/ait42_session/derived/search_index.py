@@ -73,15 +73,15 @@ async def index_sessions(conn: aiosqlite.Connection, session_ids: Iterable[str])
     on a worker thread, leaving the event loop to other callers."""
     ids = list(dict.fromkeys(session_ids))
     for k in range(0, len(ids), _CHUNK):
-        chunk = json.dumps(ids[k:k + _CHUNK])
+        batch = ids[k:k + _CHUNK]
+        chunk = json.dumps(batch)
         rows = list(await conn.execute_fetchall(_TEXTS, (chunk,)))
         prepared = await asyncio.to_thread(_fts_rows, rows)
         stored = {str(r[0]): tuple(r[1:]) for r in await conn.execute_fetchall(_STORED, (chunk,))}
-        same = [p[-1] for p in prepared if stored.get(p[-1]) == p[:-1]]
-        if same:
-            await conn.execute(_REFILTER, (json.dumps(same),))
-        kept = set(same)
-        redo = json.dumps([sid for sid in json.loads(chunk) if sid not in kept])
+        kept = {p[-1] for p in prepared if stored.get(p[-1]) == p[:-1]}
+        if kept:
+            await conn.execute(_REFILTER, (json.dumps(sorted(kept)),))
+        redo = json.dumps([sid for sid in batch if sid not in kept])
         await conn.execute(_DROP_ROWS, (redo,))
         await conn.execute(_DROP_DOCS, (redo,))
         fresh = [p for p in prepared if p[-1] not in kept]

@@ -61,8 +61,8 @@ class ExportOptions(a.Options):
     replace: Flag = True
 
 
-SelectionArg = Annotated[Selection, BeforeValidator(lambda v: {} if v is None else v)]
-ImportOptionsArg = Annotated[ImportOptions, BeforeValidator(lambda v: {} if v is None else v)]
+SelectionArg = Annotated[Selection, a.NULL_IS_EMPTY]
+ImportOptionsArg = Annotated[ImportOptions, a.NULL_IS_EMPTY]
 
 
 # -- archive and trash ---------------------------------------------------------------

@@ -118,7 +118,13 @@ class BoardQuery(Options):
                         BeforeValidator(lambda v: "exclude" if v in (None, "") else v)] = "exclude"
 
 
-BoardQueryArg = Annotated[BoardQuery, BeforeValidator(lambda v: {} if v is None else v)]
+def _null_is_empty(value: object) -> object:
+    return {} if value is None else value
+
+
+# An options object a caller may give as null: the same as {} (every option's default).
+NULL_IS_EMPTY = BeforeValidator(_null_is_empty)
+BoardQueryArg = Annotated[BoardQuery, NULL_IS_EMPTY]
 
 
 # -- search_sessions' options --------------------------------------------------------
