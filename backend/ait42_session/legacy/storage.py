@@ -36,6 +36,7 @@ from ait42_session.store.repository import SqliteStore
 if TYPE_CHECKING:
     from ait42_session.store.db import Database
 
+
 class Storage:
     """The three stores over one database and one folder of legacy files, and the
     mode that picks among them."""
