@@ -1,11 +1,11 @@
 """The commands, each a plain function of a ``Context`` and its arguments.
 
 Each validates nothing itself (its annotations, ``shape.arguments``, become
-its pydantic model in ``registry``) and hands its work to the layer that owns
+its pydantic model in ``command``) and hands its work to the layer that owns
 it: the database (``store``), the storage modes (``legacy.storage``), search
-and insights (``derived``), the import (``legacy.importer``). ``registry``
-lists them; ``sessions`` holds the seven session operations, ``keep`` the
-keeping commands (trash, backups, export).
+and insights (``derived``), the import (``legacy.importer``). ``service``'s
+table lists them; ``sessions`` holds the seven session operations, ``keep``
+the keeping commands (trash, backups, export).
 """
 
 from __future__ import annotations

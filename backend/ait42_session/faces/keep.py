@@ -1,7 +1,7 @@
 """The commands of issue 11: archive, trash, backups, export and import.
 
-Listed in the one registry (``registry``) like every other command; the work
-itself is in ``keeping`` (trash, bundle) and ``store.backups``.
+Listed in the one registry (``service``'s ``REGISTRY``) like every other
+command; the work itself is in ``keeping`` (trash, bundle) and ``store.backups``.
 """
 
 from typing import Annotated, Literal

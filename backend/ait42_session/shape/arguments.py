@@ -1,6 +1,6 @@
 """The types of the commands' arguments, as pydantic validates them.
 
-The registry (``commands``) builds one strict pydantic model per command from
+The registry (``faces.command``) builds one strict pydantic model per command from
 its signature, using these annotated types, so each rule is written once and
 every command that takes, say, a workspace path checks it the same way. A
 validator raises ``ValueError`` for pydantic to report with the argument's
