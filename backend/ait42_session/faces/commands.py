@@ -19,6 +19,7 @@ from ait42_session.derived import catchup, insights, search, search_index
 from ait42_session.faces.context import Context
 from ait42_session.legacy import consistency
 from ait42_session.legacy.importer.options import options_from_json
+from ait42_session.legacy.json_store import op_append_output
 from ait42_session.shape import arguments as a
 from ait42_session.shape.errors import ValidationError
 from ait42_session.store import board, records, repository
@@ -200,7 +201,7 @@ async def append_instance_output(ctx: Context, workspace_path: a.WorkspaceArg,
     """Append ``text`` to an instance's output; ``{outputLength}`` in characters after it."""
     if await ctx.storage.mode() == "dual":  # the JSON file too, in one transaction
         return await ctx.storage.dual.append_instance_output(
-            workspace_path, session_id, instance_id, text)
+            op_append_output, workspace_path, session_id, instance_id, text)
     # One INSERT, its own transaction (see repository.append_instance_output).
     return await ctx.db.write_outside_transaction(
         repository.append_instance_output, workspace_path, session_id, instance_id, text)
