@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import logging
 import os
 import threading
@@ -37,6 +38,7 @@ from ait42_session.faces.service_methods import CommandMethods
 from ait42_session.keeping import bundle, trash
 from ait42_session.legacy import storage
 from ait42_session.legacy.importer.jobs import ImportJobs
+from ait42_session.legacy.importer.run import Importer
 from ait42_session.shape.errors import DatabaseError, FileError, SessionError
 from ait42_session.shape.workspace import Workspace
 from ait42_session.store.columns import Json
@@ -149,7 +151,7 @@ class Service(CommandMethods):
         return self.context.db
 
     def _context(self, db: Database, sessions_dir: str | os.PathLike[str] | None) -> Context:
-        jobs = ImportJobs(db, self._loop.run)
+        jobs = ImportJobs(functools.partial(Importer, db, self._loop.run))
         return Context(db=db, storage=storage.Storage(db, sessions_dir), jobs=jobs,
                        metrics=self._metrics, feed=live.ChangeFeed(db),
                        derived=catchup.CatchUp(db, enabled=self._derived, paused=jobs.running),
