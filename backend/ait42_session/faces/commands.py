@@ -85,7 +85,7 @@ def get_metrics(ctx: Context) -> Json:
 # -- search ---------------------------------------------------------------------------
 
 async def search_sessions(ctx: Context, query: search.QueryArg,
-                          options: search.OptionsArg) -> Json:
+                          options: a.SearchOptionsArg) -> Json:
     """Ranked full-text search in every workspace (or one): ``{items: [hit], nextCursor}``.
 
     ``query``: words (all required), ``"a phrase"``, ``-excluded``, ``prefix*``,
@@ -171,7 +171,7 @@ async def bind_workspace(ctx: Context, workspace_hash: a.WorkspaceHash,
 
 # -- derived reads and live streaming -----------------------------------------------
 
-async def get_insights(ctx: Context, options: insights.InsightsOptionsArg) -> Json:
+async def get_insights(ctx: Context, options: a.InsightsOptionsArg) -> Json:
     """Per agent, runtime and model: instances, wins, decided, completed, failed,
     median duration, lines; sessions per ISO week by type.
 
