@@ -11,8 +11,7 @@ import pytest
 from pydantic.alias_generators import to_camel
 
 from ait42_session.faces.bridge import Bridge
-from ait42_session.faces.registry import COMMANDS, REGISTRY
-from ait42_session.faces.service import Service
+from ait42_session.faces.service import COMMANDS, REGISTRY, Service
 from ait42_session.shape.errors import ValidationError
 
 from .conftest import make_session

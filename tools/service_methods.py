@@ -14,14 +14,14 @@ import textwrap
 import typing
 from pathlib import Path
 
-from ait42_session.faces.registry import REGISTRY
+from ait42_session.faces.service import REGISTRY
 
 TARGET = (Path(__file__).resolve().parents[1] / "backend" / "ait42_session" / "faces"
           / "service_methods.py")
 
 HEADER = '''"""One typed method per command of the registry (generated: do not edit).
 
-Made by ``python -m tools.service_methods`` from ``faces/registry.py``; each
+Made by ``python -m tools.service_methods`` from ``faces/service.py``'s table; each
 method is ``call(name, *args)``, validated there like the page's calls.
 Arguments are the JSON the page would send (``Any``); results are typed.
 """

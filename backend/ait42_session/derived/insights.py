@@ -21,56 +21,25 @@ timed but without a duration; those few runs' times are read and parsed in
 Python (``_unread_durations``).
 """
 
+from __future__ import annotations
+
 import itertools
 import json
 from collections import defaultdict
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import aiosqlite
-from pydantic import BeforeValidator, ConfigDict
-from pydantic.alias_generators import to_camel
 
-from ait42_session.shape import models, timestamps, workspace
-from ait42_session.shape.arguments import NULL_IS_EMPTY, BoardQuery, Options
+from ait42_session.shape import models, timestamps
 from ait42_session.store.columns import Json
+
+if TYPE_CHECKING:  # the options come validated (``shape.arguments``, by the command)
+    from ait42_session.shape.arguments import BoardQuery, InsightsOptions
 
 DIMENSIONS = ("agents", "runtimes", "models")
 KEYS = ("agentName", "runtime", "model")
 TYPES = models.SESSION_TYPES
 _DAY_US = 86_400_000_000
-
-
-def _blank_is_none(value: object) -> object:
-    return None if value is None or (isinstance(value, str) and not value.strip()) else value
-
-
-def _timestamp_key(value: object) -> object:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ValueError(f"must be an RFC 3339 date-time string, got {value!r}")
-    return timestamps.timestamp_key(value)  # ValueError names the expected form
-
-
-class InsightsOptions(Options):
-    """``get_insights`` options: every one optional; a key it does not know is an error.
-
-    ``workspacePath`` null, absent or blank: every workspace. ``updatedAfter``
-    is inclusive and ``updatedBefore`` exclusive, as in ``search_sessions``.
-    """
-
-    model_config = ConfigDict(alias_generator=to_camel, validate_by_alias=True,
-                              validate_by_name=False)
-
-    workspace_path: Annotated[workspace.Workspace | None,
-                              BeforeValidator(lambda v: None if _blank_is_none(v) is None
-                                              else workspace.resolve(v))] = None
-    type: Annotated[models.SessionType | None, BeforeValidator(_blank_is_none)] = None
-    updated_after: Annotated[int | None, BeforeValidator(_timestamp_key)] = None
-    updated_before: Annotated[int | None, BeforeValidator(_timestamp_key)] = None
-
-
-InsightsOptionsArg = Annotated[InsightsOptions, NULL_IS_EMPTY]
 
 
 # One row per (workspace, agent, runtime, model) of the chosen runs, read from

@@ -15,16 +15,17 @@ import json
 import secrets
 import time
 from collections import OrderedDict
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import aiosqlite
 from pydantic import BeforeValidator, Field, Strict
 
 from ait42_session.derived import search_excerpt, search_text
-from ait42_session.shape.arguments import NULL_IS_EMPTY
-from ait42_session.shape.arguments import SearchOptions as Options  # the options' model
 from ait42_session.shape.errors import ValidationError
 from ait42_session.store.columns import status_condition
+
+if TYPE_CHECKING:  # the options come validated (``shape.arguments``, by the command)
+    from ait42_session.shape.arguments import SearchOptions as Options
 
 Json = dict[str, Any]
 
@@ -53,7 +54,6 @@ def parse(query: object) -> search_text.Query:
 
 # The commands' argument types (``commands``): validated on the caller's thread.
 QueryArg = Annotated[search_text.Query, BeforeValidator(parse)]
-OptionsArg = Annotated[Options, NULL_IS_EMPTY]
 BatchArg = Annotated[int, Strict(), Field(ge=1, le=5000)]
 
 

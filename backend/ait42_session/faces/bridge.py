@@ -16,8 +16,7 @@ import os
 import types
 from typing import TYPE_CHECKING, Any
 
-from ait42_session.faces.registry import COMMANDS, REGISTRY
-from ait42_session.faces.service import Service
+from ait42_session.faces.service import COMMANDS, REGISTRY, Service
 from ait42_session.shape.errors import ValidationError
 from ait42_session.store.db import BUSY_TIMEOUT_MS
 

@@ -147,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("optimize", help="refresh statistics, reclaim space, truncate the WAL",
                    description="example: ait42-session optimize").set_defaults(
         func=_with_service(lambda b: b.optimize_database(), _show_optimized))
-    legacy_cli.add_commands(sub)
+    legacy_cli.add_commands(sub, Service.open)
     find = sub.add_parser(
         "search", help="full-text search of tasks, outputs, branches, agents and chat",
         description="Words are all required; \"a phrase\"; -word excludes; prefix*; a OR b. "
@@ -161,7 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
     find.add_argument("--limit", type=int, default=20, help="hits to show (1-200, default 20)")
     find.add_argument("--json", action="store_true", help="print the result as JSON")
     find.set_defaults(func=cmd_search)
-    keep_cli.add_commands(sub)  # prune, backup, restore, backups, export, import-bundle
+    # prune, backup, restore, backups, export, import-bundle
+    keep_cli.add_commands(sub, Service.open)
     return parser
 
 

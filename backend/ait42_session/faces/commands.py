@@ -1,11 +1,11 @@
 """The commands, each a plain function of a ``Context`` and its arguments.
 
 Each validates nothing itself (its annotations, ``shape.arguments``, become
-its pydantic model in ``registry``) and hands its work to the layer that owns
+its pydantic model in ``command``) and hands its work to the layer that owns
 it: the database (``store``), the storage modes (``legacy.storage``), search
-and insights (``derived``), the import (``legacy.importer``). ``registry``
-lists them; ``sessions`` holds the seven session operations, ``keep`` the
-keeping commands (trash, backups, export).
+and insights (``derived``), the import (``legacy.importer``). ``service``'s
+table lists them; ``sessions`` holds the seven session operations, ``keep``
+the keeping commands (trash, backups, export).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from ait42_session.derived import catchup, insights, search, search_index
 from ait42_session.faces.context import Context
 from ait42_session.legacy import consistency
 from ait42_session.legacy.importer.options import options_from_json
+from ait42_session.legacy.json_store import op_append_output
 from ait42_session.shape import arguments as a
 from ait42_session.shape.errors import ValidationError
 from ait42_session.store import board, records, repository
@@ -84,7 +85,7 @@ def get_metrics(ctx: Context) -> Json:
 # -- search ---------------------------------------------------------------------------
 
 async def search_sessions(ctx: Context, query: search.QueryArg,
-                          options: search.OptionsArg) -> Json:
+                          options: a.SearchOptionsArg) -> Json:
     """Ranked full-text search in every workspace (or one): ``{items: [hit], nextCursor}``.
 
     ``query``: words (all required), ``"a phrase"``, ``-excluded``, ``prefix*``,
@@ -170,7 +171,7 @@ async def bind_workspace(ctx: Context, workspace_hash: a.WorkspaceHash,
 
 # -- derived reads and live streaming -----------------------------------------------
 
-async def get_insights(ctx: Context, options: insights.InsightsOptionsArg) -> Json:
+async def get_insights(ctx: Context, options: a.InsightsOptionsArg) -> Json:
     """Per agent, runtime and model: instances, wins, decided, completed, failed,
     median duration, lines; sessions per ISO week by type.
 
@@ -200,7 +201,7 @@ async def append_instance_output(ctx: Context, workspace_path: a.WorkspaceArg,
     """Append ``text`` to an instance's output; ``{outputLength}`` in characters after it."""
     if await ctx.storage.mode() == "dual":  # the JSON file too, in one transaction
         return await ctx.storage.dual.append_instance_output(
-            workspace_path, session_id, instance_id, text)
+            op_append_output, workspace_path, session_id, instance_id, text)
     # One INSERT, its own transaction (see repository.append_instance_output).
     return await ctx.db.write_outside_transaction(
         repository.append_instance_output, workspace_path, session_id, instance_id, text)

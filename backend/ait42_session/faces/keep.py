@@ -1,7 +1,7 @@
 """The commands of issue 11: archive, trash, backups, export and import.
 
-Listed in the one registry (``registry``) like every other command; the work
-itself is in ``keeping`` (trash, bundle) and ``store.backups``.
+Listed in the one registry (``service``'s ``REGISTRY``) like every other
+command; the work itself is in ``keeping`` (trash, bundle) and ``store.backups``.
 """
 
 from typing import Annotated, Literal
@@ -11,6 +11,7 @@ from pydantic import BeforeValidator, Field, Strict
 
 from ait42_session.faces.context import Context
 from ait42_session.keeping import bundle, trash
+from ait42_session.legacy.json_store import op_put
 from ait42_session.shape import arguments as a
 from ait42_session.shape import workspace
 from ait42_session.shape.arguments import describe_errors
@@ -83,7 +84,8 @@ async def restore_session(ctx: Context, workspace_path: a.WorkspaceArg,
     """Bring a trashed copy back whole: the one ``trash_id`` names (from ``list_trash``;
     absent or null: the newest); CONFLICT when a live session has the id."""
     if await ctx.storage.mode() == "dual":  # the JSON file too, in one transaction
-        return await ctx.storage.dual.restore_session(workspace_path, session_id, trash_id)
+        return await ctx.storage.dual.restore_session(trash.restore_session, op_put,
+                                                      workspace_path, session_id, trash_id)
     return await ctx.db.write(trash.restore_session, workspace_path, session_id, trash_id)
 
 

@@ -1,16 +1,21 @@
 """The store as a plain Python object: the command line, tests and tools call this.
 
-``Service`` runs the registry's commands (``commands``) on its own event loop
-thread (``Loop``, below: the one place where callers' threads cross into async
-code) over an open ``Database``. Each command is a method of the
-same name and arguments as the bridge's; the bridge is only the sealed face of
-a ``Service`` that pywebview may see.
+``REGISTRY`` (below) lists every command once, as Tauri's handler list does:
+the page may call what it lists and nothing else; the sealed bridge
+(``bridge``), the page's command table (``frontend/js/invoke.js``) and the
+README's command list are made from it or checked against it by tests
+(``command`` makes its rows). ``Service`` runs those commands on its own event
+loop thread (``Loop``, below: the one place where callers' threads cross into
+async code) over an open ``Database``. Each command is a method of the same
+name and arguments as the bridge's; the bridge is only the sealed face of a
+``Service`` that pywebview may see.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import logging
 import os
 import threading
@@ -20,16 +25,20 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ait42_session.derived import catchup, live, search
-from ait42_session.faces import commands, logs, sample
+from ait42_session.faces import commands as c
+from ait42_session.faces import keep as k
+from ait42_session.faces import logs, sample
+from ait42_session.faces import sessions as s
+from ait42_session.faces.command import Command, by_mode_rows, read, sqlite_rows, write
 from ait42_session.faces.context import Context
 from ait42_session.faces.keep import Selection
 from ait42_session.faces.metrics import Metrics
-from ait42_session.faces.registry import REGISTRY
 from ait42_session.faces.sample import Places
 from ait42_session.faces.service_methods import CommandMethods
 from ait42_session.keeping import bundle, trash
 from ait42_session.legacy import storage
 from ait42_session.legacy.importer.jobs import ImportJobs
+from ait42_session.legacy.importer.run import Importer
 from ait42_session.shape.errors import DatabaseError, FileError, SessionError
 from ait42_session.shape.workspace import Workspace
 from ait42_session.store.columns import Json
@@ -37,6 +46,43 @@ from ait42_session.store.db import BUSY_TIMEOUT_MS, Database, default_path
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+
+# Every command, listed once: what the page may call (``command`` makes the rows).
+_TABLE: tuple[Command, ...] = (
+    *sqlite_rows(s.OPERATIONS),
+    read(c.get_database_stats),
+    write(c.optimize_database),
+    read(c.verify_database_integrity),
+    read(c.list_workspaces),
+    read(c.list_session_summaries),
+    read(c.get_metrics),
+    read(c.search_sessions),
+    write(c.build_search_index),
+    *by_mode_rows(s.OPERATIONS),
+    read(c.get_storage_mode),
+    write(c.set_storage_mode),
+    write(c.start_import),
+    read(c.get_import_status),
+    read(c.cancel_import),
+    read(c.check_consistency),
+    write(c.bind_workspace),
+    read(c.get_insights),
+    write(k.archive_session),
+    read(k.list_trash),
+    write(k.restore_session),
+    write(k.purge_trash),
+    read(k.create_backup),
+    read(k.list_backups),
+    write(k.restore_backup),
+    read(k.export_sessions),
+    write(k.import_bundle),
+    read(c.changes_since),
+    write(c.append_instance_output),
+    write(c.use_sample_history),
+)
+
+REGISTRY: dict[str, Command] = {cmd.name: cmd for cmd in _TABLE}
+COMMANDS: tuple[str, ...] = tuple(REGISTRY)
 
 
 # pywebview runs every page call on a new thread and cannot await coroutines, so
@@ -105,7 +151,7 @@ class Service(CommandMethods):
         return self.context.db
 
     def _context(self, db: Database, sessions_dir: str | os.PathLike[str] | None) -> Context:
-        jobs = ImportJobs(db, self._loop.run)
+        jobs = ImportJobs(functools.partial(Importer, db, self._loop.run))
         return Context(db=db, storage=storage.Storage(db, sessions_dir), jobs=jobs,
                        metrics=self._metrics, feed=live.ChangeFeed(db),
                        derived=catchup.CatchUp(db, enabled=self._derived, paused=jobs.running),
@@ -224,7 +270,7 @@ class Service(CommandMethods):
                            ) -> Json:
         """``check_consistency`` with ``progress(done, total, sessions)`` after each
         workspace (the command line's progress line)."""
-        return self.run(commands.consistency_report(self.context, progress))
+        return self.run(c.consistency_report(self.context, progress))
 
     def close(self) -> None:
         """Stop imports, close the database, stop the loop; safe to call more than once."""

@@ -1,6 +1,6 @@
 """One typed method per command of the registry (generated: do not edit).
 
-Made by ``python -m tools.service_methods`` from ``faces/registry.py``; each
+Made by ``python -m tools.service_methods`` from ``faces/service.py``'s table; each
 method is ``call(name, *args)``, validated there like the page's calls.
 Arguments are the JSON the page would send (``Any``); results are typed.
 """

@@ -1,6 +1,6 @@
 """The seven session operations, each one command over any store.
 
-Each function is a command of two names in the registry (``registry``):
+Each function is a command of two names in the registry (``service``):
 ``<name>_sqlite`` runs it on the database alone (the contract's commands), and
 ``<name>`` (the shell's JSON-era commands) on the store the storage mode picks
 when the command starts (``legacy.storage.Storage.store``): the legacy files,

@@ -44,7 +44,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiosqlite
 
-from ait42_session.keeping import trash
 from ait42_session.legacy.diff import field_diff
 from ait42_session.legacy.json_files import (
     normalize,
@@ -52,13 +51,6 @@ from ait42_session.legacy.json_files import (
     read_bytes,
     spare_log_path,
     validate_raw,
-)
-from ait42_session.legacy.json_store import (
-    JsonSessionStore,
-    Op,
-    Undo,
-    op_append_output,
-    op_put,
 )
 from ait42_session.shape import models
 from ait42_session.shape.errors import JsonError, NotFoundError, SessionError
@@ -70,6 +62,7 @@ from ait42_session.store.columns import Json
 from ait42_session.store.records import record_dual_event
 
 if TYPE_CHECKING:
+    from ait42_session.legacy.json_store import JsonSessionStore, Op, Undo
     from ait42_session.store.db import Database
 
 T = TypeVar("T")
@@ -228,9 +221,10 @@ class DualWriteStore:
         return await self._write(sql.__name__, ws, session_id,
                                  lambda c: sql(c, ws, *args), lambda _r: edit(ws, *args))
 
-    async def append_instance_output(self, ws: Workspace, session_id: str, instance_id: int,
-                                     text: str) -> Json:
-        """The append in the database and in the JSON file (defect 9): one transaction."""
+    async def append_instance_output(self, edit: Callable[..., Op], ws: Workspace,
+                                     session_id: str, instance_id: int, text: str) -> Json:
+        """The append in the database and ``edit(ws, session_id, instance_id, text)`` of
+        the JSON file (defect 9): one transaction."""
         length: list[Json] = []
 
         async def db_fn(conn: aiosqlite.Connection) -> Json:
@@ -240,16 +234,18 @@ class DualWriteStore:
 
         await self._write(
             "append_instance_output", ws, session_id, db_fn,
-            lambda _r: op_append_output(ws, session_id, instance_id, text))
+            lambda _r: edit(ws, session_id, instance_id, text))
         return length[-1]
 
-    async def restore_session(self, ws: Workspace, session_id: str,
-                              trash_id: int | None = None) -> Json:
-        """A restore from the trash, put back in the JSON file too (defect 9)."""
+    async def restore_session(self, sql: Callable[..., Awaitable[Json]],
+                              put: Callable[[Workspace, Session], Op], ws: Workspace,
+                              session_id: str, trash_id: int | None = None) -> Json:
+        """A restore from the trash, ``sql(conn, ws, session_id, trash_id)``, put back
+        in the JSON file too with ``put(ws, session)`` (defect 9)."""
         return await self._write(
             "restore_session", ws, session_id,
-            lambda c: trash.restore_session(c, ws, session_id, trash_id),
-            lambda r: op_put(ws, models.validate(Session, r, "restored session")),
+            lambda c: sql(c, ws, session_id, trash_id),
+            lambda r: put(ws, models.validate(Session, r, "restored session")),
             json_alone=False)
 
     async def _write(self, command: str, ws: Workspace, session_id: str,

@@ -1,6 +1,6 @@
 """The types of the commands' arguments, as pydantic validates them.
 
-The registry (``commands``) builds one strict pydantic model per command from
+The registry (``faces.command``) builds one strict pydantic model per command from
 its signature, using these annotated types, so each rule is written once and
 every command that takes, say, a workspace path checks it the same way. A
 validator raises ``ValueError`` for pydantic to report with the argument's
@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 import pydantic
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict
+from pydantic.alias_generators import to_camel
 
 from ait42_session.shape import models, timestamps, workspace
 from ait42_session.shape.errors import ValidationError
@@ -127,6 +128,41 @@ NULL_IS_EMPTY = BeforeValidator(_null_is_empty)
 BoardQueryArg = Annotated[BoardQuery, NULL_IS_EMPTY]
 
 
+# -- get_insights' options ----------------------------------------------------------
+
+def _blank_text_is_none(value: object) -> object:
+    return None if value is None or (isinstance(value, str) and not value.strip()) else value
+
+
+def _timestamp_key(value: object) -> object:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"must be an RFC 3339 date-time string, got {value!r}")
+    return timestamps.timestamp_key(value)  # ValueError names the expected form
+
+
+class InsightsOptions(Options):
+    """``get_insights`` options: every one optional; a key it does not know is an error.
+
+    ``workspacePath`` null, absent or blank: every workspace. ``updatedAfter``
+    is inclusive and ``updatedBefore`` exclusive, as in ``search_sessions``.
+    """
+
+    model_config = ConfigDict(alias_generator=to_camel, validate_by_alias=True,
+                              validate_by_name=False)
+
+    workspace_path: Annotated[Workspace | None,
+                              BeforeValidator(lambda v: None if _blank_text_is_none(v) is None
+                                              else workspace.resolve(v))] = None
+    type: Annotated[models.SessionType | None, BeforeValidator(_blank_text_is_none)] = None
+    updated_after: Annotated[int | None, BeforeValidator(_timestamp_key)] = None
+    updated_before: Annotated[int | None, BeforeValidator(_timestamp_key)] = None
+
+
+InsightsOptionsArg = Annotated[InsightsOptions, NULL_IS_EMPTY]
+
+
 # -- search_sessions' options --------------------------------------------------------
 # Each check raises the contract error with the message the command has always
 # given (``options.limit must be ...``), which pydantic passes on unchanged; the
@@ -227,6 +263,9 @@ class SearchOptions(Options):
         """What a cursor is bound to besides the query."""
         return repr((self.workspace_hash, self.type, self.status, self.archived,
                      self.updated_after, self.updated_before, self.sort))
+
+
+SearchOptionsArg = Annotated[SearchOptions, NULL_IS_EMPTY]
 
 
 def describe_errors(exc: pydantic.ValidationError) -> str:

@@ -2,7 +2,10 @@
 ``cancel_import`` commands; the command line polls the same status for its progress bar.
 
 Each import runs on a thread of its own (the run hands each file's work to the
-database's event loop); one import at a time per bridge.
+database's event loop); one import at a time per bridge. The table knows jobs
+(threads, status, cancel), not what an import does: it is handed the
+``run.Importer`` to start (``faces.service`` makes it, with its database and
+event loop).
 """
 
 from __future__ import annotations
@@ -13,19 +16,26 @@ import os
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ait42_session.legacy.importer.options import Cancelled, ImportOptions
 from ait42_session.legacy.importer.report import Progress
-from ait42_session.legacy.importer.run import Importer, Runner
 from ait42_session.shape.errors import ConflictError, NotFoundError, SessionError
 
 if TYPE_CHECKING:
-    from ait42_session.store.db import Database
+    from ait42_session.legacy.importer.run import Importer
 
 log = logging.getLogger(__name__)
 
 Json = dict[str, Any]
+
+
+class NewImport(Protocol):
+    """An ``Importer`` of these options, reporting to ``progress``, stopping when
+    ``cancel`` is set (``run.Importer`` with its database and event loop given)."""
+
+    def __call__(self, options: ImportOptions, *, progress: Progress,
+                 cancel: threading.Event) -> Importer: ...
 
 
 @dataclass
@@ -45,9 +55,8 @@ class ImportJobs:
 
     KEEP = 20  # finished jobs whose status stays readable
 
-    def __init__(self, db: Database, run: Runner) -> None:
-        self._db = db
-        self._run = run
+    def __init__(self, new_import: NewImport) -> None:
+        self._new_import = new_import
         self._jobs: dict[str, _Job] = {}
         self._lock = threading.Lock()
         self._counter = itertools.count(1)
@@ -73,8 +82,7 @@ class ImportJobs:
         return {"jobId": job_id}
 
     def _work(self, job: _Job) -> None:
-        run = Importer(self._db, self._run, job.options, progress=job.progress,
-                       cancel=job.cancel)
+        run = self._new_import(job.options, progress=job.progress, cancel=job.cancel)
         try:
             summary = run.run()
         except SessionError as exc:

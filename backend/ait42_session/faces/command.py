@@ -1,14 +1,13 @@
-"""Every command, listed once: its name, arguments, what it runs, read or write.
+"""A command of the table: its name, arguments, what it runs, read or write.
 
-As Tauri's handler list, this table is both the list of what the page may call
-and the allow-list: the sealed bridge (``bridge``), the plain Python service
-(``service``), the page's command table (``frontend/js/invoke.js``) and the
-README's command list are made from it or checked against it by tests. A
-command is a plain function of a ``Context`` and its arguments, written beside
-its kind (``commands``, ``sessions``, ``keep``); nothing registers itself by
-being imported. Each session operation (``sessions.OPERATIONS``) is two rows
-over one function: ``<name>_sqlite`` on the database, ``<name>`` on the store
-the storage mode picks.
+The table itself, ``REGISTRY`` (``service``), lists every command once, as
+Tauri's handler list does: it is both the list of what the page may call and
+the allow-list. A command is a plain function of a ``Context`` and its
+arguments, written beside its kind (``commands``, ``sessions``, ``keep``);
+``read`` and ``write`` here make the table's rows of them, and nothing
+registers itself by being imported. Each session operation
+(``sessions.OPERATIONS``) is two rows over one function: ``<name>_sqlite`` on
+the database, ``<name>`` on the store the storage mode picks.
 
 The arguments' annotations (``shape.arguments``, pydantic types) become one
 strict model per command, so validation happens once, on the caller's thread,
@@ -22,17 +21,19 @@ import functools
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, get_type_hints
+from typing import TYPE_CHECKING, Any, get_type_hints
 
 import pydantic
 
-from ait42_session.faces import commands as c
-from ait42_session.faces import keep as k
-from ait42_session.faces import sessions as s
-from ait42_session.faces.context import Context
-from ait42_session.legacy.modes import SessionStore
 from ait42_session.shape.arguments import describe_errors
 from ait42_session.shape.errors import ValidationError
+
+if TYPE_CHECKING:
+    from ait42_session.faces.context import Context
+    from ait42_session.legacy.modes import SessionStore
+
+#: The session operations (``sessions.OPERATIONS``): each function, and whether it writes.
+Operations = tuple[tuple[Callable[..., Any], bool], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,50 +116,13 @@ async def _by_mode(ctx: Context) -> SessionStore:
     return await ctx.storage.store()
 
 
-def sqlite_rows() -> tuple[Command, ...]:
+def sqlite_rows(operations: Operations) -> tuple[Command, ...]:
     """The contract's ``<operation>_sqlite`` commands: the database alone."""
     return tuple(_declare(fn, writes, f"{fn.__name__}_sqlite", _on(fn, _database))
-                 for fn, writes in s.OPERATIONS)
+                 for fn, writes in operations)
 
 
-def by_mode_rows() -> tuple[Command, ...]:
+def by_mode_rows(operations: Operations) -> tuple[Command, ...]:
     """The shell's JSON-era ``<operation>`` commands: the storage mode's store."""
     return tuple(_declare(fn, writes, fn.__name__, _on(fn, _by_mode))
-                 for fn, writes in s.OPERATIONS)
-
-
-_TABLE: tuple[Command, ...] = (
-    *sqlite_rows(),
-    read(c.get_database_stats),
-    write(c.optimize_database),
-    read(c.verify_database_integrity),
-    read(c.list_workspaces),
-    read(c.list_session_summaries),
-    read(c.get_metrics),
-    read(c.search_sessions),
-    write(c.build_search_index),
-    *by_mode_rows(),
-    read(c.get_storage_mode),
-    write(c.set_storage_mode),
-    write(c.start_import),
-    read(c.get_import_status),
-    read(c.cancel_import),
-    read(c.check_consistency),
-    write(c.bind_workspace),
-    read(c.get_insights),
-    write(k.archive_session),
-    read(k.list_trash),
-    write(k.restore_session),
-    write(k.purge_trash),
-    read(k.create_backup),
-    read(k.list_backups),
-    write(k.restore_backup),
-    read(k.export_sessions),
-    write(k.import_bundle),
-    read(c.changes_since),
-    write(c.append_instance_output),
-    write(c.use_sample_history),
-)
-
-REGISTRY: dict[str, Command] = {cmd.name: cmd for cmd in _TABLE}
-COMMANDS: tuple[str, ...] = tuple(REGISTRY)
+                 for fn, writes in operations)
