@@ -51,3 +51,25 @@ def test_a_background_failure_is_logged(db_path: str, workspace: str,
                 break
             time.sleep(0.05)
     assert "catch-up of derived data failed" in log_file.read_text("utf-8")
+
+
+def test_a_defect_in_the_command_line_leaves_its_traceback(
+        db_path: str, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A failure outside any command (the command line's own code) is one line on
+    the terminal that names the log file, and the file holds the traceback."""
+    from ait42_session.faces import cli
+
+    def broken(_stats: object) -> None:
+        raise RuntimeError("the stats table broke")
+
+    monkeypatch.setattr(cli, "_show_stats", broken)
+    assert cli.main(["--db", db_path, "stats"]) == 1
+    log_file = Path(db_path).parent / "logs" / "ait42-session.log"
+    err = capsys.readouterr().err
+    assert "unexpected RuntimeError: the stats table broke" in err
+    assert f"details in {log_file}" in err and "Traceback" not in err
+    text = log_file.read_text(encoding="utf-8")
+    assert "ait42-session --db" in text and "stats" in text
+    assert "Traceback (most recent call last)" in text and "the stats table broke" in text
+    assert not [h for h in logs.LOGGER.handlers if isinstance(h, logging.FileHandler)]

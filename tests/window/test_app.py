@@ -68,6 +68,27 @@ def test_without_qt_webengine_it_says_so_in_one_line(tmp_path: Path) -> None:
     assert "Qt WebEngine cannot be loaded" in lines[0]
 
 
+def test_a_window_that_fails_to_start_leaves_its_traceback_in_the_log(tmp_path: Path) -> None:
+    """Qt or pywebview failing as the window is made: one line on the terminal
+    naming the log file beside the database, which holds the traceback."""
+    db = tmp_path / "s.db"
+    script = ("import sys\n"
+              "from ait42_session.faces import app\n"
+              "def broken(*_a, **_k): raise RuntimeError('the web view broke')\n"
+              "app.create_window = broken\n"
+              f"sys.exit(app.run_window({str(db)!r}))\n")
+    done = subprocess.run([sys.executable, "-c", script], env=headless_env(tmp_path),
+                          capture_output=True, text=True, timeout=60)
+    log_file = tmp_path / "logs" / "ait42-session.log"
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "the window failed to start (RuntimeError: the web view broke)" in lines[0]
+    assert f"details in {log_file}" in lines[0]
+    text = log_file.read_text(encoding="utf-8")
+    assert "Traceback (most recent call last)" in text and "the web view broke" in text
+
+
 def test_the_command_opens_the_window_and_closes_the_database(tmp_path: Path) -> None:
     db = tmp_path / "data" / "s.db"
     env = headless_env(tmp_path)

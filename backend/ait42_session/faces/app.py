@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ait42_session.faces import logs
+
 TITLE = "AIT42 Sessions"
 WIDTH = 1280
 HEIGHT = 820
@@ -270,8 +272,10 @@ def run_window(db_path: str) -> int:
                       http_port=_pick_port(PREFERRED_PORT))
     except WindowUnavailable as exc:
         failure.append(str(exc))
-    except Exception as exc:  # Qt or pywebview failed to start: one line, not a trace
-        failure.append(f"the window failed to start ({type(exc).__name__}: {exc})")
+    except Exception as exc:  # Qt or pywebview failed to start: one line, the trace logged
+        logged = logs.record_failure(db_path, "the window failed to start")
+        failure.append(f"the window failed to start ({type(exc).__name__}: {exc})"
+                       + (f"; details in {logged}" if logged is not None else ""))
     finally:
         bridge.close()
     code = 0

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ait42_session.derived import search
-from ait42_session.faces import keep_cli, legacy_cli
+from ait42_session.faces import keep_cli, legacy_cli, logs
 from ait42_session.faces.service import Service
 from ait42_session.faces.terminal import (
     Parser,
@@ -217,8 +217,11 @@ def _main(argv: Sequence[str] | None) -> int:
         return 130
     except OSError as exc:  # a path the file system refused before any command ran
         return _fail(f"FileError [IO]: {exc.filename or ''} {exc.strerror or exc}")
-    except Exception as exc:  # a defect, still reported in one line, never a traceback
-        return _fail(f"unexpected {type(exc).__name__}: {exc}")
+    except Exception as exc:  # a defect: one line here, its traceback in the log file
+        logged = logs.record_failure(
+            args.db, "ait42-session " + " ".join(sys.argv[1:] if argv is None else argv))
+        return _fail(f"unexpected {type(exc).__name__}: {exc}"
+                     + (f"; details in {logged}" if logged is not None else ""))
 
 
 if __name__ == "__main__":

@@ -75,3 +75,15 @@ def detach(path: Path | None) -> None:
         del _attached[path]
         LOGGER.removeHandler(handler)
         handler.close()
+
+
+def record_failure(db_path: str, what: str) -> Path | None:
+    """Log the exception being handled, with its traceback, in ``db_path``'s log
+    file, for a failure outside any command (the command line's own code, the
+    window starting): the one-line message a person sees then names the file."""
+    path = attach(db_path)
+    try:
+        LOGGER.exception(what)
+    finally:
+        detach(path)
+    return path
