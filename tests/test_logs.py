@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -73,3 +75,18 @@ def test_a_defect_in_the_command_line_leaves_its_traceback(
     assert "ait42-session --db" in text and "stats" in text
     assert "Traceback (most recent call last)" in text and "the stats table broke" in text
     assert not [h for h in logs.LOGGER.handlers if isinstance(h, logging.FileHandler)]
+
+
+def test_without_a_log_file_the_command_line_still_says_one_line() -> None:
+    """A database in memory has no folder for a log: the defect is one line, and
+    no traceback reaches the terminal through Python's last-resort handler (a
+    process of its own: pytest's log capture would stand in for that handler)."""
+    script = ("import sys\n"
+              "from ait42_session.faces import cli\n"
+              "def broken(_stats): raise RuntimeError('the stats table broke')\n"
+              "cli._show_stats = broken\n"
+              "sys.exit(cli.main(['--db', ':memory:', 'stats']))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.strip() == "ait42-session: unexpected RuntimeError: the stats table broke"

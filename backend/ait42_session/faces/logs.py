@@ -20,6 +20,10 @@ import threading
 from pathlib import Path
 
 LOGGER = logging.getLogger("ait42_session")
+# With no file attached (a ``:memory:`` database, a folder that cannot be
+# written), Python's last-resort handler would print tracebacks on the terminal,
+# where the command line promises one line: a library stays quiet instead.
+LOGGER.addHandler(logging.NullHandler())
 MAX_BYTES = 2_000_000
 BACKUPS = 3  # ait42-session.log.1 .. .3 are kept beside the current file
 
