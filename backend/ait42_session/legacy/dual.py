@@ -228,8 +228,10 @@ class DualWriteStore:
         length: list[Json] = []
 
         async def db_fn(conn: aiosqlite.Connection) -> Json:
-            length.append(await repository.append_instance_output(
-                conn, ws, session_id, instance_id, text))
+            appended = await repository.append_instance_output(
+                conn, ws, session_id, instance_id, text)
+            assert appended is not None  # None only when a setting is named to stop it
+            length.append(appended)
             return await repository.get_session(conn, ws, session_id)
 
         await self._write(

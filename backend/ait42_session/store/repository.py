@@ -193,8 +193,14 @@ async def update_instance_status(conn: aiosqlite.Connection, ws: Workspace, sess
 
 
 async def append_instance_output(conn: aiosqlite.Connection, ws: Workspace, session_id: str,
-                                 instance_id: int, text: str) -> Json:
+                                 instance_id: int, text: str,
+                                 unless_setting: tuple[str, str] | None = None) -> Json | None:
     """Append to one instance's output as a row of its own: nothing is rewritten.
+
+    ``unless_setting`` (key, value): store nothing and return None while that
+    setting has that value (the ``dual`` storage mode, whose JSON file must be
+    written in the same transaction); the INSERT reads it itself, so a streamed
+    chunk costs one statement, not a read of the mode before it.
 
     Runs on the writer outside a transaction: the one INSERT is its own (an
     output holding NUL, first appended to, is counted in a short transaction of
@@ -219,11 +225,17 @@ async def append_instance_output(conn: aiosqlite.Connection, ws: Workspace, sess
         "   THEN length(coalesce(i.output, '')) END) AS base"
         "   FROM instances i JOIN sessions s ON s.id = i.session_id"
         "   WHERE i.session_id = ? AND i.instance_id = ? AND s.workspace_hash = ?)"
-        " WHERE base IS NOT NULL RETURNING total", (*at, len(text), *where)))
+        " WHERE base IS NOT NULL" + ("" if unless_setting is None else
+                                     " AND NOT EXISTS (SELECT 1 FROM settings"
+                                     " WHERE key = ? AND value = ?)")
+        + " RETURNING total", (*at, len(text), *where, *(unless_setting or ()))))
     if rows:
         return {"outputLength": int(rows[0][0])}
     # Inside a caller's transaction (dual storage writes the JSON file in it): its own.
     async with (nullcontext() if conn.in_transaction else transaction(conn)):
+        if unless_setting is not None and await scalar(
+                conn, "SELECT 1 FROM settings WHERE key = ? AND value = ?", unless_setting):
+            return None
         stored = list(await conn.execute_fetchall(
             "SELECT coalesce(i.output, '') FROM instances i JOIN sessions s"
             " ON s.id = i.session_id WHERE i.session_id = ? AND i.instance_id = ?"
