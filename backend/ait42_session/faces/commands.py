@@ -19,8 +19,6 @@ from ait42_session.derived import catchup, insights, search, search_index
 from ait42_session.faces.context import Context
 from ait42_session.legacy import consistency
 from ait42_session.legacy.importer.options import options_from_json
-from ait42_session.legacy.json_store import op_append_output
-from ait42_session.legacy.modes import MODE_KEY
 from ait42_session.shape import arguments as a
 from ait42_session.shape.errors import ValidationError
 from ait42_session.store import board, records, repository
@@ -200,16 +198,7 @@ async def append_instance_output(ctx: Context, workspace_path: a.WorkspaceArg,
                                  session_id: a.Text, instance_id: a.InstanceId,
                                  text: a.OutputText) -> Json:
     """Append ``text`` to an instance's output; ``{outputLength}`` in characters after it."""
-    # One INSERT, its own transaction (see repository.append_instance_output),
-    # unless the storage mode is dual, which the INSERT checks as it runs...
-    done = await ctx.db.write_outside_transaction(
-        repository.append_instance_output, workspace_path, session_id, instance_id, text,
-        unless_setting=(MODE_KEY, "dual"))
-    if done is not None:
-        return done
-    # ... and then the JSON file is appended to too, in one transaction.
-    return await ctx.storage.dual.append_instance_output(
-        op_append_output, workspace_path, session_id, instance_id, text)
+    return await ctx.storage.append_output(workspace_path, session_id, instance_id, text)
 
 
 #: true, false or null (only JSON's own booleans: "yes" or 1 is a VALIDATION error).

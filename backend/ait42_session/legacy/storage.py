@@ -26,14 +26,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ait42_session.legacy.dual import DualWriteStore
-from ait42_session.legacy.json_store import JsonSessionStore
+from ait42_session.legacy.json_store import JsonSessionStore, op_append_output
 from ait42_session.legacy.modes import DEFAULT_MODE, MODE_KEY, MODES, SessionStore
 from ait42_session.shape.errors import ValidationError
+from ait42_session.store import repository
 from ait42_session.store.columns import Json
 from ait42_session.store.records import get_setting, set_setting
 from ait42_session.store.repository import SqliteStore
 
 if TYPE_CHECKING:
+    from ait42_session.shape.workspace import Workspace
     from ait42_session.store.db import Database
 
 
@@ -62,6 +64,20 @@ class Storage:
         if mode == "json":
             return self.json
         return self.dual if mode == "dual" else self.sqlite
+
+    async def append_output(self, ws: Workspace, session_id: str, instance_id: int,
+                            text: str) -> Json:
+        """``append_instance_output`` in the mode now. A chunk may be streamed many
+        times a second, so the mode is not read first: the one INSERT checks it
+        itself and stores nothing when it is ``dual``, where the dual store then
+        appends to the database and the JSON file in one transaction."""
+        done = await self.db.write_outside_transaction(
+            repository.append_instance_output, ws, session_id, instance_id, text,
+            unless_setting=(MODE_KEY, "dual"))
+        if done is not None:
+            return done
+        return await self.dual.append_instance_output(
+            op_append_output, ws, session_id, instance_id, text)
 
     async def describe(self) -> Json:
         return {"mode": await self.mode(), "sessionsDir": str(self.sessions_dir)}
