@@ -21,7 +21,6 @@ import asyncio
 import contextlib
 import json
 import os
-import re
 import secrets
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -41,7 +40,7 @@ from ait42_session.shape.errors import (
 )
 from ait42_session.shape.models import Session
 from ait42_session.shape.timestamps import now_rfc3339
-from ait42_session.shape.workspace import Workspace, legacy_hash
+from ait42_session.shape.workspace import HASH_NAME, Workspace, legacy_hash
 from ait42_session.store import backups, repository
 from ait42_session.store.columns import Json
 from ait42_session.store.rows import assemble_rows, import_rows
@@ -53,7 +52,6 @@ if TYPE_CHECKING:
 FORMAT = "ait42-session-bundle"
 VERSION = 1
 BATCH = 200  # sessions read per trip: memory holds at most this many
-_HASH = re.compile(r"[0-9a-f]{16}")
 
 Progress = Callable[[int, int], None]  # (sessions done, sessions total)
 _dumps = json.JSONEncoder(ensure_ascii=False).encode
@@ -265,7 +263,7 @@ def _workspace_of(entry: object, where: str) -> Workspace:
         raise ValueError(f"{where}.sessions: must be a list")
     if ws_hash is None and isinstance(path, str):
         return Workspace(path=path, hash=legacy_hash(path))
-    if not isinstance(ws_hash, str) or not _HASH.fullmatch(ws_hash):
+    if not isinstance(ws_hash, str) or not HASH_NAME.fullmatch(ws_hash):
         raise ValueError(f"{where}.hash: must be 16 lowercase hex characters")
     return Workspace(path=path if isinstance(path, str) else "", hash=ws_hash)
 

@@ -9,7 +9,6 @@ name, or a contract error whose message already names it.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
 import pydantic
@@ -64,7 +63,7 @@ def _token(value: object) -> str | None:
 
 
 def _workspace_hash(value: object) -> str:
-    if not isinstance(value, str) or not re.fullmatch(r"[0-9a-f]{16}", value):
+    if not isinstance(value, str) or not workspace.HASH_NAME.fullmatch(value):
         raise ValueError(f"must be 16 lowercase hex characters, got {value!r}")
     return value
 
@@ -170,10 +169,6 @@ InsightsOptionsArg = Annotated[InsightsOptions, NULL_IS_EMPTY]
 
 SEARCH_MAX_LIMIT = 200
 SEARCH_DEFAULT_LIMIT = 50
-_SEARCH_KEYS = ("workspacePath", "type", "status", "archived", "updatedAfter",
-                "updatedBefore", "limit", "cursor", "sort")
-
-
 def _search_choice(name: str, allowed: tuple[str, ...], default: str | None = None,
                    ) -> BeforeValidator:
     def check(value: object) -> object:
@@ -249,14 +244,13 @@ class SearchOptions(Options):
     @pydantic.model_validator(mode="before")
     @classmethod
     def _an_object_of_known_keys(cls, value: object) -> object:
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
+        if not isinstance(value, dict):  # null is {} already (NULL_IS_EMPTY)
             raise ValidationError("options must be an object or null")
-        unknown = sorted(set(value) - set(_SEARCH_KEYS))
+        known = [f.alias or name for name, f in cls.model_fields.items()]
+        unknown = sorted(set(value) - set(known))
         if unknown:
             raise ValidationError(f"unknown search option {unknown[0]!r}; known: "
-                                  + ", ".join(sorted(_SEARCH_KEYS)))
+                                  + ", ".join(sorted(known)))
         return value
 
     def key(self) -> str:

@@ -63,9 +63,3 @@ UPDATE_SESSION = (
     + ", created_key = ?, updated_key = ?, instance_count = ?, message_count = ?"
     " WHERE id = ? AND workspace_hash = ?"
 )
-
-
-# The import writes and reads back rows in ``import_rows``' column order.
-SESSION_ROW_COLUMNS = S_ROW
-INSTANCE_ROW_COLUMNS = I_ROW
-MESSAGE_ROW_COLUMNS = M_ROW

@@ -70,7 +70,7 @@ class Database:
         self._idle: asyncio.Queue[aiosqlite.Connection | None] = asyncio.LifoQueue()
         for reader in readers:
             self._idle.put_nowait(reader)
-        self.closed_error = False
+        self._closed = False
         # Bumped each time the whole database is replaced (a restore): what a
         # caller remembers of the old one (a search's later pages) is void.
         self.generation = 0
@@ -118,10 +118,10 @@ class Database:
     @property
     def closed(self) -> bool:
         """Whether ``close`` has begun: background work then ends quietly."""
-        return self.closed_error
+        return self._closed
 
     def _check_open(self) -> None:
-        if self.closed_error:
+        if self._closed:
             raise closed_error(self.path)
 
     @asynccontextmanager
@@ -145,7 +145,7 @@ class Database:
             return
         self._check_open()
         conn = await self._idle.get()
-        if conn is None or self.closed_error:  # closing: hand the reader (or signal) on
+        if conn is None or self._closed:  # closing: hand the reader (or signal) on
             self._idle.put_nowait(conn)
             raise closed_error(self.path)
         try:
@@ -232,9 +232,9 @@ class Database:
 
     async def close(self) -> None:
         """Wait for running work, run ``PRAGMA optimize``, close every connection."""
-        if self.closed_error:
+        if self._closed:
             return
-        self.closed_error = True
+        self._closed = True
         async with self._write_lock:
             with contextlib.suppress(sqlite3.Error):  # a damaged database must still close
                 await self._writer.execute("PRAGMA optimize")

@@ -35,7 +35,7 @@ from ait42_session.store.columns import (
     Rows,
     qualified,
 )
-from ait42_session.store.records import stored_rows
+from ait42_session.store.records import get_setting, stored_rows
 from ait42_session.store.rows import JSON_TEXT, assemble_rows, import_rows, message_row
 from ait42_session.store.sql import scalar, transaction
 
@@ -231,11 +231,11 @@ async def append_instance_output(conn: aiosqlite.Connection, ws: Workspace, sess
         + " RETURNING total", (*at, len(text), *where, *(unless_setting or ()))))
     if rows:
         return {"outputLength": int(rows[0][0])}
+    if unless_setting is not None and await get_setting(conn, unless_setting[0]) == \
+            unless_setting[1]:
+        return None  # one read, no write transaction, before the caller's own path
     # Inside a caller's transaction (dual storage writes the JSON file in it): its own.
     async with (nullcontext() if conn.in_transaction else transaction(conn)):
-        if unless_setting is not None and await scalar(
-                conn, "SELECT 1 FROM settings WHERE key = ? AND value = ?", unless_setting):
-            return None
         stored = list(await conn.execute_fetchall(
             "SELECT coalesce(i.output, '') FROM instances i JOIN sessions s"
             " ON s.id = i.session_id WHERE i.session_id = ? AND i.instance_id = ?"

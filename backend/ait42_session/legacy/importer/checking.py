@@ -15,9 +15,9 @@ import aiosqlite
 
 from ait42_session.legacy.diff import field_diff
 from ait42_session.store.columns import (
-    INSTANCE_ROW_COLUMNS,
-    MESSAGE_ROW_COLUMNS,
-    SESSION_ROW_COLUMNS,
+    I_ROW,
+    M_ROW,
+    S_ROW,
     Rows,
 )
 from ait42_session.store.rows import assemble_rows
@@ -25,10 +25,10 @@ from ait42_session.store.rows import assemble_rows
 Json = dict[str, Any]
 
 _IDS = "IN (SELECT value FROM json_each(?))"
-_SESSIONS = f"SELECT {SESSION_ROW_COLUMNS} FROM sessions WHERE id {_IDS}"
-_INSTANCES = (f"SELECT {INSTANCE_ROW_COLUMNS} FROM instances WHERE session_id {_IDS}"
+_SESSIONS = f"SELECT {S_ROW} FROM sessions WHERE id {_IDS}"
+_INSTANCES = (f"SELECT {I_ROW} FROM instances WHERE session_id {_IDS}"
               " ORDER BY session_id, instance_id")
-_MESSAGES = (f"SELECT {MESSAGE_ROW_COLUMNS} FROM chat_messages WHERE session_id {_IDS}"
+_MESSAGES = (f"SELECT {M_ROW} FROM chat_messages WHERE session_id {_IDS}"
              " ORDER BY session_id, ts_key, seq")
 
 
@@ -59,11 +59,11 @@ def versions(stored: Rows, new: Rows) -> tuple[Json, Json]:
 
 _MARKS = ("SELECT (SELECT max(rowid) FROM sessions), (SELECT max(rowid) FROM instances),"
           " (SELECT max(seq) FROM chat_messages)")
-_SINCE = (f"SELECT {SESSION_ROW_COLUMNS} FROM sessions WHERE rowid > ?"
+_SINCE = (f"SELECT {S_ROW} FROM sessions WHERE rowid > ?"
           " ORDER BY rowid",
-          f"SELECT {INSTANCE_ROW_COLUMNS} FROM instances WHERE rowid > ?"
+          f"SELECT {I_ROW} FROM instances WHERE rowid > ?"
           " ORDER BY rowid",
-          f"SELECT {MESSAGE_ROW_COLUMNS} FROM chat_messages WHERE seq > ?"
+          f"SELECT {M_ROW} FROM chat_messages WHERE seq > ?"
           " ORDER BY seq")
 
 
