@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING
 
 import aiosqlite
 
-from ait42_session.derived import search_index
+from ait42_session.derived import insights, search_index
+from ait42_session.store import repository
 from ait42_session.store.columns import OUTPUT_OF_I
 from ait42_session.store.sql import scalar
 
@@ -110,10 +111,8 @@ WHERE i.session_id IN (SELECT value FROM json_each(?))
 # The sums per (agent, runtime, model) of the runs ``where`` chooses: the running
 # totals of migration 13 (``sign`` "-": to take them away).
 def _sums(where: str = "", sign: str = "") -> str:
-    return (f"SELECT agent_name, runtime, model, {sign}count(*), {sign}sum(won),"
-            f" {sign}sum(decided), {sign}sum(status = 'completed'),"
-            f" {sign}sum(status = 'failed'), {sign}sum(lines_added), {sign}sum(lines_deleted),"
-            f" {sign}sum(timed AND duration_ms IS NULL), {sign}count(duration_ms)"
+    sums = ", ".join(sign + column for column in (*insights.RUN_SUMS, "count(duration_ms)"))
+    return (f"SELECT agent_name, runtime, model, {sums}"
             f" FROM insight_runs {where} GROUP BY agent_name, runtime, model")
 
 
@@ -258,17 +257,19 @@ class CatchUp:
         until ``stop``."""
         while not self._stopping:
             try:
+                newest = None
                 try:
                     await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
                     await asyncio.sleep(DEBOUNCE_SECONDS)
                 except TimeoutError:
-                    newest = await self._db.read_one(_newest)
+                    newest = await self._db.read_one(repository.change_token)
                     if newest == self._seen:
                         continue
                 if self._stopping or self._paused():
                     continue
                 self._wake.clear()
-                newest = await self._db.read_one(_newest)
+                if newest is None:
+                    newest = await self._db.read_one(repository.change_token)
                 await self.run_until_current()
                 self._seen = newest
             except Exception:
@@ -276,7 +277,3 @@ class CatchUp:
                     return
                 log.exception("catch-up of derived data failed; retrying shortly")
                 await asyncio.sleep(POLL_SECONDS)
-
-
-async def _newest(conn: aiosqlite.Connection) -> int:
-    return int(await scalar(conn, "SELECT coalesce(max(seq), 0) FROM session_changes") or 0)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import aiosqlite
@@ -45,13 +46,13 @@ _DAY_US = 86_400_000_000
 # One row per (workspace, agent, runtime, model) of the chosen runs, read from
 # migration 6's ``insight_runs`` in its key order (grouped as read, no sort),
 # with its durations in milliseconds.
-_GROUPS = """
-SELECT agent_name, runtime, model, count(*), sum(won), sum(decided),
-       sum(status = 'completed'), sum(status = 'failed'), sum(lines_added),
-       sum(lines_deleted), sum(timed AND duration_ms IS NULL), group_concat(duration_ms)
-FROM insight_runs r WHERE {where}
-GROUP BY workspace_hash, agent_name, runtime, model
-"""
+# The sums of a group of runs (columns 3 to 10): also the catch-up's running
+# totals of migration 13 (``catchup``), so both paths count alike.
+RUN_SUMS = ("count(*)", "sum(won)", "sum(decided)", "sum(status = 'completed')",
+            "sum(status = 'failed')", "sum(lines_added)", "sum(lines_deleted)",
+            "sum(timed AND duration_ms IS NULL)")
+_GROUPS = (f"SELECT agent_name, runtime, model, {', '.join(RUN_SUMS)}, group_concat(duration_ms)"
+           " FROM insight_runs r WHERE {where} GROUP BY workspace_hash, agent_name, runtime, model")
 
 # The runs whose times SQLite could not read, with the text to parse in Python.
 _UNREAD = """
@@ -145,20 +146,22 @@ async def _from_runs(conn: aiosqlite.Connection, where: str, params: list[Any]) 
         runs += list((await _unread_durations(conn, where, params)).items())
     figures: Figures = []
     for dim in range(len(DIMENSIONS)):
-        counts_of: dict[str, list[Any]] = defaultdict(list)
-        for r in rows:
-            counts_of[r[dim]].append(r[3:10])
         runs_of: dict[str, list[list[int]]] = defaultdict(list)
         for names, values in runs:
             runs_of[names[dim]].append(values)
-        figures.append({g: (_column_sums(counts), _median_seconds(runs_of[g]))
-                        for g, counts in counts_of.items()})
+        figures.append({g: (sums, _median_seconds(runs_of[g]))
+                        for g, sums in _sums_by(rows, dim).items()})
     return figures
 
 
-def _column_sums(rows: list[Any]) -> list[int]:
-    """The sum of each column, in C: thousands of rows of seven counts."""
-    return list(map(sum, zip(*rows, strict=True)))
+def _sums_by(groups: Iterable[Any], dim: int) -> dict[str, list[int]]:
+    """Each name of dimension ``dim`` and the sums of its groups' counts (columns
+    3 to 9), added in C: thousands of rows of seven counts."""
+    counts_of: dict[str, list[Any]] = defaultdict(list)
+    for g in groups:
+        counts_of[g[dim]].append(g[3:10])
+    return {name: list(map(sum, zip(*counts, strict=True)))
+            for name, counts in counts_of.items()}
 
 
 async def _from_groups(conn: aiosqlite.Connection) -> Figures | None:
@@ -170,21 +173,19 @@ async def _from_groups(conn: aiosqlite.Connection) -> Figures | None:
         return None
     figures: Figures = []
     for dim, column in enumerate(("agent_name", "runtime", "model")):
-        counts_of: dict[str, list[Any]] = defaultdict(list)
         timed: dict[str, int] = defaultdict(int)
         for g in groups:
-            counts_of[g[dim]].append(g[3:10])
             timed[g[dim]] += g[11]
         walk = (f"SELECT duration_ms FROM insight_runs INDEXED BY idx_insight_runs_{column}"
                 f"_duration WHERE {column} = ? AND duration_ms IS NOT NULL"
                 " ORDER BY duration_ms LIMIT 2 OFFSET ?")
         of: dict[str, tuple[list[int], float | None]] = {}
-        for value, counts in counts_of.items():
+        for value, sums in _sums_by(groups, dim).items():
             n, median = timed[value], None
             if n:
                 middle = [r[0] for r in await conn.execute_fetchall(walk, (value, (n - 1) // 2))]
                 median = _median_seconds([middle[:1] if n % 2 else middle])
-            of[value] = (_column_sums(counts), median)
+            of[value] = (sums, median)
         figures.append(of)
     return figures
 

@@ -70,12 +70,12 @@ class ChangeFeed:
         needs to append it in place (``repository.appends_after``): so a
         streaming output costs the page no fetch of the whole session.
         """
-        latest, appended = await self._db.read(_newest)
         if token is None:
-            return self._answer(str(latest), appended, [], False)
+            return self._answer(*await self._db.read(_newest), [], False)
         after = int(token)
+        latest = await self._db.read_one(repository.change_token)
         if after > latest:  # the database was replaced (restored) under the page
-            return self._answer(str(latest), appended, [], True)
+            return self._answer(*await self._db.read(_newest), [], True)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait_seconds
         released = self._released
@@ -84,8 +84,7 @@ class ChangeFeed:
             rows, appended = await self._db.read(_look, after, self._appended.get(token))
             if rows:
                 if len(rows) > MAX_CHANGES:
-                    newest, appended = await self._db.read(_newest)
-                    return self._answer(str(newest), appended, [], True)
+                    return self._answer(*await self._db.read(_newest), [], True)
                 return self._answer(str(rows[-1]["seq"]), appended, rows, False)
             left = deadline - loop.time()
             if left <= 0 or self._released != released:
@@ -127,9 +126,9 @@ class ChangeFeed:
             self._watcher = None
 
 
-async def _newest(conn: aiosqlite.Connection) -> tuple[int, int]:
-    """The change log's and the output appends' newest numbers, in one snapshot."""
-    return (await repository.change_token(conn),
+async def _newest(conn: aiosqlite.Connection) -> tuple[str, int]:
+    """The change log's newest number (a token) and the output appends', in one snapshot."""
+    return (str(await repository.change_token(conn)),
             (await repository.appends_after(conn, None, []))[0])
 
 

@@ -92,13 +92,10 @@ async def _selected(conn: aiosqlite.Connection, ws: Workspace | None,
 
 async def _sessions(conn: aiosqlite.Connection,
                     chosen: list[tuple[str, str | None, str]]) -> Any:
-    """Yield (hash, path, session JSON) in order, reading ``BATCH`` sessions at a time."""
+    """Yield lists of (hash, path, session JSON) in order, ``BATCH`` sessions each."""
     for start in range(0, len(chosen), BATCH):
-        batch = chosen[start:start + BATCH]
-        read = [await repository.get_session(conn, Workspace(path=p or h, hash=h), sid)
-                for h, p, sid in batch]
-        for (h, p, _sid), session in zip(batch, read, strict=True):
-            yield h, p, session
+        yield [(h, p, await repository.get_session(conn, Workspace(path=p or h, hash=h), sid))
+               for h, p, sid in chosen[start:start + BATCH]]
 
 
 async def export(db: Database, ws: Workspace | None, session_ids: list[str] | None,
@@ -137,17 +134,11 @@ async def export(db: Database, ws: Workspace | None, session_ids: list[str] | No
                 # Rendering and writing are CPU and file work: a batch at a time on a
                 # worker thread, so a big export never stalls other callers' commands.
                 done = 0
-                batch: list[Any] = []
-                async for item in _sessions(conn, chosen):
-                    batch.append(item)
-                    if len(batch) == BATCH or done + len(batch) == len(chosen):
-                        await asyncio.to_thread(_send_all, writer, batch)
-                        done += len(batch)
-                        batch = []
-                        if progress is not None:
-                            progress(done, len(chosen))
-                if batch:
+                async for batch in _sessions(conn, chosen):
                     await asyncio.to_thread(_send_all, writer, batch)
+                    done += len(batch)
+                    if progress is not None:
+                        progress(done, len(chosen))
                 await asyncio.to_thread(writer.close)
         if replace:
             os.replace(partial, dest)
