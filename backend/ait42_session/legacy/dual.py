@@ -93,6 +93,7 @@ class DualWriteStore:
 
     def __init__(self, db: Database, json_store: JsonSessionStore) -> None:
         self.db = db
+        self.sqlite = repository.SqliteStore(db)  # what it reads from, once the file is in
         self.json = json_store
         self.fallback_log = fallback_log_path(db.path)
         self.spare_log = spare_log_path(json_store.directory)
@@ -108,7 +109,7 @@ class DualWriteStore:
                    ws: Workspace, *args: Any, single: bool = False) -> T:
         """The database's answer, once what the shell wrote into the file is in it."""
         await self.pick_up(ws)
-        return await (self.db.read_one if single else self.db.read)(sql, ws, *args)
+        return await self.sqlite.read(sql, from_file, ws, *args, single=single)
 
     async def pick_up(self, ws: Workspace) -> None:
         """Bring into the database what another program wrote into ``ws``'s legacy file.
