@@ -128,7 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--db", default=None,
                         help="database file (default: $AIT42_DB or ~/.ait42/sessions.db;"
                              " an empty $AIT42_DB counts as unset, an empty --db is refused)")
-    parser.set_defaults(func=cmd_window)
+    # The verbs of keep_cli and legacy_cli open the database with args.open_service.
+    parser.set_defaults(func=cmd_window, open_service=Service.open)
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     mig = sub.add_parser("migrate", help="show or apply schema migrations",
@@ -147,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("optimize", help="refresh statistics, reclaim space, truncate the WAL",
                    description="example: ait42-session optimize").set_defaults(
         func=_with_service(lambda b: b.optimize_database(), _show_optimized))
-    legacy_cli.add_commands(sub, Service.open)
+    legacy_cli.add_commands(sub)
     find = sub.add_parser(
         "search", help="full-text search of tasks, outputs, branches, agents and chat",
         description="Words are all required; \"a phrase\"; -word excludes; prefix*; a OR b. "
@@ -162,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     find.add_argument("--json", action="store_true", help="print the result as JSON")
     find.set_defaults(func=cmd_search)
     # prune, backup, restore, backups, export, import-bundle
-    keep_cli.add_commands(sub, Service.open)
+    keep_cli.add_commands(sub)
     return parser
 
 

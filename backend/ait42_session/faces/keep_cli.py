@@ -1,6 +1,6 @@
 """Command-line verbs of issue 11: prune, backup, restore, backups, export, import-bundle.
 
-Each opens the database as a ``Service`` (with the opener ``cli`` hands them)
+Each opens the database as a ``Service`` (with ``args.open_service``, which ``cli`` sets)
 and calls what the page's commands call; export shows its progress on stderr.
 """
 
@@ -10,8 +10,7 @@ import argparse
 import re
 import sys
 from datetime import UTC, datetime, timedelta
-from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ait42_session.faces import keep
 from ait42_session.faces.terminal import path_arg
@@ -19,14 +18,6 @@ from ait42_session.keeping import bundle, trash
 from ait42_session.shape.errors import ValidationError
 from ait42_session.shape.models import SESSION_STATUSES
 from ait42_session.shape.workspace import resolve
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from ait42_session.faces.service import Service
-
-    #: ``Service.open``, handed over by ``cli``: the verbs open the database with it.
-    OpenService = Callable[..., Service]
 
 MAX_AGE_DAYS = 36_600  # older than any session: a bigger age is a typo (and overflows)
 _AGE = re.compile(r"^(\d+)([dhw])$")
@@ -46,7 +37,7 @@ def parse_age(text: str) -> timedelta:
     return age[match[2]]
 
 
-def cmd_prune(args: argparse.Namespace, open_service: OpenService) -> int:
+def cmd_prune(args: argparse.Namespace) -> int:
     """Move sessions not updated for a while to the trash (never destroys).
 
     Each session is checked again when it is moved: one updated since it was
@@ -55,7 +46,7 @@ def cmd_prune(args: argparse.Namespace, open_service: OpenService) -> int:
     """
     cutoff = (datetime.now(UTC) - parse_age(args.older_than)).isoformat().replace("+00:00", "Z")
     ws = resolve(args.workspace) if args.workspace else None
-    with open_service(args.db) as svc:
+    with args.open_service(args.db) as svc:
         found = svc.prune_candidates(cutoff, args.status, ws)
         if args.dry_run:
             for candidate in found:
@@ -88,15 +79,15 @@ def _prune_line(verb: str, candidate: trash.Candidate) -> str:
     return f"{verb}  {sid}  {updated}  {path}  {' '.join(task.split())[:60]}"
 
 
-def cmd_backup(args: argparse.Namespace, open_service: OpenService) -> int:
-    with open_service(args.db) as svc:
+def cmd_backup(args: argparse.Namespace) -> int:
+    with args.open_service(args.db) as svc:
         made = svc.create_backup(args.path)
     print(f"backed up to {made['path']} ({made['sizeBytes']} bytes, {made['createdAt']})")
     return 0
 
 
-def cmd_restore(args: argparse.Namespace, open_service: OpenService) -> int:
-    with open_service(args.db) as svc:
+def cmd_restore(args: argparse.Namespace) -> int:
+    with args.open_service(args.db) as svc:
         stats = svc.restore_backup(args.path)
     print(f"restored {args.path}: {stats['sessionCount']} session(s), "
           f"{stats['trashedSessionCount']} in the trash; the database before the restore "
@@ -104,8 +95,8 @@ def cmd_restore(args: argparse.Namespace, open_service: OpenService) -> int:
     return 0
 
 
-def cmd_backups(args: argparse.Namespace, open_service: OpenService) -> int:
-    with open_service(args.db) as svc:
+def cmd_backups(args: argparse.Namespace) -> int:
+    with args.open_service(args.db) as svc:
         found = svc.list_backups()
     for b in found:
         print(f"{b['createdAt']}  {b['sizeBytes']:>12}  {b['reason'] or '?':<9}  {b['path']}")
@@ -114,14 +105,14 @@ def cmd_backups(args: argparse.Namespace, open_service: OpenService) -> int:
     return 0
 
 
-def cmd_export(args: argparse.Namespace, open_service: OpenService) -> int:
+def cmd_export(args: argparse.Namespace) -> int:
     sel = keep.selection({"workspacePath": args.workspace, "sessionIds": args.session,
                           "includeArchived": args.include_archived})
 
     def progress(done: int, total: int) -> None:
         print(f"\rexported {done}/{total} session(s)", end="", file=sys.stderr, flush=True)
 
-    with open_service(args.db) as svc:
+    with args.open_service(args.db) as svc:
         out = svc.export(sel, args.format, args.output, progress)
     if out["sessions"]:
         print(file=sys.stderr)
@@ -130,8 +121,8 @@ def cmd_export(args: argparse.Namespace, open_service: OpenService) -> int:
     return 0
 
 
-def cmd_import_bundle(args: argparse.Namespace, open_service: OpenService) -> int:
-    with open_service(args.db) as svc:
+def cmd_import_bundle(args: argparse.Namespace) -> int:
+    with args.open_service(args.db) as svc:
         report: dict[str, Any] = svc.import_bundle(
             args.file, {"overwrite": args.overwrite, "dryRun": args.dry_run})
     for p in report["problems"]:
@@ -142,7 +133,7 @@ def cmd_import_bundle(args: argparse.Namespace, open_service: OpenService) -> in
     return 1 if report["skipped"] else 0
 
 
-def add_commands(sub: Any, open_service: OpenService) -> None:
+def add_commands(sub: Any) -> None:
     """Add the verbs to the ``ait42-session`` parser."""
     p = sub.add_parser("prune", help="move sessions not updated for a while to the trash",
                        description="Nothing is deleted: sessions go to the trash, where "
@@ -153,20 +144,20 @@ def add_commands(sub: Any, open_service: OpenService) -> None:
     p.add_argument("--status", choices=SESSION_STATUSES, help="only sessions of this status")
     p.add_argument("--workspace", metavar="PATH", type=path_arg, help="only this workspace")
     p.add_argument("--dry-run", action="store_true", help="list what would move; move nothing")
-    p.set_defaults(func=partial(cmd_prune, open_service=open_service))
+    p.set_defaults(func=cmd_prune)
 
     b = sub.add_parser("backup", help="write a consistent copy of the database",
                        description="example: ait42-session backup ~/sessions-copy.db")
     b.add_argument("path", nargs="?", default=None, type=path_arg,
                    help="file to write (default: a new file in the backups folder)")
-    b.set_defaults(func=partial(cmd_backup, open_service=open_service))
+    b.set_defaults(func=cmd_backup)
     r = sub.add_parser("restore", help="replace the database with a backup (backs up first)",
                        description="example: ait42-session restore "
                                    "~/.ait42/backups/sessions-...-manual.db")
     r.add_argument("path", type=path_arg, help="the backup file")
-    r.set_defaults(func=partial(cmd_restore, open_service=open_service))
+    r.set_defaults(func=cmd_restore)
     sub.add_parser("backups", help="list the backups, newest first").set_defaults(
-        func=partial(cmd_backups, open_service=open_service))
+        func=cmd_backups)
 
     e = sub.add_parser("export", help="write sessions to a JSON bundle, Markdown or HTML",
                        description="example: ait42-session export --workspace ~/src/app "
@@ -178,7 +169,7 @@ def add_commands(sub: Any, open_service: OpenService) -> None:
                    help="archived sessions too (named sessions are always included)")
     e.add_argument("--format", required=True, choices=bundle.FORMATS)
     e.add_argument("-o", "--output", required=True, metavar="FILE", type=path_arg)
-    e.set_defaults(func=partial(cmd_export, open_service=open_service))
+    e.set_defaults(func=cmd_export)
 
     i = sub.add_parser("import-bundle", help="merge a JSON bundle by session id",
                        description="Re-running changes nothing; a session that differs is "
@@ -187,4 +178,4 @@ def add_commands(sub: Any, open_service: OpenService) -> None:
     i.add_argument("file", type=path_arg)
     i.add_argument("--overwrite", action="store_true", help="replace sessions that differ")
     i.add_argument("--dry-run", action="store_true", help="report; write nothing")
-    i.set_defaults(func=partial(cmd_import_bundle, open_service=open_service))
+    i.set_defaults(func=cmd_import_bundle)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,15 +14,10 @@ from ait42_session.legacy import consistency
 from ait42_session.legacy.importer.report import format_summary, render_progress
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from ait42_session.faces.service import Service
 
-    #: ``Service.open``, handed over by ``cli``: the verbs open the database with it.
-    OpenService = Callable[..., Service]
 
-
-def cmd_import_json(args: argparse.Namespace, open_service: OpenService) -> int:
+def cmd_import_json(args: argparse.Namespace) -> int:
     """Import legacy JSON files: the start_import command, polled for the progress bar."""
     db = args.db
     if args.dry_run and db != ":memory:" and not Path(db).expanduser().exists():
@@ -32,7 +26,7 @@ def cmd_import_json(args: argparse.Namespace, open_service: OpenService) -> int:
                "dryRun": args.dry_run, "overwrite": args.overwrite,
                "noBackup": args.no_backup}
     tty = sys.stderr.isatty()
-    with open_service(db, derived=False) as svc:
+    with args.open_service(db, derived=False) as svc:
         job = svc.start_import(args.dir, options)["jobId"]
         last_line = 0.0
         try:
@@ -79,25 +73,25 @@ def _index_after_import(svc: Service) -> dict[str, Any]:
     return {"sessions": indexed, "seconds": round(time.monotonic() - started, 3)}
 
 
-def cmd_workspace_bind(args: argparse.Namespace, open_service: OpenService) -> int:
+def cmd_workspace_bind(args: argparse.Namespace) -> int:
     """Give a workspace imported under its hash its real path."""
-    with open_service(args.db) as svc:
+    with args.open_service(args.db) as svc:
         result = svc.bind_workspace(args.hash, args.path)
     print(f"bound {result['workspaceHash']} to {result['path']} "
           f"({result['sessionCount']} session(s))")
     return 0
 
 
-def cmd_workspace_list(args: argparse.Namespace, open_service: OpenService) -> int:
+def cmd_workspace_list(args: argparse.Namespace) -> int:
     """List the workspaces of the database (unknown paths show as '-')."""
-    with open_service(args.db) as svc:
+    with args.open_service(args.db) as svc:
         rows = svc.list_workspaces()
     for row in rows:
         print(f"{row['workspaceHash']}  {row['sessionCount']:>6}  {row['path'] or '-'}")
     return 0
 
 
-def cmd_check_consistency(args: argparse.Namespace, open_service: OpenService) -> int:
+def cmd_check_consistency(args: argparse.Namespace) -> int:
     """Compare the JSON files with the database; exit 1 when they differ."""
     started = last = time.monotonic()
     tty = sys.stderr.isatty()
@@ -113,14 +107,14 @@ def cmd_check_consistency(args: argparse.Namespace, open_service: OpenService) -
         print("\r" + line if tty else line, end="\n" if done == total or not tty else "",
               file=sys.stderr, flush=True)
 
-    with open_service(args.db, sessions_dir=args.sessions_dir) as svc:
+    with args.open_service(args.db, sessions_dir=args.sessions_dir) as svc:
         found = svc.consistency_report(progress)
     return print_report(args, found, consistency.format_report)
 
 
-def cmd_storage_mode(args: argparse.Namespace, open_service: OpenService) -> int:
+def cmd_storage_mode(args: argparse.Namespace) -> int:
     """Show or set the storage mode behind the JSON-era commands."""
-    with open_service(args.db) as svc:
+    with args.open_service(args.db) as svc:
         if args.mode is None:
             print(svc.get_storage_mode()["mode"])
         else:
@@ -129,11 +123,11 @@ def cmd_storage_mode(args: argparse.Namespace, open_service: OpenService) -> int
     return 0
 
 
-def cmd_insights(args: argparse.Namespace, open_service: OpenService) -> int:
+def cmd_insights(args: argparse.Namespace) -> int:
     """Which agent wins: the insights of a workspace (or all) as tables or JSON."""
     from ait42_session.derived.insights import format_table
 
-    with open_service(args.db) as svc:
+    with args.open_service(args.db) as svc:
         result = svc.get_insights({"workspacePath": args.workspace} if args.workspace else None)
     if args.json:
         print_json(result)
@@ -142,14 +136,14 @@ def cmd_insights(args: argparse.Namespace, open_service: OpenService) -> int:
     return 0
 
 
-def add_commands(sub: Any, open_service: OpenService) -> None:
+def add_commands(sub: Any) -> None:
     ins = sub.add_parser("insights", help="per agent, runtime and model: wins, completion, "
                                           "median duration, lines; sessions per week",
                          description="example: ait42-session insights --workspace ~/src/app")
     ins.add_argument("--workspace", metavar="PATH", type=path_arg,
                      help="one workspace (default: all)")
     ins.add_argument("--json", action="store_true", help="print get_insights' JSON")
-    ins.set_defaults(func=partial(cmd_insights, open_service=open_service))
+    ins.set_defaults(func=cmd_insights)
 
     imp = sub.add_parser(
         "import-json", help="import legacy JSON session files (~/.ait42/sessions)",
@@ -169,7 +163,7 @@ def add_commands(sub: Any, open_service: OpenService) -> None:
     imp.add_argument("--no-backup", action="store_true",
                      help="skip the copy of the folder made before the first real import")
     imp.add_argument("--json", action="store_true", help="print the summary as JSON")
-    imp.set_defaults(func=partial(cmd_import_json, open_service=open_service))
+    imp.set_defaults(func=cmd_import_json)
 
     ws = sub.add_parser("workspace", help="workspaces: list, bind a hash to its folder",
                         description="example: ait42-session workspace bind 1a2b3c4d5e6f7a8b "
@@ -179,10 +173,9 @@ def add_commands(sub: Any, open_service: OpenService) -> None:
     bind.add_argument("hash", help="the 16-hex hash (the legacy file's name)")
     bind.add_argument("path", type=path_arg,
                       help="the workspace folder; its legacy hash must be HASH")
-    bind.set_defaults(func=partial(cmd_workspace_bind, open_service=open_service))
+    bind.set_defaults(func=cmd_workspace_bind)
     ws_sub.add_parser("list", help="hash, session count and path of every workspace"
-                      ).set_defaults(func=partial(cmd_workspace_list,
-                                                  open_service=open_service))
+                      ).set_defaults(func=cmd_workspace_list)
 
     chk = sub.add_parser("check-consistency",
                          help="compare the JSON files with the database (exit 1 when they "
@@ -190,11 +183,11 @@ def add_commands(sub: Any, open_service: OpenService) -> None:
     chk.add_argument("--sessions-dir", default=None, metavar="DIR", type=path_arg,
                      help="folder of {hash}.json files (default: ~/.ait42/sessions)")
     chk.add_argument("--json", action="store_true", help="print the report as JSON")
-    chk.set_defaults(func=partial(cmd_check_consistency, open_service=open_service))
+    chk.set_defaults(func=cmd_check_consistency)
 
     mode = sub.add_parser("storage-mode", help="show or set what backs the JSON-era commands",
                           description="json: legacy files only; dual: both, reads from the "
                                       "database; sqlite: the database only. example: "
                                       "ait42-session storage-mode dual")
     mode.add_argument("mode", nargs="?", choices=("json", "dual", "sqlite"))
-    mode.set_defaults(func=partial(cmd_storage_mode, open_service=open_service))
+    mode.set_defaults(func=cmd_storage_mode)
