@@ -275,12 +275,12 @@ def run_window(db_path: str) -> int:
     except Exception as exc:  # Qt or pywebview failed to start: one line, the trace logged
         logged = logs.record_failure(db_path, "the window failed to start")
         failure.append(f"the window failed to start ({type(exc).__name__}: {exc})"
-                       + (f"; details in {logged}" if logged is not None else ""))
+                       + logs.details(logged))
     finally:
         bridge.close()
     code = 0
     if failure:
-        print(f"ait42-session: {failure[0]}", file=sys.stderr)
+        print("ait42-session: " + " ".join(failure[0].split()), file=sys.stderr)
         code = 2
     exit_if_stuck(code)
     return code

@@ -221,8 +221,7 @@ def _main(argv: Sequence[str] | None) -> int:
     except Exception as exc:  # a defect: one line here, its traceback in the log file
         logged = logs.record_failure(
             args.db, "ait42-session " + " ".join(sys.argv[1:] if argv is None else argv))
-        return _fail(f"unexpected {type(exc).__name__}: {exc}"
-                     + (f"; details in {logged}" if logged is not None else ""))
+        return _fail(f"unexpected {type(exc).__name__}: {exc}{logs.details(logged)}")
 
 
 if __name__ == "__main__":

@@ -53,8 +53,8 @@ def cmd_import_json(args: argparse.Namespace) -> int:
             status["summary"]["indexing"] = _index_after_import(svc)
     if status["state"] == "failed":
         error = status["error"]
-        print(f"ait42-session: {error['name']} [{error['code']}]: {error['message']}",
-              file=sys.stderr)
+        message = " ".join(str(error["message"]).split())  # one line, whatever it holds
+        print(f"ait42-session: {error['name']} [{error['code']}]: {message}", file=sys.stderr)
         return 1
     return print_report(args, status["summary"], format_summary)
 

@@ -91,3 +91,9 @@ def record_failure(db_path: str, what: str) -> Path | None:
     finally:
         detach(path)
     return path
+
+
+def details(path: Path | None) -> str:
+    """What a one-line error message adds to name the log file holding its
+    traceback (nothing when there is no file)."""
+    return f"; details in {path}" if path is not None else ""

@@ -227,8 +227,7 @@ class Service(CommandMethods):
         try:
             return await coro
         finally:
-            ctx.feed.poke()
-            ctx.derived.poke()
+            _wake(ctx)
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run a coroutine on the store's loop (for Python callers: reports with progress)."""
@@ -256,8 +255,7 @@ class Service(CommandMethods):
         """Move ``found`` to the trash in small batches, each checked again; (moved,
         left because they changed since they were listed)."""
         moved = self.run(trash.prune(self.db, found, older_than, status, progress))
-        self.context.feed.poke()
-        self.context.derived.poke()
+        _wake(self.context)
         return moved
 
     def export(self, selection: Selection, fmt: str, path: str,
@@ -295,6 +293,12 @@ class Service(CommandMethods):
         self.close()
 
 
+def _wake(ctx: Context) -> None:
+    """After a write: the page's waits and the catch-up look now, not at their next poll."""
+    ctx.feed.poke()
+    ctx.derived.poke()
+
+
 async def _started(derived: catchup.CatchUp) -> None:
     derived.start()
 
@@ -302,7 +306,7 @@ async def _started(derived: catchup.CatchUp) -> None:
 def _unexpected(name: str, exc: Exception, log_file: Path | None) -> SessionError:
     """A failure no layer foresaw, as a contract error: the command changed nothing.
     Its traceback is in the log file, which the message names."""
-    details = f"; details in {log_file}" if log_file is not None else ""
+    details = logs.details(log_file)
     if isinstance(exc, OSError):
         return FileError(f"{name}: {exc}{details}")
     return SessionError(f"{name} failed unexpectedly ({type(exc).__name__}: {exc}); "
