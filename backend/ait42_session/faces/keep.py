@@ -83,10 +83,8 @@ async def restore_session(ctx: Context, workspace_path: a.WorkspaceArg,
                           session_id: a.Text, trash_id: TrashId | None = None) -> Json:
     """Bring a trashed copy back whole: the one ``trash_id`` names (from ``list_trash``;
     absent or null: the newest); CONFLICT when a live session has the id."""
-    if await ctx.storage.mode() == "dual":  # the JSON file too, in one transaction
-        return await ctx.storage.dual.restore_session(trash.restore_session, op_put,
-                                                      workspace_path, session_id, trash_id)
-    return await ctx.db.write(trash.restore_session, workspace_path, session_id, trash_id)
+    return await ctx.storage.restore_session(trash.restore_session, op_put, workspace_path,
+                                             session_id, trash_id)
 
 
 async def purge_trash(ctx: Context, workspace_path: AnyWorkspace,

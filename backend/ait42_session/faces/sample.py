@@ -3,7 +3,7 @@
 On a first launch the welcome offers a made-up history (``sample_data``) to try
 the board, search, compare and insights on. It lives in a database of its own,
 ``sample/sessions.db`` beside the person's database: that folder also holds its
-backups, its logs and its legacy JSON folder (``sample/sessions/``), so nothing
+backups and its legacy JSON folder (``sample/sessions/``), so nothing
 the sample does (a backup, an automatic backup's pruning, a dual-mode write) can
 reach the person's files. The sample's storage mode starts as ``sqlite``.
 
@@ -79,11 +79,15 @@ def sessions(count: int = SESSIONS, seed: int = SEED) -> list[tuple[str, Json]]:
     return out
 
 
+async def _held(conn: aiosqlite.Connection) -> int:
+    """Sessions and trashed copies the database holds."""
+    return int(await scalar(conn, "SELECT (SELECT count(*) FROM sessions)"
+                                  " + (SELECT count(*) FROM trash)") or 0)
+
+
 async def _write(conn: aiosqlite.Connection, items: list[tuple[str, Json]]) -> int:
     """Write the sample in this one transaction unless the database holds anything."""
-    held = await scalar(conn, "SELECT (SELECT count(*) FROM sessions)"
-                              " + (SELECT count(*) FROM trash)")
-    if held:
+    if await _held(conn):
         return 0
     await set_setting(conn, MODE_KEY, "sqlite")
     for ws, session in items:
@@ -100,8 +104,10 @@ async def _write(conn: aiosqlite.Connection, items: list[tuple[str, Json]]) -> i
 async def fill(db: Database, count: int = SESSIONS) -> int:
     """Write the sample history into ``db`` when it holds nothing (a new file, or one
     whose first filling did not finish); how many sessions were written."""
-    items = await asyncio.to_thread(sessions, count)  # made off the loop: about 0.5 s
-    return await db.write(_write, items)
+    if await db.read_one(_held):  # filled before: nothing to make
+        return 0
+    items = await asyncio.to_thread(sessions, count)  # made off the loop: about 0.2 s
+    return await db.write(_write, items)  # which looks again, in its transaction
 
 
 #: Opens the sample's Context: (database path, legacy folder) -> Context.

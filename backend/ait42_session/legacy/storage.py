@@ -35,6 +35,9 @@ from ait42_session.store.records import get_setting, set_setting
 from ait42_session.store.repository import SqliteStore
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from ait42_session.legacy.json_store import Op
     from ait42_session.shape.workspace import Workspace
     from ait42_session.store.db import Database
 
@@ -78,6 +81,16 @@ class Storage:
             return done
         return await self.dual.append_instance_output(
             op_append_output, ws, session_id, instance_id, text)
+
+    async def restore_session(self, sql: Callable[..., Awaitable[Json]],
+                              put: Callable[..., Op], ws: Workspace, session_id: str,
+                              trash_id: int | None) -> Json:
+        """A restore from the trash (``sql``, the trash's own) in the mode now: in
+        ``dual`` mode the restored session is also put back in the JSON file
+        (``put``), in one transaction; otherwise the database alone."""
+        if await self.mode() == "dual":
+            return await self.dual.restore_session(sql, put, ws, session_id, trash_id)
+        return await self.db.write(sql, ws, session_id, trash_id)
 
     async def describe(self) -> Json:
         return {"mode": await self.mode(), "sessionsDir": str(self.sessions_dir)}
